@@ -1,0 +1,155 @@
+// The agent, composed in one place: discover files → harvest (tail + parse) → pipeline
+// (batch, ship, ordered acks) → registry. Offsets are committed only after the collector
+// acknowledged the lines, so after a crash the agent resumes where the acks stopped.
+import { hostname } from 'node:os';
+import { stat } from 'node:fs/promises';
+import { glob } from 'tinyglobby';
+import { createLogger, type Logger } from '@stacklens/common';
+import type { AgentConfig, InputConfig } from './config.js';
+import { EventBuilder, AGENT_VERSION } from './event-builder.js';
+import { Harvester, fileKey } from './harvester.js';
+import { Pipeline } from './pipeline.js';
+import { Registry } from './registry.js';
+import { Shipper } from './shipper.js';
+
+export interface AgentStats {
+  files: number;
+  linesRead: number;
+  eventsAcked: number;
+  batchesAcked: number;
+  retries: number;
+  pendingEvents: number;
+}
+
+export class Agent {
+  private readonly log: Logger;
+  private readonly registry: Registry;
+  private readonly shipper: Shipper;
+  private readonly pipeline: Pipeline;
+  private readonly builders: EventBuilder[];
+  private readonly harvesters = new Map<string, { harvester: Harvester; done: Promise<void> }>();
+  private scanTimer?: NodeJS.Timeout;
+  private flushTimer?: NodeJS.Timeout;
+  private stopping = false;
+  private linesOfClosedFiles = 0;
+
+  constructor(
+    private readonly config: AgentConfig,
+    log?: Logger,
+  ) {
+    this.log = log ?? createLogger('agent');
+    this.registry = new Registry(config.state_dir);
+    this.shipper = new Shipper(
+      { urls: config.collector.urls, token: config.collector.token, timeoutMs: config.collector.timeout, agent: { id: config.id, hostname: hostname(), version: AGENT_VERSION } },
+      this.log,
+    );
+    this.pipeline = new Pipeline(
+      {
+        maxEvents: config.batch.max_events,
+        maxBytes: config.batch.max_bytes,
+        flushIntervalMs: config.batch.flush_interval,
+        maxInFlight: config.batch.max_in_flight,
+      },
+      async (events) => {
+        await this.shipper.ship(events);
+      },
+      (cursor, end) => this.registry.commit(cursor.key, cursor.path, end, cursor.generation),
+    );
+    this.builders = config.inputs.map((input) => new EventBuilder(config.id, hostname(), input));
+  }
+
+  async start(): Promise<void> {
+    this.log.info({ agent: this.config.id, collectors: this.config.collector.urls, inputs: this.config.inputs.length, state_dir: this.config.state_dir }, 'agent starting');
+    await this.scan();
+    this.scanTimer = setInterval(() => void this.scan(), this.config.scan_interval);
+    this.flushTimer = setInterval(() => this.flushRegistry(), 1000);
+  }
+
+  private flushRegistry(): void {
+    try {
+      this.registry.flush();
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'cannot write the registry');
+    }
+  }
+
+  /** Find files matching each input's globs and start a harvester for each file not yet tailed. */
+  private async scan(): Promise<void> {
+    for (let i = 0; i < this.config.inputs.length && !this.stopping; i++) {
+      const input = this.config.inputs[i];
+      let paths: string[];
+      try {
+        paths = await glob(input.paths, { absolute: true, onlyFiles: true, dot: true, expandDirectories: false });
+      } catch (err) {
+        this.log.error({ input: i, err: (err as Error).message }, 'cannot scan input paths');
+        continue;
+      }
+      for (const path of paths) {
+        if (this.stopping) return;
+        await this.startHarvester(path, input, this.builders[i]);
+      }
+    }
+  }
+
+  private async startHarvester(path: string, input: InputConfig, builder: EventBuilder): Promise<void> {
+    let st;
+    try {
+      st = await stat(path, { bigint: true });
+    } catch {
+      return; // vanished between glob and stat
+    }
+    const key = fileKey(st);
+    const running = this.harvesters.get(key);
+    if (running) {
+      running.harvester.updatePath(path);
+      return;
+    }
+    const saved = this.registry.get(key);
+    let offset = saved?.offset ?? 0;
+    let generation = saved?.generation ?? 0;
+    if (saved && BigInt(offset) > st.size) {
+      this.log.warn({ path, size: Number(st.size), offset }, 'file is shorter than the saved offset (truncated while we were away); reading from the start');
+      offset = 0;
+      generation++;
+    }
+    const harvester = new Harvester(path, key, offset, generation, builder, this.pipeline, { maxLineBytes: input.max_line_bytes }, this.log);
+    this.log.info({ path, key, offset }, 'tailing file');
+    const done = harvester
+      .run()
+      .catch((err) => this.log.error({ path, err: (err as Error).message }, 'harvester failed'))
+      .finally(() => {
+        this.linesOfClosedFiles += harvester.linesRead;
+        this.harvesters.delete(key);
+      });
+    this.harvesters.set(key, { harvester, done });
+  }
+
+  stats(): AgentStats {
+    let linesRead = this.linesOfClosedFiles;
+    for (const { harvester } of this.harvesters.values()) linesRead += harvester.linesRead;
+    return {
+      files: this.harvesters.size,
+      linesRead,
+      eventsAcked: this.pipeline.eventsAcked,
+      batchesAcked: this.pipeline.batchesAcked,
+      retries: this.shipper.retries,
+      pendingEvents: this.pipeline.pendingEvents,
+    };
+  }
+
+  /** Stop reading, ship what was read (up to drainMs), commit, and stop. */
+  async stop(drainMs = 10_000): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearInterval(this.scanTimer);
+    clearInterval(this.flushTimer);
+    for (const { harvester } of this.harvesters.values()) harvester.stop();
+    this.pipeline.releaseWaiters();
+    await Promise.all([...this.harvesters.values()].map((h) => h.done));
+    const drained = await this.pipeline.drain(drainMs);
+    if (!drained) this.log.warn({ pending: this.pipeline.pendingEvents }, 'collector did not acknowledge everything before shutdown; the rest is re-sent on the next start');
+    this.shipper.stop();
+    this.flushRegistry();
+    this.log.info(this.stats(), 'agent stopped');
+  }
+}

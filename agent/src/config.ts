@@ -1,0 +1,87 @@
+// agent.yaml: what to tail and where to ship it. Validated at start-up; errors name file, line and key.
+import { hostname } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { loadYamlConfig, parseBytes, parseDuration, DATASET_PATTERN, NAMESPACE_PATTERN } from '@stacklens/common';
+
+export const FORMATS = ['pos', 'chatbot', 'json', 'plain'] as const;
+export type Format = (typeof FORMATS)[number];
+
+const bytes = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseBytes(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+/, 'must be an http:// or https:// URL');
+
+const inputSchema = z.strictObject({
+  paths: z.array(z.string().min(1)).min(1, 'needs at least one glob'),
+  format: z.enum(FORMATS, { message: `must be one of ${FORMATS.join(', ')}` }),
+  dataset: z.string().regex(DATASET_PATTERN, 'must be lower-case letters, digits, "_" or "." (it names the data stream logs-<dataset>-<namespace>)'),
+  namespace: z.string().regex(NAMESPACE_PATTERN, 'must be lower-case letters, digits or "_"').default('default'),
+  service: z.string().optional(),
+  max_line_bytes: bytes.default(1024 * 1024),
+});
+
+const schema = z.strictObject({
+  id: z.string().min(1).max(200).default(hostname()),
+  state_dir: z.string().default('./.stacklens/agent'),
+  collector: z
+    .strictObject({
+      url: httpUrl.optional(),
+      urls: z.array(httpUrl).min(1).optional(),
+      token: z.string().min(1, 'must not be empty'),
+      timeout: duration.default(30_000),
+    })
+    .refine((c) => c.url || c.urls, { message: 'needs url (or urls)' }),
+  batch: z
+    .strictObject({
+      max_events: z.number().int().min(1).max(100_000).default(2048),
+      max_bytes: bytes.default(1024 * 1024),
+      flush_interval: duration.default(250),
+      max_in_flight: z.number().int().min(1).max(64).default(4),
+    })
+    .default({ max_events: 2048, max_bytes: 1024 * 1024, flush_interval: 250, max_in_flight: 4 }),
+  scan_interval: duration.default(1000),
+  inputs: z.array(inputSchema).min(1, 'needs at least one input'),
+});
+
+export type AgentConfigFile = z.infer<typeof schema>;
+export type InputConfig = z.infer<typeof inputSchema>;
+
+export interface AgentConfig extends Omit<AgentConfigFile, 'collector'> {
+  collector: { urls: string[]; token: string; timeout: number };
+}
+
+/** Load agent.yaml. Relative paths (state_dir, input globs) are relative to the config file's folder. */
+export function loadAgentConfig(file: string, env: Record<string, string | undefined> = process.env): AgentConfig {
+  const raw = loadYamlConfig(file, schema, env);
+  return normalizeAgentConfig(raw, dirname(resolve(file)));
+}
+
+export function normalizeAgentConfig(raw: AgentConfigFile, baseDir: string): AgentConfig {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  return {
+    ...raw,
+    state_dir: abs(raw.state_dir),
+    collector: {
+      urls: [...(raw.collector.urls ?? []), ...(raw.collector.url ? [raw.collector.url] : [])].map((u) => u.replace(/\/+$/, '')),
+      token: raw.collector.token,
+      timeout: raw.collector.timeout,
+    },
+    inputs: raw.inputs.map((i) => ({ ...i, paths: i.paths.map(abs) })),
+  };
+}
+
+export const agentConfigSchema = schema;

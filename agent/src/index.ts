@@ -1,0 +1,4 @@
+export * from './config.js';
+export * from './agent.js';
+export * from './event-builder.js';
+export { PARSERS, ParseError } from './parsers/index.js';

@@ -1,0 +1,15 @@
+import type { Format } from '../config.js';
+import type { LineParser } from './parse-error.js';
+import { parsePosLine } from './pos.js';
+import { parseChatbotLine } from './chatbot.js';
+import { parseJsonLine, parsePlainLine } from './json.js';
+
+export { ParseError, type ParsedLine, type LineParser } from './parse-error.js';
+
+/** The one place formats are registered: adding a format is one file and one line here. */
+export const PARSERS: Record<Format, LineParser> = {
+  pos: parsePosLine,
+  chatbot: parseChatbotLine,
+  json: parseJsonLine,
+  plain: parsePlainLine,
+};

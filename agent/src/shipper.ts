@@ -1,0 +1,78 @@
+// Sends batches to the collector: gzip-compressed JSON, bearer token, retried with
+// jittered exponential backoff until acknowledged — a batch is never dropped. With several
+// collector URLs it moves to the next one when one fails.
+import { gzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { Backoff, sleep, EVENTS_PATH, type WireAck, type WireBatch, type WireEvent, type Logger } from '@stacklens/common';
+
+const gzipAsync = promisify(gzip);
+
+export interface ShipperOptions {
+  urls: string[];
+  token: string;
+  timeoutMs: number;
+  agent: WireBatch['agent'];
+}
+
+export class Shipper {
+  private urlIndex = 0;
+  retries = 0;
+  private readonly stopSignal: AbortController = new AbortController();
+
+  constructor(
+    private readonly opts: ShipperOptions,
+    private readonly log: Logger,
+  ) {}
+
+  stop(): void {
+    this.stopSignal.abort();
+  }
+
+  /** Resolves with the collector's acknowledgement; rejects only when stopped. */
+  async ship(events: WireEvent[]): Promise<WireAck> {
+    const body = await gzipAsync(JSON.stringify({ agent: this.opts.agent, events } satisfies WireBatch), { level: 1 });
+    const backoff = new Backoff({ initialMs: 250, maxMs: 30_000 });
+    for (;;) {
+      if (this.stopSignal.signal.aborted) throw new Error('shipper stopped');
+      const url = this.opts.urls[this.urlIndex % this.opts.urls.length];
+      let waitMs: number | undefined;
+      try {
+        const res = await fetch(url + EVENTS_PATH, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'content-encoding': 'gzip',
+            authorization: `Bearer ${this.opts.token}`,
+          },
+          body,
+          signal: AbortSignal.any([this.stopSignal.signal, AbortSignal.timeout(this.opts.timeoutMs)]),
+        });
+        if (res.ok) {
+          const ack = (await res.json()) as WireAck;
+          if (ack.dead_lettered > 0) {
+            this.log.warn({ dead_lettered: ack.dead_lettered, reasons: ack.errors }, 'collector sent events to the dead-letter stream');
+          }
+          return ack;
+        }
+        const text = (await res.text()).slice(0, 300);
+        if (res.status === 413 && events.length > 1) {
+          const half = Math.ceil(events.length / 2);
+          this.log.warn({ events: events.length }, 'collector says the batch is too large; splitting it');
+          const a = await this.ship(events.slice(0, half));
+          const b = await this.ship(events.slice(half));
+          return { indexed: a.indexed + b.indexed, duplicates: a.duplicates + b.duplicates, dead_lettered: a.dead_lettered + b.dead_lettered, errors: [...a.errors, ...b.errors] };
+        }
+        const retryAfter = Number(res.headers.get('retry-after'));
+        if (Number.isFinite(retryAfter) && retryAfter > 0) waitMs = retryAfter * 1000;
+        const hint = res.status === 401 || res.status === 403 ? ' (check collector.token)' : '';
+        this.log.error({ url, status: res.status, response: text }, `collector rejected the batch${hint}; will retry`);
+      } catch (err) {
+        if (this.stopSignal.signal.aborted) throw new Error('shipper stopped');
+        this.log.warn({ url, err: (err as Error).message }, 'collector unreachable; will retry');
+      }
+      this.retries++;
+      this.urlIndex++;
+      await sleep(Math.max(waitMs ?? 0, backoff.next()), this.stopSignal.signal);
+    }
+  }
+}
