@@ -1,0 +1,44 @@
+// stacklens: operations — embedded Elasticsearch, the demo, and the simulators.
+import { esCommand } from './es-command.js';
+import { demoCommand } from './demo-command.js';
+import { posCommand, chatbotCommand } from './sim-commands.js';
+
+const HELP = `Usage: stacklens <command> [options]
+
+Commands:
+  es <start|stop|status>   run the embedded Elasticsearch 8.14 (data under .stacklens/)
+  demo                     Elasticsearch + collector + agent + POS and chat-bot simulators
+  pos                      append POS log lines (orders or a failure scenario) to a file
+  chatbot                  append chat-bot conversation lines to a file
+
+Run "stacklens <command> --help" for a command's options.
+The agent and collector are separate programs: stacklens-agent, stacklens-collector.`;
+
+const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
+  es: esCommand,
+  demo: demoCommand,
+  pos: posCommand,
+  chatbot: chatbotCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`stacklens: unknown command "${name}"\n\n${HELP}\n`);
+    return 2;
+  }
+  return command(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`stacklens: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);

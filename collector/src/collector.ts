@@ -1,0 +1,89 @@
+// The collector, composed in one place: Elasticsearch client → templates → indexer → HTTP API.
+import type { Server } from 'node:http';
+import type { Client } from '@elastic/elasticsearch';
+import { installTemplates } from '@stacklens/elasticsearch';
+import { createLogger, sleep, type Logger } from '@stacklens/common';
+import type { CollectorConfig } from './config.js';
+import { createEsClient } from './es-client.js';
+import { Indexer } from './indexer.js';
+import { createServer } from './server.js';
+
+export class Collector {
+  readonly log: Logger;
+  readonly client: Client;
+  readonly indexer: Indexer;
+  private server?: Server;
+  private templatesReady = false;
+  private stopping = false;
+
+  constructor(
+    private readonly config: CollectorConfig,
+    log?: Logger,
+  ) {
+    this.log = log ?? createLogger('collector');
+    this.client = createEsClient(config.elasticsearch);
+    this.indexer = new Indexer(this.client, config.bulk.retry_budget, this.log);
+  }
+
+  /** Listen now; install templates in the background until Elasticsearch answers (see /readyz). */
+  async start(): Promise<{ host: string; port: number }> {
+    const app = createServer({
+      agentTokens: this.config.agent_tokens,
+      maxBodyBytes: this.config.max_body_bytes,
+      indexer: this.indexer,
+      notReadyReason: () => this.notReadyReason(),
+      log: this.log,
+    });
+    const { host, port } = this.config.listen;
+    this.server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(port, host, () => resolve(s));
+      s.once('error', reject);
+    });
+    this.server.keepAliveTimeout = 65_000;
+    const address = this.server.address();
+    const bound = typeof address === 'object' && address ? address.port : port;
+    this.log.info({ listen: `${host}:${bound}`, elasticsearch: this.config.elasticsearch.nodes }, 'collector listening');
+    void this.installTemplatesUntilDone();
+    return { host, port: bound };
+  }
+
+  private async installTemplatesUntilDone(): Promise<void> {
+    for (let attempt = 0; !this.stopping; attempt++) {
+      try {
+        const installed = await installTemplates(this.client);
+        this.templatesReady = true;
+        this.log.info({ templates: installed.length }, 'Elasticsearch templates installed');
+        return;
+      } catch (err) {
+        if (attempt % 10 === 0) this.log.warn({ err: (err as Error).message }, 'cannot install templates yet; retrying');
+        await sleep(1000);
+      }
+    }
+  }
+
+  private async notReadyReason(): Promise<string | undefined> {
+    if (!this.templatesReady) return 'index templates not installed yet (is Elasticsearch reachable?)';
+    try {
+      await this.client.cluster.health({ timeout: '2s' }, { requestTimeout: 3000, maxRetries: 0 });
+      return undefined;
+    } catch (err) {
+      return `Elasticsearch unreachable: ${(err as Error).message}`;
+    }
+  }
+
+  async waitReady(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.notReadyReason()) !== undefined) {
+      if (Date.now() > deadline) throw new Error(`collector not ready after ${timeoutMs} ms: ${await this.notReadyReason()}`);
+      await sleep(200);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server?.closeAllConnections?.();
+    await this.client.close();
+    this.log.info(this.indexer.stats, 'collector stopped');
+  }
+}

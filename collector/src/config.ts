@@ -1,0 +1,85 @@
+// collector.yaml, validated at start-up; errors name file, line and key.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { loadYamlConfig, parseBytes, parseDuration } from '@stacklens/common';
+
+const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+/, 'must be an http:// or https:// URL');
+const bytes = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseBytes(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+const schema = z.strictObject({
+  listen: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:8080')
+    .default('127.0.0.1:8080'),
+  elasticsearch: z
+    .strictObject({
+      url: httpUrl.optional(),
+      urls: z.array(httpUrl).min(1).optional(),
+      api_key: z.string().min(1).optional(),
+      username: z.string().min(1).optional(),
+      password: z.string().min(1).optional(),
+      ca_cert: z.string().min(1).optional(),
+      request_timeout: duration.default(30_000),
+    })
+    .refine((e) => e.url || e.urls, { message: 'needs url (or urls)' })
+    .refine((e) => !e.username === !e.password, { message: 'username and password go together' }),
+  agent_tokens: z.array(z.string().min(1, 'must not be empty')).min(1, 'needs at least one token'),
+  rules_dir: z.string().default('./rules'),
+  max_body_bytes: bytes.default(16 * 1024 * 1024),
+  bulk: z
+    .strictObject({
+      /** How long one ingest request keeps retrying Elasticsearch before answering 503 (the agent retries). */
+      retry_budget: duration.default(20_000),
+    })
+    .default({ retry_budget: 20_000 }),
+});
+
+export type CollectorConfigFile = z.infer<typeof schema>;
+
+export interface CollectorConfig extends Omit<CollectorConfigFile, 'elasticsearch' | 'listen'> {
+  listen: { host: string; port: number };
+  elasticsearch: Omit<CollectorConfigFile['elasticsearch'], 'url' | 'urls' | 'ca_cert'> & { nodes: string[]; ca?: string };
+}
+
+export function loadCollectorConfig(file: string, env: Record<string, string | undefined> = process.env): CollectorConfig {
+  const raw = loadYamlConfig(file, schema, env);
+  return normalizeCollectorConfig(raw, dirname(resolve(file)));
+}
+
+export function normalizeCollectorConfig(raw: CollectorConfigFile, baseDir: string): CollectorConfig {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const cut = raw.listen.lastIndexOf(':');
+  const { url, urls, ca_cert, ...es } = raw.elasticsearch;
+  let ca: string | undefined;
+  if (ca_cert) {
+    try {
+      ca = readFileSync(abs(ca_cert), 'utf8');
+    } catch (err) {
+      throw new Error(`elasticsearch.ca_cert: cannot read ${abs(ca_cert)}: ${(err as Error).message}`);
+    }
+  }
+  return {
+    ...raw,
+    listen: { host: raw.listen.slice(0, cut).replace(/^\[|\]$/g, ''), port: Number(raw.listen.slice(cut + 1)) },
+    elasticsearch: { ...es, nodes: [...(urls ?? []), ...(url ? [url] : [])], ca },
+    rules_dir: abs(raw.rules_dir),
+  };
+}
+
+export const collectorConfigSchema = schema;

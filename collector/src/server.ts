@@ -1,0 +1,80 @@
+// The collector's HTTP API (Express): ingest, health and readiness.
+import express, { type ErrorRequestHandler } from 'express';
+import { EVENTS_PATH, type WireBatch, type Logger } from '@stacklens/common';
+import { requireBearerToken } from './auth.js';
+import { ElasticsearchUnavailable, type Indexer } from './indexer.js';
+
+export interface ServerDeps {
+  agentTokens: string[];
+  maxBodyBytes: number;
+  indexer: Indexer;
+  /** Why the collector is not ready (Elasticsearch unreachable, templates missing), or undefined when ready. */
+  notReadyReason: () => Promise<string | undefined>;
+  log: Logger;
+}
+
+export function createServer(deps: ServerDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const reason = await deps.notReadyReason();
+    if (reason) res.status(503).json({ status: 'not ready', reason });
+    else res.json({ status: 'ready' });
+  });
+
+  app.post(
+    EVENTS_PATH,
+    requireBearerToken(deps.agentTokens, 'stacklens-agents'),
+    express.raw({ type: () => true, limit: deps.maxBodyBytes, inflate: true }),
+    async (req, res) => {
+      let batch: Partial<WireBatch>;
+      try {
+        batch = JSON.parse((req.body as Buffer).toString('utf8'));
+      } catch (err) {
+        res.status(400).json({ error: `body is not valid JSON: ${(err as Error).message}` });
+        return;
+      }
+      if (!batch || typeof batch !== 'object' || !Array.isArray(batch.events)) {
+        res.status(400).json({ error: 'body must be {"agent": {...}, "events": [...]}' });
+        return;
+      }
+      const agentId = typeof batch.agent?.id === 'string' ? batch.agent.id : 'unknown';
+      if (await deps.notReadyReason()) {
+        res.setHeader('Retry-After', '2');
+        res.status(503).json({ error: 'collector not ready: Elasticsearch or its templates are not available yet' });
+        return;
+      }
+      try {
+        const ack = await deps.indexer.indexBatch(agentId, batch.events);
+        res.json(ack);
+      } catch (err) {
+        if (err instanceof ElasticsearchUnavailable) {
+          deps.log.warn({ agent: agentId, err: err.message }, 'batch not accepted; the agent will retry');
+          res.setHeader('Retry-After', '2');
+          res.status(503).json({ error: err.message });
+          return;
+        }
+        throw err;
+      }
+    },
+  );
+
+  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
+    const status = typeof err.status === 'number' && err.status >= 400 && err.status < 600 ? err.status : 500;
+    const message =
+      err.type === 'entity.too.large'
+        ? `body larger than the collector's limit (${deps.maxBodyBytes} bytes after decompression)`
+        : status < 500
+          ? String(err.message)
+          : 'internal error';
+    if (status >= 500) deps.log.error({ err: String(err?.stack ?? err) }, 'request failed');
+    res.status(status).json({ error: message });
+  };
+  app.use(onError);
+  return app;
+}
