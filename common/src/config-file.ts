@@ -51,12 +51,13 @@ export function parseYamlConfig<T>(text: string, file: string, schema: ZodType<T
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
     const path = issue.path as KeyPath;
-    const node = nearestNode(doc, path);
+    let node = nearestNode(doc, path);
     let message = issue.message;
     if (issue.code === 'invalid_type' && valueAt(raw, path) === undefined) {
       message = `is required (${issue.expected})`;
     } else if (issue.code === 'unrecognized_keys') {
       message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      node = keyNode(doc, path, issue.keys[0]) ?? node;
     }
     problems.push(`${file}:${lineOf(node)}: ${formatKeyPath(path)}: ${message}`);
   }
@@ -97,6 +98,14 @@ function nearestNode(doc: Document, path: KeyPath): Node | undefined {
     if (node && typeof node === 'object' && 'range' in node) return node;
   }
   return undefined;
+}
+
+/** The node of a key itself inside the map at `path` (to point at an unknown key's own line). */
+function keyNode(doc: Document, path: KeyPath, key: string): Node | undefined {
+  const map = doc.getIn(path, true);
+  if (!isMap(map)) return undefined;
+  const pair = map.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+  return pair && isScalar(pair.key) ? pair.key : undefined;
 }
 
 function valueAt(root: unknown, path: KeyPath): unknown {

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { parsePosLine } from './pos.js';
+import { parseChatbotLine } from './chatbot.js';
+import { parseJsonLine, parsePlainLine } from './json.js';
+import { ParseError } from './parse-error.js';
+
+describe('pos format', () => {
+  it('parses the timestamp, level, message and JSON tail into ECS and pos.*', () => {
+    const p = parsePosLine(
+      '[2024-11-16T10:30:00Z] [CRITICAL] Pricing error in order | {"orderId":"ORD-1","storeNumber":"STORE_001","kioskNumber":"KIOSK_001","productId":999,"productName":"Mystery Product","errorType":"MISSING_PRICE"}',
+    );
+    expect(p).toEqual({
+      timestamp: '2024-11-16T10:30:00.000Z',
+      level: 'critical',
+      message: 'Pricing error in order',
+      fields: {
+        error: { type: 'MISSING_PRICE' },
+        pos: { order_id: 'ORD-1', store_id: 'STORE_001', kiosk_id: 'KIOSK_001', product_id: 999, product_name: 'Mystery Product' },
+      },
+    });
+  });
+
+  it('accepts a line without a JSON tail', () => {
+    expect(parsePosLine('[2024-11-16T10:30:00+01:00] [INFO] Shift started')).toEqual({ timestamp: '2024-11-16T09:30:00.000Z', level: 'info', message: 'Shift started' });
+  });
+
+  it('rejects malformed lines with a reason', () => {
+    expect(() => parsePosLine('hello')).toThrow(ParseError);
+    expect(() => parsePosLine('[yesterday] [INFO] x')).toThrow('unparsable timestamp "yesterday"');
+    expect(() => parsePosLine('[2024-11-16T10:30:00Z] [INFO] x | {"a":')).toThrow('invalid JSON after " | "');
+  });
+});
+
+describe('chatbot format', () => {
+  it('maps message_in and message_out', () => {
+    const inbound = parseChatbotLine('{"ts":"2024-11-16T10:30:00Z","level":"info","event":"message_in","user_id":"u42","user_name":"Ana","text":"hi","conversation_id":"c9"}');
+    expect(inbound).toEqual({
+      timestamp: '2024-11-16T10:30:00.000Z',
+      level: 'info',
+      message: 'hi',
+      fields: { chatbot: { event: 'message_in', direction: 'in', conversation_id: 'c9' }, user: { id: 'u42', name: 'Ana' } },
+    });
+    const outbound = parseChatbotLine('{"ts":"2024-11-16T10:30:01Z","event":"message_out","user_id":"u42","text":"Hello!","response_time_ms":245}');
+    expect(outbound.fields).toEqual({ chatbot: { event: 'message_out', direction: 'out', response_time_ms: 245 }, user: { id: 'u42', name: undefined } });
+    expect(outbound.level).toBe('info');
+  });
+
+  it('maps errors to error.*', () => {
+    const p = parseChatbotLine('{"ts":"2024-11-16T10:30:01Z","event":"error","error_type":"LLM_TIMEOUT","error":"timed out"}');
+    expect(p.level).toBe('error');
+    expect(p.message).toBe('timed out');
+    expect(p.fields?.error).toEqual({ type: 'LLM_TIMEOUT', message: 'timed out' });
+  });
+
+  it('rejects lines that are not chatbot events', () => {
+    expect(() => parseChatbotLine('not json')).toThrow('invalid JSON');
+    expect(() => parseChatbotLine('{"event":"message_in"}')).toThrow('missing "ts"');
+    expect(() => parseChatbotLine('{"ts":"2024-11-16T10:30:01Z"}')).toThrow('missing "event"');
+  });
+});
+
+describe('json and plain formats', () => {
+  it('lifts time, message and level; passes the rest through', () => {
+    expect(parseJsonLine('{"time":"2024-11-16T10:30:00Z","msg":"up","level":"WARN","service.name":"x","http":{"status":500}}')).toEqual({
+      timestamp: '2024-11-16T10:30:00.000Z',
+      level: 'warn',
+      message: 'up',
+      fields: { 'service.name': 'x', http: { status: 500 } },
+    });
+    expect(() => parseJsonLine('[1,2]')).toThrow('expected one JSON object per line');
+  });
+
+  it('plain keeps the line as the message', () => {
+    expect(parsePlainLine('anything at all')).toEqual({ message: 'anything at all' });
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { parseYamlConfig, ConfigError } from './config-file.js';
+import { parseBytes, parseDuration } from './units.js';
+
+const schema = z.strictObject({
+  name: z.string(),
+  inputs: z.array(z.strictObject({ format: z.enum(['pos', 'plain']), token: z.string().optional() })),
+});
+
+describe('parseYamlConfig', () => {
+  it('expands ${VAR} and ${VAR:-default}', () => {
+    const cfg = parseYamlConfig('name: ${NAME}\ninputs:\n  - format: pos\n    token: ${TOKEN:-fallback}\n', 'a.yaml', schema, { NAME: 'kiosk' });
+    expect(cfg).toEqual({ name: 'kiosk', inputs: [{ format: 'pos', token: 'fallback' }] });
+  });
+
+  it('names file, line and key of an unset variable', () => {
+    expect(() => parseYamlConfig('name: x\ninputs:\n  - format: pos\n    token: ${SECRET}\n', 'agent.yaml', schema, {})).toThrow(
+      'agent.yaml:4: inputs[0].token: environment variable SECRET is not set',
+    );
+  });
+
+  it('names file, line and key of a bad value, an unknown key and a missing key', () => {
+    let error: unknown;
+    try {
+      parseYamlConfig('inputs:\n  - format: csv\n    colour: red\n', 'agent.yaml', schema, {});
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain('agent.yaml:2: inputs[0].format:');
+    expect(message).toContain('agent.yaml:3: inputs[0]: unknown key "colour"');
+    expect(message).toContain('name: is required');
+  });
+
+  it('reports invalid YAML with its line', () => {
+    expect(() => parseYamlConfig('name: x\ninputs: [\n', 'bad.yaml', schema, {})).toThrow(/^bad\.yaml:\d+: invalid YAML/);
+  });
+});
+
+describe('units', () => {
+  it('parses sizes and durations', () => {
+    expect(parseBytes('1MiB')).toBe(1048576);
+    expect(parseBytes('10mb')).toBe(10_000_000);
+    expect(parseBytes(42)).toBe(42);
+    expect(parseDuration('250ms')).toBe(250);
+    expect(parseDuration('1m')).toBe(60_000);
+    expect(() => parseBytes('lots')).toThrow('not a size: "lots"');
+    expect(() => parseDuration('soon')).toThrow('not a duration: "soon"');
+  });
+});
