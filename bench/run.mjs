@@ -1,0 +1,179 @@
+#!/usr/bin/env node
+// npm run bench [-- --lines 1000000]
+//
+// End-to-end throughput of StackLens (file → agent → collector → Elasticsearch) beside its
+// ceiling in the same run: the same documents sent straight to _bulk of the same
+// Elasticsearch with the official client. Prints both, the ratio, and the agent's and
+// collector's peak RSS. Uses $STACKLENS_ES_URL, or a throw-away embedded Elasticsearch.
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, createReadStream } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline';
+import { Client } from '@elastic/elasticsearch';
+import { startElasticsearch, stopElasticsearch, installTemplates, REPO_ROOT } from '@stacklens/elasticsearch';
+import { posTrafficLine, rng } from '@stacklens/demo';
+import { EventBuilder } from '@stacklens/agent';
+
+const { values } = parseArgs({ options: { lines: { type: 'string', default: '1000000' }, help: { type: 'boolean', short: 'h' } } });
+if (values.help) {
+  console.log('Usage: npm run bench [-- --lines N]   (default 1,000,000 POS lines)');
+  process.exit(0);
+}
+const LINES = Number(values.lines);
+const work = mkdtempSync(join(tmpdir(), 'stacklens-bench-'));
+const progress = (msg) => process.stderr.write(`\r\x1b[K${msg}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// 1. Elasticsearch ------------------------------------------------------------------------
+const BENCH_PORT = 9260;
+let esUrl = process.env.STACKLENS_ES_URL;
+let ownEs = false;
+if (!esUrl) {
+  const es = await startElasticsearch({ port: BENCH_PORT, home: join(work, 'home') });
+  esUrl = es.url;
+  ownEs = !es.reused;
+}
+const client = new Client({ node: esUrl, requestTimeout: 120_000 });
+await installTemplates(client);
+const run = Date.now().toString(36);
+
+// 2. The input: LINES POS lines (orders and 5% errors) ------------------------------------
+const logFile = join(work, 'logs', 'pos.log');
+await import('node:fs').then((fs) => fs.mkdirSync(join(work, 'logs')));
+{
+  const out = createWriteStream(logFile);
+  const rand = rng(1);
+  let t = Date.parse('2024-11-16T00:00:00Z');
+  for (let i = 0; i < LINES; i++) {
+    if (!out.write(`${posTrafficLine(rand, 0.05, new Date((t += 50)))}\n`)) await new Promise((r) => out.once('drain', r));
+    if (i % 50_000 === 0) progress(`writing input: ${i.toLocaleString()} / ${LINES.toLocaleString()} lines`);
+  }
+  await new Promise((r) => out.end(r));
+}
+const fileBytes = statSync(logFile).size;
+progress(`input: ${LINES.toLocaleString()} lines, ${(fileBytes / 1e6).toFixed(0)} MB\n`);
+
+async function count(index) {
+  await client.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true });
+  return (await client.count({ index, ignore_unavailable: true, allow_no_indices: true })).count;
+}
+
+// 3. Ceiling: the same documents, prepared in advance, straight to _bulk -----------------
+const directNs = `benchdirect${run}`;
+const bulkFiles = [];
+{
+  const builder = new EventBuilder('bench-agent', 'bench-host', { paths: [], format: 'pos', dataset: 'pos', namespace: directNs, max_line_bytes: 1 << 20 });
+  const rl = createInterface({ input: createReadStream(logFile), crlfDelay: Infinity });
+  let offset = 0;
+  let chunk = [];
+  let n = 0;
+  const flush = () => {
+    const f = join(work, `bulk-${bulkFiles.length}.ndjson`);
+    writeFileSync(f, chunk.join(''));
+    bulkFiles.push(f);
+    chunk = [];
+  };
+  for await (const line of rl) {
+    const e = builder.build(line, logFile, 'bench', offset);
+    offset += Buffer.byteLength(line) + 1;
+    e.doc.event = { ...e.doc.event, ingested: new Date().toISOString() };
+    chunk.push(`{"create":{"_index":"logs-pos-${directNs}","_id":"${e.id}"}}\n${JSON.stringify(e.doc)}\n`);
+    if (chunk.length === 2048) flush();
+    if (++n % 100_000 === 0) progress(`preparing direct _bulk bodies: ${n.toLocaleString()}`);
+  }
+  if (chunk.length) flush();
+}
+progress('ceiling: official client → _bulk …');
+let directSeconds;
+{
+  const started = process.hrtime.bigint();
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < bulkFiles.length) {
+      const body = readFileSync(bulkFiles[next++], 'utf8');
+      const res = await client.bulk({ body, filter_path: 'errors,items.*.error' });
+      if (res.errors) throw new Error(`direct _bulk had errors: ${JSON.stringify(res.items?.find((i) => i.create?.error))}`);
+      done += 2048;
+      progress(`ceiling: official client → _bulk: ${Math.min(done, LINES).toLocaleString()} / ${LINES.toLocaleString()}`);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  directSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const c = await count(`logs-pos-${directNs}`);
+  if (c !== LINES) throw new Error(`direct: expected ${LINES} documents, found ${c}`);
+}
+for (const f of bulkFiles) rmSync(f);
+progress(`ceiling done in ${directSeconds.toFixed(1)} s\n`);
+
+// 4. StackLens end to end -----------------------------------------------------------------
+const ns = `bench${run}`;
+const port = 18080 + Math.floor(Math.random() * 1000);
+const token = `bench-${run}`;
+writeFileSync(join(work, 'collector.yaml'), `listen: 127.0.0.1:${port}\nelasticsearch:\n  url: ${esUrl}\nagent_tokens: ["${token}"]\n`);
+writeFileSync(
+  join(work, 'agent.yaml'),
+  `id: bench-agent\nstate_dir: ./state\ncollector:\n  url: http://127.0.0.1:${port}\n  token: "${token}"\ninputs:\n  - paths: ["./logs/*.log"]\n    format: pos\n    dataset: pos\n    namespace: ${ns}\n`,
+);
+const env = { ...process.env, STACKLENS_LOG_LEVEL: 'warn' };
+const start = (script, config) => {
+  const child = spawn(process.execPath, [join(REPO_ROOT, script), '--config', join(work, config)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  return child;
+};
+/** Peak resident set (VmHWM) and CPU seconds of a process, from /proc. */
+function usage(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) * 1024;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = 100;
+  return { peakRss: hwm, cpuSeconds: (Number(stat[11]) + Number(stat[12])) / ticks };
+}
+const collector = start('collector/dist/cli.js', 'collector.yaml');
+for (let i = 0; ; i++) {
+  try {
+    if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break;
+  } catch {}
+  if (i > 300) throw new Error('collector did not become ready');
+  await sleep(100);
+}
+const started = process.hrtime.bigint();
+const agent = start('agent/dist/cli.js', 'agent.yaml');
+let indexed = 0;
+while (indexed < LINES) {
+  await sleep(1000);
+  indexed = await count(`logs-pos-${ns}`);
+  const s = Number(process.hrtime.bigint() - started) / 1e9;
+  progress(`StackLens end to end: ${indexed.toLocaleString()} / ${LINES.toLocaleString()} (${Math.round(indexed / s).toLocaleString()} events/s)`);
+}
+const e2eSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+const agentUsage = usage(agent.pid);
+const collectorUsage = usage(collector.pid);
+agent.kill('SIGTERM');
+collector.kill('SIGTERM');
+await Promise.all([agent, collector].map((c) => new Promise((r) => c.once('exit', r))));
+progress('');
+
+// 5. Report ----------------------------------------------------------------------------------
+const mb = (b) => `${(b / 1024 / 1024).toFixed(0)} MiB`;
+const row = (name, seconds) => `| ${name.padEnd(44)} | ${Math.round(LINES / seconds).toLocaleString().padStart(10)} | ${(fileBytes / 1e6 / seconds).toFixed(1).padStart(6)} | ${seconds.toFixed(1).padStart(7)} |`;
+const report = [
+  '',
+  `StackLens benchmark — ${LINES.toLocaleString()} POS lines (${(fileBytes / 1e6).toFixed(0)} MB), ${cpus().length} cores, Elasticsearch ${esUrl}`,
+  '',
+  `| ${'pipeline'.padEnd(44)} | ${'events/s'.padStart(10)} | ${'MB/s'.padStart(6)} | ${'seconds'.padStart(7)} |`,
+  `|${'-'.repeat(46)}|${'-'.repeat(12)}|${'-'.repeat(8)}|${'-'.repeat(9)}|`,
+  row('ceiling: official client → _bulk (same docs)', directSeconds),
+  row('StackLens: file → agent → collector → ES', e2eSeconds),
+  '',
+  `ratio StackLens / ceiling: ${(directSeconds / e2eSeconds).toFixed(2)}`,
+  `agent:     peak RSS ${mb(agentUsage.peakRss)}, CPU ${agentUsage.cpuSeconds.toFixed(1)} s`,
+  `collector: peak RSS ${mb(collectorUsage.peakRss)}, CPU ${collectorUsage.cpuSeconds.toFixed(1)} s`,
+  '',
+];
+console.log(report.join('\n'));
+
+await client.close();
+if (ownEs) await stopElasticsearch({ port: BENCH_PORT, home: join(work, 'home') });
+rmSync(work, { recursive: true, force: true });
