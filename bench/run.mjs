@@ -31,7 +31,7 @@ const BENCH_PORT = 9260;
 let esUrl = process.env.STACKLENS_ES_URL;
 let ownEs = false;
 if (!esUrl) {
-  const es = await startElasticsearch({ port: BENCH_PORT, home: join(work, 'home') });
+  const es = await startElasticsearch({ port: BENCH_PORT });
   esUrl = es.url;
   ownEs = !es.reused;
 }
@@ -58,6 +58,22 @@ progress(`input: ${LINES.toLocaleString()} lines, ${(fileBytes / 1e6).toFixed(0)
 async function count(index) {
   await client.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true });
   return (await client.count({ index, ignore_unavailable: true, allow_no_indices: true })).count;
+}
+
+// Warm-up (untimed): a cold Elasticsearch JVM indexes 2-3x slower than a warm one, which
+// would favour whichever leg runs second.
+{
+  const WARM = 150_000;
+  for (let b = 0; b < WARM / 2000; b++) {
+    const operations = [];
+    for (let i = 0; i < 2000; i++) {
+      const n = b * 2000 + i;
+      operations.push({ create: { _index: `logs-pos-warmup${run}`, _id: `w${n}` } }, { '@timestamp': new Date().toISOString(), message: `warm-up ${n}`, log: { level: 'info' }, pos: { store_id: `STORE_00${n % 5}` } });
+    }
+    await client.bulk({ operations, filter_path: 'errors' });
+    progress(`warming up Elasticsearch: ${((b + 1) * 2000).toLocaleString()} / ${WARM.toLocaleString()}`);
+  }
+  progress('warm-up done\n');
 }
 
 // 3. Ceiling: the same documents, prepared in advance, straight to _bulk -----------------
@@ -175,5 +191,8 @@ const report = [
 console.log(report.join('\n'));
 
 await client.close();
-if (ownEs) await stopElasticsearch({ port: BENCH_PORT, home: join(work, 'home') });
+if (ownEs) {
+  await stopElasticsearch({ port: BENCH_PORT });
+  rmSync(join(REPO_ROOT, '.stacklens', 'es', String(BENCH_PORT)), { recursive: true, force: true });
+}
 rmSync(work, { recursive: true, force: true });

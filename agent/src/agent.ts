@@ -31,6 +31,7 @@ export class Agent {
   private scanTimer?: NodeJS.Timeout;
   private flushTimer?: NodeJS.Timeout;
   private stopping = false;
+  private scanning = false;
   private linesOfClosedFiles = 0;
 
   constructor(
@@ -75,6 +76,16 @@ export class Agent {
 
   /** Find files matching each input's globs and start a harvester for each file not yet tailed. */
   private async scan(): Promise<void> {
+    if (this.scanning) return; // a slow scan (many files) must not overlap the next one
+    this.scanning = true;
+    try {
+      await this.scanInputs();
+    } finally {
+      this.scanning = false;
+    }
+  }
+
+  private async scanInputs(): Promise<void> {
     for (let i = 0; i < this.config.inputs.length && !this.stopping; i++) {
       const input = this.config.inputs[i];
       let paths: string[];

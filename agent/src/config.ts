@@ -2,28 +2,11 @@
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { loadYamlConfig, parseBytes, parseDuration, DATASET_PATTERN, NAMESPACE_PATTERN } from '@stacklens/common';
+import { loadYamlConfig, byteSize, durationMs, httpUrl, DATASET_PATTERN, NAMESPACE_PATTERN } from '@stacklens/common';
 
 export const FORMATS = ['pos', 'chatbot', 'json', 'plain'] as const;
 export type Format = (typeof FORMATS)[number];
 
-const bytes = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  try {
-    return parseBytes(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
-const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
-const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+/, 'must be an http:// or https:// URL');
 
 const inputSchema = z.strictObject({
   paths: z.array(z.string().min(1)).min(1, 'needs at least one glob'),
@@ -31,7 +14,7 @@ const inputSchema = z.strictObject({
   dataset: z.string().regex(DATASET_PATTERN, 'must be lower-case letters, digits, "_" or "." (it names the data stream logs-<dataset>-<namespace>)'),
   namespace: z.string().regex(NAMESPACE_PATTERN, 'must be lower-case letters, digits or "_"').default('default'),
   service: z.string().optional(),
-  max_line_bytes: bytes.default(1024 * 1024),
+  max_line_bytes: byteSize().default(1024 * 1024),
 });
 
 const schema = z.strictObject({
@@ -39,21 +22,21 @@ const schema = z.strictObject({
   state_dir: z.string().default('./.stacklens/agent'),
   collector: z
     .strictObject({
-      url: httpUrl.optional(),
-      urls: z.array(httpUrl).min(1).optional(),
+      url: httpUrl().optional(),
+      urls: z.array(httpUrl()).min(1).optional(),
       token: z.string().min(1, 'must not be empty'),
-      timeout: duration.default(30_000),
+      timeout: durationMs().default(30_000),
     })
     .refine((c) => c.url || c.urls, { message: 'needs url (or urls)' }),
   batch: z
     .strictObject({
       max_events: z.number().int().min(1).max(100_000).default(2048),
-      max_bytes: bytes.default(1024 * 1024),
-      flush_interval: duration.default(250),
+      max_bytes: byteSize().default(1024 * 1024),
+      flush_interval: durationMs().default(250),
       max_in_flight: z.number().int().min(1).max(64).default(4),
     })
     .default({ max_events: 2048, max_bytes: 1024 * 1024, flush_interval: 250, max_in_flight: 4 }),
-  scan_interval: duration.default(1000),
+  scan_interval: durationMs().default(1000),
   inputs: z.array(inputSchema).min(1, 'needs at least one input'),
 });
 

@@ -86,6 +86,11 @@ export class Harvester {
     let skipping = false; // inside an over-long line whose head was already shipped
     let lastDataAt = Date.now();
     this.fh = await open(this.path, 'r');
+    // The path may have been rotated between discovery and open: only tail the file we were given.
+    if (fileKey(await this.fh.stat({ bigint: true })) !== this.key) {
+      await this.fh.close();
+      return;
+    }
     try {
       while (!this.stopped) {
         if (this.sink.full) {

@@ -2,25 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { loadYamlConfig, parseBytes, parseDuration } from '@stacklens/common';
+import { loadYamlConfig, byteSize, durationMs, httpUrl } from '@stacklens/common';
 
-const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+/, 'must be an http:// or https:// URL');
-const bytes = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  try {
-    return parseBytes(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
-const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
 
 const schema = z.strictObject({
   listen: z
@@ -29,23 +12,23 @@ const schema = z.strictObject({
     .default('127.0.0.1:8080'),
   elasticsearch: z
     .strictObject({
-      url: httpUrl.optional(),
-      urls: z.array(httpUrl).min(1).optional(),
+      url: httpUrl().optional(),
+      urls: z.array(httpUrl()).min(1).optional(),
       api_key: z.string().min(1).optional(),
       username: z.string().min(1).optional(),
       password: z.string().min(1).optional(),
       ca_cert: z.string().min(1).optional(),
-      request_timeout: duration.default(30_000),
+      request_timeout: durationMs().default(30_000),
     })
     .refine((e) => e.url || e.urls, { message: 'needs url (or urls)' })
     .refine((e) => !e.username === !e.password, { message: 'username and password go together' }),
   agent_tokens: z.array(z.string().min(1, 'must not be empty')).min(1, 'needs at least one token'),
   rules_dir: z.string().default('./rules'),
-  max_body_bytes: bytes.default(16 * 1024 * 1024),
+  max_body_bytes: byteSize().default(16 * 1024 * 1024),
   bulk: z
     .strictObject({
       /** How long one ingest request keeps retrying Elasticsearch before answering 503 (the agent retries). */
-      retry_budget: duration.default(20_000),
+      retry_budget: durationMs().default(20_000),
     })
     .default({ retry_budget: 20_000 }),
 });

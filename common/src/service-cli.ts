@@ -1,0 +1,73 @@
+// The command line shared by stacklens-agent and stacklens-collector: --config, --check,
+// --help, clear config errors (exit 2), and a clean stop on SIGTERM/SIGINT.
+import { parseArgs } from 'node:util';
+import { ConfigError } from './config-file.js';
+import { createLogger, type Logger } from './log.js';
+
+export interface ServiceCliSpec<C> {
+  name: string;
+  help: string;
+  load(file: string): C;
+  /** One line for --check: what the config sets up. */
+  describe(config: C): string;
+  start(config: C, log: Logger): Promise<{ stop(): Promise<void> }>;
+}
+
+async function main<C>(spec: ServiceCliSpec<C>): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({ options: { config: { type: 'string', short: 'c' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }).values;
+  } catch (err) {
+    process.stderr.write(`${spec.name}: ${(err as Error).message}\n\n${spec.help}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(`${spec.help}\n`);
+    return 0;
+  }
+  if (!args.config) {
+    process.stderr.write(`${spec.name}: --config is required\n\n${spec.help}\n`);
+    return 2;
+  }
+  let config: C;
+  try {
+    config = spec.load(args.config);
+  } catch (err) {
+    process.stderr.write(`${spec.name}: invalid configuration:\n${(err as Error).message}\n`);
+    return err instanceof ConfigError ? 2 : 1;
+  }
+  if (args.check) {
+    process.stdout.write(`${args.config}: OK (${spec.describe(config)})\n`);
+    return 0;
+  }
+  const log = createLogger(spec.name.replace(/^stacklens-/, ''));
+  let service;
+  try {
+    service = await spec.start(config, log);
+  } catch (err) {
+    process.stderr.write(`${spec.name}: cannot start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      service.stop().then(resolve, (err) => {
+        log.error({ err: (err as Error).message }, 'error during shutdown');
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+  return 0;
+}
+
+export function runServiceCli<C>(spec: ServiceCliSpec<C>): void {
+  main(spec).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`${spec.name}: ${(err as Error).stack ?? err}\n`);
+      process.exit(1);
+    },
+  );
+}
