@@ -17,13 +17,20 @@ Starts the whole pipeline on this machine and shows it working:
 Everything lives under .stacklens/demo/. Ctrl-C stops the demo (Elasticsearch keeps
 running: stacklens es stop).`;
 
+const DEMO_AGENT_ID = 'demo-agent';
 const STREAMS = ['logs-pos-default', 'logs-chatbot-default', 'logs-stacklens.deadletter-default'];
 
 async function countDocs(esUrl: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const stream of STREAMS) {
     try {
-      const res = await fetch(`${esUrl}/${stream}/_count`, { signal: AbortSignal.timeout(3000) });
+      // Only this demo's agent: the same Elasticsearch may hold other data.
+      const res = await fetch(`${esUrl}/${stream}/_count`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: { term: { 'agent.id': DEMO_AGENT_ID } } }),
+        signal: AbortSignal.timeout(3000),
+      });
       out[stream] = res.ok ? ((await res.json()) as { count: number }).count : 0;
     } catch {
       out[stream] = 0;
@@ -59,7 +66,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   );
   writeFileSync(
     agentYaml,
-    `# Written by stacklens demo\nid: demo-agent\nstate_dir: ./agent-state\ncollector:\n  url: http://127.0.0.1:${port}\n  token: \${STACKLENS_AGENT_TOKEN}\ninputs:\n  - paths: ["./logs/pos*.log"]\n    format: pos\n    dataset: pos\n    service: pos\n  - paths: ["./logs/chatbot*.log"]\n    format: chatbot\n    dataset: chatbot\n    service: chatbot\n`,
+    `# Written by stacklens demo\nid: ${DEMO_AGENT_ID}\nstate_dir: ./agent-state\ncollector:\n  url: http://127.0.0.1:${port}\n  token: \${STACKLENS_AGENT_TOKEN}\ninputs:\n  - paths: ["./logs/pos*.log"]\n    format: pos\n    dataset: pos\n    service: pos\n  - paths: ["./logs/chatbot*.log"]\n    format: chatbot\n    dataset: chatbot\n    service: chatbot\n`,
   );
   const env = { ...process.env, STACKLENS_AGENT_TOKEN: randomBytes(24).toString('base64url') };
   const children: ChildProcess[] = [];
