@@ -7,7 +7,7 @@ import { glob } from 'tinyglobby';
 import { createLogger, type Logger } from '@stacklens/common';
 import type { AgentConfig, InputConfig } from './config.js';
 import { EventBuilder, AGENT_VERSION } from './event-builder.js';
-import { Harvester, fileKey } from './harvester.js';
+import { Harvester, inodeKey, type ResumePoint } from './harvester.js';
 import { Pipeline } from './pipeline.js';
 import { Registry } from './registry.js';
 import { Shipper } from './shipper.js';
@@ -27,7 +27,12 @@ export class Agent {
   private readonly shipper: Shipper;
   private readonly pipeline: Pipeline;
   private readonly builders: EventBuilder[];
+  /** Running harvesters by device:inode. */
   private readonly harvesters = new Map<string, { harvester: Harvester; done: Promise<void> }>();
+  /** How far closed harvesters had read, by fingerprint (ahead of the registry's acked offsets). */
+  private readonly positions = new Map<string, ResumePoint>();
+  /** Files closed for inactivity, by inode, with their size then: reopened when they change. */
+  private readonly idleFiles = new Map<string, string>();
   private scanTimer?: NodeJS.Timeout;
   private flushTimer?: NodeJS.Timeout;
   private stopping = false;
@@ -68,6 +73,12 @@ export class Agent {
 
   private flushRegistry(): void {
     try {
+      const active = new Set<string>();
+      for (const { harvester } of this.harvesters.values()) {
+        const pos = harvester.position;
+        if (pos) active.add(pos.key);
+      }
+      this.registry.cleanup(this.config.registry.clean_after, active);
       this.registry.flush();
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'cannot write the registry');
@@ -109,30 +120,48 @@ export class Agent {
     } catch {
       return; // vanished between glob and stat
     }
-    const key = fileKey(st);
-    const running = this.harvesters.get(key);
+    const inode = inodeKey(st);
+    const running = this.harvesters.get(inode);
     if (running) {
       running.harvester.updatePath(path);
       return;
     }
-    const saved = this.registry.get(key);
-    let offset = saved?.offset ?? 0;
-    let generation = saved?.generation ?? 0;
-    if (saved && BigInt(offset) > st.size) {
-      this.log.warn({ path, size: Number(st.size), offset }, 'file is shorter than the saved offset (truncated while we were away); reading from the start');
-      offset = 0;
-      generation++;
-    }
-    const harvester = new Harvester(path, key, offset, generation, builder, this.pipeline, { maxLineBytes: input.max_line_bytes }, this.log);
-    this.log.info({ path, key, offset }, 'tailing file');
+    if (this.idleFiles.get(inode) === `${st.size}:${st.mtimeNs}`) return; // closed for inactivity and unchanged
+    this.idleFiles.delete(inode);
+
+    const harvester = new Harvester(
+      path,
+      inode,
+      (fingerprint) => this.resumePoint(fingerprint),
+      builder,
+      this.pipeline,
+      { maxLineBytes: input.max_line_bytes, multiline: input.multiline, closeInactiveMs: input.close_inactive },
+      this.log,
+    );
     const done = harvester
       .run()
+      .then((end) => {
+        if (end === 'inactive' && harvester.closedAt) this.idleFiles.set(inode, harvester.closedAt);
+      })
       .catch((err) => this.log.error({ path, err: (err as Error).message }, 'harvester failed'))
       .finally(() => {
+        const pos = harvester.position;
+        if (pos) this.positions.set(pos.key, { offset: pos.offset, generation: pos.generation });
         this.linesOfClosedFiles += harvester.linesRead;
-        this.harvesters.delete(key);
+        this.harvesters.delete(inode);
       });
-    this.harvesters.set(key, { harvester, done });
+    this.harvesters.set(inode, { harvester, done });
+  }
+
+  /** Where to resume a file known by this fingerprint: the furthest of what was acked and what was read. */
+  private resumePoint(fingerprint: string): ResumePoint | undefined {
+    const saved = this.registry.get(fingerprint);
+    const read = this.positions.get(fingerprint);
+    if (!saved) return read;
+    if (!read || saved.generation > read.generation || (saved.generation === read.generation && saved.offset >= read.offset)) {
+      return { offset: saved.offset, generation: saved.generation };
+    }
+    return read;
   }
 
   stats(): AgentStats {

@@ -8,6 +8,19 @@ export const FORMATS = ['pos', 'chatbot', 'json', 'plain'] as const;
 export type Format = (typeof FORMATS)[number];
 
 
+const regex = () =>
+  z.string().refine(
+    (p) => {
+      try {
+        new RegExp(p);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'is not a valid regular expression' },
+  );
+
 const inputSchema = z.strictObject({
   paths: z.array(z.string().min(1)).min(1, 'needs at least one glob'),
   format: z.enum(FORMATS, { message: `must be one of ${FORMATS.join(', ')}` }),
@@ -15,6 +28,17 @@ const inputSchema = z.strictObject({
   namespace: z.string().regex(NAMESPACE_PATTERN, 'must be lower-case letters, digits or "_"').default('default'),
   service: z.string().optional(),
   max_line_bytes: byteSize().default(1024 * 1024),
+  close_inactive: durationMs().default(5 * 60_000),
+  multiline: z
+    .strictObject({
+      start_pattern: regex().optional(),
+      continuation_pattern: regex().optional(),
+      max_lines: z.number().int().min(1).default(500),
+      max_bytes: byteSize().default(1024 * 1024),
+      timeout: durationMs().default(1000),
+    })
+    .refine((m) => !m.start_pattern !== !m.continuation_pattern, { message: 'needs exactly one of start_pattern and continuation_pattern' })
+    .optional(),
 });
 
 const schema = z.strictObject({
@@ -37,6 +61,7 @@ const schema = z.strictObject({
     })
     .default({ max_events: 2048, max_bytes: 1024 * 1024, flush_interval: 250, max_in_flight: 4 }),
   scan_interval: durationMs().default(1000),
+  registry: z.strictObject({ clean_after: durationMs().default(7 * 86_400_000) }).default({ clean_after: 7 * 86_400_000 }),
   inputs: z.array(inputSchema).min(1, 'needs at least one input'),
 });
 

@@ -1,12 +1,16 @@
-// Tails one file: reads it from a byte offset in large chunks, splits complete lines and
-// hands them to the pipeline with the offset just past each line. A partial last line
-// waits for its newline. Handles truncation (start again from 0, new generation) and
-// rename/delete (read the old file to its end, then let go of it).
+// Tails one file: reads it from a byte offset in large chunks, splits complete lines (and
+// joins multiline events) and hands them to the pipeline with the offset just past each
+// event. A partial last line waits for its newline. Follows the file by inode and knows it
+// by the fingerprint of its first line: truncation (size below the read position, or a new
+// first line) starts it again from 0 under a new identity; after a rename or delete the
+// rest is read, then the file is let go; an idle file is closed after close_inactive.
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { sleep, type WireEvent, type Logger } from '@stacklens/common';
 import type { EventBuilder } from './event-builder.js';
+import { readFingerprint } from './fingerprint.js';
+import { MultilineJoiner, type MultilineConfig } from './multiline.js';
 
-/** Identifies one file across renames: device + inode (+ generation after truncations). */
+/** Where committed offsets go: the file's identity (fingerprint) and its current path. */
 export interface FileCursor {
   key: string;
   path: string;
@@ -19,49 +23,63 @@ export interface HarvesterSink {
   waitForCapacity(): Promise<void>;
 }
 
+export interface ResumePoint {
+  offset: number;
+  generation: number;
+}
+
 export interface HarvesterOptions {
   maxLineBytes: number;
+  multiline?: MultilineConfig;
   readChunkBytes?: number;
   pollMs?: number;
   /** After a rename or delete, keep reading this long after the last data before closing. */
   closeRemovedAfterMs?: number;
+  /** Close a file that has not grown for this long (discovery reopens it when it does). */
+  closeInactiveMs?: number;
 }
 
-export const fileKey = (st: { dev: bigint | number; ino: bigint | number }) => `${st.dev}:${st.ino}`;
+export type HarvestEnd = 'stopped' | 'removed' | 'inactive' | 'replaced';
+
+export const inodeKey = (st: { dev: bigint | number; ino: bigint | number }) => `${st.dev}:${st.ino}`;
 
 export class Harvester {
   private stopped = false;
   private readonly abort = new AbortController();
   private fh?: FileHandle;
-  /** Offset of the first byte not yet turned into an event (start of the pending partial line). */
-  private lineStart: number;
-  private generation: number;
+  /** Offset of the first byte not yet turned into an event. */
+  private lineStart = 0;
+  private generation = 0;
+  private fingerprint?: string;
   private path: string;
+  private readonly joiner?: MultilineJoiner;
   linesRead = 0;
   bytesRead = 0;
+  /** size:mtime when closed for inactivity; discovery reopens the file when it differs. */
+  closedAt?: string;
 
   constructor(
     path: string,
-    readonly key: string,
-    startOffset: number,
-    generation: number,
+    /** device:inode — which file on disk this harvester follows. */
+    readonly inode: string,
+    /** Where to start for a file known by this fingerprint (registry, or a previous harvester). */
+    private readonly resume: (fingerprint: string) => ResumePoint | undefined,
     private readonly builder: EventBuilder,
     private readonly sink: HarvesterSink,
     private readonly opts: HarvesterOptions,
     private readonly log: Logger,
   ) {
     this.path = path;
-    this.lineStart = startOffset;
-    this.generation = generation;
+    if (opts.multiline) this.joiner = new MultilineJoiner(opts.multiline);
   }
 
-  /** Discovery saw the same file under another name (renamed but still matching the glob). */
   updatePath(path: string): void {
     this.path = path;
   }
 
-  get offset(): number {
-    return this.lineStart;
+  /** The identity of the content being read, and how far it was read (for a later reopen). */
+  get position(): { key: string; offset: number; generation: number } | undefined {
+    return this.fingerprint ? { key: this.fingerprint, offset: this.committable(), generation: this.generation } : undefined;
   }
 
   stop(): void {
@@ -70,111 +88,182 @@ export class Harvester {
   }
 
   private identity(): string {
-    return this.generation === 0 ? this.key : `${this.key}#${this.generation}`;
+    return this.generation === 0 ? this.fingerprint! : `${this.fingerprint}#${this.generation}`;
   }
 
   private cursor(): FileCursor {
-    return { key: this.key, path: this.path, generation: this.generation };
+    return { key: this.fingerprint!, path: this.path, generation: this.generation };
   }
 
-  async run(): Promise<void> {
-    const pollMs = this.opts.pollMs ?? 250;
-    const closeAfter = this.opts.closeRemovedAfterMs ?? 5000;
-    const max = this.opts.maxLineBytes;
-    let buf = Buffer.allocUnsafe(Math.min(this.opts.readChunkBytes ?? 256 * 1024, max + 1));
-    let filled = 0;
-    let skipping = false; // inside an over-long line whose head was already shipped
-    let lastDataAt = Date.now();
-    this.fh = await open(this.path, 'r');
-    // The path may have been rotated between discovery and open: only tail the file we were given.
-    if (fileKey(await this.fh.stat({ bigint: true })) !== this.key) {
-      await this.fh.close();
-      return;
+  /** Where reading may resume without losing a pending multiline event. */
+  private committable(): number {
+    return this.joiner?.pending ? this.joiner.pendingOffset : this.lineStart;
+  }
+
+  private emit(text: string, offset: number, end: number, flags?: string[]): void {
+    if (!this.joiner) return this.ship(text, offset, end, flags);
+    if (flags) {
+      // A cut line stands alone: it ends whatever was pending.
+      this.flushMultiline(true);
+      return this.ship(text, offset, end, flags);
     }
+    const done = this.joiner.push(text, offset, end);
+    if (done) this.ship(done.text, done.offset, done.end, done.flags);
+  }
+
+  private ship(text: string, offset: number, end: number, flags?: string[]): void {
+    const event = this.builder.build(text, this.path, this.identity(), offset, flags);
+    this.linesRead++;
+    this.sink.push(event, text.length + 256, this.cursor(), end);
+  }
+
+  private flushMultiline(force: boolean): void {
+    const done = this.joiner?.flush(Date.now(), force);
+    if (done) this.ship(done.text, done.offset, done.end, done.flags);
+  }
+
+  async run(): Promise<HarvestEnd> {
+    this.fh = await open(this.path, 'r');
     try {
-      while (!this.stopped) {
-        if (this.sink.full) {
-          await this.sink.waitForCapacity();
-          continue;
-        }
-        const { bytesRead } = await this.fh.read(buf, filled, buf.length - filled, this.lineStart + filled);
-        if (bytesRead === 0) {
-          await sleep(pollMs, this.abort.signal);
-          if (this.stopped) break;
-          const state = await this.checkFile(filled);
-          if (state === 'truncated') {
-            filled = 0;
-            skipping = false;
-          } else if (state === 'gone' && Date.now() - lastDataAt > closeAfter) {
-            this.log.info({ path: this.path, offset: this.lineStart }, 'file renamed or deleted and fully read; closing it');
-            return;
-          }
-          continue;
-        }
-        lastDataAt = Date.now();
-        this.bytesRead += bytesRead;
-        const total = filled + bytesRead;
-        let pos = 0;
-        const identity = this.identity();
-        const cursor = this.cursor();
-        for (let nl = buf.indexOf(10, 0); nl !== -1 && nl < total; nl = buf.indexOf(10, pos)) {
-          const lineOffset = this.lineStart + pos;
-          if (skipping) {
-            skipping = false;
-          } else {
-            let end = nl;
-            if (end > pos && buf[end - 1] === 13) end--; // CRLF
-            if (end > pos) {
-              const line = buf.toString('utf8', pos, end);
-              const event = this.builder.build(line, this.path, identity, lineOffset);
-              this.linesRead++;
-              this.sink.push(event, end - pos + 256, cursor, this.lineStart + nl + 1);
-            }
-          }
-          pos = nl + 1;
-        }
-        // Keep the partial line at the front of the buffer.
-        if (pos > 0) {
-          buf.copyWithin(0, pos, total);
-          this.lineStart += pos;
-        }
-        filled = total - pos;
-        if (filled === buf.length) {
-          if (buf.length <= max) {
-            const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, max + 1));
-            buf.copy(bigger, 0, 0, filled);
-            buf = bigger;
-          } else {
-            // A line longer than max_line_bytes: ship its head, flagged, and skip the rest.
-            // The committed offset stays at the line's start until its newline is read, so a
-            // restart re-reads it and the same id deduplicates it.
-            const line = buf.toString('utf8', 0, max);
-            const event = this.builder.build(line, this.path, this.identity(), this.lineStart, ['truncated']);
-            this.linesRead++;
-            this.sink.push(event, max + 256, this.cursor(), this.lineStart);
-            this.lineStart += filled;
-            filled = 0;
-            skipping = true;
-          }
-        }
-      }
+      // The path may have been rotated between discovery and open: only tail the file we were given.
+      if (inodeKey(await this.fh.stat({ bigint: true })) !== this.inode) return 'replaced';
+      return await this.loop();
     } finally {
       await this.fh.close().catch(() => undefined);
     }
   }
 
-  /** At end of file: was the file truncated under us, or renamed/deleted? */
-  private async checkFile(pending: number): Promise<'ok' | 'truncated' | 'gone'> {
-    const own = await this.fh!.stat();
-    if (own.size < this.lineStart + pending) {
-      this.generation++;
-      this.log.warn({ path: this.path, size: own.size, offset: this.lineStart, generation: this.generation }, 'file truncated; reading it again from the start');
+  /** Wait for the first line, then decide where to start. */
+  private async identify(): Promise<boolean> {
+    const fp = await readFingerprint(this.fh!);
+    if (!fp) return false;
+    const size = (await this.fh!.stat()).size;
+    this.fingerprint = fp;
+    if (fp === this.truncated?.fingerprint) {
+      // Rewritten after a truncation with the same first line: a new generation, from 0.
+      this.generation = this.truncated.generation;
       this.lineStart = 0;
-      return 'truncated';
+    } else {
+      const saved = this.resume(fp);
+      this.generation = saved?.generation ?? 0;
+      this.lineStart = saved?.offset ?? 0;
     }
+    if (this.lineStart > size) {
+      this.generation++;
+      this.log.warn({ path: this.path, size, offset: this.lineStart }, 'file is shorter than the saved offset (truncated while we were away); reading it from the start');
+      this.lineStart = 0;
+    }
+    this.log.info({ path: this.path, fingerprint: fp, offset: this.lineStart }, 'tailing file');
+    return true;
+  }
+
+  private async loop(): Promise<HarvestEnd> {
+    const pollMs = this.opts.pollMs ?? 250;
+    const closeRemovedAfter = this.opts.closeRemovedAfterMs ?? 5000;
+    const closeInactive = this.opts.closeInactiveMs ?? 5 * 60_000;
+    const max = this.opts.maxLineBytes;
+    let buf = Buffer.allocUnsafe(Math.min(this.opts.readChunkBytes ?? 256 * 1024, max + 1));
+    let filled = 0;
+    let skipping = false; // inside an over-long line whose head was already shipped
+    let lastDataAt = Date.now();
+
+    while (!this.stopped) {
+      if (!this.fingerprint) {
+        if (await this.identify()) continue;
+        if (Date.now() - lastDataAt > closeInactive) return 'inactive';
+        if ((await this.checkPath()) === 'gone' && Date.now() - lastDataAt > closeRemovedAfter) return 'removed';
+        await sleep(pollMs, this.abort.signal);
+        continue;
+      }
+      if (this.sink.full) {
+        await this.sink.waitForCapacity();
+        continue;
+      }
+      // A copytruncate can rewrite the file while we read it: check the first line is still ours.
+      if (this.lineStart > 0 && (await readFingerprint(this.fh!)) !== this.fingerprint && (await this.fh!.stat()).size > 0) {
+        this.restartFromZero('first line changed (truncated and rewritten)');
+        filled = 0;
+        skipping = false;
+        continue;
+      }
+      const { bytesRead } = await this.fh!.read(buf, filled, buf.length - filled, this.lineStart + filled);
+      if (bytesRead === 0) {
+        this.flushMultiline(false);
+        await sleep(pollMs, this.abort.signal);
+        if (this.stopped) break;
+        const size = (await this.fh!.stat()).size;
+        if (size < this.lineStart + filled) {
+          this.restartFromZero(`file shrank to ${size} bytes`);
+          filled = 0;
+          skipping = false;
+          continue;
+        }
+        const idle = Date.now() - lastDataAt;
+        if (idle > closeRemovedAfter && (await this.checkPath()) === 'gone') {
+          this.flushMultiline(true);
+          this.log.info({ path: this.path, offset: this.lineStart }, 'file renamed away or deleted and fully read; closing it');
+          return 'removed';
+        }
+        if (idle > closeInactive && !this.joiner?.pending) {
+          const st = await this.fh!.stat({ bigint: true });
+          this.closedAt = `${st.size}:${st.mtimeNs}`;
+          this.log.debug({ path: this.path }, 'file inactive; closing it until it changes');
+          return 'inactive';
+        }
+        continue;
+      }
+      lastDataAt = Date.now();
+      this.bytesRead += bytesRead;
+      const total = filled + bytesRead;
+      let pos = 0;
+      for (let nl = buf.indexOf(10, 0); nl !== -1 && nl < total; nl = buf.indexOf(10, pos)) {
+        if (skipping) {
+          skipping = false;
+        } else {
+          let end = nl;
+          if (end > pos && buf[end - 1] === 13) end--; // CRLF
+          if (end > pos) this.emit(buf.toString('utf8', pos, end), this.lineStart + pos, this.lineStart + nl + 1);
+        }
+        pos = nl + 1;
+      }
+      if (pos > 0) {
+        buf.copyWithin(0, pos, total);
+        this.lineStart += pos;
+      }
+      filled = total - pos;
+      if (filled === buf.length) {
+        if (buf.length <= max) {
+          const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, max + 1));
+          buf.copy(bigger, 0, 0, filled);
+          buf = bigger;
+        } else {
+          // A line longer than max_line_bytes: ship its head, flagged, and skip the rest. Its
+          // end offset stays at the line's start until the newline is read, so a restart
+          // re-reads it and the same id deduplicates it.
+          this.emit(buf.toString('utf8', 0, max), this.lineStart, this.lineStart, ['truncated']);
+          this.lineStart += filled;
+          filled = 0;
+          skipping = true;
+        }
+      }
+    }
+    return 'stopped';
+  }
+
+  private truncated?: { fingerprint: string; generation: number };
+
+  private restartFromZero(reason: string): void {
+    this.generation++;
+    this.truncated = { fingerprint: this.fingerprint!, generation: this.generation };
+    this.log.warn({ path: this.path, offset: this.lineStart, generation: this.generation }, `${reason}; reading it again from the start`);
+    this.joiner?.reset();
+    this.lineStart = 0;
+    this.fingerprint = undefined; // re-identified from the new first line
+  }
+
+  private async checkPath(): Promise<'ok' | 'gone'> {
     try {
-      const named = await stat(this.path, { bigint: true });
-      return fileKey(named) === this.key ? 'ok' : 'gone';
+      return inodeKey(await stat(this.path, { bigint: true })) === this.inode ? 'ok' : 'gone';
     } catch {
       return 'gone';
     }

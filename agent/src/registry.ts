@@ -1,5 +1,5 @@
-// The registry: for each file (by identity) the offset up to which the collector has
-// acknowledged every line. Written atomically (temp file, fsync, rename), so a crash
+// The registry: for each file (by fingerprint, see fingerprint.ts) the offset up to which
+// the collector has acknowledged every line. Written atomically (temp file, fsync, rename), so a crash
 // leaves either the old or the new registry, never half of one.
 import { mkdirSync, readFileSync, openSync, writeSync, fsyncSync, closeSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,9 +37,26 @@ export class Registry {
   /** Record an acknowledged position (in memory; flush() persists it). Offsets never go back within a generation. */
   commit(key: string, path: string, offset: number, generation: number): void {
     const prev = this.entries.get(key);
-    if (prev && prev.generation === generation && prev.offset >= offset) return;
+    if (prev && (prev.generation > generation || (prev.generation === generation && prev.offset >= offset))) return;
     this.entries.set(key, { path, offset, generation, updated: new Date().toISOString() });
     this.dirty = true;
+  }
+
+  /**
+   * Forget files not committed to for `ttlMs` (vanished or long idle) unless still tailed.
+   * Safe even for a file that comes back: its lines keep their ids, so re-reading it is
+   * deduplicated by Elasticsearch.
+   */
+  cleanup(ttlMs: number, active: Set<string>, now = Date.now()): number {
+    let removed = 0;
+    for (const [key, entry] of this.entries) {
+      if (!active.has(key) && now - Date.parse(entry.updated) > ttlMs) {
+        this.entries.delete(key);
+        removed++;
+      }
+    }
+    if (removed > 0) this.dirty = true;
+    return removed;
   }
 
   get size(): number {
