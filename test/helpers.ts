@@ -6,6 +6,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
+import { appendFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { expect } from 'vitest';
 
 export const REPO = resolve(import.meta.dirname, '..');
 
@@ -151,4 +153,61 @@ export async function count(es: Client, index: string, query: object = { match_a
 /** A namespace no other test uses, so each test has its own data streams. */
 export function uniqueNamespace(): string {
   return `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** Appends lines to a file and remembers each line's byte offset. */
+export class LogWriter {
+  readonly lines: { offset: number; text: string }[] = [];
+  private size = 0;
+  constructor(readonly path: string) {}
+  append(lines: string[]): void {
+    let chunk = '';
+    for (const text of lines) {
+      this.lines.push({ offset: this.size, text });
+      this.size += Buffer.byteLength(text) + 1;
+      chunk += `${text}\n`;
+    }
+    appendFileSync(this.path, chunk);
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Asserts the data streams hold exactly the written lines, each once. */
+export async function expectExactlyOnce(es: Client, index: string, writers: LogWriter[]): Promise<{ _id: string; _source: any }[]> {
+  const docs = await allDocs(es, index);
+  const expected = writers.reduce((n, w) => n + w.lines.length, 0);
+  expect(docs.length).toBe(expected);
+  expect(new Set(docs.map((d) => d._id)).size).toBe(expected);
+  const seen = new Set(docs.map((d) => `${d._source.log.file.path}@${d._source.log.offset}`));
+  for (const w of writers) for (const l of w.lines) expect(seen.has(`${w.path}@${l.offset}`)).toBe(true);
+  return docs;
+}
+
+
+/** Asserts the index holds exactly these messages, each once. */
+export async function expectMessagesOnce(es: Client, index: string, expected: string[]): Promise<{ _id: string; _source: any }[]> {
+  const docs = await allDocs(es, index);
+  const seen = new Map<string, number>();
+  for (const d of docs) seen.set(d._source.message, (seen.get(d._source.message) ?? 0) + 1);
+  const missing = expected.filter((m) => !seen.has(m));
+  const doubled = [...seen].filter(([, n]) => n > 1).map(([m]) => m);
+  const unexpected = [...seen.keys()].filter((m) => !expected.includes(m));
+  expect({ missing: missing.slice(0, 5), doubled: doubled.slice(0, 5), unexpected: unexpected.slice(0, 5), total: docs.length }).toEqual({ missing: [], doubled: [], unexpected: [], total: expected.length });
+  return docs;
+}
+
+/** The agent process's open file descriptors that point at files (not sockets or pipes). */
+export function openFiles(pid: number): string[] {
+  const fds = readdirSync(`/proc/${pid}/fd`);
+  const out: string[] = [];
+  for (const fd of fds) {
+    try {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (target.startsWith('/')) out.push(target);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out;
 }

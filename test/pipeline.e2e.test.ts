@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { posTrafficLine, chatbotTurn, rng } from '@stacklens/demo';
-import { allDocs, count, esClient, startAgent, startCollector, tempDir, uniqueNamespace, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
+import { count, esClient, expectExactlyOnce, LogWriter, sleep, startAgent, startCollector, tempDir, uniqueNamespace, waitFor, allDocs, type AgentHandle, type CollectorHandle } from './helpers.js';
 
 const esUrl = inject('esUrl');
 const es = esClient(esUrl);
@@ -33,35 +33,6 @@ inputs:
 `;
 }
 
-/** Appends lines to a file and remembers each line's byte offset. */
-class LogWriter {
-  readonly lines: { offset: number; text: string }[] = [];
-  private size = 0;
-  constructor(readonly path: string) {}
-  append(lines: string[]): void {
-    let chunk = '';
-    for (const text of lines) {
-      this.lines.push({ offset: this.size, text });
-      this.size += Buffer.byteLength(text) + 1;
-      chunk += `${text}\n`;
-    }
-    appendFileSync(this.path, chunk);
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Asserts the data streams hold exactly the written lines, each once. */
-async function expectExactlyOnce(index: string, writers: LogWriter[]): Promise<{ _id: string; _source: any }[]> {
-  const docs = await allDocs(es, index);
-  const expected = writers.reduce((n, w) => n + w.lines.length, 0);
-  expect(docs.length).toBe(expected);
-  expect(new Set(docs.map((d) => d._id)).size).toBe(expected);
-  const seen = new Set(docs.map((d) => `${d._source.log.file.path}@${d._source.log.offset}`));
-  for (const w of writers) for (const l of w.lines) expect(seen.has(`${w.path}@${l.offset}`)).toBe(true);
-  return docs;
-}
-
 describe('agent → collector → Elasticsearch', () => {
   it('indexes 10,000 mixed POS and chat-bot lines appended while the agent runs, exactly once, fields in place', async () => {
     const ns = uniqueNamespace();
@@ -88,7 +59,7 @@ describe('agent → collector → Elasticsearch', () => {
     const index = `logs-pos-${ns},logs-chatbot-${ns}`;
     await waitFor('10,000 documents', async () => (await count(es, index)) >= 10_000, 120_000, 500);
     await sleep(1500); // nothing more may arrive
-    const docs = await expectExactlyOnce(index, [pos, chat]);
+    const docs = await expectExactlyOnce(es, index, [pos, chat]);
 
     const byLocation = new Map(docs.map((d) => [`${d._source.log.file.path}@${d._source.log.offset}`, d._source]));
     for (const l of pos.lines) {
@@ -154,7 +125,7 @@ describe('agent → collector → Elasticsearch', () => {
     await writing;
     await waitFor('30,000 documents', async () => (await count(es, index)) >= 30_000, 120_000, 500);
     await sleep(1500);
-    await expectExactlyOnce(index, [pos]);
+    await expectExactlyOnce(es, index, [pos]);
   });
 
   it('rejects a missing or wrong token with 401 and indexes nothing', async () => {

@@ -32,7 +32,7 @@ export class Agent {
   /** How far closed harvesters had read, by fingerprint (ahead of the registry's acked offsets). */
   private readonly positions = new Map<string, ResumePoint>();
   /** Files closed for inactivity, by inode, with their size then: reopened when they change. */
-  private readonly idleFiles = new Map<string, string>();
+  private readonly idleFiles = new Map<string, number>();
   private scanTimer?: NodeJS.Timeout;
   private flushTimer?: NodeJS.Timeout;
   private stopping = false;
@@ -126,7 +126,7 @@ export class Agent {
       running.harvester.updatePath(path);
       return;
     }
-    if (this.idleFiles.get(inode) === `${st.size}:${st.mtimeNs}`) return; // closed for inactivity and unchanged
+    if (this.idleFiles.get(inode) === Number(st.size)) return; // closed for inactivity and unchanged
     this.idleFiles.delete(inode);
 
     const harvester = new Harvester(
@@ -141,7 +141,7 @@ export class Agent {
     const done = harvester
       .run()
       .then((end) => {
-        if (end === 'inactive' && harvester.closedAt) this.idleFiles.set(inode, harvester.closedAt);
+        if (end === 'inactive' && harvester.closedAt !== undefined) this.idleFiles.set(inode, harvester.closedAt);
       })
       .catch((err) => this.log.error({ path, err: (err as Error).message }, 'harvester failed'))
       .finally(() => {

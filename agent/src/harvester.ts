@@ -55,8 +55,8 @@ export class Harvester {
   private readonly joiner?: MultilineJoiner;
   linesRead = 0;
   bytesRead = 0;
-  /** size:mtime when closed for inactivity; discovery reopens the file when it differs. */
-  closedAt?: string;
+  /** Bytes read when closed for inactivity; discovery reopens the file when its size differs. */
+  closedAt?: number;
 
   constructor(
     path: string,
@@ -162,7 +162,7 @@ export class Harvester {
     const closeRemovedAfter = this.opts.closeRemovedAfterMs ?? 5000;
     const closeInactive = this.opts.closeInactiveMs ?? 5 * 60_000;
     const max = this.opts.maxLineBytes;
-    let buf = Buffer.allocUnsafe(Math.min(this.opts.readChunkBytes ?? 256 * 1024, max + 1));
+    let buf = Buffer.allocUnsafe(this.opts.readChunkBytes ?? 256 * 1024);
     let filled = 0;
     let skipping = false; // inside an over-long line whose head was already shipped
     let lastDataAt = Date.now();
@@ -205,8 +205,8 @@ export class Harvester {
           return 'removed';
         }
         if (idle > closeInactive && !this.joiner?.pending) {
-          const st = await this.fh!.stat({ bigint: true });
-          this.closedAt = `${st.size}:${st.mtimeNs}`;
+          // What was read, not what fstat says now: a line appended since must reopen the file.
+          this.closedAt = this.lineStart + filled;
           this.log.debug({ path: this.path }, 'file inactive; closing it until it changes');
           return 'inactive';
         }
@@ -222,7 +222,8 @@ export class Harvester {
         } else {
           let end = nl;
           if (end > pos && buf[end - 1] === 13) end--; // CRLF
-          if (end > pos) this.emit(buf.toString('utf8', pos, end), this.lineStart + pos, this.lineStart + nl + 1);
+          if (end - pos > max) this.emit(buf.toString('utf8', pos, pos + max), this.lineStart + pos, this.lineStart + nl + 1, ['truncated']);
+          else if (end > pos) this.emit(buf.toString('utf8', pos, end), this.lineStart + pos, this.lineStart + nl + 1);
         }
         pos = nl + 1;
       }
@@ -231,20 +232,22 @@ export class Harvester {
         this.lineStart += pos;
       }
       filled = total - pos;
-      if (filled === buf.length) {
-        if (buf.length <= max) {
-          const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, max + 1));
-          buf.copy(bigger, 0, 0, filled);
-          buf = bigger;
-        } else {
-          // A line longer than max_line_bytes: ship its head, flagged, and skip the rest. Its
-          // end offset stays at the line's start until the newline is read, so a restart
-          // re-reads it and the same id deduplicates it.
-          this.emit(buf.toString('utf8', 0, max), this.lineStart, this.lineStart, ['truncated']);
-          this.lineStart += filled;
-          filled = 0;
-          skipping = true;
-        }
+      if (skipping && filled > 0) {
+        // Still inside an over-long line whose head was shipped: drop until its newline.
+        this.lineStart += filled;
+        filled = 0;
+      } else if (filled > max) {
+        // A line longer than max_line_bytes: ship its head, flagged, and skip the rest. Its
+        // end offset stays at the line's start until the newline is read, so a restart
+        // re-reads it and the same id deduplicates it.
+        this.emit(buf.toString('utf8', 0, max), this.lineStart, this.lineStart, ['truncated']);
+        this.lineStart += filled;
+        filled = 0;
+        skipping = true;
+      } else if (filled === buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, max + 1));
+        buf.copy(bigger, 0, 0, filled);
+        buf = bigger;
       }
     }
     return 'stopped';
