@@ -80,7 +80,7 @@ async function count(index) {
 const directNs = `benchdirect${run}`;
 const bulkFiles = [];
 {
-  const builder = new EventBuilder('bench-agent', 'bench-host', { paths: [], format: 'pos', dataset: 'pos', namespace: directNs, max_line_bytes: 1 << 20 });
+  const builder = new EventBuilder('bench-agent', 'bench-host', { paths: [], format: 'pos', dataset: 'pos', namespace: directNs, max_line_bytes: 1 << 20, close_inactive: 300000, redact: { card_numbers: true, bearer_tokens: true, api_keys: true, passwords: true, emails: false } });
   const rl = createInterface({ input: createReadStream(logFile), crlfDelay: Infinity });
   let offset = 0;
   let chunk = [];

@@ -7,7 +7,10 @@ import { glob } from 'tinyglobby';
 import { createLogger, type Logger } from '@stacklens/common';
 import type { AgentConfig, InputConfig } from './config.js';
 import { EventBuilder, AGENT_VERSION } from './event-builder.js';
-import { Harvester, inodeKey, type ResumePoint } from './harvester.js';
+import type { Server } from 'node:http';
+import { Harvester, inodeKey, type InputCounters, type ResumePoint } from './harvester.js';
+import { createAgentMetrics, serveMetrics, type AgentSnapshot } from './metrics.js';
+import type { RedactionKind } from './processors/redact.js';
 import { Pipeline } from './pipeline.js';
 import { Registry } from './registry.js';
 import { Shipper } from './shipper.js';
@@ -27,6 +30,8 @@ export class Agent {
   private readonly shipper: Shipper;
   private readonly pipeline: Pipeline;
   private readonly builders: EventBuilder[];
+  private readonly counters: InputCounters[];
+  private metricsServer?: Server;
   /** Running harvesters by device:inode. */
   private readonly harvesters = new Map<string, { harvester: Harvester; done: Promise<void> }>();
   /** How far closed harvesters had read, by fingerprint (ahead of the registry's acked offsets). */
@@ -62,10 +67,15 @@ export class Agent {
       (cursor, end) => this.registry.commit(cursor.key, cursor.path, end, cursor.generation),
     );
     this.builders = config.inputs.map((input) => new EventBuilder(config.id, hostname(), input));
+    this.counters = config.inputs.map(() => ({ lines: 0, bytes: 0 }));
   }
 
   async start(): Promise<void> {
     this.log.info({ agent: this.config.id, collectors: this.config.collector.urls, inputs: this.config.inputs.length, state_dir: this.config.state_dir }, 'agent starting');
+    if (this.config.metrics) {
+      this.metricsServer = await serveMetrics(createAgentMetrics(() => this.snapshot()), this.config.metrics.listen);
+      this.log.info({ listen: this.config.metrics.listen }, 'serving /metrics');
+    }
     await this.scan();
     this.scanTimer = setInterval(() => void this.scan(), this.config.scan_interval);
     this.flushTimer = setInterval(() => this.flushRegistry(), 1000);
@@ -108,12 +118,12 @@ export class Agent {
       }
       for (const path of paths) {
         if (this.stopping) return;
-        await this.startHarvester(path, input, this.builders[i]);
+        await this.startHarvester(path, input, i);
       }
     }
   }
 
-  private async startHarvester(path: string, input: InputConfig, builder: EventBuilder): Promise<void> {
+  private async startHarvester(path: string, input: InputConfig, inputIndex: number): Promise<void> {
     let st;
     try {
       st = await stat(path, { bigint: true });
@@ -133,10 +143,11 @@ export class Agent {
       path,
       inode,
       (fingerprint) => this.resumePoint(fingerprint),
-      builder,
+      this.builders[inputIndex],
       this.pipeline,
       { maxLineBytes: input.max_line_bytes, multiline: input.multiline, closeInactiveMs: input.close_inactive },
       this.log,
+      this.counters[inputIndex],
     );
     const done = harvester
       .run()
@@ -177,6 +188,25 @@ export class Agent {
     };
   }
 
+  snapshot(): AgentSnapshot {
+    const redactions: Record<RedactionKind, number> = { card_numbers: 0, bearer_tokens: 0, api_keys: 0, passwords: 0, emails: 0 };
+    for (const b of this.builders) {
+      if (!b.redactor) continue;
+      for (const [k, n] of Object.entries(b.redactor.counts)) redactions[k as RedactionKind] += n;
+    }
+    return {
+      inputs: this.config.inputs.map((input, i) => ({ input: String(i), dataset: input.dataset, lines: this.counters[i].lines, bytes: this.counters[i].bytes, parseErrors: this.builders[i].parseErrors })),
+      eventsAcked: this.pipeline.eventsAcked,
+      batchesAcked: this.pipeline.batchesAcked,
+      retries: this.shipper.retries,
+      pendingEvents: this.pipeline.pendingEvents,
+      openFiles: this.harvesters.size,
+      registryFiles: this.registry.size,
+      redactions,
+      fileLag: async () => Promise.all([...this.harvesters.values()].map(async ({ harvester }) => ({ path: harvester.currentPath, bytes: await harvester.lag() }))),
+    };
+  }
+
   /** Stop reading, ship what was read (up to drainMs), commit, and stop. */
   async stop(drainMs = 10_000): Promise<void> {
     if (this.stopping) return;
@@ -190,6 +220,7 @@ export class Agent {
     if (!drained) this.log.warn({ pending: this.pipeline.pendingEvents }, 'collector did not acknowledge everything before shutdown; the rest is re-sent on the next start');
     this.shipper.stop();
     this.flushRegistry();
+    await new Promise<void>((resolve) => (this.metricsServer ? this.metricsServer.close(() => resolve()) : resolve()));
     this.log.info(this.stats(), 'agent stopped');
   }
 }

@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { REDACT_DEFAULTS } from './processors/redact.js';
 import { loadYamlConfig, byteSize, durationMs, httpUrl, DATASET_PATTERN, NAMESPACE_PATTERN } from '@stacklens/common';
 
 export const FORMATS = ['pos', 'chatbot', 'json', 'plain'] as const;
@@ -29,6 +30,15 @@ const inputSchema = z.strictObject({
   service: z.string().optional(),
   max_line_bytes: byteSize().default(1024 * 1024),
   close_inactive: durationMs().default(5 * 60_000),
+  redact: z
+    .strictObject({
+      card_numbers: z.boolean().default(REDACT_DEFAULTS.card_numbers),
+      bearer_tokens: z.boolean().default(REDACT_DEFAULTS.bearer_tokens),
+      api_keys: z.boolean().default(REDACT_DEFAULTS.api_keys),
+      passwords: z.boolean().default(REDACT_DEFAULTS.passwords),
+      emails: z.boolean().default(REDACT_DEFAULTS.emails),
+    })
+    .default(REDACT_DEFAULTS),
   multiline: z
     .strictObject({
       start_pattern: regex().optional(),
@@ -61,6 +71,9 @@ const schema = z.strictObject({
     })
     .default({ max_events: 2048, max_bytes: 1024 * 1024, flush_interval: 250, max_in_flight: 4 }),
   scan_interval: durationMs().default(1000),
+  metrics: z
+    .strictObject({ listen: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464') })
+    .optional(),
   registry: z.strictObject({ clean_after: durationMs().default(7 * 86_400_000) }).default({ clean_after: 7 * 86_400_000 }),
   inputs: z.array(inputSchema).min(1, 'needs at least one input'),
 });

@@ -4,6 +4,7 @@
 import { eventId, type WireEvent } from '@stacklens/common';
 import type { InputConfig } from './config.js';
 import { PARSERS, ParseError, type LineParser } from './parsers/index.js';
+import { Redactor } from './processors/redact.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -13,6 +14,9 @@ export class EventBuilder {
   private readonly agent: { id: string; type: string; version: string };
   private readonly dataStream: { type: string; dataset: string; namespace: string };
   private readonly service?: { name: string };
+  /** Masks secrets in the raw line before it is parsed, so nothing unredacted leaves the host. */
+  readonly redactor?: Redactor;
+  parseErrors = 0;
 
   constructor(
     private readonly agentId: string,
@@ -24,9 +28,12 @@ export class EventBuilder {
     this.agent = { id: agentId, type: 'stacklens', version: AGENT_VERSION };
     this.dataStream = { type: 'logs', dataset: input.dataset, namespace: input.namespace };
     if (input.service) this.service = { name: input.service };
+    const redactor = new Redactor(input.redact);
+    if (redactor.enabled) this.redactor = redactor;
   }
 
-  build(line: string, path: string, fileIdentity: string, offset: number, flags?: string[]): WireEvent {
+  build(rawLine: string, path: string, fileIdentity: string, offset: number, flags?: string[]): WireEvent {
+    const line = this.redactor ? this.redactor.redact(rawLine) : rawLine;
     const id = eventId(this.agentId, fileIdentity, offset);
     const log: Record<string, unknown> = { file: { path, identity: fileIdentity }, offset };
     if (flags) log.flags = flags;
@@ -52,6 +59,7 @@ export class EventBuilder {
       if (fields && typeof fields.event === 'object') doc.event = { ...(fields.event as object), dataset: this.input.dataset };
       return { id, dataset: this.input.dataset, namespace: this.input.namespace, doc };
     } catch (err) {
+      this.parseErrors++;
       const reason = err instanceof ParseError ? { type: err.type, message: err.message } : { type: 'parse', message: String(err) };
       return {
         id,

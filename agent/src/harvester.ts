@@ -28,6 +28,12 @@ export interface ResumePoint {
   generation: number;
 }
 
+/** Per-input running totals, shared by the harvesters of one input. */
+export interface InputCounters {
+  lines: number;
+  bytes: number;
+}
+
 export interface HarvesterOptions {
   maxLineBytes: number;
   multiline?: MultilineConfig;
@@ -68,6 +74,7 @@ export class Harvester {
     private readonly sink: HarvesterSink,
     private readonly opts: HarvesterOptions,
     private readonly log: Logger,
+    private readonly counters: InputCounters = { lines: 0, bytes: 0 },
   ) {
     this.path = path;
     if (opts.multiline) this.joiner = new MultilineJoiner(opts.multiline);
@@ -80,6 +87,19 @@ export class Harvester {
   /** The identity of the content being read, and how far it was read (for a later reopen). */
   get position(): { key: string; offset: number; generation: number } | undefined {
     return this.fingerprint ? { key: this.fingerprint, offset: this.committable(), generation: this.generation } : undefined;
+  }
+
+  /** Bytes in the file not read yet. */
+  async lag(): Promise<number> {
+    try {
+      return Math.max(0, (await this.fh!.stat()).size - this.lineStart);
+    } catch {
+      return 0;
+    }
+  }
+
+  get currentPath(): string {
+    return this.path;
   }
 
   stop(): void {
@@ -114,6 +134,7 @@ export class Harvester {
   private ship(text: string, offset: number, end: number, flags?: string[]): void {
     const event = this.builder.build(text, this.path, this.identity(), offset, flags);
     this.linesRead++;
+    this.counters.lines++;
     this.sink.push(event, text.length + 256, this.cursor(), end);
   }
 
@@ -214,6 +235,7 @@ export class Harvester {
       }
       lastDataAt = Date.now();
       this.bytesRead += bytesRead;
+      this.counters.bytes += bytesRead;
       const total = filled + bytesRead;
       let pos = 0;
       for (let nl = buf.indexOf(10, 0); nl !== -1 && nl < total; nl = buf.indexOf(10, pos)) {

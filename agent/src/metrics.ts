@@ -1,0 +1,95 @@
+// The agent's /metrics (prom-client, Prometheus naming). Values are read from the agent's
+// own counters when Prometheus scrapes, so the hot path pays nothing for metrics.
+import { createServer, type Server } from 'node:http';
+import { Registry, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
+import type { RedactionKind } from './processors/redact.js';
+
+export interface InputSnapshot {
+  input: string;
+  dataset: string;
+  lines: number;
+  bytes: number;
+  parseErrors: number;
+}
+
+export interface AgentSnapshot {
+  inputs: InputSnapshot[];
+  eventsAcked: number;
+  batchesAcked: number;
+  retries: number;
+  pendingEvents: number;
+  openFiles: number;
+  registryFiles: number;
+  redactions: Record<RedactionKind, number>;
+  fileLag(): Promise<{ path: string; bytes: number }[]>;
+}
+
+/** A counter whose value is a running total kept elsewhere. */
+function totalCounter(registry: Registry, name: string, help: string, labelNames: string[], read: (set: (labels: Record<string, string>, value: number) => void) => void) {
+  return new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      read((labels, value) => this.inc(labels, value));
+    },
+  });
+}
+
+export function createAgentMetrics(snapshot: () => AgentSnapshot): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const perInput = (pick: (i: InputSnapshot) => number) => (set: (l: Record<string, string>, v: number) => void) => {
+    for (const i of snapshot().inputs) set({ input: i.input, dataset: i.dataset }, pick(i));
+  };
+  totalCounter(registry, 'stacklens_agent_lines_read_total', 'Lines read from log files (after multiline joining: events built).', ['input', 'dataset'], perInput((i) => i.lines));
+  totalCounter(registry, 'stacklens_agent_read_bytes_total', 'Bytes read from log files.', ['input', 'dataset'], perInput((i) => i.bytes));
+  totalCounter(registry, 'stacklens_agent_parse_errors_total', 'Lines that did not parse (shipped to the dead-letter stream).', ['input', 'dataset'], perInput((i) => i.parseErrors));
+  totalCounter(registry, 'stacklens_agent_events_acked_total', 'Events the collector acknowledged.', [], (set) => set({}, snapshot().eventsAcked));
+  totalCounter(registry, 'stacklens_agent_batches_acked_total', 'Batches the collector acknowledged.', [], (set) => set({}, snapshot().batchesAcked));
+  totalCounter(registry, 'stacklens_agent_ship_retries_total', 'Batch sends that failed and were retried.', [], (set) => set({}, snapshot().retries));
+  totalCounter(registry, 'stacklens_agent_redactions_total', 'Secrets masked before shipping, by kind.', ['kind'], (set) => {
+    for (const [kind, n] of Object.entries(snapshot().redactions)) set({ kind }, n);
+  });
+  new Gauge({ name: 'stacklens_agent_pending_events', help: 'Events read but not yet acknowledged.', registers: [registry], collect() { this.set(snapshot().pendingEvents); } });
+  new Gauge({ name: 'stacklens_agent_open_files', help: 'Files being tailed (open descriptors).', registers: [registry], collect() { this.set(snapshot().openFiles); } });
+  new Gauge({ name: 'stacklens_agent_registry_files', help: 'Files known to the registry.', registers: [registry], collect() { this.set(snapshot().registryFiles); } });
+  new Gauge({
+    name: 'stacklens_agent_file_lag_bytes',
+    help: 'Bytes written to a tailed file but not read yet.',
+    labelNames: ['path'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const { path, bytes } of await snapshot().fileLag()) this.set({ path }, bytes);
+    },
+  });
+  return registry;
+}
+
+/** Serve GET /metrics on host:port. */
+export async function serveMetrics(registry: Registry, listen: string): Promise<Server> {
+  const cut = listen.lastIndexOf(':');
+  const host = listen.slice(0, cut).replace(/^\[|\]$/g, '');
+  const port = Number(listen.slice(cut + 1));
+  const server = createServer(async (req, res) => {
+    if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {
+      try {
+        const body = await registry.metrics();
+        res.writeHead(200, { 'content-type': registry.contentType });
+        res.end(body);
+      } catch (err) {
+        res.writeHead(500).end(String((err as Error).message));
+      }
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try GET /metrics\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
