@@ -15,6 +15,14 @@ import { Pipeline } from './pipeline.js';
 import { Registry } from './registry.js';
 import { Shipper } from './shipper.js';
 
+interface LiveInput {
+  /** The input's configuration as JSON: equal keys mean an unchanged input across reloads. */
+  key: string;
+  config: InputConfig;
+  builder: EventBuilder;
+  counters: InputCounters;
+}
+
 export interface AgentStats {
   files: number;
   linesRead: number;
@@ -29,11 +37,11 @@ export class Agent {
   private readonly registry: Registry;
   private readonly shipper: Shipper;
   private readonly pipeline: Pipeline;
-  private readonly builders: EventBuilder[];
-  private readonly counters: InputCounters[];
+  /** The configured inputs; replaced on reload (SIGHUP). */
+  private inputs: LiveInput[];
   private metricsServer?: Server;
   /** Running harvesters by device:inode. */
-  private readonly harvesters = new Map<string, { harvester: Harvester; done: Promise<void> }>();
+  private readonly harvesters = new Map<string, { harvester: Harvester; done: Promise<void>; input: LiveInput }>();
   /** How far closed harvesters had read, by fingerprint (ahead of the registry's acked offsets). */
   private readonly positions = new Map<string, ResumePoint>();
   /** Files closed for inactivity, by inode, with their size then: reopened when they change. */
@@ -45,7 +53,7 @@ export class Agent {
   private linesOfClosedFiles = 0;
 
   constructor(
-    private readonly config: AgentConfig,
+    private config: AgentConfig,
     log?: Logger,
   ) {
     this.log = log ?? createLogger('agent');
@@ -66,8 +74,32 @@ export class Agent {
       },
       (cursor, end) => this.registry.commit(cursor.key, cursor.path, end, cursor.generation),
     );
-    this.builders = config.inputs.map((input) => new EventBuilder(config.id, hostname(), input));
-    this.counters = config.inputs.map(() => ({ lines: 0, bytes: 0 }));
+    this.inputs = config.inputs.map((input) => this.liveInput(input));
+  }
+
+  private liveInput(config: InputConfig): LiveInput {
+    return { key: JSON.stringify(config), config, builder: new EventBuilder(this.config.id, hostname(), config), counters: { lines: 0, bytes: 0 } };
+  }
+
+  /**
+   * Apply a new configuration (SIGHUP): inputs that are new start at the next scan, removed
+   * ones stop cleanly (what they read is still shipped and committed), unchanged ones go on.
+   * Collector URLs, token and timeout change for the next batches.
+   */
+  reload(next: AgentConfig): void {
+    for (const key of ['id', 'state_dir', 'batch', 'metrics', 'scan_interval'] as const) {
+      if (JSON.stringify(next[key]) !== JSON.stringify(this.config[key])) this.log.warn({ key }, 'changing this key needs a restart; keeping the current value');
+    }
+    const current = new Map(this.inputs.map((i) => [i.key, i]));
+    const inputs = next.inputs.map((config) => current.get(JSON.stringify(config)) ?? this.liveInput(config));
+    const kept = new Set(inputs);
+    for (const { harvester, input } of this.harvesters.values()) if (!kept.has(input)) harvester.stop();
+    const added = inputs.filter((i) => !current.has(i.key)).length;
+    this.log.info({ inputs: inputs.length, added, removed: this.inputs.filter((i) => !kept.has(i)).length }, 'inputs reloaded');
+    this.inputs = inputs;
+    this.config = { ...this.config, inputs: next.inputs, collector: next.collector, registry: next.registry };
+    this.shipper.update({ urls: next.collector.urls, token: next.collector.token, timeoutMs: next.collector.timeout, agent: { id: this.config.id, hostname: hostname(), version: AGENT_VERSION } });
+    void this.scan();
   }
 
   async start(): Promise<void> {
@@ -107,23 +139,26 @@ export class Agent {
   }
 
   private async scanInputs(): Promise<void> {
-    for (let i = 0; i < this.config.inputs.length && !this.stopping; i++) {
-      const input = this.config.inputs[i];
+    for (const live of this.inputs) {
+      if (this.stopping) return;
+      const input = live.config;
       let paths: string[];
       try {
         paths = await glob(input.paths, { absolute: true, onlyFiles: true, dot: true, expandDirectories: false });
       } catch (err) {
-        this.log.error({ input: i, err: (err as Error).message }, 'cannot scan input paths');
+        this.log.error({ paths: input.paths, err: (err as Error).message }, 'cannot scan input paths');
         continue;
       }
       for (const path of paths) {
         if (this.stopping) return;
-        await this.startHarvester(path, input, i);
+        if (!this.inputs.includes(live)) break; // removed by a reload meanwhile
+        await this.startHarvester(path, live);
       }
     }
   }
 
-  private async startHarvester(path: string, input: InputConfig, inputIndex: number): Promise<void> {
+  private async startHarvester(path: string, live: LiveInput): Promise<void> {
+    const input = live.config;
     let st;
     try {
       st = await stat(path, { bigint: true });
@@ -143,11 +178,11 @@ export class Agent {
       path,
       inode,
       (fingerprint) => this.resumePoint(fingerprint),
-      this.builders[inputIndex],
+      live.builder,
       this.pipeline,
       { maxLineBytes: input.max_line_bytes, multiline: input.multiline, closeInactiveMs: input.close_inactive },
       this.log,
-      this.counters[inputIndex],
+      live.counters,
     );
     const done = harvester
       .run()
@@ -161,7 +196,7 @@ export class Agent {
         this.linesOfClosedFiles += harvester.linesRead;
         this.harvesters.delete(inode);
       });
-    this.harvesters.set(inode, { harvester, done });
+    this.harvesters.set(inode, { harvester, done, input: live });
   }
 
   /** Where to resume a file known by this fingerprint: the furthest of what was acked and what was read. */
@@ -190,12 +225,12 @@ export class Agent {
 
   snapshot(): AgentSnapshot {
     const redactions: Record<RedactionKind, number> = { card_numbers: 0, bearer_tokens: 0, api_keys: 0, passwords: 0, emails: 0 };
-    for (const b of this.builders) {
+    for (const { builder: b } of this.inputs) {
       if (!b.redactor) continue;
       for (const [k, n] of Object.entries(b.redactor.counts)) redactions[k as RedactionKind] += n;
     }
     return {
-      inputs: this.config.inputs.map((input, i) => ({ input: String(i), dataset: input.dataset, lines: this.counters[i].lines, bytes: this.counters[i].bytes, parseErrors: this.builders[i].parseErrors })),
+      inputs: this.inputs.map((live, i) => ({ input: String(i), dataset: live.config.dataset, lines: live.counters.lines, bytes: live.counters.bytes, parseErrors: live.builder.parseErrors })),
       eventsAcked: this.pipeline.eventsAcked,
       batchesAcked: this.pipeline.batchesAcked,
       retries: this.shipper.retries,

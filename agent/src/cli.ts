@@ -14,6 +14,8 @@ Options:
   -h, --help            show this help
 
 Signals: SIGTERM/SIGINT ship what was read, commit offsets and exit.
+         SIGHUP reloads the configuration: new inputs start, removed ones stop
+         cleanly; an invalid new file is reported and the old one kept.
 Environment: STACKLENS_LOG_LEVEL (trace|debug|info|warn|error).
 See README.md for every configuration key.`;
 

@@ -15,12 +15,13 @@ export interface ShipperOptions {
 }
 
 export class Shipper {
-  private urlIndex = 0;
+  /** Round-robin start for each batch: several collectors share the load; a failure moves on. */
+  private nextUrl = 0;
   retries = 0;
   private readonly stopSignal: AbortController = new AbortController();
 
   constructor(
-    private readonly opts: ShipperOptions,
+    private opts: ShipperOptions,
     private readonly log: Logger,
   ) {}
 
@@ -28,13 +29,19 @@ export class Shipper {
     this.stopSignal.abort();
   }
 
+  /** New collector URLs / token / timeout (SIGHUP); batches in flight finish with the old ones. */
+  update(opts: ShipperOptions): void {
+    this.opts = opts;
+  }
+
   /** Resolves with the collector's acknowledgement; rejects only when stopped. */
   async ship(events: WireEvent[]): Promise<WireAck> {
     const body = await gzipAsync(JSON.stringify({ agent: this.opts.agent, events } satisfies WireBatch), { level: 1 });
     const backoff = new Backoff({ initialMs: 250, maxMs: 30_000 });
+    let urlIndex = this.nextUrl++;
     for (;;) {
       if (this.stopSignal.signal.aborted) throw new Error('shipper stopped');
-      const url = this.opts.urls[this.urlIndex % this.opts.urls.length];
+      const url = this.opts.urls[urlIndex % this.opts.urls.length];
       let waitMs: number | undefined;
       try {
         const res = await fetch(url + EVENTS_PATH, {
@@ -71,7 +78,7 @@ export class Shipper {
         this.log.warn({ url, err: (err as Error).message }, 'collector unreachable; will retry');
       }
       this.retries++;
-      this.urlIndex++;
+      urlIndex++;
       await sleep(Math.max(waitMs ?? 0, backoff.next()), this.stopSignal.signal);
     }
   }

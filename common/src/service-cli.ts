@@ -10,7 +10,7 @@ export interface ServiceCliSpec<C> {
   load(file: string): C;
   /** One line for --check: what the config sets up. */
   describe(config: C): string;
-  start(config: C, log: Logger): Promise<{ stop(): Promise<void> }>;
+  start(config: C, log: Logger): Promise<{ stop(): Promise<void>; reload?(config: C): Promise<void> | void }>;
 }
 
 async function main<C>(spec: ServiceCliSpec<C>): Promise<number> {
@@ -58,6 +58,20 @@ async function main<C>(spec: ServiceCliSpec<C>): Promise<number> {
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGHUP', () => {
+      if (!service.reload) return log.warn('SIGHUP: this program reloads nothing; restart it to apply a new configuration');
+      let next: C;
+      try {
+        next = spec.load(args.config!);
+      } catch (err) {
+        // A bad edit must not take the running service down: keep the old configuration.
+        return log.error({ err: (err as Error).message }, 'SIGHUP: new configuration is invalid; keeping the current one');
+      }
+      Promise.resolve(service.reload(next)).then(
+        () => log.info('SIGHUP: configuration reloaded'),
+        (err) => log.error({ err: (err as Error).message }, 'SIGHUP: reload failed'),
+      );
+    });
   });
   return 0;
 }

@@ -1,0 +1,101 @@
+// The agent's lifecycle through its CLI: SIGHUP reload, SIGTERM flush, collector failover.
+import { appendFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from 'vitest';
+import { count, esClient, expectMessagesOnce, freePort, sleep, startAgent, startCollector, tempDir, uniqueNamespace, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
+
+const es = esClient(inject('esUrl'));
+let collector: CollectorHandle;
+const agents: AgentHandle[] = [];
+
+beforeAll(async () => {
+  collector = await startCollector(inject('esUrl'));
+});
+afterAll(async () => {
+  await collector.stop('SIGKILL');
+});
+afterEach(async () => {
+  for (const a of agents.splice(0)) await a.stop('SIGKILL');
+});
+
+const input = (glob: string, ns: string) => `  - paths: ["${glob}"]\n    format: plain\n    dataset: app\n    namespace: ${ns}\n`;
+const config = (ns: string, inputs: string, collectorUrls = `url: ${collector.url}`, batch = 'flush_interval: 100ms') =>
+  `id: sig-${ns}\nstate_dir: ./state\ncollector:\n  ${collectorUrls}\n  token: \${TEST_AGENT_TOKEN}\nbatch:\n  ${batch}\ninputs:\n${inputs}`;
+const lines = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `${tag}-${i}`);
+const append = (path: string, ls: string[]) => appendFileSync(path, ls.map((l) => `${l}\n`).join(''));
+
+describe('agent signals and failover', () => {
+  it('SIGHUP reloads the config: a new input starts, a removed one stops; an invalid file is refused and the agent goes on', async () => {
+    const dir = tempDir();
+    const ns = uniqueNamespace();
+    const index = `logs-app-${ns}`;
+    mkdirSync(join(dir, 'a'));
+    mkdirSync(join(dir, 'b'));
+    const agent = startAgent(dir, config(ns, input('./a/*.log', ns)), { TEST_AGENT_TOKEN: collector.token, STACKLENS_LOG_LEVEL: 'info' });
+    agents.push(agent);
+    append(join(dir, 'a', 'x.log'), lines('a1', 50));
+    append(join(dir, 'b', 'y.log'), lines('b1', 50));
+    await waitFor('a1 lines', async () => (await count(es, index)) >= 50, 20_000);
+    await sleep(1000);
+    expect(await count(es, index)).toBe(50); // b is not configured yet
+
+    writeFileSync(agent.configPath, config(ns, input('./b/*.log', ns)));
+    agent.proc.child.kill('SIGHUP');
+    await waitFor('b1 lines', async () => (await count(es, index)) >= 100, 20_000);
+    append(join(dir, 'a', 'x.log'), lines('a2', 20)); // input a is gone: not shipped
+    append(join(dir, 'b', 'y.log'), lines('b2', 20));
+    await waitFor('b2 lines', async () => (await count(es, index)) >= 120, 20_000);
+
+    writeFileSync(agent.configPath, 'inputs: [not valid\n');
+    agent.proc.child.kill('SIGHUP');
+    await waitFor('the refusal in the log', async () => agent.proc.output.includes('new configuration is invalid; keeping the current one'), 10_000);
+    append(join(dir, 'b', 'y.log'), lines('b3', 10));
+    await waitFor('b3 lines', async () => (await count(es, index)) >= 130, 20_000);
+    await sleep(1000);
+    await expectMessagesOnce(es, index, [...lines('a1', 50), ...lines('b1', 50), ...lines('b2', 20), ...lines('b3', 10)]);
+    expect(agent.proc.child.exitCode).toBeNull();
+  });
+
+  it('SIGTERM ships what was read, commits the offsets and exits 0; a restart sends nothing twice', async () => {
+    const dir = tempDir();
+    const ns = uniqueNamespace();
+    const index = `logs-app-${ns}`;
+    mkdirSync(join(dir, 'logs'));
+    const path = join(dir, 'logs', 'app.log');
+    // A long flush interval: without SIGTERM's flush these lines would still sit in a batch.
+    const yaml = config(ns, input('./logs/*.log', ns), `url: ${collector.url}`, 'flush_interval: 30s');
+    const agent = startAgent(dir, yaml, { TEST_AGENT_TOKEN: collector.token });
+    agents.push(agent);
+    append(path, lines('t', 300));
+    await sleep(1500);
+    expect(await count(es, index)).toBe(0);
+    expect(await agent.stop('SIGTERM')).toBeUndefined();
+    expect(agent.proc.child.exitCode).toBe(0);
+    expect(await count(es, index)).toBe(300);
+    const registry = JSON.parse(readFileSync(join(dir, 'state', 'registry.json'), 'utf8'));
+    expect(Object.values(registry.files).map((f: any) => f.offset)).toEqual([statSync(path).size]);
+
+    agent.restart();
+    append(path, lines('u', 10));
+    await sleep(1000);
+    await agent.stop('SIGTERM');
+    await expectMessagesOnce(es, index, [...lines('t', 300), ...lines('u', 10)]);
+  });
+
+  it('fails over to the next collector URL when one is down', async () => {
+    const dir = tempDir();
+    const ns = uniqueNamespace();
+    const index = `logs-app-${ns}`;
+    mkdirSync(join(dir, 'logs'));
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const agent = startAgent(dir, config(ns, input('./logs/*.log', ns), `urls: [${dead}, ${collector.url}]`), { TEST_AGENT_TOKEN: collector.token });
+    agents.push(agent);
+    for (let i = 0; i < 10; i++) {
+      append(join(dir, 'logs', 'app.log'), lines(`f${i}`, 100));
+      await sleep(150);
+    }
+    await waitFor('1,000 documents', async () => (await count(es, index)) >= 1000, 30_000);
+    await sleep(500);
+    await expectMessagesOnce(es, index, Array.from({ length: 10 }, (_, i) => lines(`f${i}`, 100)).flat());
+  });
+});
