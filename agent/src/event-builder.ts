@@ -1,7 +1,7 @@
 // Turns one line of one file into a WireEvent: parse, then add the source fields
 // (file, offset, host, agent, dataset). Runs once per line: kept allocation-light; the
 // objects shared by every event of an input are built once.
-import { eventId, type WireEvent } from '@stacklens/common';
+import { eventIdPrefix, type WireEvent } from '@stacklens/common';
 import type { InputConfig } from './config.js';
 import { PARSERS, ParseError, type LineParser } from './parsers/index.js';
 import { Redactor } from './processors/redact.js';
@@ -17,6 +17,8 @@ export class EventBuilder {
   /** Masks secrets in the raw line before it is parsed, so nothing unredacted leaves the host. */
   readonly redactor?: Redactor;
   parseErrors = 0;
+  private lastIdentity = '';
+  private lastPrefix = '';
 
   constructor(
     private readonly agentId: string,
@@ -34,7 +36,11 @@ export class EventBuilder {
 
   build(rawLine: string, path: string, fileIdentity: string, offset: number, flags?: string[]): WireEvent {
     const line = this.redactor ? this.redactor.redact(rawLine) : rawLine;
-    const id = eventId(this.agentId, fileIdentity, offset);
+    if (fileIdentity !== this.lastIdentity) {
+      this.lastIdentity = fileIdentity;
+      this.lastPrefix = eventIdPrefix(this.agentId, fileIdentity);
+    }
+    const id = this.lastPrefix + offset.toString(36);
     const log: Record<string, unknown> = { file: { path, identity: fileIdentity }, offset };
     if (flags) log.flags = flags;
     const base = {

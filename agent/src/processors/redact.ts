@@ -19,6 +19,9 @@ const BEARER = /\b(Bearer)\s+[A-Za-z0-9\-._~+/]{8,}=*/gi;
 const API_KEY_FIELD = /((?:"|\b)(?:api[_-]?key|apikey|x-api-key|access[_-]?token|client[_-]?secret|secret[_-]?key|auth[_-]?token)"?\s*[:=]\s*"?)([^\s"&,;}]{4,})/gi;
 // well-known token shapes: OpenAI, AWS access key ids, Slack, GitHub, Stripe
 const API_KEY_SHAPES = /\b(?:sk-[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}|gh[pousr]_[A-Za-z0-9]{30,}|(?:sk|rk)_live_[A-Za-z0-9]{16,})\b/g;
+// Cheap pre-checks, so the full patterns run only on lines that could match.
+const API_KEY_HINT = /key|token|secret/i;
+const KEY_SHAPE_HINT = /sk-|AKIA|xox|gh[pousr]_|_live_/;
 const PASSWORD_FIELD = /((?:"|\b)(?:password|passwd|pwd)"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\s&,;}]+)/gi;
 const EMAIL = /\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b/g;
 
@@ -62,11 +65,13 @@ export class Redactor {
         return `${word} [REDACTED]`;
       });
     }
-    if (this.cfg.api_keys) {
+    if (this.cfg.api_keys && API_KEY_HINT.test(out)) {
       out = out.replace(API_KEY_FIELD, (_m, key: string) => {
         this.counts.api_keys++;
         return `${key}[REDACTED]`;
       });
+    }
+    if (this.cfg.api_keys && KEY_SHAPE_HINT.test(out)) {
       out = out.replace(API_KEY_SHAPES, () => {
         this.counts.api_keys++;
         return '[REDACTED-KEY]';
