@@ -16,14 +16,45 @@ import { startElasticsearch, stopElasticsearch, installTemplates, REPO_ROOT } fr
 import { posTrafficLine, rng } from '@stacklens/demo';
 import { EventBuilder } from '@stacklens/agent';
 
-const { values } = parseArgs({ options: { lines: { type: 'string', default: '1000000' }, help: { type: 'boolean', short: 'h' } } });
+const { values } = parseArgs({
+  options: { lines: { type: 'string', default: '1000000' }, 'agent-mb': { type: 'string', default: '1000' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+});
 if (values.help) {
-  console.log('Usage: npm run bench [-- --lines N]   (default 1,000,000 POS lines)');
+  console.log(`Usage: npm run bench [-- --lines N] [--agent-mb MB] [--only e2e|agent]
+
+  e2e    file → agent → collector → Elasticsearch on N POS lines (default 1,000,000), beside
+         the ceiling: the same documents sent straight to _bulk with the official client
+  agent  the agent alone (a stand-in collector acks at once and discards) on MB of POS lines
+         (default 1000), in one file and in ten files`);
   process.exit(0);
 }
 const LINES = Number(values.lines);
 const work = mkdtempSync(join(tmpdir(), 'stacklens-bench-'));
 const progress = (msg) => process.stderr.write(`\r\x1b[K${msg}`);
+
+if (values.only !== 'e2e') {
+  const { writePosFiles, runAgentAlone, dirBytes } = await import('./agent-alone.mjs');
+  const rows = [];
+  for (const files of [1, 10]) {
+    const dir = join(work, `agent-${files}`);
+    const lines = await writePosFiles(dir, Number(values['agent-mb']), files, progress);
+    const bytes = dirBytes(dir, files);
+    const r = await runAgentAlone(dir, lines, progress);
+    rows.push({ files, lines, bytes, ...r });
+    rmSync(dir, { recursive: true, force: true });
+  }
+  progress('');
+  console.log(`\nAgent alone (collector acks at once and discards), ${cpus().length} cores\n`);
+  console.log('| files | MB | MB/s | lines/s | CPU s per GB | peak RSS |');
+  console.log('|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(`| ${r.files} | ${(r.bytes / 1e6).toFixed(0)} | ${(r.bytes / 1e6 / r.seconds).toFixed(1)} | ${Math.round(r.lines / r.seconds).toLocaleString()} | ${(r.cpuSeconds / (r.bytes / 1e9)).toFixed(0)} | ${(r.peakRss / 1048576).toFixed(0)} MiB |`);
+  }
+  if (values.only === 'agent') {
+    rmSync(work, { recursive: true, force: true });
+    process.exit(0);
+  }
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // 1. Elasticsearch ------------------------------------------------------------------------
