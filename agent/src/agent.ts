@@ -14,6 +14,7 @@ import type { RedactionKind } from './processors/redact.js';
 import { Pipeline } from './pipeline.js';
 import { Registry } from './registry.js';
 import { Shipper } from './shipper.js';
+import { Spool } from './spool.js';
 
 interface LiveInput {
   /** The input's configuration as JSON: equal keys mean an unchanged input across reloads. */
@@ -30,6 +31,8 @@ export interface AgentStats {
   batchesAcked: number;
   retries: number;
   pendingEvents: number;
+  spoolBytes: number;
+  spoolBatches: number;
 }
 
 export class Agent {
@@ -40,6 +43,9 @@ export class Agent {
   /** The configured inputs; replaced on reload (SIGHUP). */
   private inputs: LiveInput[];
   private metricsServer?: Server;
+  private readonly spool?: Spool;
+  private readonly senders = new AbortController();
+  private sending: Promise<void>[] = [];
   /** Running harvesters by device:inode. */
   private readonly harvesters = new Map<string, { harvester: Harvester; done: Promise<void>; input: LiveInput }>();
   /** How far closed harvesters had read, by fingerprint (ahead of the registry's acked offsets). */
@@ -70,11 +76,15 @@ export class Agent {
         maxInFlight: config.batch.max_in_flight,
       },
       async (events) => {
-        await this.shipper.ship(events);
+        // With a spool, a batch counts as delivered once it is durably on disk: the spool
+        // sender takes it to the collector from there.
+        if (this.spool) await this.spool.append(await this.shipper.encode(events), events.length);
+        else await this.shipper.ship(events);
       },
       (cursor, end) => this.registry.commit(cursor.key, cursor.path, end, cursor.generation),
     );
     this.inputs = config.inputs.map((input) => this.liveInput(input));
+    if (config.spool) this.spool = new Spool(config.state_dir, config.spool.max_bytes, this.log);
   }
 
   private liveInput(config: InputConfig): LiveInput {
@@ -107,6 +117,9 @@ export class Agent {
     if (this.config.metrics) {
       this.metricsServer = await serveMetrics(createAgentMetrics(() => this.snapshot()), this.config.metrics.listen);
       this.log.info({ listen: this.config.metrics.listen }, 'serving /metrics');
+    }
+    if (this.spool) {
+      for (let i = 0; i < this.config.batch.max_in_flight; i++) this.sending.push(this.sendFromSpool(this.spool));
     }
     await this.scan();
     this.scanTimer = setInterval(() => void this.scan(), this.config.scan_interval);
@@ -216,12 +229,32 @@ export class Agent {
     return {
       files: this.harvesters.size,
       linesRead,
-      eventsAcked: this.pipeline.eventsAcked,
+      eventsAcked: this.spool ? this.spoolAcked : this.pipeline.eventsAcked,
       batchesAcked: this.pipeline.batchesAcked,
+      spoolBytes: this.spool?.bytes ?? 0,
+      spoolBatches: this.spool?.batches ?? 0,
       retries: this.shipper.retries,
       pendingEvents: this.pipeline.pendingEvents,
     };
   }
+
+  /** One sender: oldest spooled batch → collector → deleted on acknowledgement. */
+  private async sendFromSpool(spool: Spool): Promise<void> {
+    const signal = this.senders.signal;
+    while (!signal.aborted) {
+      const next = await spool.take(signal);
+      if (!next) return;
+      try {
+        await this.shipper.shipBody(next.body);
+      } catch {
+        return; // stopped: the batch stays in the spool for the next start
+      }
+      this.spoolAcked += next.entry.events;
+      await spool.done(next.entry);
+    }
+  }
+
+  private spoolAcked = 0;
 
   snapshot(): AgentSnapshot {
     const redactions: Record<RedactionKind, number> = { card_numbers: 0, bearer_tokens: 0, api_keys: 0, passwords: 0, emails: 0 };
@@ -231,8 +264,10 @@ export class Agent {
     }
     return {
       inputs: this.inputs.map((live, i) => ({ input: String(i), dataset: live.config.dataset, lines: live.counters.lines, bytes: live.counters.bytes, parseErrors: live.builder.parseErrors })),
-      eventsAcked: this.pipeline.eventsAcked,
+      eventsAcked: this.spool ? this.spoolAcked : this.pipeline.eventsAcked,
       batchesAcked: this.pipeline.batchesAcked,
+      spoolBytes: this.spool?.bytes ?? 0,
+      spoolBatches: this.spool?.batches ?? 0,
       retries: this.shipper.retries,
       pendingEvents: this.pipeline.pendingEvents,
       openFiles: this.harvesters.size,
@@ -253,7 +288,9 @@ export class Agent {
     await Promise.all([...this.harvesters.values()].map((h) => h.done));
     const drained = await this.pipeline.drain(drainMs);
     if (!drained) this.log.warn({ pending: this.pipeline.pendingEvents }, 'collector did not acknowledge everything before shutdown; the rest is re-sent on the next start');
+    this.senders.abort();
     this.shipper.stop();
+    await Promise.all(this.sending);
     this.flushRegistry();
     await new Promise<void>((resolve) => (this.metricsServer ? this.metricsServer.close(() => resolve()) : resolve()));
     this.log.info(this.stats(), 'agent stopped');

@@ -71,6 +71,7 @@ const schema = z.strictObject({
     })
     .default({ max_events: 2048, max_bytes: 1024 * 1024, flush_interval: 250, max_in_flight: 4 }),
   scan_interval: durationMs().default(1000),
+  spool: z.strictObject({ max_bytes: byteSize() }).optional(),
   metrics: z
     .strictObject({ listen: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464') })
     .optional(),

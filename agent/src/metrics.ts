@@ -19,6 +19,8 @@ export interface AgentSnapshot {
   retries: number;
   pendingEvents: number;
   openFiles: number;
+  spoolBytes: number;
+  spoolBatches: number;
   registryFiles: number;
   redactions: Record<RedactionKind, number>;
   fileLag(): Promise<{ path: string; bytes: number }[]>;
@@ -54,6 +56,8 @@ export function createAgentMetrics(snapshot: () => AgentSnapshot): Registry {
     for (const [kind, n] of Object.entries(snapshot().redactions)) set({ kind }, n);
   });
   new Gauge({ name: 'stacklens_agent_pending_events', help: 'Events read but not yet acknowledged.', registers: [registry], collect() { this.set(snapshot().pendingEvents); } });
+  new Gauge({ name: 'stacklens_agent_spool_bytes', help: 'Bytes of batches waiting in the disk spool.', registers: [registry], collect() { this.set(snapshot().spoolBytes); } });
+  new Gauge({ name: 'stacklens_agent_spool_batches', help: 'Batches waiting in the disk spool.', registers: [registry], collect() { this.set(snapshot().spoolBatches); } });
   new Gauge({ name: 'stacklens_agent_open_files', help: 'Files being tailed (open descriptors).', registers: [registry], collect() { this.set(snapshot().openFiles); } });
   new Gauge({ name: 'stacklens_agent_registry_files', help: 'Files known to the registry.', registers: [registry], collect() { this.set(snapshot().registryFiles); } });
   new Gauge({

@@ -1,11 +1,12 @@
 // Sends batches to the collector: gzip-compressed JSON, bearer token, retried with
 // jittered exponential backoff until acknowledged — a batch is never dropped. With several
 // collector URLs it moves to the next one when one fails.
-import { gzip } from 'node:zlib';
+import { gzip, gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { Backoff, sleep, EVENTS_PATH, type WireAck, type WireBatch, type WireEvent, type Logger } from '@stacklens/common';
 
 const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
 
 export interface ShipperOptions {
   urls: string[];
@@ -34,9 +35,22 @@ export class Shipper {
     this.opts = opts;
   }
 
+  /** The request body for a batch: gzip-compressed JSON. */
+  encode(events: WireEvent[]): Promise<Buffer> {
+    return gzipAsync(JSON.stringify({ agent: this.opts.agent, events } satisfies WireBatch), { level: 1 });
+  }
+
   /** Resolves with the collector's acknowledgement; rejects only when stopped. */
   async ship(events: WireEvent[]): Promise<WireAck> {
-    const body = await gzipAsync(JSON.stringify({ agent: this.opts.agent, events } satisfies WireBatch), { level: 1 });
+    return this.send(await this.encode(events), async () => events);
+  }
+
+  /** Send an encoded batch (from the spool); on 413 it is decoded and split. */
+  async shipBody(body: Buffer): Promise<WireAck> {
+    return this.send(body, async () => (JSON.parse((await gunzipAsync(body)).toString('utf8')) as WireBatch).events);
+  }
+
+  private async send(body: Buffer, events: () => Promise<WireEvent[]>): Promise<WireAck> {
     const backoff = new Backoff({ initialMs: 250, maxMs: 30_000 });
     let urlIndex = this.nextUrl++;
     for (;;) {
@@ -51,7 +65,7 @@ export class Shipper {
             'content-encoding': 'gzip',
             authorization: `Bearer ${this.opts.token}`,
           },
-          body,
+          body: body as unknown as BodyInit, // a Buffer: fetch sends it as is
           signal: AbortSignal.any([this.stopSignal.signal, AbortSignal.timeout(this.opts.timeoutMs)]),
         });
         if (res.ok) {
@@ -62,11 +76,12 @@ export class Shipper {
           return ack;
         }
         const text = (await res.text()).slice(0, 300);
-        if (res.status === 413 && events.length > 1) {
-          const half = Math.ceil(events.length / 2);
-          this.log.warn({ events: events.length }, 'collector says the batch is too large; splitting it');
-          const a = await this.ship(events.slice(0, half));
-          const b = await this.ship(events.slice(half));
+        const all = res.status === 413 ? await events() : [];
+        if (all.length > 1) {
+          const half = Math.ceil(all.length / 2);
+          this.log.warn({ events: all.length }, 'collector says the batch is too large; splitting it');
+          const a = await this.ship(all.slice(0, half));
+          const b = await this.ship(all.slice(half));
           return { indexed: a.indexed + b.indexed, duplicates: a.duplicates + b.duplicates, dead_lettered: a.dead_lettered + b.dead_lettered, errors: [...a.errors, ...b.errors] };
         }
         const retryAfter = Number(res.headers.get('retry-after'));
