@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
@@ -72,14 +73,32 @@ export interface CollectorHandle {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startCollector(esUrl: string, opts: { dir?: string; token?: string; port?: number; extra?: string } = {}): Promise<CollectorHandle> {
+/** For a collector serving HTTPS: the CA to trust and, for mutual TLS, the client certificate. */
+export interface TestTls {
+  ca: string;
+  cert?: string;
+  key?: string;
+}
+
+function httpsReady(url: string, tls: TestTls): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpsRequest(`${url}/readyz`, { ca: tls.ca, cert: tls.cert, key: tls.key }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+export async function startCollector(esUrl: string, opts: { dir?: string; token?: string; port?: number; extra?: string; tls?: TestTls } = {}): Promise<CollectorHandle> {
   const dir = opts.dir ?? tempDir('stacklens-collector-');
   const port = opts.port ?? (await freePort());
   const token = opts.token ?? `token-${Math.random().toString(36).slice(2)}`;
   const configPath = join(dir, 'collector.yaml');
   writeFileSync(configPath, `listen: 127.0.0.1:${port}\nelasticsearch:\n  url: ${esUrl}\nagent_tokens: ["\${TEST_AGENT_TOKEN}"]\nrules_dir: ./rules\n${opts.extra ?? ''}`);
   const handle: CollectorHandle = {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     token,
     configPath,
@@ -88,6 +107,7 @@ export async function startCollector(esUrl: string, opts: { dir?: string; token?
       handle.proc = new Proc('collector/dist/cli.js', ['--config', configPath], { TEST_AGENT_TOKEN: token });
       await waitFor(`collector ready on ${handle.url}\n${handle.proc.output}`, async () => {
         if (handle.proc.child.exitCode !== null) throw new Error(`collector exited: ${handle.proc.output}`);
+        if (opts.tls) return httpsReady(handle.url, opts.tls);
         const res = await fetch(`${handle.url}/readyz`);
         return res.ok;
       });

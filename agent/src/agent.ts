@@ -65,7 +65,7 @@ export class Agent {
     this.log = log ?? createLogger('agent');
     this.registry = new Registry(config.state_dir);
     this.shipper = new Shipper(
-      { urls: config.collector.urls, token: config.collector.token, timeoutMs: config.collector.timeout, agent: { id: config.id, hostname: hostname(), version: AGENT_VERSION } },
+      { urls: config.collector.urls, token: config.collector.token, timeoutMs: config.collector.timeout, tls: config.collector.tls, agent: { id: config.id, hostname: hostname(), version: AGENT_VERSION } },
       this.log,
     );
     this.pipeline = new Pipeline(
@@ -108,7 +108,7 @@ export class Agent {
     this.log.info({ inputs: inputs.length, added, removed: this.inputs.filter((i) => !kept.has(i)).length }, 'inputs reloaded');
     this.inputs = inputs;
     this.config = { ...this.config, inputs: next.inputs, collector: next.collector, registry: next.registry };
-    this.shipper.update({ urls: next.collector.urls, token: next.collector.token, timeoutMs: next.collector.timeout, agent: { id: this.config.id, hostname: hostname(), version: AGENT_VERSION } });
+    this.shipper.update({ urls: next.collector.urls, token: next.collector.token, timeoutMs: next.collector.timeout, tls: next.collector.tls, agent: { id: this.config.id, hostname: hostname(), version: AGENT_VERSION } });
     void this.scan();
   }
 

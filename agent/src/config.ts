@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { REDACT_DEFAULTS } from './processors/redact.js';
-import { loadYamlConfig, byteSize, durationMs, httpUrl, DATASET_PATTERN, NAMESPACE_PATTERN } from '@stacklens/common';
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadYamlConfig, byteSize, durationMs, httpUrl, DATASET_PATTERN, NAMESPACE_PATTERN } from '@stacklens/common';
 
 export const FORMATS = ['pos', 'chatbot', 'json', 'plain'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -60,6 +61,14 @@ const schema = z.strictObject({
       urls: z.array(httpUrl()).min(1).optional(),
       token: z.string().min(1, 'must not be empty'),
       timeout: durationMs().default(30_000),
+      tls: z
+        .strictObject({
+          ca: z.string().min(1).optional(),
+          cert: z.string().min(1).optional(),
+          key: z.string().min(1).optional(),
+        })
+        .refine((t) => !t.cert === !t.key, { message: 'cert and key go together (the client certificate for mutual TLS)' })
+        .optional(),
     })
     .refine((c) => c.url || c.urls, { message: 'needs url (or urls)' }),
   batch: z
@@ -82,8 +91,15 @@ const schema = z.strictObject({
 export type AgentConfigFile = z.infer<typeof schema>;
 export type InputConfig = z.infer<typeof inputSchema>;
 
+export interface TlsFiles {
+  /** PEM contents, read at start-up. */
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
 export interface AgentConfig extends Omit<AgentConfigFile, 'collector'> {
-  collector: { urls: string[]; token: string; timeout: number };
+  collector: { urls: string[]; token: string; timeout: number; tls?: TlsFiles };
 }
 
 /** Load agent.yaml. Relative paths (state_dir, input globs) are relative to the config file's folder. */
@@ -101,9 +117,23 @@ export function normalizeAgentConfig(raw: AgentConfigFile, baseDir: string): Age
       urls: [...(raw.collector.urls ?? []), ...(raw.collector.url ? [raw.collector.url] : [])].map((u) => u.replace(/\/+$/, '')),
       token: raw.collector.token,
       timeout: raw.collector.timeout,
+      tls: raw.collector.tls && readTls(raw.collector.tls, abs),
     },
     inputs: raw.inputs.map((i) => ({ ...i, paths: i.paths.map(abs) })),
   };
 }
 
 export const agentConfigSchema = schema;
+
+function readTls(tls: { ca?: string; cert?: string; key?: string }, abs: (p: string) => string): TlsFiles {
+  const read = (key: 'ca' | 'cert' | 'key') => {
+    const file = tls[key];
+    if (!file) return undefined;
+    try {
+      return readFileSync(abs(file), 'utf8');
+    } catch (err) {
+      throw new ConfigError(`collector.tls.${key}: cannot read ${abs(file)}: ${(err as Error).message}`);
+    }
+  };
+  return { ca: read('ca'), cert: read('cert'), key: read('key') };
+}

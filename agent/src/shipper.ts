@@ -3,6 +3,7 @@
 // collector URLs it moves to the next one when one fails.
 import { gzip, gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
+import { Agent as HttpAgent, fetch } from 'undici';
 import { Backoff, sleep, EVENTS_PATH, type WireAck, type WireBatch, type WireEvent, type Logger } from '@stacklens/common';
 
 const gzipAsync = promisify(gzip);
@@ -13,6 +14,8 @@ export interface ShipperOptions {
   token: string;
   timeoutMs: number;
   agent: WireBatch['agent'];
+  /** CA to verify the collector's certificate; client certificate and key for mutual TLS. */
+  tls?: { ca?: string; cert?: string; key?: string };
 }
 
 export class Shipper {
@@ -20,18 +23,28 @@ export class Shipper {
   private nextUrl = 0;
   retries = 0;
   private readonly stopSignal: AbortController = new AbortController();
+  /** Keep-alive connections to the collectors, with our TLS settings. */
+  private dispatcher: HttpAgent;
 
   constructor(
     private opts: ShipperOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.dispatcher = new HttpAgent({ connect: { ...opts.tls } });
+  }
 
   stop(): void {
     this.stopSignal.abort();
+    void this.dispatcher.close().catch(() => undefined);
   }
 
   /** New collector URLs / token / timeout (SIGHUP); batches in flight finish with the old ones. */
   update(opts: ShipperOptions): void {
+    if (JSON.stringify(opts.tls) !== JSON.stringify(this.opts.tls)) {
+      const old = this.dispatcher;
+      this.dispatcher = new HttpAgent({ connect: { ...opts.tls } });
+      void old.close();
+    }
     this.opts = opts;
   }
 
@@ -65,8 +78,9 @@ export class Shipper {
             'content-encoding': 'gzip',
             authorization: `Bearer ${this.opts.token}`,
           },
-          body: body as unknown as BodyInit, // a Buffer: fetch sends it as is
+          body,
           signal: AbortSignal.any([this.stopSignal.signal, AbortSignal.timeout(this.opts.timeoutMs)]),
+          dispatcher: this.dispatcher,
         });
         if (res.ok) {
           const ack = (await res.json()) as WireAck;
@@ -90,7 +104,8 @@ export class Shipper {
         this.log.error({ url, status: res.status, response: text }, `collector rejected the batch${hint}; will retry`);
       } catch (err) {
         if (this.stopSignal.signal.aborted) throw new Error('shipper stopped');
-        this.log.warn({ url, err: (err as Error).message }, 'collector unreachable; will retry');
+        const cause = (err as { cause?: Error }).cause?.message;
+        this.log.warn({ url, err: (err as Error).message, cause }, 'collector unreachable; will retry');
       }
       this.retries++;
       urlIndex++;

@@ -1,5 +1,6 @@
 // The collector, composed in one place: Elasticsearch client → templates → indexer → HTTP API.
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Client } from '@elastic/elasticsearch';
 import { installTemplates } from '@stacklens/elasticsearch';
 import { createLogger, sleep, type Logger } from '@stacklens/common';
@@ -35,14 +36,19 @@ export class Collector {
       log: this.log,
     });
     const { host, port } = this.config.listen;
+    const tls = this.config.tls;
+    // HTTPS when configured; with client_ca, agents must present a certificate it signed (mutual TLS).
+    const server: Server = tls
+      ? createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: Boolean(tls.clientCa), rejectUnauthorized: Boolean(tls.clientCa) }, app)
+      : createHttpServer(app);
     this.server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(port, host, () => resolve(s));
-      s.once('error', reject);
+      server.once('error', reject);
+      server.listen(port, host, () => resolve(server));
     });
     this.server.keepAliveTimeout = 65_000;
     const address = this.server.address();
     const bound = typeof address === 'object' && address ? address.port : port;
-    this.log.info({ listen: `${host}:${bound}`, elasticsearch: this.config.elasticsearch.nodes }, 'collector listening');
+    this.log.info({ listen: `${tls ? 'https' : 'http'}://${host}:${bound}`, mutual_tls: Boolean(tls?.clientCa), elasticsearch: this.config.elasticsearch.nodes }, 'collector listening');
     void this.installTemplatesUntilDone();
     return { host, port: bound };
   }

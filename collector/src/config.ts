@@ -25,6 +25,14 @@ const schema = z.strictObject({
   agent_tokens: z.array(z.string().min(1, 'must not be empty')).min(1, 'needs at least one token'),
   rules_dir: z.string().default('./rules'),
   max_body_bytes: byteSize().default(16 * 1024 * 1024),
+  tls: z
+    .strictObject({
+      cert: z.string().min(1),
+      key: z.string().min(1),
+      /** Require client certificates signed by this CA (mutual TLS). */
+      client_ca: z.string().min(1).optional(),
+    })
+    .optional(),
   bulk: z
     .strictObject({
       /** How long one ingest request keeps retrying Elasticsearch before answering 503 (the agent retries). */
@@ -35,8 +43,10 @@ const schema = z.strictObject({
 
 export type CollectorConfigFile = z.infer<typeof schema>;
 
-export interface CollectorConfig extends Omit<CollectorConfigFile, 'elasticsearch' | 'listen'> {
+export interface CollectorConfig extends Omit<CollectorConfigFile, 'elasticsearch' | 'listen' | 'tls'> {
   listen: { host: string; port: number };
+  /** PEM contents read at start-up. */
+  tls?: { cert: string; key: string; clientCa?: string };
   elasticsearch: Omit<CollectorConfigFile['elasticsearch'], 'url' | 'urls' | 'ca_cert'> & { nodes: string[]; ca?: string };
 }
 
@@ -57,8 +67,21 @@ export function normalizeCollectorConfig(raw: CollectorConfigFile, baseDir: stri
       throw new Error(`elasticsearch.ca_cert: cannot read ${abs(ca_cert)}: ${(err as Error).message}`);
     }
   }
+  const readPem = (key: string, file: string) => {
+    try {
+      return readFileSync(abs(file), 'utf8');
+    } catch (err) {
+      throw new Error(`${key}: cannot read ${abs(file)}: ${(err as Error).message}`);
+    }
+  };
+  const tls = raw.tls && {
+    cert: readPem('tls.cert', raw.tls.cert),
+    key: readPem('tls.key', raw.tls.key),
+    clientCa: raw.tls.client_ca ? readPem('tls.client_ca', raw.tls.client_ca) : undefined,
+  };
   return {
     ...raw,
+    tls,
     listen: { host: raw.listen.slice(0, cut).replace(/^\[|\]$/g, ''), port: Number(raw.listen.slice(cut + 1)) },
     elasticsearch: { ...es, nodes: [...(urls ?? []), ...(url ? [url] : [])], ca },
     rules_dir: abs(raw.rules_dir),
