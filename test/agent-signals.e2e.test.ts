@@ -1,25 +1,15 @@
 // The agent's lifecycle through its CLI: SIGHUP reload, SIGTERM flush, collector failover.
 import { appendFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from 'vitest';
-import { count, esClient, expectMessagesOnce, freePort, sleep, startAgent, startCollector, tempDir, uniqueNamespace, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
+import { describe, expect, it, inject } from 'vitest';
+import { count, esClient, expectMessagesOnce, freePort, sleep, startAgent, tempDir, uniqueNamespace, waitFor, useSharedCollector, type AgentHandle } from './helpers.js';
 
 const es = esClient(inject('esUrl'));
-let collector: CollectorHandle;
-const agents: AgentHandle[] = [];
-
-beforeAll(async () => {
-  collector = await startCollector(inject('esUrl'));
-});
-afterAll(async () => {
-  await collector.stop('SIGKILL');
-});
-afterEach(async () => {
-  for (const a of agents.splice(0)) await a.stop('SIGKILL');
-});
+const shared = useSharedCollector(inject('esUrl'));
+const agents = shared.agents;
 
 const input = (glob: string, ns: string) => `  - paths: ["${glob}"]\n    format: plain\n    dataset: app\n    namespace: ${ns}\n`;
-const config = (ns: string, inputs: string, collectorUrls = `url: ${collector.url}`, batch = 'flush_interval: 100ms') =>
+const config = (ns: string, inputs: string, collectorUrls = `url: ${shared.collector.url}`, batch = 'flush_interval: 100ms') =>
   `id: sig-${ns}\nstate_dir: ./state\ncollector:\n  ${collectorUrls}\n  token: \${TEST_AGENT_TOKEN}\nbatch:\n  ${batch}\ninputs:\n${inputs}`;
 const lines = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `${tag}-${i}`);
 const append = (path: string, ls: string[]) => appendFileSync(path, ls.map((l) => `${l}\n`).join(''));
@@ -31,7 +21,7 @@ describe('agent signals and failover', () => {
     const index = `logs-app-${ns}`;
     mkdirSync(join(dir, 'a'));
     mkdirSync(join(dir, 'b'));
-    const agent = startAgent(dir, config(ns, input('./a/*.log', ns)), { TEST_AGENT_TOKEN: collector.token, STACKLENS_LOG_LEVEL: 'info' });
+    const agent = startAgent(dir, config(ns, input('./a/*.log', ns)), { TEST_AGENT_TOKEN: shared.collector.token, STACKLENS_LOG_LEVEL: 'info' });
     agents.push(agent);
     append(join(dir, 'a', 'x.log'), lines('a1', 50));
     append(join(dir, 'b', 'y.log'), lines('b1', 50));
@@ -63,8 +53,8 @@ describe('agent signals and failover', () => {
     mkdirSync(join(dir, 'logs'));
     const path = join(dir, 'logs', 'app.log');
     // A long flush interval: without SIGTERM's flush these lines would still sit in a batch.
-    const yaml = config(ns, input('./logs/*.log', ns), `url: ${collector.url}`, 'flush_interval: 30s');
-    const agent = startAgent(dir, yaml, { TEST_AGENT_TOKEN: collector.token });
+    const yaml = config(ns, input('./logs/*.log', ns), `url: ${shared.collector.url}`, 'flush_interval: 30s');
+    const agent = startAgent(dir, yaml, { TEST_AGENT_TOKEN: shared.collector.token });
     agents.push(agent);
     append(path, lines('t', 300));
     await sleep(1500);
@@ -88,7 +78,7 @@ describe('agent signals and failover', () => {
     const index = `logs-app-${ns}`;
     mkdirSync(join(dir, 'logs'));
     const dead = `http://127.0.0.1:${await freePort()}`;
-    const agent = startAgent(dir, config(ns, input('./logs/*.log', ns), `urls: [${dead}, ${collector.url}]`), { TEST_AGENT_TOKEN: collector.token });
+    const agent = startAgent(dir, config(ns, input('./logs/*.log', ns), `urls: [${dead}, ${shared.collector.url}]`), { TEST_AGENT_TOKEN: shared.collector.token });
     agents.push(agent);
     for (let i = 0; i < 10; i++) {
       append(join(dir, 'logs', 'app.log'), lines(`f${i}`, 100));

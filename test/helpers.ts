@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { appendFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 
 export const REPO = resolve(import.meta.dirname, '..');
 
@@ -230,4 +230,22 @@ export function openFiles(pid: number): string[] {
     }
   }
   return out;
+}
+
+/**
+ * One collector for a whole test file, and the agents its tests start (killed after each
+ * test). Call at the top of a test file; read `.collector` inside tests.
+ */
+export function useSharedCollector(esUrl: string): { readonly collector: CollectorHandle; agents: AgentHandle[] } {
+  const shared = { collector: undefined as unknown as CollectorHandle, agents: [] as AgentHandle[] };
+  beforeAll(async () => {
+    shared.collector = await startCollector(esUrl);
+  });
+  afterAll(async () => {
+    await shared.collector.stop('SIGKILL');
+  });
+  afterEach(async () => {
+    for (const a of shared.agents.splice(0)) await a.stop('SIGKILL');
+  });
+  return shared;
 }

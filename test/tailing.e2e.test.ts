@@ -2,29 +2,19 @@
 // truncation, deletion while open, discovery, many files, multiline, huge and broken lines.
 import { closeSync, copyFileSync, ftruncateSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from 'vitest';
-import { allDocs, count, esClient, expectMessagesOnce, openFiles, sleep, startAgent, startCollector, tempDir, uniqueNamespace, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
+import { describe, expect, it, inject } from 'vitest';
+import { allDocs, count, esClient, expectMessagesOnce, openFiles, sleep, startAgent, tempDir, uniqueNamespace, waitFor, useSharedCollector, type AgentHandle } from './helpers.js';
 
 const es = esClient(inject('esUrl'));
-let collector: CollectorHandle;
-const agents: AgentHandle[] = [];
-
-beforeAll(async () => {
-  collector = await startCollector(inject('esUrl'));
-});
-afterAll(async () => {
-  await collector.stop('SIGKILL');
-});
-afterEach(async () => {
-  for (const a of agents.splice(0)) await a.stop('SIGKILL');
-});
+const shared = useSharedCollector(inject('esUrl'));
+const agents = shared.agents;
 
 /** An agent tailing `glob` (relative to dir) as plain lines into logs-app-<ns>. */
 function agentFor(dir: string, ns: string, glob: string, inputExtra = ''): AgentHandle {
   const agent = startAgent(
     dir,
-    `id: tail-${ns}\nstate_dir: ./state\ncollector:\n  url: ${collector.url}\n  token: \${TEST_AGENT_TOKEN}\nbatch:\n  flush_interval: 100ms\ninputs:\n  - paths: ["${glob}"]\n    format: plain\n    dataset: app\n    namespace: ${ns}\n${inputExtra}`,
-    { TEST_AGENT_TOKEN: collector.token },
+    `id: tail-${ns}\nstate_dir: ./state\ncollector:\n  url: ${shared.collector.url}\n  token: \${TEST_AGENT_TOKEN}\nbatch:\n  flush_interval: 100ms\ninputs:\n  - paths: ["${glob}"]\n    format: plain\n    dataset: app\n    namespace: ${ns}\n${inputExtra}`,
+    { TEST_AGENT_TOKEN: shared.collector.token },
   );
   agents.push(agent);
   return agent;

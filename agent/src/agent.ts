@@ -24,16 +24,6 @@ interface LiveInput {
   counters: InputCounters;
 }
 
-export interface AgentStats {
-  files: number;
-  linesRead: number;
-  eventsAcked: number;
-  batchesAcked: number;
-  retries: number;
-  pendingEvents: number;
-  spoolBytes: number;
-  spoolBatches: number;
-}
 
 export class Agent {
   private readonly log: Logger;
@@ -56,7 +46,6 @@ export class Agent {
   private flushTimer?: NodeJS.Timeout;
   private stopping = false;
   private scanning = false;
-  private linesOfClosedFiles = 0;
 
   constructor(
     private config: AgentConfig,
@@ -206,7 +195,6 @@ export class Agent {
       .finally(() => {
         const pos = harvester.position;
         if (pos) this.positions.set(pos.key, { offset: pos.offset, generation: pos.generation });
-        this.linesOfClosedFiles += harvester.linesRead;
         this.harvesters.delete(inode);
       });
     this.harvesters.set(inode, { harvester, done, input: live });
@@ -221,21 +209,6 @@ export class Agent {
       return { offset: saved.offset, generation: saved.generation };
     }
     return read;
-  }
-
-  stats(): AgentStats {
-    let linesRead = this.linesOfClosedFiles;
-    for (const { harvester } of this.harvesters.values()) linesRead += harvester.linesRead;
-    return {
-      files: this.harvesters.size,
-      linesRead,
-      eventsAcked: this.spool ? this.spoolAcked : this.pipeline.eventsAcked,
-      batchesAcked: this.pipeline.batchesAcked,
-      spoolBytes: this.spool?.bytes ?? 0,
-      spoolBatches: this.spool?.batches ?? 0,
-      retries: this.shipper.retries,
-      pendingEvents: this.pipeline.pendingEvents,
-    };
   }
 
   /** One sender: oldest spooled batch → collector → deleted on acknowledgement. */
@@ -293,6 +266,7 @@ export class Agent {
     await Promise.all(this.sending);
     this.flushRegistry();
     await new Promise<void>((resolve) => (this.metricsServer ? this.metricsServer.close(() => resolve()) : resolve()));
-    this.log.info(this.stats(), 'agent stopped');
+    const { eventsAcked, pendingEvents, spoolBatches, retries } = this.snapshot();
+    this.log.info({ eventsAcked, pendingEvents, spoolBatches, retries }, 'agent stopped');
   }
 }
