@@ -53,11 +53,17 @@ describe('agent signals and failover', () => {
     mkdirSync(join(dir, 'logs'));
     const path = join(dir, 'logs', 'app.log');
     // A long flush interval: without SIGTERM's flush these lines would still sit in a batch.
-    const yaml = config(ns, input('./logs/*.log', ns), `url: ${shared.collector.url}`, 'flush_interval: 30s');
+    const port = await freePort();
+    const yaml = config(ns, input('./logs/*.log', ns), `url: ${shared.collector.url}`, 'flush_interval: 30s').replace('inputs:\n', `metrics:\n  listen: 127.0.0.1:${port}\ninputs:\n`);
+    /** Lines the running agent has read (so SIGTERM is sent only once they are in a batch). */
+    const linesRead = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return Number(/^stacklens_agent_lines_read_total\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
     const agent = startAgent(dir, yaml, { TEST_AGENT_TOKEN: shared.collector.token });
     agents.push(agent);
     append(path, lines('t', 300));
-    await sleep(1500);
+    await waitFor('the agent to read 300 lines', async () => (await linesRead()) === 300, 20_000);
     expect(await count(es, index)).toBe(0);
     expect(await agent.stop('SIGTERM')).toBeUndefined();
     expect(agent.proc.child.exitCode).toBe(0);
@@ -67,7 +73,7 @@ describe('agent signals and failover', () => {
 
     agent.restart();
     append(path, lines('u', 10));
-    await sleep(1000);
+    await waitFor('the restarted agent to read the 10 new lines', async () => (await linesRead()) === 10, 20_000);
     await agent.stop('SIGTERM');
     await expectMessagesOnce(es, index, [...lines('t', 300), ...lines('u', 10)]);
   });

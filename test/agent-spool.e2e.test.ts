@@ -63,13 +63,13 @@ describe('disk spool', () => {
     const agent = startAgent(t.dir, t.yaml);
     running.push(agent);
     append(t.log, lines('bp', 30_000));
-    await sleep(4000);
-    const size = statSync(t.log).size;
+    const spooled = () => spoolFiles(t.dir).reduce((n, f) => n + statSync(join(t.dir, 'state', 'spool', f)).size, 0);
+    await waitFor('the spool to fill up', async () => spooled() >= 16 * 1024 - 4096, 30_000);
+    await sleep(1500); // let the pipeline fill up behind the full spool
     const stuck = committed(t.dir);
-    expect(stuck).toBeLessThan(size); // the agent stopped reading: the spool is full
-    const spooled = spoolFiles(t.dir).reduce((n, f) => n + statSync(join(t.dir, 'state', 'spool', f)).size, 0);
-    expect(spooled).toBeLessThan(16 * 1024 + 64 * 1024); // the limit, plus at most one batch admitted into an empty spool
-    await sleep(1000);
+    expect(stuck).toBeLessThan(statSync(t.log).size); // the agent stopped reading
+    expect(spooled()).toBeLessThan(16 * 1024 + 64 * 1024); // the limit, plus at most one batch admitted into an empty spool
+    await sleep(1500);
     expect(committed(t.dir)).toBe(stuck); // and stays stopped
 
     const collector = await startCollector(inject('esUrl'), { port, token });

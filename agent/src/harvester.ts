@@ -191,7 +191,10 @@ export class Harvester {
     while (!this.stopped) {
       if (!this.fingerprint) {
         if (await this.identify()) continue;
-        if (Date.now() - lastDataAt > closeInactive) return 'inactive';
+        if (Date.now() - lastDataAt > closeInactive) {
+          this.closedAt = (await this.fh!.stat()).size; // reopened once it grows
+          return 'inactive';
+        }
         if ((await this.checkPath()) === 'gone' && Date.now() - lastDataAt > closeRemovedAfter) return 'removed';
         await sleep(pollMs, this.abort.signal);
         continue;
