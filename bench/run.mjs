@@ -23,7 +23,8 @@ if (values.help) {
   console.log(`Usage: npm run bench [-- --lines N] [--agent-mb MB] [--only e2e|agent]
 
   e2e    file → agent → collector → Elasticsearch on N POS lines (default 1,000,000), beside
-         the ceiling: the same documents sent straight to _bulk with the official client
+         the ceiling (the same documents sent straight to _bulk with the official client)
+         and Debian's rsyslog (imfile → omelasticsearch) shipping the same file
   agent  the agent alone (a stand-in collector acks at once and discards) on MB of POS lines
          (default 1000), in one file and in ten files`);
   process.exit(0);
@@ -202,7 +203,18 @@ collector.kill('SIGTERM');
 await Promise.all([agent, collector].map((c) => new Promise((r) => c.once('exit', r))));
 progress('');
 
-// 5. Report ----------------------------------------------------------------------------------
+// 5. rsyslog (imfile → omelasticsearch), same file, same Elasticsearch ----------------------
+const { rsyslogAvailable, runRsyslog } = await import('./rsyslog.mjs');
+let rsyslog;
+const rsyslogVersion = rsyslogAvailable();
+if (rsyslogVersion) {
+  rsyslog = await runRsyslog({ esUrl, logFile, lines: LINES, work, index: `logs-rsyslog-${run}`, count, progress });
+  progress('');
+} else {
+  console.log('rsyslog not installed (apt-get install rsyslog rsyslog-elasticsearch): skipping its leg');
+}
+
+// 6. Report ----------------------------------------------------------------------------------
 const mb = (b) => `${(b / 1024 / 1024).toFixed(0)} MiB`;
 const row = (name, seconds) => `| ${name.padEnd(44)} | ${Math.round(LINES / seconds).toLocaleString().padStart(10)} | ${(fileBytes / 1e6 / seconds).toFixed(1).padStart(6)} | ${seconds.toFixed(1).padStart(7)} |`;
 const report = [
@@ -213,8 +225,10 @@ const report = [
   `|${'-'.repeat(46)}|${'-'.repeat(12)}|${'-'.repeat(8)}|${'-'.repeat(9)}|`,
   row('ceiling: official client → _bulk (same docs)', directSeconds),
   row('StackLens: file → agent → collector → ES', e2eSeconds),
+  ...(rsyslog ? [row('rsyslog: imfile → omelasticsearch (raw lines)', rsyslog.seconds)] : []),
   '',
   `ratio StackLens / ceiling: ${(directSeconds / e2eSeconds).toFixed(2)}`,
+  ...(rsyslog ? [`ratio StackLens / rsyslog: ${(rsyslog.seconds / e2eSeconds).toFixed(2)}   (${rsyslogVersion.trim()}: peak RSS ${mb(rsyslog.peakRss)}, CPU ${rsyslog.cpuSeconds.toFixed(1)} s)`] : []),
   `agent:     peak RSS ${mb(agentUsage.peakRss)}, CPU ${agentUsage.cpuSeconds.toFixed(1)} s`,
   `collector: peak RSS ${mb(collectorUsage.peakRss)}, CPU ${collectorUsage.cpuSeconds.toFixed(1)} s`,
   '',
