@@ -8,7 +8,8 @@ import { join } from 'node:path';
 
 export function rsyslogAvailable() {
   const r = spawnSync('rsyslogd', ['-v'], { encoding: 'utf8' });
-  return r.status === 0 && /omelasticsearch|8\./.test(r.stdout) ? r.stdout.split('\n')[0] : undefined;
+  const m = /rsyslogd\s+([\d.]+)/.exec(r.stdout);
+  return r.status === 0 && m ? `rsyslog ${m[1]}` : undefined;
 }
 
 export async function runRsyslog({ esUrl, logFile, lines, work, index, count, progress }) {

@@ -77,6 +77,7 @@ describe('agent at the edge', () => {
     expect(value('stacklens_agent_redactions_total{kind="passwords"}')).toBe(2);
     expect(value('stacklens_agent_redactions_total{kind="emails"}')).toBe(1);
     expect(value('stacklens_agent_open_files')).toBe(1);
+    expect(value('stacklens_agent_errors_total{stage="harvest"}')).toBe(0);
     expect(value('stacklens_agent_pending_events')).toBe(0);
     expect(text).toMatch(/stacklens_agent_file_lag_bytes\{path=".*pos\.log"\} 0/);
     expect(text).toContain('process_cpu_seconds_total');

@@ -125,6 +125,7 @@ export class Agent {
       this.registry.cleanup(this.config.registry.clean_after, active);
       this.registry.flush();
     } catch (err) {
+      this.errors.registry++;
       this.log.error({ err: (err as Error).message }, 'cannot write the registry');
     }
   }
@@ -191,7 +192,10 @@ export class Agent {
       .then((end) => {
         if (end === 'inactive' && harvester.closedAt !== undefined) this.idleFiles.set(inode, harvester.closedAt);
       })
-      .catch((err) => this.log.error({ path, err: (err as Error).message }, 'harvester failed'))
+      .catch((err) => {
+        this.errors.harvest++;
+        this.log.error({ path, err: (err as Error).message }, 'harvester failed');
+      })
       .finally(() => {
         const pos = harvester.position;
         if (pos) this.positions.set(pos.key, { offset: pos.offset, generation: pos.generation });
@@ -228,6 +232,8 @@ export class Agent {
   }
 
   private spoolAcked = 0;
+  /** Failures that are not about one line: a file that could not be tailed, a registry write. */
+  private readonly errors = { harvest: 0, registry: 0 };
 
   snapshot(): AgentSnapshot {
     const redactions: Record<RedactionKind, number> = { card_numbers: 0, bearer_tokens: 0, api_keys: 0, passwords: 0, emails: 0 };
@@ -246,6 +252,7 @@ export class Agent {
       openFiles: this.harvesters.size,
       registryFiles: this.registry.size,
       redactions,
+      errors: { ...this.errors },
       fileLag: async () => Promise.all([...this.harvesters.values()].map(async ({ harvester }) => ({ path: harvester.currentPath, bytes: await harvester.lag() }))),
     };
   }

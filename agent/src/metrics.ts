@@ -23,6 +23,7 @@ export interface AgentSnapshot {
   spoolBatches: number;
   registryFiles: number;
   redactions: Record<RedactionKind, number>;
+  errors: Record<string, number>;
   fileLag(): Promise<{ path: string; bytes: number }[]>;
 }
 
@@ -54,6 +55,9 @@ export function createAgentMetrics(snapshot: () => AgentSnapshot): Registry {
   totalCounter(registry, 'stacklens_agent_ship_retries_total', 'Batch sends that failed and were retried.', [], (set) => set({}, snapshot().retries));
   totalCounter(registry, 'stacklens_agent_redactions_total', 'Secrets masked before shipping, by kind.', ['kind'], (set) => {
     for (const [kind, n] of Object.entries(snapshot().redactions)) set({ kind }, n);
+  });
+  totalCounter(registry, 'stacklens_agent_errors_total', 'Failures not tied to one line, by stage (harvest: a file could not be tailed; registry: a registry write failed).', ['stage'], (set) => {
+    for (const [stage, n] of Object.entries(snapshot().errors)) set({ stage }, n);
   });
   new Gauge({ name: 'stacklens_agent_pending_events', help: 'Events read but not yet acknowledged.', registers: [registry], collect() { this.set(snapshot().pendingEvents); } });
   new Gauge({ name: 'stacklens_agent_spool_bytes', help: 'Bytes of batches waiting in the disk spool.', registers: [registry], collect() { this.set(snapshot().spoolBytes); } });
