@@ -14,7 +14,6 @@ RUN npm ci --no-audit --no-fund && npx tsc -b && npm prune --omit=dev
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY --from=build /app /app
-COPY rules rules
 USER node
 ENV NODE_ENV=production
 ENTRYPOINT ["node"]

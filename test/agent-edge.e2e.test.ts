@@ -10,13 +10,16 @@ let agent: AgentHandle;
 let metricsUrl: string;
 const ns = uniqueNamespace();
 const index = `logs-pos-${ns}`;
-const CARD = '4111 1111 1111 1111';
+const CARD = '4111 1111 1111 1111'; // a standard test card number
+const FAKE_TOKEN = `fake-${'t'.repeat(26)}`;
+const FAKE_PASSWORD = 'not-a-real-password';
+const FAKE_PASSWORD_2 = 'another-fake-password';
 const lines = [
   `[2024-11-16T10:30:00Z] [ERROR] Payment declined for card ${CARD} | {"orderId":"ORD-123456","storeNumber":"STORE_001","kioskNumber":"KIOSK_001","errorType":"PAYMENT_FAILED"}`,
-  '[2024-11-16T10:30:01Z] [INFO] Gateway call with Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123 | {"storeNumber":"STORE_001"}',
-  '[2024-11-16T10:30:02Z] [WARNING] Login retry password=hunter2 for ana@example.com | {"storeNumber":"STORE_002"}',
+  `[2024-11-16T10:30:01Z] [INFO] Gateway call with Authorization: Bearer ${FAKE_TOKEN} | {"storeNumber":"STORE_001"}`,
+  `[2024-11-16T10:30:02Z] [WARNING] Login retry password=${FAKE_PASSWORD} for ana@example.com | {"storeNumber":"STORE_002"}`,
   '[2024-11-16T10:30:03Z] [INFO] Order completed | {"orderId":"ORD-4111111111111112","storeNumber":"STORE_003"}',
-  'not a pos line with password=s3cr3t-value',
+  `not a pos line with password=${FAKE_PASSWORD_2}`,
 ];
 
 beforeAll(async () => {
@@ -53,7 +56,7 @@ describe('agent at the edge', () => {
     const dead = await allDocs(es, 'logs-stacklens.deadletter-default', { term: { 'agent.id': `edge-${ns}` } });
     expect(dead.map((d) => d._source.event.original)).toEqual(['not a pos line with password=[REDACTED]']);
     const everything = JSON.stringify([docs, dead]);
-    for (const secret of ['4111 1111 1111 1111', 'abcdefghijklmnopqrstuvwxyz0123', 'hunter2', 'ana@example.com', 's3cr3t-value']) {
+    for (const secret of [CARD, FAKE_TOKEN, FAKE_PASSWORD, 'ana@example.com', FAKE_PASSWORD_2]) {
       expect(everything).not.toContain(secret);
       expect(agent.proc.output).not.toContain(secret);
     }
@@ -81,6 +84,6 @@ describe('agent at the edge', () => {
     expect(value('stacklens_agent_pending_events')).toBe(0);
     expect(text).toMatch(/stacklens_agent_file_lag_bytes\{path=".*pos\.log"\} 0/);
     expect(text).toContain('process_cpu_seconds_total');
-    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain(FAKE_PASSWORD);
   });
 });

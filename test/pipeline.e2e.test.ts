@@ -33,15 +33,21 @@ inputs:
 `;
 }
 
+/** A collector and an agent tailing dir/logs/pos*.log and chat*.log into their own namespace. */
+async function startPipeline() {
+  const ns = uniqueNamespace();
+  const dir = tempDir();
+  mkdirSync(join(dir, 'logs'));
+  const collector = await startCollector(esUrl);
+  running.push(collector);
+  const agent = startAgent(dir, agentYaml(ns, collector, `agent-${ns}`), { TEST_AGENT_TOKEN: collector.token });
+  running.push(agent);
+  return { ns, dir, collector, agent };
+}
+
 describe('agent → collector → Elasticsearch', () => {
   it('indexes 10,000 mixed POS and chat-bot lines appended while the agent runs, exactly once, fields in place', async () => {
-    const ns = uniqueNamespace();
-    const dir = tempDir();
-    mkdirSync(join(dir, 'logs'));
-    const collector = await startCollector(esUrl);
-    running.push(collector);
-    const agent = startAgent(dir, agentYaml(ns, collector, `agent-${ns}`), { TEST_AGENT_TOKEN: collector.token });
-    running.push(agent);
+    const { ns, dir, collector, agent } = await startPipeline();
 
     const pos = new LogWriter(join(dir, 'logs', 'pos.log'));
     const chat = new LogWriter(join(dir, 'logs', 'chat.log'));
@@ -95,13 +101,7 @@ describe('agent → collector → Elasticsearch', () => {
   });
 
   it('survives SIGKILL of the agent and of the collector mid-stream: every line exactly once', async () => {
-    const ns = uniqueNamespace();
-    const dir = tempDir();
-    mkdirSync(join(dir, 'logs'));
-    const collector = await startCollector(esUrl);
-    running.push(collector);
-    const agent = startAgent(dir, agentYaml(ns, collector, `agent-${ns}`), { TEST_AGENT_TOKEN: collector.token });
-    running.push(agent);
+    const { ns, dir, collector, agent } = await startPipeline();
 
     const pos = new LogWriter(join(dir, 'logs', 'pos.log'));
     const rand = rng(7);

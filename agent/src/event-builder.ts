@@ -1,7 +1,7 @@
 // Turns one line of one file into a WireEvent: parse, then add the source fields
 // (file, offset, host, agent, dataset). Runs once per line: kept allocation-light; the
 // objects shared by every event of an input are built once.
-import { eventIdPrefix, type WireEvent } from '@stacklens/common';
+import { eventId, eventIdPrefix, type WireEvent } from '@stacklens/common';
 import type { InputConfig } from './config.js';
 import { PARSERS, ParseError, type LineParser } from './parsers/index.js';
 import { Redactor } from './processors/redact.js';
@@ -40,7 +40,7 @@ export class EventBuilder {
       this.lastIdentity = fileIdentity;
       this.lastPrefix = eventIdPrefix(this.agentId, fileIdentity);
     }
-    const id = this.lastPrefix + offset.toString(36);
+    const id = eventId(this.lastPrefix, offset);
     const log: Record<string, unknown> = { file: { path, identity: fileIdentity }, offset };
     if (flags) log.flags = flags;
     const base = {

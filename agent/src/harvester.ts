@@ -59,8 +59,6 @@ export class Harvester {
   private fingerprint?: string;
   private path: string;
   private readonly joiner?: MultilineJoiner;
-  linesRead = 0;
-  bytesRead = 0;
   /** Bytes read when closed for inactivity; discovery reopens the file when its size differs. */
   closedAt?: number;
 
@@ -133,7 +131,6 @@ export class Harvester {
 
   private ship(text: string, offset: number, end: number, flags?: string[]): void {
     const event = this.builder.build(text, this.path, this.identity(), offset, flags);
-    this.linesRead++;
     this.counters.lines++;
     this.sink.push(event, text.length + 256, this.cursor(), end);
   }
@@ -237,7 +234,6 @@ export class Harvester {
         continue;
       }
       lastDataAt = Date.now();
-      this.bytesRead += bytesRead;
       this.counters.bytes += bytesRead;
       const total = filled + bytesRead;
       let pos = 0;

@@ -33,6 +33,7 @@ export class Collector {
       maxBodyBytes: this.config.max_body_bytes,
       indexer: this.indexer,
       notReadyReason: () => this.notReadyReason(),
+      templatesReady: () => this.templatesReady,
       log: this.log,
     });
     const { host, port } = this.config.listen;
@@ -74,14 +75,6 @@ export class Collector {
       return undefined;
     } catch (err) {
       return `Elasticsearch unreachable: ${(err as Error).message}`;
-    }
-  }
-
-  async waitReady(timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while ((await this.notReadyReason()) !== undefined) {
-      if (Date.now() > deadline) throw new Error(`collector not ready after ${timeoutMs} ms: ${await this.notReadyReason()}`);
-      await sleep(200);
     }
   }
 

@@ -10,6 +10,8 @@ export interface ServerDeps {
   indexer: Indexer;
   /** Why the collector is not ready (Elasticsearch unreachable, templates missing), or undefined when ready. */
   notReadyReason: () => Promise<string | undefined>;
+  /** Cheap check for the ingest path: an unreachable Elasticsearch shows up in the bulk call itself. */
+  templatesReady: () => boolean;
   log: Logger;
 }
 
@@ -44,9 +46,9 @@ export function createServer(deps: ServerDeps): express.Express {
         return;
       }
       const agentId = typeof batch.agent?.id === 'string' ? batch.agent.id : 'unknown';
-      if (await deps.notReadyReason()) {
+      if (!deps.templatesReady()) {
         res.setHeader('Retry-After', '2');
-        res.status(503).json({ error: 'collector not ready: Elasticsearch or its templates are not available yet' });
+        res.status(503).json({ error: 'collector not ready: its Elasticsearch templates are not installed yet' });
         return;
       }
       try {

@@ -39,18 +39,17 @@ export interface WireAck {
 }
 
 /**
- * The event id: derived from (agent id, file identity, byte offset of the line) — the same
- * line always gets the same id. A hash of agent and file (computed once per file, see
- * eventIdPrefix) followed by the offset in base 36: ~20 characters, far inside
+ * Event ids: derived from (agent id, file identity, byte offset of the line), so the same
+ * line always gets the same id. A hash of agent and file, computed once per file
+ * (eventIdPrefix), followed by the offset in base 36 (eventId): ~20 characters, far inside
  * Elasticsearch's 512-byte _id limit, and cheap on the hot path.
  */
-export function eventId(agentId: string, fileIdentity: string, offset: number): string {
-  return eventIdPrefix(agentId, fileIdentity) + offset.toString(36);
-}
-
-/** The per-file part of event ids: 16 base64url characters (96 bits) of SHA-1, then "." */
 export function eventIdPrefix(agentId: string, fileIdentity: string): string {
   return `${createHash('sha1').update(`${agentId}\u0000${fileIdentity}`).digest('base64url').slice(0, 16)}.`;
+}
+
+export function eventId(prefix: string, offset: number): string {
+  return prefix + offset.toString(36);
 }
 
 /** Data stream name for a dataset, as Elasticsearch's naming scheme wants it. */
