@@ -47,7 +47,7 @@ describe('CLIs', () => {
     expect(res.status).toBe(0);
     const lines = readFileSync(file, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(5);
-    for (const l of lines) expect(l).toMatch(/^\[[^\]]+\] \[CRITICAL\] Pricing error in order \| \{.*"storeNumber":"STORE_001".*"errorType":"MISSING_PRICE"\}$/);
+    for (const l of lines) expect(l).toMatch(/^\[[^\]]+\] \[CRITICAL\] Product #999 has no price \| \{.*"storeNumber":"STORE_001".*"errorType":"MISSING_PRICE"\}$/);
     const bad = run('cli/dist/cli.js', ['pos', '--scenario', 'nope', '--file', file]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('unknown scenario "nope"');

@@ -2,6 +2,7 @@
 import { esCommand } from './es-command.js';
 import { demoCommand } from './demo-command.js';
 import { posCommand, chatbotCommand } from './sim-commands.js';
+import { rulesCommand } from './rules-command.js';
 
 const HELP = `Usage: stacklens <command> [options]
 
@@ -10,6 +11,7 @@ Commands:
   demo                     Elasticsearch + collector + agent + POS and chat-bot simulators
   pos                      append POS log lines (orders or a failure scenario) to a file
   chatbot                  append chat-bot conversation lines to a file
+  rules test <rules> <log> replay a log offline through rules; print what would fire
 
 Run "stacklens <command> --help" for a command's options.
 The agent and collector are separate programs: stacklens-agent, stacklens-collector.`;
@@ -19,6 +21,7 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   demo: demoCommand,
   pos: posCommand,
   chatbot: chatbotCommand,
+  rules: rulesCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

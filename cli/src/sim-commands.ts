@@ -4,16 +4,16 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SCENARIOS, posErrorLine, posOrderLine, chatbotTurn, rng, type Scenario } from '@stacklens/demo';
 
-export const POS_HELP = `Usage: stacklens pos --scenario <name> --file <path> [--count 1] [--store STORE_001] [--kiosk KIOSK_001] [--seed N]
+export const POS_HELP = `Usage: stacklens pos --scenario <name> --file <path> [--count 1] [--store STORE_001] [--kiosk KIOSK_001] [--product 999] [--seed N]
 
 Appends POS log lines to a file (created if missing).
 Scenarios: ${SCENARIOS.join(', ')}, order (a normal completed order).
 Example: stacklens pos --scenario missing-price --store STORE_001 --count 5 --file /var/log/pos/pos.log`;
 
-export const CHATBOT_HELP = `Usage: stacklens chatbot --file <path> [--count 1] [--error-rate 0.03] [--seed N]
+export const CHATBOT_HELP = `Usage: stacklens chatbot --file <path> [--count 1] [--error-rate 0.03] [--slow] [--seed N]
 
 Appends chat-bot conversation turns (a user's message and the bot's answer or error,
-one JSON object per line) to a file.`;
+one JSON object per line) to a file. --slow makes the bot answer in 2.5–6 s.`;
 
 function positiveInt(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -25,7 +25,7 @@ function positiveInt(value: string | undefined, name: string, fallback: number):
 export function posCommand(argv: string[]): number {
   const { values } = parseArgs({
     args: argv,
-    options: { scenario: { type: 'string' }, file: { type: 'string' }, count: { type: 'string' }, store: { type: 'string' }, kiosk: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { scenario: { type: 'string' }, file: { type: 'string' }, count: { type: 'string' }, store: { type: 'string' }, kiosk: { type: 'string' }, product: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
     process.stdout.write(`${POS_HELP}\n`);
@@ -44,7 +44,7 @@ export function posCommand(argv: string[]): number {
   const rand = rng(values.seed ? Number(values.seed) : undefined);
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
-    const opts = { store: values.store, kiosk: values.kiosk, rand };
+    const opts = { store: values.store, kiosk: values.kiosk, product: values.product === undefined ? undefined : positiveInt(values.product, 'product', 0), rand };
     lines.push(scenario === 'order' ? posOrderLine(opts) : posErrorLine(scenario as Scenario, opts));
   }
   mkdirSync(dirname(values.file), { recursive: true });
@@ -54,7 +54,7 @@ export function posCommand(argv: string[]): number {
 }
 
 export function chatbotCommand(argv: string[]): number {
-  const { values } = parseArgs({ args: argv, options: { file: { type: 'string' }, count: { type: 'string' }, 'error-rate': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ args: argv, options: { file: { type: 'string' }, count: { type: 'string' }, 'error-rate': { type: 'string' }, slow: { type: 'boolean' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     process.stdout.write(`${CHATBOT_HELP}\n`);
     return 0;
@@ -68,7 +68,7 @@ export function chatbotCommand(argv: string[]): number {
   if (!(errorRate >= 0 && errorRate <= 1)) throw new Error(`--error-rate must be between 0 and 1, got "${values['error-rate']}"`);
   const rand = rng(values.seed ? Number(values.seed) : undefined);
   const lines: string[] = [];
-  for (let i = 0; i < count; i++) lines.push(...chatbotTurn(rand, new Date(), errorRate));
+  for (let i = 0; i < count; i++) lines.push(...chatbotTurn(rand, new Date(), errorRate, values.slow ?? false));
   mkdirSync(dirname(values.file), { recursive: true });
   appendFileSync(values.file, lines.map((l) => `${l}\n`).join(''));
   process.stdout.write(`appended ${count} conversation turn(s) (${lines.length} lines) to ${values.file}\n`);

@@ -17,13 +17,22 @@ const ERRORS = [
   { type: 'RATE_LIMITED', message: 'upstream returned 429' },
 ];
 
+/**
+ * Response time of a healthy bot: mostly 80–900 ms, a tail up to 3 s (p95 well under 2 s).
+ * A slow bot (slow = true) answers in 2.5–6 s.
+ */
+function responseTimeMs(rand: () => number, slow: boolean): number {
+  if (slow) return int(rand, 2500, 6000);
+  return rand() < 0.03 ? int(rand, 900, 3000) : int(rand, 80, 900);
+}
+
 /** One conversation turn: the user's message, then the bot's answer or an error. */
-export function chatbotTurn(rand: () => number = Math.random, time = new Date(), errorRate = 0.03): string[] {
+export function chatbotTurn(rand: () => number = Math.random, time = new Date(), errorRate = 0.03, slow = false): string[] {
   const user = pick(rand, USERS);
   const conversation_id = `c${int(rand, 1, 500)}`;
   const i = int(rand, 0, QUESTIONS.length - 1);
   const lines = [JSON.stringify({ ts: time.toISOString(), level: 'info', event: 'message_in', user_id: user.id, user_name: user.name, text: QUESTIONS[i], conversation_id })];
-  const later = new Date(time.getTime() + int(rand, 80, 2500));
+  const later = new Date(time.getTime() + responseTimeMs(rand, slow));
   if (rand() < errorRate) {
     const e = pick(rand, ERRORS);
     lines.push(JSON.stringify({ ts: later.toISOString(), level: 'error', event: 'error', user_id: user.id, conversation_id, error_type: e.type, error: e.message }));

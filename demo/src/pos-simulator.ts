@@ -1,5 +1,7 @@
 // Writes the POS service's log lines: normal orders and the five failure scenarios.
-//   [2024-11-16T10:30:00Z] [CRITICAL] Pricing error in order | {"orderId":…,"errorType":"MISSING_PRICE"}
+//   [2024-11-16T10:30:00Z] [CRITICAL] Product #999 has no price | {"orderId":…,"errorType":"MISSING_PRICE"}
+// Messages carry their variable parts (product, invoice) the way real services write them;
+// incident grouping masks those into one message template.
 import { pick, int, rng } from './random.js';
 
 export const SCENARIOS = ['missing-price', 'product-not-found', 'inventory-shortage', 'payment-failed', 'invalid-store-config'] as const;
@@ -19,6 +21,8 @@ const PAYMENT_METHODS = ['card', 'cash', 'mobile'];
 export interface PosLineOptions {
   store?: string;
   kiosk?: string;
+  /** Product id for missing-price (default 999) and product-not-found (default random). */
+  product?: number;
   time?: Date;
   rand?: () => number;
 }
@@ -37,18 +41,28 @@ export function posErrorLine(scenario: Scenario, opts: PosLineOptions = {}): str
   const kioskNumber = opts.kiosk ?? pick(rand, KIOSKS);
   const base = { orderId: orderId(rand), storeNumber, kioskNumber };
   switch (scenario) {
-    case 'missing-price':
-      return line(time, 'CRITICAL', 'Pricing error in order', { ...base, productId: 999, productName: 'Mystery Product', errorType: 'MISSING_PRICE' });
-    case 'product-not-found':
-      return line(time, 'ERROR', 'Product lookup failed', { ...base, productId: int(rand, 5000, 5999), errorType: 'PRODUCT_NOT_FOUND' });
+    case 'missing-price': {
+      const productId = opts.product ?? 999;
+      return line(time, 'CRITICAL', `Product #${productId} has no price`, { ...base, productId, productName: productId === 999 ? 'Mystery Product' : `Product ${productId}`, errorType: 'MISSING_PRICE' });
+    }
+    case 'product-not-found': {
+      const productId = opts.product ?? int(rand, 5000, 5999);
+      return line(time, 'ERROR', `Product #${productId} not found`, { ...base, productId, errorType: 'PRODUCT_NOT_FOUND' });
+    }
     case 'inventory-shortage': {
       const p = pick(rand, PRODUCTS);
-      return line(time, 'WARNING', 'Insufficient inventory for order', { ...base, productId: p.id, productName: p.name, requested: int(rand, 3, 10), available: int(rand, 0, 2), errorType: 'INVENTORY_SHORTAGE' });
+      const requested = int(rand, 3, 10);
+      const available = int(rand, 0, 2);
+      return line(time, 'WARNING', `Insufficient inventory for product #${p.id}: requested ${requested}, available ${available}`, { ...base, productId: p.id, productName: p.name, requested, available, errorType: 'INVENTORY_SHORTAGE' });
     }
-    case 'payment-failed':
-      return line(time, 'ERROR', 'Payment declined', { ...base, invoiceNumber: `INV-${int(rand, 1000, 9999)}`, amount: Number((rand() * 60 + 5).toFixed(2)), paymentMethod: 'card', errorType: 'PAYMENT_FAILED' });
-    case 'invalid-store-config':
-      return line(time, 'CRITICAL', 'Store configuration invalid', { storeNumber, kioskNumber, configKey: pick(rand, ['tax_rate', 'currency', 'price_list']), errorType: 'INVALID_STORE_CONFIG' });
+    case 'payment-failed': {
+      const invoiceNumber = `INV-${int(rand, 1000, 9999)}`;
+      return line(time, 'ERROR', `Payment declined for invoice ${invoiceNumber}`, { ...base, invoiceNumber, amount: Number((rand() * 60 + 5).toFixed(2)), paymentMethod: 'card', errorType: 'PAYMENT_FAILED' });
+    }
+    case 'invalid-store-config': {
+      const configKey = pick(rand, ['tax_rate', 'currency', 'price_list']);
+      return line(time, 'CRITICAL', `Store configuration invalid: ${configKey} is missing`, { storeNumber, kioskNumber, configKey, errorType: 'INVALID_STORE_CONFIG' });
+    }
   }
 }
 

@@ -1,0 +1,219 @@
+// Incidents, as pure state transitions: opened from a match, updated by a recurrence,
+// acknowledged, resolved, reopened. The collector stores them in Elasticsearch with
+// optimistic concurrency; `stacklens rules test` keeps them in memory. Same rules either way.
+import { createHash } from 'node:crypto';
+import type { Rule } from './rule.js';
+import type { Match } from './types.js';
+import { RULE_TYPES } from './types.js';
+import type { GroupKey } from './stats.js';
+
+export const INCIDENTS_INDEX = 'stacklens-incidents';
+export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
+
+export interface TimelineEntry {
+  stage: string;
+  at: string;
+  by?: string;
+  note?: string;
+}
+
+export interface Incident {
+  id: string;
+  rule: string;
+  rule_type: string;
+  description: string;
+  severity: string;
+  status: IncidentStatus;
+  fingerprint: string;
+  /** "pos.store_id=STORE_001" — the group_by values, in words ("" when the rule has no group_by). */
+  group_key: string;
+  group: GroupKey;
+  message_template: string;
+  summary: string;
+  value?: number | string;
+  /** Matching events attributed to the incident (event types) or in the latest window (aggregate types). */
+  count: number;
+  /** Evaluations that found the condition. */
+  occurrences: number;
+  first_seen: string;
+  last_seen: string;
+  detected_at: string;
+  updated_at: string;
+  last_matched_at: string;
+  acknowledged_at?: string;
+  acknowledged_by?: string;
+  resolved_at?: string;
+  resolved_by?: string;
+  reopen_count: number;
+  fire_count: number;
+  last_fired_at?: string;
+  auto_resolve_at?: string;
+  silenced_by?: string;
+  labels: Record<string, string>;
+  runbook: string;
+  notify: string[];
+  index: string;
+  samples: Record<string, unknown>[];
+  timeline: TimelineEntry[];
+}
+
+const MAX_SAMPLES = 5;
+const MAX_TIMELINE = 200;
+
+export function groupKeyText(key: GroupKey): string {
+  return Object.entries(key)
+    .map(([f, v]) => `${f}=${v ?? '(none)'}`)
+    .join(', ');
+}
+
+/** rule + group key + message template: what makes two matches the same incident. */
+export function incidentFingerprint(rule: string, key: GroupKey, template: string): string {
+  const canonical = JSON.stringify([rule, Object.entries(key).sort(([a], [b]) => a.localeCompare(b)), template]);
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
+}
+
+/** Deterministic: every collector computes the same id for the same incident. */
+export function incidentId(fingerprint: string): string {
+  return `inc-${fingerprint.slice(0, 20)}`;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function addTimeline(inc: Incident, entry: TimelineEntry): void {
+  inc.timeline.push(entry);
+  if (inc.timeline.length > MAX_TIMELINE) inc.timeline.splice(1, inc.timeline.length - MAX_TIMELINE);
+}
+
+function mergeSamples(newer: Record<string, unknown>[], older: Record<string, unknown>[]): Record<string, unknown>[] {
+  const seen = new Set<string>();
+  const out: Record<string, unknown>[] = [];
+  for (const s of [...newer, ...older]) {
+    const id = JSON.stringify([s['@timestamp'], (s as any).log?.offset, (s as any).log?.file?.path, s.message]);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(s);
+    if (out.length === MAX_SAMPLES) break;
+  }
+  return out;
+}
+
+export function openIncident(rule: Rule, match: Match, now: number, silencedBy?: string): Incident {
+  const spec = rule.spec;
+  const fingerprint = incidentFingerprint(spec.name, match.key, match.template);
+  const eventType = RULE_TYPES[spec.type].countsEvents;
+  const inc: Incident = {
+    id: incidentId(fingerprint),
+    rule: spec.name,
+    rule_type: spec.type,
+    description: spec.description,
+    severity: spec.severity,
+    status: 'open',
+    fingerprint,
+    group_key: groupKeyText(match.key),
+    group: match.key,
+    message_template: match.template,
+    summary: match.summary,
+    value: match.value,
+    count: match.count,
+    occurrences: 1,
+    first_seen: iso(eventType ? match.first : now),
+    last_seen: iso(eventType ? match.last : now),
+    detected_at: iso(now),
+    updated_at: iso(now),
+    last_matched_at: iso(now),
+    reopen_count: 0,
+    fire_count: 0,
+    labels: spec.labels,
+    runbook: spec.runbook,
+    notify: spec.notify,
+    index: rule.index,
+    samples: mergeSamples(match.samples, []),
+    timeline: [{ stage: 'detected', at: iso(now), note: match.summary }],
+  };
+  if (spec.auto_resolve > 0) inc.auto_resolve_at = iso(now + spec.auto_resolve);
+  fire(inc, now, silencedBy);
+  return inc;
+}
+
+/** Record that the incident should alert now (notifications act on fire_count), unless silenced. */
+function fire(inc: Incident, now: number, silencedBy?: string): boolean {
+  if (silencedBy) {
+    inc.silenced_by = silencedBy;
+    addTimeline(inc, { stage: 'silenced', at: iso(now), note: `silence ${silencedBy}` });
+    return false;
+  }
+  inc.silenced_by = undefined;
+  inc.fire_count++;
+  inc.last_fired_at = iso(now);
+  return true;
+}
+
+/**
+ * A new match for an existing incident. `added` is what happened since the incident's
+ * last_seen (event types count the new events; a re-evaluation of the same window adds 0).
+ * Returns whether anything changed and whether the incident fires again (reopened after
+ * resolve, outside the rule's realert period, not silenced).
+ */
+export function recordMatch(
+  inc: Incident,
+  rule: Rule,
+  match: Match,
+  added: { count: number; last: number },
+  now: number,
+  silencedBy?: string,
+): { changed: boolean; fired: boolean } {
+  const spec = rule.spec;
+  const eventType = RULE_TYPES[spec.type].countsEvents;
+  // Re-evaluating a window already counted adds nothing (and does not reopen a resolved incident).
+  if (eventType && added.count === 0) return { changed: false, fired: false };
+  let fired = false;
+  if (inc.status === 'resolved') {
+    inc.status = 'open';
+    inc.reopen_count++;
+    inc.resolved_at = undefined;
+    inc.resolved_by = undefined;
+    inc.acknowledged_at = undefined;
+    inc.acknowledged_by = undefined;
+    const lastFired = inc.last_fired_at ? Date.parse(inc.last_fired_at) : -Infinity;
+    const withinRealert = now - lastFired < spec.realert;
+    addTimeline(inc, { stage: 'reopened', at: iso(now), note: withinRealert ? `${match.summary}; within realert (${spec.realert} ms): not notified again` : match.summary });
+    if (!withinRealert) fired = fire(inc, now, silencedBy);
+  }
+  if (eventType) {
+    inc.count += added.count;
+    inc.last_seen = iso(Math.max(Date.parse(inc.last_seen), added.last));
+  } else {
+    inc.count = match.count;
+    inc.last_seen = iso(now);
+  }
+  inc.summary = match.summary;
+  inc.value = match.value;
+  inc.occurrences++;
+  inc.samples = mergeSamples(match.samples, inc.samples);
+  inc.updated_at = iso(now);
+  inc.last_matched_at = iso(now);
+  if (spec.auto_resolve > 0) inc.auto_resolve_at = iso(now + spec.auto_resolve);
+  return { changed: true, fired };
+}
+
+export type IncidentAction = 'acknowledge' | 'resolve' | 'auto_resolve';
+
+/** A person's (or the auto-resolver's) action; returns an error text when it does not apply. */
+export function applyAction(inc: Incident, action: IncidentAction, by: string, now: number, note?: string): string | undefined {
+  if (action === 'acknowledge') {
+    if (inc.status !== 'open') return `incident ${inc.id} is ${inc.status}; only an open incident can be acknowledged`;
+    inc.status = 'acknowledged';
+    inc.acknowledged_at = iso(now);
+    inc.acknowledged_by = by;
+    addTimeline(inc, { stage: 'acknowledged', at: iso(now), by, note });
+  } else {
+    if (inc.status === 'resolved') return `incident ${inc.id} is already resolved`;
+    inc.status = 'resolved';
+    inc.resolved_at = iso(now);
+    inc.resolved_by = by;
+    inc.auto_resolve_at = undefined;
+    addTimeline(inc, { stage: 'resolved', at: iso(now), by, note: note ?? (action === 'auto_resolve' ? 'no new match during the quiet period' : undefined) });
+  }
+  inc.updated_at = iso(now);
+  return undefined;
+}

@@ -1,0 +1,14 @@
+export * from './schema.js';
+export * from './rule.js';
+export * from './loader.js';
+export * from './filter.js';
+export * from './fields.js';
+export * from './template.js';
+export * from './stats.js';
+export * from './types.js';
+export * from './incident.js';
+export * from './silence.js';
+export * from './evaluate.js';
+export * from './memory-source.js';
+export * from './es-source.js';
+export { Replay } from './replay.js';
