@@ -8,11 +8,13 @@ import type { CollectorConfig } from './config.js';
 import { createEsClient } from './es-client.js';
 import { Indexer } from './indexer.js';
 import { createServer } from './server.js';
+import { RuleEngine } from './detection/engine.js';
 
 export class Collector {
   readonly log: Logger;
   readonly client: Client;
   readonly indexer: Indexer;
+  readonly engine?: RuleEngine;
   private server?: Server;
   private templatesReady = false;
   private stopping = false;
@@ -24,6 +26,11 @@ export class Collector {
     this.log = log ?? createLogger('collector');
     this.client = createEsClient(config.elasticsearch);
     this.indexer = new Indexer(this.client, config.bulk.retry_budget, this.log);
+    if (config.detection.enabled) {
+      const engine = new RuleEngine(this.client, { rulesDir: config.rules_dir, tickMs: config.detection.tick, scheduleMs: config.detection.schedule }, this.log.child({ module: 'detection' }));
+      this.indexer.onIndexed = (docs) => engine.observe(docs);
+      this.engine = engine;
+    }
   }
 
   /** Listen now; install templates in the background until Elasticsearch answers (see /readyz). */
@@ -35,6 +42,9 @@ export class Collector {
       notReadyReason: () => this.notReadyReason(),
       templatesReady: () => this.templatesReady,
       log: this.log,
+      engine: this.engine,
+      adminTokens: this.config.api.admin_tokens,
+      viewerTokens: this.config.api.viewer_tokens,
     });
     const { host, port } = this.config.listen;
     const tls = this.config.tls;
@@ -60,6 +70,7 @@ export class Collector {
         const installed = await installTemplates(this.client);
         this.templatesReady = true;
         this.log.info({ templates: installed.length }, 'Elasticsearch templates installed');
+        this.engine?.start();
         return;
       } catch (err) {
         if (attempt % 10 === 0) this.log.warn({ err: (err as Error).message }, 'cannot install templates yet; retrying');
@@ -80,6 +91,7 @@ export class Collector {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.engine?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections?.();
     await this.client.close();

@@ -23,7 +23,24 @@ const schema = z.strictObject({
     .refine((e) => e.url || e.urls, { message: 'needs url (or urls)' })
     .refine((e) => !e.username === !e.password, { message: 'username and password go together' }),
   agent_tokens: z.array(z.string().min(1, 'must not be empty')).min(1, 'needs at least one token'),
+  /** Detection rules: one YAML file per rule, hot-reloaded. */
   rules_dir: z.string().default('./rules'),
+  detection: z
+    .strictObject({
+      /** How often rules touched by new events are evaluated. */
+      tick: durationMs().default(250),
+      /** Scheduled runs, silence refresh and auto-resolve sweep period. */
+      schedule: durationMs().default(1000),
+      enabled: z.boolean().default(true),
+    })
+    .default({ tick: 250, schedule: 1000, enabled: true }),
+  /** Admin API tokens: viewers read incidents, silences and rules; admins also change them. */
+  api: z
+    .strictObject({
+      admin_tokens: z.array(z.string().min(16, 'must be at least 16 characters')).default([]),
+      viewer_tokens: z.array(z.string().min(16, 'must be at least 16 characters')).default([]),
+    })
+    .default({ admin_tokens: [], viewer_tokens: [] }),
   max_body_bytes: byteSize().default(16 * 1024 * 1024),
   tls: z
     .strictObject({

@@ -6,11 +6,12 @@
 import { createHash } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
 import { Backoff, sleep, dataStreamName, DEADLETTER_DATASET, type WireEvent, type WireAck, type Logger } from '@stacklens/common';
+import { messageTemplate } from '@stacklens/detection';
 import { checkEvent } from './validate.js';
 
 export const DEADLETTER_STREAM = dataStreamName(DEADLETTER_DATASET, 'default');
 
-interface Doc {
+export interface Doc {
   index: string;
   id: string;
   body: Record<string, unknown>;
@@ -33,6 +34,8 @@ export interface IndexerStats {
 
 export class Indexer {
   readonly stats: IndexerStats = { indexed: 0, duplicates: 0, deadLettered: 0, bulkRequests: 0, bulkRetries: 0 };
+  /** Called with the events of every batch Elasticsearch accepted (detection rules look at them). */
+  onIndexed: (docs: Doc[]) => void = () => {};
 
   constructor(
     private readonly client: Client,
@@ -61,6 +64,8 @@ export class Indexer {
       }
       const body = e.doc;
       body.event = { ...(body.event as object | undefined), dataset: e.dataset, ingested };
+      // The message with numbers, ids and quoted values masked: rules group incidents by it.
+      body.stacklens = { ...(body.stacklens as object | undefined), message_template: messageTemplate(body.message) };
       docs.push({ index: dataStreamName(e.dataset, e.namespace), id: e.id, body });
     });
 
@@ -90,6 +95,8 @@ export class Indexer {
     this.stats.indexed += ack.indexed;
     this.stats.duplicates += ack.duplicates;
     this.stats.deadLettered += ack.dead_lettered;
+    // Duplicates included: a batch retried after a crash may never have been evaluated.
+    if (docs.length > 0) this.onIndexed(docs);
     return ack;
   }
 

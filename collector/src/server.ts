@@ -3,6 +3,8 @@ import express, { type ErrorRequestHandler } from 'express';
 import { EVENTS_PATH, type WireBatch, type Logger } from '@stacklens/common';
 import { requireBearerToken } from './auth.js';
 import { ElasticsearchUnavailable, type Indexer } from './indexer.js';
+import type { RuleEngine } from './detection/engine.js';
+import { createApi } from './api.js';
 
 export interface ServerDeps {
   agentTokens: string[];
@@ -13,6 +15,10 @@ export interface ServerDeps {
   /** Cheap check for the ingest path: an unreachable Elasticsearch shows up in the bulk call itself. */
   templatesReady: () => boolean;
   log: Logger;
+  /** The detection engine behind /api (absent when detection is disabled). */
+  engine?: RuleEngine;
+  adminTokens: string[];
+  viewerTokens: string[];
 }
 
 export function createServer(deps: ServerDeps): express.Express {
@@ -65,6 +71,10 @@ export function createServer(deps: ServerDeps): express.Express {
       }
     },
   );
+
+  if (deps.engine) {
+    app.use('/api', createApi({ adminTokens: deps.adminTokens, viewerTokens: deps.viewerTokens, engine: deps.engine }));
+  }
 
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
     const status = typeof err.status === 'number' && err.status >= 400 && err.status < 600 ? err.status : 500;

@@ -24,6 +24,7 @@ export class ElasticsearchSource implements StatsSource {
     if (fields.length === 0) {
       // One group: the whole range.
       const res = await search(sub);
+      if (!res.aggregations) return []; // no index matches (yet)
       const total = res.hits.total.value as number;
       if (total === 0) return [];
       return [toStats({}, undefined, total, res.aggregations, q)];
@@ -37,6 +38,7 @@ export class ElasticsearchSource implements StatsSource {
         ...(after ? { after } : {}),
       };
       const res = await search({ groups: { composite, aggs: sub } });
+      if (!res.aggregations) return out; // no index matches (yet)
       const agg = res.aggregations.groups;
       for (const b of agg.buckets) {
         const key: GroupKey = {};
@@ -66,7 +68,7 @@ export class ElasticsearchSource implements StatsSource {
       ignore_unavailable: true,
       allow_no_indices: true,
     } as never);
-    return { count: res.hits.total.value, last: res.aggregations.last.value ?? after };
+    return { count: res.hits.total.value, last: res.aggregations?.last.value ?? after };
   }
 }
 

@@ -1,0 +1,159 @@
+// The admin API: incidents, silences and rules. Viewer tokens read; admin tokens read and
+// change. Errors name what was wrong; no token or secret is ever echoed.
+import express, { type Request, type Response, type Router } from 'express';
+import { SEVERITIES, applyAction, type Incident, type IncidentAction } from '@stacklens/detection';
+import { parseDuration } from '@stacklens/common';
+import { requireBearerToken } from './auth.js';
+import type { RuleEngine } from './detection/engine.js';
+
+const STATUSES = ['open', 'acknowledged', 'resolved'];
+const MAX_PAGE = 200;
+
+export interface ApiDeps {
+  adminTokens: string[];
+  viewerTokens: string[];
+  engine: RuleEngine;
+}
+
+class BadRequest extends Error {}
+
+function list(req: Request, name: string, allowed?: readonly string[]): string[] | undefined {
+  const raw = req.query[name];
+  if (raw === undefined) return undefined;
+  const values = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => String(v).split(',')).filter(Boolean);
+  for (const v of values) {
+    if (allowed && !allowed.includes(v)) throw new BadRequest(`${name}: "${v}" is not one of ${allowed.join(', ')}`);
+  }
+  return values;
+}
+
+function time(req: Request, name: string): string | undefined {
+  const raw = req.query[name];
+  if (raw === undefined) return undefined;
+  const s = String(raw);
+  if (/^now-/.test(s)) return new Date(Date.now() - parseDuration(s.slice(4))).toISOString();
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) throw new BadRequest(`${name}: "${s}" is not a time (ISO 8601, or now-1h)`);
+  return new Date(t).toISOString();
+}
+
+function actor(req: Request): string {
+  const by = req.body?.by;
+  if (by === undefined) return 'api';
+  if (typeof by !== 'string' || by.length === 0 || by.length > 200) throw new BadRequest('by: must be a name of 1–200 characters');
+  return by;
+}
+
+export function createApi(deps: ApiDeps): Router {
+  const api = express.Router();
+  const viewer = requireBearerToken([...deps.viewerTokens, ...deps.adminTokens], 'stacklens-api', 'API token');
+  const admin = requireBearerToken(deps.adminTokens, 'stacklens-api', 'admin token', deps.viewerTokens);
+  const { engine } = deps;
+  api.use(express.json({ limit: '64kb' }));
+
+  api.get('/incidents', viewer, async (req, res) => {
+    const size = req.query.size === undefined ? 50 : Number(req.query.size);
+    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw new BadRequest(`size: must be a whole number from 1 to ${MAX_PAGE}`);
+    const page = await engine.incidents.search({
+      status: list(req, 'status', STATUSES),
+      severity: list(req, 'severity', SEVERITIES),
+      rule: list(req, 'rule'),
+      group_key: req.query.group_key === undefined ? undefined : String(req.query.group_key),
+      from: time(req, 'from'),
+      to: time(req, 'to'),
+      size,
+      after: req.query.after === undefined ? undefined : String(req.query.after),
+    });
+    res.json(page);
+  });
+
+  api.get('/incidents/:id', viewer, async (req, res) => {
+    const found = await engine.incidents.get(String(req.params.id));
+    if (!found) return void res.status(404).json({ error: `no incident ${req.params.id}` });
+    res.json(found.incident);
+  });
+
+  const act = (action: IncidentAction) => async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const by = actor(req);
+    const note = typeof req.body?.note === 'string' ? req.body.note.slice(0, 2000) : undefined;
+    let refusal: string | undefined;
+    let exists = false;
+    const updated = await engine.incidents.update(id, async (current) => {
+      refusal = undefined;
+      if (!current) return undefined;
+      exists = true;
+      const next: Incident = structuredClone(current);
+      refusal = applyAction(next, action, by, Date.now(), note);
+      return refusal ? undefined : next;
+    });
+    if (!exists) return void res.status(404).json({ error: `no incident ${id}` });
+    if (refusal) return void res.status(409).json({ error: refusal });
+    res.json(updated);
+  };
+  api.post('/incidents/:id/ack', admin, act('acknowledge'));
+  api.post('/incidents/:id/resolve', admin, act('resolve'));
+
+  api.get('/silences', viewer, (_req, res) => {
+    res.json({ silences: engine.silences.list() });
+  });
+
+  api.post('/silences', admin, async (req, res) => {
+    const b = req.body ?? {};
+    const known = ['rule', 'labels', 'group_key', 'until', 'duration', 'reason', 'by'];
+    const unknown = Object.keys(b).filter((k) => !known.includes(k));
+    if (unknown.length) throw new BadRequest(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; expected ${known.join(', ')}`);
+    if (b.rule === undefined && b.labels === undefined && b.group_key === undefined) throw new BadRequest('a silence needs at least one of rule, labels, group_key');
+    if (b.rule !== undefined && typeof b.rule !== 'string') throw new BadRequest('rule: must be a rule name');
+    if (b.group_key !== undefined && typeof b.group_key !== 'string') throw new BadRequest('group_key: must be a group key such as "pos.store_id=STORE_001"');
+    if (b.labels !== undefined && (typeof b.labels !== 'object' || b.labels === null || Array.isArray(b.labels))) throw new BadRequest('labels: must be an object of label: value');
+    if (typeof b.reason !== 'string' || b.reason.trim() === '') throw new BadRequest('reason: required (why is this silenced?)');
+    const now = Date.now();
+    let ends: number;
+    if (b.until !== undefined) {
+      ends = Date.parse(String(b.until));
+      if (Number.isNaN(ends)) throw new BadRequest(`until: "${b.until}" is not a time (ISO 8601)`);
+    } else if (b.duration !== undefined) {
+      try {
+        ends = now + parseDuration(b.duration);
+      } catch (err) {
+        throw new BadRequest(`duration: ${(err as Error).message}`);
+      }
+    } else throw new BadRequest('until (a time) or duration (e.g. 1h) is required');
+    if (ends <= now) throw new BadRequest('until: must be in the future');
+    const silence = await engine.silences.create({
+      rule: b.rule,
+      labels: b.labels ? Object.fromEntries(Object.entries(b.labels).map(([k, v]) => [k, String(v)])) : undefined,
+      group_key: b.group_key,
+      starts_at: new Date(now).toISOString(),
+      ends_at: new Date(ends).toISOString(),
+      reason: b.reason,
+      created_by: actor(req),
+    });
+    res.status(201).json(silence);
+  });
+
+  api.delete('/silences/:id', admin, async (req, res) => {
+    if (!(await engine.silences.expire(String(req.params.id)))) return void res.status(404).json({ error: `no silence ${req.params.id}` });
+    res.json({ expired: req.params.id });
+  });
+
+  api.get('/rules', viewer, (_req, res) => {
+    res.json({
+      loaded_at: engine.loadedAt,
+      rules: engine.rules.map((r) => ({ ...r.spec, file: r.file, index: r.index, run_every: r.runEveryMs })),
+      errors: engine.loadErrors,
+    });
+  });
+
+  api.post('/rules/reload', admin, (_req, res) => {
+    const result = engine.reload();
+    res.status(result.errors.length ? 422 : 200).json({ rules: result.rules, errors: result.errors });
+  });
+
+  api.use((err: unknown, _req: Request, res: Response, next: (err?: unknown) => void) => {
+    if (err instanceof BadRequest || (err as Error)?.message?.startsWith('after:')) return void res.status(400).json({ error: (err as Error).message });
+    next(err);
+  });
+  return api;
+}

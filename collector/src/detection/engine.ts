@@ -1,0 +1,211 @@
+// The detection engine: rules from rules_dir (hot-reloaded), evaluated two ways —
+//  • event-triggered: the indexer hands over every batch it indexed; rules whose filter a
+//    new event matches are evaluated at the next tick (default 250 ms), after a refresh of
+//    their data streams, so an incident exists ~a second after the line was written;
+//  • scheduled: every rule runs each run_every slot, claimed in Elasticsearch so only one
+//    collector runs a slot; this finds absences (flatline) and catches up missed windows.
+// Both ask Elasticsearch (fleet-wide) and write incidents with optimistic concurrency.
+import { hostname } from 'node:os';
+import { watch, type FSWatcher } from 'chokidar';
+import type { Client } from '@elastic/elasticsearch';
+import type { Logger } from '@stacklens/common';
+import { ElasticsearchSource, applyAction, evaluateRule, loadRules, type Outcome, type Rule, type RuleLoadError } from '@stacklens/detection';
+import { ElasticsearchIncidentStore } from './incident-store.js';
+import { SilenceStore } from './silences.js';
+import { claimSlot } from './rule-schedule.js';
+
+export interface EngineOptions {
+  rulesDir: string;
+  tickMs?: number;
+  /** Scheduled runs, silence refresh and the auto-resolve sweep happen on this period. */
+  scheduleMs?: number;
+  collectorId?: string;
+}
+
+export interface EngineStats {
+  evaluations: number;
+  evaluationErrors: number;
+  matches: number;
+  opened: number;
+  fired: number;
+  autoResolved: number;
+  lastEvaluationMs: number;
+}
+
+export interface IndexedDoc {
+  index: string;
+  body: Record<string, unknown>;
+}
+
+export class RuleEngine {
+  rules: Rule[] = [];
+  loadErrors: RuleLoadError[] = [];
+  loadedAt = '';
+  readonly incidents: ElasticsearchIncidentStore;
+  readonly silences: SilenceStore;
+  readonly stats: EngineStats = { evaluations: 0, evaluationErrors: 0, matches: 0, opened: 0, fired: 0, autoResolved: 0, lastEvaluationMs: 0 };
+  /** Called for every incident opened or updated (the notification issues hook in here). */
+  onOutcome: (o: Outcome) => void = () => {};
+
+  private readonly source: ElasticsearchSource;
+  private readonly touched = new Set<Rule>();
+  private readonly tickMs: number;
+  private readonly scheduleMs: number;
+  private readonly collectorId: string;
+  private tickTimer?: NodeJS.Timeout;
+  private scheduleTimer?: NodeJS.Timeout;
+  private watcher?: FSWatcher;
+  private reloadTimer?: NodeJS.Timeout;
+  /** When each rule's next scheduled slot starts (no claim request before then). */
+  private readonly nextSlotAt = new Map<string, number>();
+  private ticking = false;
+  private scheduling = false;
+  private stopped = false;
+
+  constructor(
+    private readonly client: Client,
+    private readonly options: EngineOptions,
+    private readonly log: Logger,
+  ) {
+    this.source = new ElasticsearchSource(client);
+    this.incidents = new ElasticsearchIncidentStore(client);
+    this.silences = new SilenceStore(client);
+    this.tickMs = options.tickMs ?? 250;
+    this.scheduleMs = options.scheduleMs ?? 1000;
+    this.collectorId = options.collectorId ?? `${hostname()}:${process.pid}`;
+  }
+
+  /** Load rules and start evaluating (call once Elasticsearch has the templates). */
+  start(): void {
+    this.reload();
+    this.watcher = watch(this.options.rulesDir, { ignoreInitial: true, depth: 0, awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 } });
+    this.watcher.on('all', (_event, path) => {
+      if (!/\.ya?ml$/.test(path)) return;
+      clearTimeout(this.reloadTimer);
+      this.reloadTimer = setTimeout(() => this.reload(), 300);
+    });
+    this.watcher.on('error', (err) => this.log.warn({ err: String(err) }, 'watching rules_dir failed; use POST /api/rules/reload'));
+    this.tickTimer = setInterval(() => void this.tick(), this.tickMs);
+    this.scheduleTimer = setInterval(() => void this.schedule(), this.scheduleMs);
+    void this.schedule();
+  }
+
+  reload(): { rules: number; errors: RuleLoadError[] } {
+    let loaded;
+    try {
+      loaded = loadRules(this.options.rulesDir, this.rules);
+    } catch (err) {
+      this.loadErrors = [{ file: this.options.rulesDir, message: (err as Error).message, keptPrevious: this.rules.length > 0 || undefined }];
+      this.log.error({ err: (err as Error).message }, 'cannot read rules_dir; keeping the rules loaded before');
+      return { rules: this.rules.length, errors: this.loadErrors };
+    }
+    this.rules = loaded.rules.filter((r) => r.spec.enabled);
+    this.loadErrors = loaded.errors;
+    this.loadedAt = new Date().toISOString();
+    for (const e of loaded.errors) this.log.error({ file: e.file, kept_previous_version: Boolean(e.keptPrevious) }, e.message);
+    this.log.info({ rules: this.rules.map((r) => r.spec.name), errors: loaded.errors.length, dir: this.options.rulesDir }, 'rules loaded');
+    return { rules: this.rules.length, errors: loaded.errors };
+  }
+
+  /** The indexer's hook: which rules do these new events touch? Cheap: a filter test per rule. */
+  observe(docs: IndexedDoc[]): void {
+    for (const rule of this.rules) {
+      if (this.touched.has(rule)) continue;
+      for (const d of docs) {
+        if (rule.indexMatcher.test(d.index) && rule.filter.test(d.body) !== false) {
+          this.touched.add(rule);
+          break;
+        }
+      }
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking || this.touched.size === 0 || this.stopped) return;
+    this.ticking = true;
+    const rules = [...this.touched];
+    this.touched.clear();
+    try {
+      // Make the just-indexed events searchable now rather than at the next refresh interval.
+      const indices = [...new Set(rules.map((r) => r.index))].join(',');
+      await this.client.indices.refresh({ index: indices, ignore_unavailable: true, allow_no_indices: true });
+      await Promise.all(rules.map((r) => this.evaluate(r, Date.now())));
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'event-triggered evaluation failed; the scheduled run will retry');
+      for (const r of rules) this.touched.add(r);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async schedule(): Promise<void> {
+    if (this.scheduling || this.stopped) return;
+    this.scheduling = true;
+    try {
+      await this.silences.refresh();
+      for (const rule of this.rules) {
+        const now = Date.now();
+        if (now < (this.nextSlotAt.get(rule.spec.name) ?? 0)) continue;
+        const claim = await claimSlot(this.client, rule, now, this.collectorId);
+        this.nextSlotAt.set(rule.spec.name, (Math.floor(now / rule.runEveryMs) + 1) * rule.runEveryMs);
+        if (!claim) continue;
+        for (const t of claim.times) await this.evaluate(rule, t);
+      }
+      await this.autoResolve();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'scheduled evaluation failed; retrying next period');
+    } finally {
+      this.scheduling = false;
+    }
+  }
+
+  private async evaluate(rule: Rule, now: number): Promise<void> {
+    const started = performance.now();
+    try {
+      const outcomes = await evaluateRule(rule, now, {
+        store: this.incidents,
+        source: this.source,
+        silencedBy: (r, m) => this.silences.silencedBy(r, m, now),
+      });
+      this.stats.evaluations++;
+      this.stats.matches += outcomes.length;
+      for (const o of outcomes) {
+        if (o.opened) this.stats.opened++;
+        if (o.fired) this.stats.fired++;
+        if (o.opened || o.fired) {
+          this.log.info({ incident: o.incident.id, rule: rule.spec.name, severity: o.incident.severity, group: o.incident.group_key, reopened: !o.opened, silenced: o.incident.silenced_by }, o.opened ? 'incident opened' : 'incident reopened');
+        }
+        this.onOutcome(o);
+      }
+    } catch (err) {
+      this.stats.evaluationErrors++;
+      this.log.warn({ rule: rule.spec.name, err: (err as Error).message }, 'rule evaluation failed');
+    } finally {
+      this.stats.lastEvaluationMs = performance.now() - started;
+    }
+  }
+
+  private async autoResolve(): Promise<void> {
+    const now = Date.now();
+    for (const id of await this.incidents.dueForAutoResolve(now)) {
+      const resolved = await this.incidents.update(id, async (current) => {
+        if (!current || current.status === 'resolved' || !current.auto_resolve_at || Date.parse(current.auto_resolve_at) > now) return undefined;
+        const next = structuredClone(current);
+        applyAction(next, 'auto_resolve', 'stacklens', now);
+        return next;
+      });
+      if (resolved?.status === 'resolved' && resolved.resolved_by === 'stacklens') {
+        this.stats.autoResolved++;
+        this.log.info({ incident: id, rule: resolved.rule }, 'incident auto-resolved after its quiet period');
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.tickTimer);
+    clearInterval(this.scheduleTimer);
+    clearTimeout(this.reloadTimer);
+    await this.watcher?.close();
+  }
+}

@@ -1,0 +1,53 @@
+// Silences in Elasticsearch (stacklens-silences), cached in memory: evaluation asks the
+// cache (no request per match); the cache refreshes every few seconds so a silence made
+// through another collector applies here too.
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@elastic/elasticsearch';
+import { SILENCES_INDEX, silenceMatches, type Match, type Rule, type Silence } from '@stacklens/detection';
+
+export class SilenceStore {
+  private active: Silence[] = [];
+
+  constructor(private readonly client: Client) {}
+
+  async refresh(now = Date.now()): Promise<void> {
+    try {
+      const res: any = await this.client.search({
+        index: SILENCES_INDEX,
+        size: 1000,
+        query: { range: { ends_at: { gt: now, format: 'epoch_millis' } } },
+      } as never);
+      this.active = res.hits.hits.map((h: any) => h._source as Silence);
+    } catch (err) {
+      if ((err as any)?.meta?.body?.error?.type !== 'index_not_found_exception') throw err;
+      this.active = [];
+    }
+  }
+
+  list(now = Date.now()): Silence[] {
+    return this.active.filter((s) => Date.parse(s.ends_at) > now);
+  }
+
+  silencedBy(rule: Rule, match: Match, now = Date.now()): string | undefined {
+    return this.active.find((s) => silenceMatches(s, rule, match, now))?.id;
+  }
+
+  async create(input: Omit<Silence, 'id' | 'created_at'>): Promise<Silence> {
+    const silence: Silence = { id: randomUUID(), created_at: new Date().toISOString(), ...input };
+    await this.client.create({ index: SILENCES_INDEX, id: silence.id, document: silence, refresh: 'wait_for' });
+    this.active.push(silence);
+    return silence;
+  }
+
+  /** End a silence now. */
+  async expire(id: string): Promise<boolean> {
+    try {
+      await this.client.update({ index: SILENCES_INDEX, id, doc: { ends_at: new Date().toISOString() }, refresh: 'wait_for' });
+    } catch (err) {
+      if ((err as any)?.meta?.statusCode === 404) return false;
+      throw err;
+    }
+    this.active = this.active.filter((s) => s.id !== id);
+    return true;
+  }
+}
