@@ -18,12 +18,12 @@ const ERRORS = [
 ];
 
 /**
- * Response time of a healthy bot: mostly 80–900 ms, a tail up to 3 s (p95 well under 2 s).
+ * Response time of a healthy bot: mostly 80–900 ms, 2% up to 3 s (p95 well under 2 s).
  * A slow bot (slow = true) answers in 2.5–6 s.
  */
 function responseTimeMs(rand: () => number, slow: boolean): number {
   if (slow) return int(rand, 2500, 6000);
-  return rand() < 0.03 ? int(rand, 900, 3000) : int(rand, 80, 900);
+  return rand() < 0.02 ? int(rand, 900, 3000) : int(rand, 80, 900);
 }
 
 /** One conversation turn: the user's message, then the bot's answer or an error. */

@@ -26,7 +26,7 @@ export function buildRule(spec: RuleSpec, file: string): Rule {
       .join('|')})$`,
   );
   const window = 'window' in spec ? spec.window : 60_000;
-  const horizonMs = spec.type === 'spike' ? 2 * window : 'lookback' in spec ? spec.lookback : window;
+  const horizonMs = spec.type === 'spike' ? 4 * window : 'lookback' in spec ? spec.lookback : window;
   // Scheduled runs catch what event-triggered runs cannot see (flatline: the absence of
   // events) and whatever a crash skipped; a quarter window keeps a missed window short.
   const runEveryMs = spec.run_every ?? Math.min(60_000, Math.max(1_000, Math.floor(window / 4)));

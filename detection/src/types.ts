@@ -68,8 +68,11 @@ export const RULE_TYPES: Record<RuleType, RuleTypeDefinition> = {
     async evaluate(rule, now, source) {
       const spec = rule.spec as RuleOf<'spike'>;
       const w = spec.window;
+      // Look back four windows: a group needs a baseline — first seen at least two windows
+      // ago — before it can spike (ElastAlert's alert_on_new_data: false). Otherwise the
+      // first minutes of any new store or fresh index would look like a spike.
       const groups = await source.groups(rule, {
-        from: now - 2 * w,
+        from: now - 4 * w,
         to: now + 1,
         groupBy: spec.group_by,
         byTemplate: false,
@@ -79,6 +82,7 @@ export const RULE_TYPES: Record<RuleType, RuleTypeDefinition> = {
       const out: Match[] = [];
       for (const g of groups) {
         const { ref, cur } = g.counts;
+        if (g.first > now - 2 * w) continue;
         if (ref < spec.threshold_ref) continue;
         const up = spec.spike_type !== 'down' && cur >= spec.threshold_cur && cur >= ref * spec.spike_height;
         const down = spec.spike_type !== 'up' && cur * spec.spike_height <= ref;
