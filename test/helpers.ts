@@ -91,12 +91,12 @@ function httpsReady(url: string, tls: TestTls): Promise<boolean> {
   });
 }
 
-export async function startCollector(esUrl: string, opts: { dir?: string; token?: string; port?: number; extra?: string; tls?: TestTls } = {}): Promise<CollectorHandle> {
+export async function startCollector(esUrl: string, opts: { dir?: string; token?: string; port?: number; extra?: string; tls?: TestTls; rulesDir?: string } = {}): Promise<CollectorHandle> {
   const dir = opts.dir ?? tempDir('stacklens-collector-');
   const port = opts.port ?? (await freePort());
   const token = opts.token ?? `token-${Math.random().toString(36).slice(2)}`;
   const configPath = join(dir, 'collector.yaml');
-  writeFileSync(configPath, `listen: 127.0.0.1:${port}\nelasticsearch:\n  url: ${esUrl}\nagent_tokens: ["\${TEST_AGENT_TOKEN}"]\nrules_dir: ./rules\n${opts.extra ?? ''}`);
+  writeFileSync(configPath, `listen: 127.0.0.1:${port}\nelasticsearch:\n  url: ${esUrl}\nagent_tokens: ["\${TEST_AGENT_TOKEN}"]\nrules_dir: ${opts.rulesDir ?? './rules'}\n${opts.extra ?? ''}`);
   const handle: CollectorHandle = {
     url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,

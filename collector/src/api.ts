@@ -141,7 +141,7 @@ export function createApi(deps: ApiDeps): Router {
   api.get('/rules', viewer, (_req, res) => {
     res.json({
       loaded_at: engine.loadedAt,
-      rules: engine.rules.map((r) => ({ ...r.spec, file: r.file, index: r.index, run_every: r.runEveryMs })),
+      rules: engine.rules.map((r) => ({ ...r.spec, file: r.file, index: r.index, run_every: r.runEveryMs, scheduled_runs_here: engine.scheduledRuns.get(r.spec.name) ?? 0 })),
       errors: engine.loadErrors,
     });
   });

@@ -39,7 +39,7 @@ export async function evaluateRule(rule: Rule, now: number, opts: ApplyOptions):
 }
 
 export async function applyMatch(rule: Rule, match: Match, now: number, opts: ApplyOptions): Promise<Outcome | undefined> {
-  const id = incidentId(incidentFingerprint(rule.spec.name, match.key, match.template));
+  const id = incidentId(incidentFingerprint(rule.spec.name, rule.index, match.key, match.template));
   const silencedBy = opts.silencedBy?.(rule, match);
   const eventType = RULE_TYPES[rule.spec.type].countsEvents;
   let outcome: Outcome | undefined;

@@ -66,9 +66,13 @@ export function groupKeyText(key: GroupKey): string {
     .join(', ');
 }
 
-/** rule + group key + message template: what makes two matches the same incident. */
-export function incidentFingerprint(rule: string, key: GroupKey, template: string): string {
-  const canonical = JSON.stringify([rule, Object.entries(key).sort(([a], [b]) => a.localeCompare(b)), template]);
+/**
+ * rule + group key + message template: what makes two matches the same incident. The
+ * indices the rule reads are part of the rule's identity (the same rule name run by a
+ * staging and a production collector against different namespaces is two rules).
+ */
+export function incidentFingerprint(rule: string, index: string, key: GroupKey, template: string): string {
+  const canonical = JSON.stringify([rule, index, Object.entries(key).sort(([a], [b]) => a.localeCompare(b)), template]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
 
@@ -99,7 +103,7 @@ function mergeSamples(newer: Record<string, unknown>[], older: Record<string, un
 
 export function openIncident(rule: Rule, match: Match, now: number, silencedBy?: string): Incident {
   const spec = rule.spec;
-  const fingerprint = incidentFingerprint(spec.name, match.key, match.template);
+  const fingerprint = incidentFingerprint(spec.name, rule.index, match.key, match.template);
   const eventType = RULE_TYPES[spec.type].countsEvents;
   const inc: Incident = {
     id: incidentId(fingerprint),

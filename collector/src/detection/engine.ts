@@ -56,6 +56,8 @@ export class RuleEngine {
   private scheduleTimer?: NodeJS.Timeout;
   private watcher?: FSWatcher;
   private reloadTimer?: NodeJS.Timeout;
+  /** Scheduled slots this collector claimed and ran, per rule (the others ran elsewhere). */
+  readonly scheduledRuns = new Map<string, number>();
   /** When each rule's next scheduled slot starts (no claim request before then). */
   private readonly nextSlotAt = new Map<string, number>();
   private ticking = false;
@@ -125,6 +127,7 @@ export class RuleEngine {
     this.ticking = true;
     const rules = [...this.touched];
     this.touched.clear();
+    this.log.debug({ rules: rules.map((r) => r.spec.name) }, 'evaluating rules touched by new events');
     try {
       // Make the just-indexed events searchable now rather than at the next refresh interval.
       const indices = [...new Set(rules.map((r) => r.index))].join(',');
@@ -149,6 +152,7 @@ export class RuleEngine {
         const claim = await claimSlot(this.client, rule, now, this.collectorId);
         this.nextSlotAt.set(rule.spec.name, (Math.floor(now / rule.runEveryMs) + 1) * rule.runEveryMs);
         if (!claim) continue;
+        this.scheduledRuns.set(rule.spec.name, (this.scheduledRuns.get(rule.spec.name) ?? 0) + claim.times.length);
         for (const t of claim.times) await this.evaluate(rule, t);
       }
       await this.autoResolve();
@@ -161,6 +165,7 @@ export class RuleEngine {
 
   private async evaluate(rule: Rule, now: number): Promise<void> {
     const started = performance.now();
+    this.log.debug({ rule: rule.spec.name, at: new Date(now).toISOString() }, 'evaluating');
     try {
       const outcomes = await evaluateRule(rule, now, {
         store: this.incidents,

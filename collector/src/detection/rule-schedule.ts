@@ -18,7 +18,7 @@ export interface Claim {
 export async function claimSlot(client: Client, rule: Rule, now: number, collectorId: string): Promise<Claim | undefined> {
   const every = rule.runEveryMs;
   const slot = Math.floor(now / every);
-  const id = rule.spec.name;
+  const id = `${rule.spec.name}@${rule.index}`;
   let current: any;
   try {
     current = await client.get({ index: RULE_STATE_INDEX, id });
@@ -29,7 +29,7 @@ export async function claimSlot(client: Client, rule: Rule, now: number, collect
   // A changed run_every makes old slot numbers meaningless: start afresh from now.
   const lastSlot: number | undefined = state && state.run_every_ms === every ? state.last_slot : undefined;
   if (lastSlot !== undefined && lastSlot >= slot) return undefined;
-  const document = { rule: id, run_every_ms: every, last_slot: slot, last_run_at: new Date(now).toISOString(), collector: collectorId };
+  const document = { rule: rule.spec.name, run_every_ms: every, last_slot: slot, last_run_at: new Date(now).toISOString(), collector: collectorId };
   try {
     if (current) await client.index({ index: RULE_STATE_INDEX, id, document, if_seq_no: current._seq_no, if_primary_term: current._primary_term });
     else await client.create({ index: RULE_STATE_INDEX, id, document });

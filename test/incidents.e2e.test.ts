@@ -1,0 +1,253 @@
+// Rules and incidents end to end, through the CLIs: an agent tails POS logs, collectors
+// index them and run rules from a rules directory, and we look at stacklens-incidents and
+// the admin API as a user would.
+import { mkdirSync, writeFileSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { posErrorLine, posOrderLine, rng } from '@stacklens/demo';
+import { esClient, LogWriter, sleep, startAgent, startCollector, tempDir, uniqueNamespace, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
+
+const esUrl = inject('esUrl');
+const es = esClient(esUrl);
+const running: (AgentHandle | CollectorHandle)[] = [];
+const ADMIN = 'admin-token-for-tests-0001';
+const VIEWER = 'viewer-token-for-tests-0001';
+
+afterEach(async () => {
+  for (const p of running.splice(0)) await p.stop('SIGKILL');
+});
+
+/** The issue's example rule, reading only this test's namespace. */
+const missingPriceRule = (ns: string, extra = '') => `name: pos-missing-price
+description: Products sold without a price
+severity: critical
+dataset: pos
+namespace: ${ns}
+filter:
+  error.type: MISSING_PRICE      # field: value (list = any of); or \`query:\` with ES DSL
+type: frequency
+threshold: 3                     # ≥ 3 matches …
+window: 1m                       # … within 1 minute
+group_by: [pos.store_id]         # one incident per store
+realert: 10m
+runbook: Set the product's price in the master data, then re-run the order.
+${extra}`;
+
+interface Stack {
+  ns: string;
+  dir: string;
+  collectors: CollectorHandle[];
+  agent: AgentHandle;
+  log: LogWriter;
+  rules: string;
+}
+
+async function startStack(rules: Record<string, string>, opts: { collectors?: number } = {}): Promise<Stack> {
+  const ns = uniqueNamespace();
+  const dir = tempDir();
+  mkdirSync(join(dir, 'logs'));
+  const rulesDir = join(dir, 'rules');
+  mkdirSync(rulesDir);
+  for (const [file, text] of Object.entries(rules)) writeFileSync(join(rulesDir, file), text.replaceAll('$NS', ns));
+  const token = `agent-token-${ns}`;
+  const extra = `detection:\n  schedule: 500ms\napi:\n  admin_tokens: ["${ADMIN}"]\n  viewer_tokens: ["${VIEWER}"]\n`;
+  const collectors: CollectorHandle[] = [];
+  for (let i = 0; i < (opts.collectors ?? 1); i++) {
+    // Each collector has its own config directory; they share the rules directory.
+    const cdir = join(dir, `collector${i}`);
+    mkdirSync(cdir);
+    const c = await startCollector(esUrl, { dir: cdir, token, extra, rulesDir });
+    collectors.push(c);
+    running.push(c);
+  }
+  const urls = collectors.map((c) => `    - ${c.url}`).join('\n');
+  const agent = startAgent(
+    dir,
+    `id: agent-${ns}\nstate_dir: ./state\ncollector:\n  urls:\n${urls}\n  token: ${token}\nbatch:\n  flush_interval: 100ms\ninputs:\n  - paths: ["./logs/*.log"]\n    format: pos\n    dataset: pos\n    namespace: ${ns}\n`,
+  );
+  running.push(agent);
+  return { ns, dir, collectors, agent, log: new LogWriter(join(dir, 'logs', 'pos.log')), rules: rulesDir };
+}
+
+async function api(c: CollectorHandle, path: string, init: RequestInit & { token?: string } = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${c.url}/api${path}`, {
+    ...init,
+    headers: { 'content-type': 'application/json', ...(init.token === '' ? {} : { authorization: `Bearer ${init.token ?? ADMIN}` }) },
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+async function incidents(ns: string, query: object = { match_all: {} }): Promise<any[]> {
+  await es.indices.refresh({ index: 'stacklens-incidents', ignore_unavailable: true });
+  const res = await es.search({ index: 'stacklens-incidents', size: 100, query: { bool: { filter: [{ wildcard: { index: `*-${ns}` } }, query] } }, ignore_unavailable: true });
+  return res.hits.hits.map((h) => h._source);
+}
+
+const missingPrice = (store: string, product?: number) => posErrorLine('missing-price', { store, product, rand: rng(Math.floor(Math.random() * 1e9)) });
+
+describe('rules and incidents through the collector', () => {
+  it('three MISSING_PRICE lines in a store open one incident within seconds; #999 and #1001 are the same; a thousand more update it', async () => {
+    const s = await startStack({ 'missing-price.yml': missingPriceRule('$NS') });
+    const c = s.collectors[0];
+    s.log.append([posOrderLine(), missingPrice('STORE_001', 999), missingPrice('STORE_001', 1001), missingPrice('STORE_002')]);
+    await sleep(2500);
+    expect(await incidents(s.ns)).toEqual([]); // 2 in STORE_001, 1 in STORE_002: below the threshold
+
+    const written = Date.now();
+    s.log.append([missingPrice('STORE_001', 999)]);
+    const [inc] = await waitFor('the incident', async () => {
+      const found = await api(c, `/incidents?rule=pos-missing-price&group_key=${encodeURIComponent('pos.store_id=STORE_001')}`, { token: VIEWER });
+      return found.body.incidents.filter((i: any) => i.index === `logs-pos-${s.ns}`).length ? found.body.incidents : undefined;
+    }, 30_000, 100).catch((err) => { throw new Error(`${err.message}\n${c.proc.output}`); });
+    const latencyMs = Date.now() - written;
+    expect(latencyMs).toBeLessThan(5000);
+    expect(inc).toMatchObject({
+      rule: 'pos-missing-price',
+      severity: 'critical',
+      status: 'open',
+      group_key: 'pos.store_id=STORE_001',
+      message_template: 'Product #<num> has no price',
+      count: 3,
+      fire_count: 1,
+      runbook: "Set the product's price in the master data, then re-run the order.",
+    });
+    expect(inc.timeline.map((t: any) => t.stage)).toEqual(['detected']);
+    expect(inc.samples.length).toBe(3);
+    expect(inc.samples.map((x: any) => x.message).sort()).toEqual(['Product #1001 has no price', 'Product #999 has no price', 'Product #999 has no price']);
+
+    s.log.append(Array.from({ length: 1000 }, () => missingPrice('STORE_001')));
+    const updated = await waitFor('a count of 1003', async () => {
+      const [i] = await incidents(s.ns);
+      return i?.count === 1003 ? i : undefined;
+    }, 60_000, 250);
+    expect(updated).toMatchObject({ id: inc.id, fire_count: 1, status: 'open' });
+    expect(await incidents(s.ns)).toHaveLength(1);
+  });
+
+  it('a collector restart neither re-fires inside realert nor misses the window, and two collectors open each incident once', async () => {
+    const s = await startStack({ 'missing-price.yml': missingPriceRule('$NS') }, { collectors: 2 });
+    s.log.append(['STORE_001', 'STORE_002', 'STORE_003'].flatMap((store) => [missingPrice(store), missingPrice(store), missingPrice(store)]));
+    await waitFor('three incidents', async () => (await incidents(s.ns)).length === 3, 30_000);
+
+    // Both collectors evaluate; scheduled slots are claimed by one of them at a time.
+    const runs = async () => (await Promise.all(s.collectors.map((c) => api(c, '/rules', { token: VIEWER })))).map((r) => r.body.rules[0].scheduled_runs_here as number);
+    const before = await runs();
+    const t0 = Date.now();
+    await sleep(8000);
+    const after = await runs();
+    const ran = after[0] - before[0] + (after[1] - before[1]);
+    const slots = (Date.now() - t0) / 15_000; // run_every = window / 4 = 15 s
+    expect(ran).toBeLessThanOrEqual(Math.ceil(slots) + 1);
+
+    // Kill one collector mid-stream, write more, restart it.
+    await s.collectors[0].stop('SIGKILL');
+    s.log.append(Array.from({ length: 20 }, () => missingPrice('STORE_001')));
+    await s.collectors[0].restart();
+    s.log.append(Array.from({ length: 20 }, () => missingPrice('STORE_001')));
+    const inc = await waitFor('count 43 on STORE_001', async () => {
+      const found = (await incidents(s.ns)).find((i) => i.group_key === 'pos.store_id=STORE_001');
+      return found?.count === 43 ? found : undefined;
+    }, 60_000, 250);
+    const all = await incidents(s.ns);
+    expect(all).toHaveLength(3);
+    for (const i of all) {
+      expect(i.fire_count).toBe(1);
+      expect(i.timeline.filter((t: any) => t.stage === 'detected')).toHaveLength(1);
+    }
+    expect(inc.status).toBe('open');
+  });
+
+  it('admin API: tokens, filters, pagination, acknowledge, resolve, reopen on recurrence, silences', async () => {
+    const s = await startStack({ 'missing-price.yml': missingPriceRule('$NS') });
+    const c = s.collectors[0];
+    expect((await api(c, '/incidents', { token: '' })).status).toBe(401);
+    expect((await api(c, '/incidents', { token: 'wrong-token-wrong-token' })).status).toBe(401);
+    expect((await api(c, '/incidents?status=closed', { token: VIEWER })).body.error).toBe('status: "closed" is not one of open, acknowledged, resolved');
+
+    s.log.append(['STORE_001', 'STORE_002', 'STORE_003'].flatMap((store) => [missingPrice(store), missingPrice(store), missingPrice(store)]));
+    await waitFor('three incidents', async () => (await incidents(s.ns)).length === 3, 30_000);
+    await es.indices.refresh({ index: 'stacklens-incidents' });
+
+    const page1 = await api(c, '/incidents?rule=pos-missing-price&status=open&severity=critical&size=2', { token: VIEWER });
+    expect(page1.body.incidents).toHaveLength(2);
+    expect(page1.body.total).toBeGreaterThanOrEqual(3);
+    const page2 = await api(c, `/incidents?rule=pos-missing-price&status=open&severity=critical&size=2&after=${page1.body.next}`, { token: VIEWER });
+    const ids = [...page1.body.incidents, ...page2.body.incidents].map((i: any) => i.id);
+    expect(new Set(ids).size).toBe(ids.length);
+
+    const [store1] = await incidents(s.ns, { term: { group_key: 'pos.store_id=STORE_001' } });
+    expect((await api(c, `/incidents/${store1.id}/ack`, { method: 'POST', token: VIEWER, body: '{}' })).status).toBe(403);
+    const acked = await api(c, `/incidents/${store1.id}/ack`, { method: 'POST', body: JSON.stringify({ by: 'ana', note: 'looking' }) });
+    expect(acked.body).toMatchObject({ status: 'acknowledged', acknowledged_by: 'ana' });
+    expect((await api(c, `/incidents/${store1.id}/ack`, { method: 'POST', body: '{}' })).status).toBe(409);
+    const resolved = await api(c, `/incidents/${store1.id}/resolve`, { method: 'POST', body: JSON.stringify({ by: 'ana' }) });
+    expect(resolved.body).toMatchObject({ status: 'resolved', resolved_by: 'ana' });
+    expect((await api(c, '/incidents/inc-does-not-exist', { token: VIEWER })).status).toBe(404);
+
+    // Recurrence after resolve reopens it — inside realert (10m), so it does not alert again.
+    s.log.append([missingPrice('STORE_001'), missingPrice('STORE_001'), missingPrice('STORE_001')]);
+    const reopened = await waitFor('the reopened incident', async () => {
+      const r = await api(c, `/incidents/${store1.id}`, { token: VIEWER });
+      return r.body.status === 'open' ? r.body : undefined;
+    }, 30_000);
+    expect(reopened).toMatchObject({ reopen_count: 1, fire_count: 1 });
+    expect(reopened.timeline.map((t: any) => t.stage)).toEqual(['detected', 'acknowledged', 'resolved', 'reopened']);
+    expect(reopened.timeline[1]).toMatchObject({ by: 'ana', note: 'looking' });
+
+    // A silence on STORE_004: its incident is recorded but does not fire.
+    expect((await api(c, '/silences', { method: 'POST', body: JSON.stringify({ group_key: 'pos.store_id=STORE_004' }) })).body.error).toBe('reason: required (why is this silenced?)');
+    expect((await api(c, '/silences', { method: 'POST', body: JSON.stringify({ group_key: 'pos.store_id=STORE_004', reason: 'x', duration: 'soon' }) })).body.error).toMatch(/^duration: not a duration/);
+    const silence = await api(c, '/silences', { method: 'POST', body: JSON.stringify({ rule: 'pos-missing-price', group_key: 'pos.store_id=STORE_004', duration: '1h', reason: 'store closed for refit', by: 'ben' }) });
+    expect(silence.status).toBe(201);
+    expect((await api(c, '/silences', { token: VIEWER })).body.silences.map((x: any) => x.id)).toContain(silence.body.id);
+    s.log.append([missingPrice('STORE_004'), missingPrice('STORE_004'), missingPrice('STORE_004')]);
+    const silenced = await waitFor('the silenced incident', async () => (await incidents(s.ns, { term: { group_key: 'pos.store_id=STORE_004' } }))[0], 30_000);
+    expect(silenced).toMatchObject({ silenced_by: silence.body.id, fire_count: 0, status: 'open' });
+  });
+
+  it('rules hot-reload: a new file starts firing, a bad file is reported with file:line:key while the others keep running, auto-resolve after a quiet period', async () => {
+    const s = await startStack({ 'missing-price.yml': missingPriceRule('$NS') });
+    const c = s.collectors[0];
+    writeFileSync(
+      join(s.rules, 'payment.yml'),
+      `name: pos-payment-failed\nseverity: high\ndataset: pos\nnamespace: ${s.ns}\nfilter:\n  error.type: PAYMENT_FAILED\ntype: any\ngroup_by: [pos.store_id]\nauto_resolve: 3s\n`,
+    );
+    await waitFor('the new rule loaded', async () => (await api(c, '/rules', { token: VIEWER })).body.rules.length === 2, 20_000);
+    writeFileSync(join(s.rules, 'broken.yml'), `name: broken\nseverity: critical\ndataset: pos\ntype: frequency\nthreshold: many\nwindow: 1m\n`);
+    const listed = await waitFor('the bad file reported', async () => {
+      const r = await api(c, '/rules', { token: VIEWER });
+      return r.body.errors.length ? r.body : undefined;
+    }, 20_000);
+    expect(listed.errors[0].message).toBe(`${join(s.rules, 'broken.yml')}:5: threshold: Invalid input: expected number, received string`);
+    expect(listed.rules.map((r: any) => r.name).sort()).toEqual(['pos-missing-price', 'pos-payment-failed']);
+    const reload = await api(c, '/rules/reload', { method: 'POST' });
+    expect(reload.status).toBe(422);
+    expect(reload.body.rules).toBe(2);
+
+    s.log.append([posErrorLine('payment-failed', { store: 'STORE_005' }), missingPrice('STORE_005'), missingPrice('STORE_005'), missingPrice('STORE_005')]);
+    await waitFor('both rules fired', async () => (await incidents(s.ns)).length === 2, 30_000);
+    const resolved = await waitFor('the payment incident auto-resolved', async () => {
+      const [i] = await incidents(s.ns, { term: { rule: 'pos-payment-failed' } });
+      return i?.status === 'resolved' ? i : undefined;
+    }, 30_000, 500);
+    expect(resolved.resolved_by).toBe('stacklens');
+    expect(resolved.timeline.map((t: any) => t.stage)).toEqual(['detected', 'resolved']);
+    unlinkSync(join(s.rules, 'broken.yml'));
+    await waitFor('the error cleared', async () => (await api(c, '/rules', { token: VIEWER })).body.errors.length === 0, 20_000);
+  });
+
+  it('flatline: a bot that stops writing opens an incident from the scheduled evaluation', async () => {
+    const s = await startStack({
+      'silent.yml': `name: pos-silent\nseverity: critical\ndataset: pos\nnamespace: $NS\ntype: flatline\nthreshold: 1\nwindow: 3s\nlookback: 1h\nrun_every: 1s\n`,
+    });
+    for (let i = 0; i < 8; i++) {
+      s.log.append([posOrderLine()]);
+      await sleep(500);
+    }
+    expect(await incidents(s.ns)).toEqual([]);
+    const stopped = Date.now();
+    const inc = await waitFor('the flatline incident', async () => (await incidents(s.ns))[0], 30_000, 250);
+    expect(Date.now() - stopped).toBeGreaterThan(2500);
+    expect(inc).toMatchObject({ rule: 'pos-silent', rule_type: 'flatline', message_template: 'fewer than 1 events in 3s', count: 0 });
+  });
+});
