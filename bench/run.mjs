@@ -19,21 +19,28 @@ import { EventBuilder } from '@stacklens/agent';
 const { values } = parseArgs({
   options: { lines: { type: 'string', default: '1000000' }, 'agent-mb': { type: 'string', default: '1000' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
 });
+const ONLY = values.only;
+if (ONLY && !['e2e', 'agent', 'detection'].includes(ONLY)) {
+  console.error(`--only must be e2e, agent or detection, got "${ONLY}"`);
+  process.exit(2);
+}
 if (values.help) {
-  console.log(`Usage: npm run bench [-- --lines N] [--agent-mb MB] [--only e2e|agent]
+  console.log(`Usage: npm run bench [-- --lines N] [--agent-mb MB] [--only e2e|agent|detection]
 
   e2e    file → agent → collector → Elasticsearch on N POS lines (default 1,000,000), beside
          the ceiling (the same documents sent straight to _bulk with the official client)
          and Debian's rsyslog (imfile → omelasticsearch) shipping the same file
   agent  the agent alone (a stand-in collector acks at once and discards) on MB of POS lines
-         (default 1000), in one file and in ten files`);
+         (default 1000), in one file and in ten files
+  detection  line → incident latency (p50/p99 over 200 incidents under 2,000 lines/s of
+         background) and collector CPU with 0 vs 100 rules`);
   process.exit(0);
 }
 const LINES = Number(values.lines);
 const work = mkdtempSync(join(tmpdir(), 'stacklens-bench-'));
 const progress = (msg) => process.stderr.write(`\r\x1b[K${msg}`);
 
-if (values.only !== 'e2e') {
+if (!ONLY || ONLY === 'agent') {
   const { writePosFiles, runAgentAlone, dirBytes } = await import('./agent-alone.mjs');
   const rows = [];
   for (const files of [1, 10]) {
@@ -51,7 +58,7 @@ if (values.only !== 'e2e') {
   for (const r of rows) {
     console.log(`| ${r.files} | ${(r.bytes / 1e6).toFixed(0)} | ${(r.bytes / 1e6 / r.seconds).toFixed(1)} | ${Math.round(r.lines / r.seconds).toLocaleString()} | ${(r.cpuSeconds / (r.bytes / 1e9)).toFixed(0)} | ${(r.peakRss / 1048576).toFixed(0)} MiB |`);
   }
-  if (values.only === 'agent') {
+  if (ONLY === 'agent') {
     rmSync(work, { recursive: true, force: true });
     process.exit(0);
   }
@@ -70,6 +77,30 @@ if (!esUrl) {
 const client = new Client({ node: esUrl, requestTimeout: 120_000 });
 await installTemplates(client);
 const run = Date.now().toString(36);
+
+async function finish() {
+  await client.close();
+  if (ownEs) {
+    await stopElasticsearch({ port: BENCH_PORT });
+    rmSync(join(REPO_ROOT, '.stacklens', 'es', String(BENCH_PORT)), { recursive: true, force: true });
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+
+async function detectionBench() {
+  const { detectionLatency, ruleCost, detectionReport } = await import('./detection.mjs');
+  const latency = await detectionLatency({ esUrl, client, work, progress, run });
+  progress('');
+  const cost = await ruleCost({ esUrl, client, work, progress, run });
+  progress('');
+  console.log(detectionReport(latency, cost));
+}
+
+if (ONLY === 'detection') {
+  await detectionBench();
+  await finish();
+  process.exit(0);
+}
 
 // 2. The input: LINES POS lines (orders and 5% errors) ------------------------------------
 const logFile = join(work, 'logs', 'pos.log');
@@ -160,7 +191,9 @@ progress(`ceiling done in ${directSeconds.toFixed(1)} s\n`);
 const ns = `bench${run}`;
 const port = 18080 + Math.floor(Math.random() * 1000);
 const token = `bench-${run}`;
-writeFileSync(join(work, 'collector.yaml'), `listen: 127.0.0.1:${port}\nelasticsearch:\n  url: ${esUrl}\nagent_tokens: ["${token}"]\n`);
+// No rules in this leg: it measures the pipeline (rule cost is measured by the detection bench).
+await import('node:fs').then((fs) => fs.mkdirSync(join(work, 'no-rules')));
+writeFileSync(join(work, 'collector.yaml'), `listen: 127.0.0.1:${port}\nelasticsearch:\n  url: ${esUrl}\nagent_tokens: ["${token}"]\nrules_dir: ./no-rules\n`);
 writeFileSync(
   join(work, 'agent.yaml'),
   `id: bench-agent\nstate_dir: ./state\ncollector:\n  url: http://127.0.0.1:${port}\n  token: "${token}"\ninputs:\n  - paths: ["./logs/*.log"]\n    format: pos\n    dataset: pos\n    namespace: ${ns}\n`,
@@ -235,9 +268,5 @@ const report = [
 ];
 console.log(report.join('\n'));
 
-await client.close();
-if (ownEs) {
-  await stopElasticsearch({ port: BENCH_PORT });
-  rmSync(join(REPO_ROOT, '.stacklens', 'es', String(BENCH_PORT)), { recursive: true, force: true });
-}
-rmSync(work, { recursive: true, force: true });
+if (!ONLY) await detectionBench();
+await finish();

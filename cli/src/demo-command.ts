@@ -39,6 +39,20 @@ async function countDocs(esUrl: string): Promise<Record<string, number>> {
   return out;
 }
 
+async function openIncidents(esUrl: string): Promise<number> {
+  try {
+    const res = await fetch(`${esUrl}/stacklens-incidents/_count`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: { term: { status: 'open' } } }),
+      signal: AbortSignal.timeout(3000),
+    });
+    return res.ok ? ((await res.json()) as { count: number }).count : 0;
+  } catch {
+    return 0;
+  }
+}
+
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, duration: { type: 'string' }, rate: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
@@ -62,13 +76,17 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const agentYaml = join(home, 'agent.yaml');
   writeFileSync(
     collectorYaml,
-    `# Written by stacklens demo\nlisten: 127.0.0.1:${port}\nelasticsearch:\n  url: ${esUrl}\nagent_tokens: ["\${STACKLENS_AGENT_TOKEN}"]\nrules_dir: ${join(REPO_ROOT, 'rules')}\n`,
+    `# Written by stacklens demo\nlisten: 127.0.0.1:${port}\nelasticsearch:\n  url: ${esUrl}\nagent_tokens: ["\${STACKLENS_AGENT_TOKEN}"]\nrules_dir: ${join(REPO_ROOT, 'rules')}\napi:\n  admin_tokens: ["\${STACKLENS_ADMIN_TOKEN}"]\n`,
   );
   writeFileSync(
     agentYaml,
     `# Written by stacklens demo\nid: ${DEMO_AGENT_ID}\nstate_dir: ./agent-state\ncollector:\n  url: http://127.0.0.1:${port}\n  token: \${STACKLENS_AGENT_TOKEN}\ninputs:\n  - paths: ["./logs/pos*.log"]\n    format: pos\n    dataset: pos\n    service: pos\n  - paths: ["./logs/chatbot*.log"]\n    format: chatbot\n    dataset: chatbot\n    service: chatbot\n`,
   );
-  const env = { ...process.env, STACKLENS_AGENT_TOKEN: randomBytes(24).toString('base64url') };
+  // The admin token goes to a file only this user can read, never to the terminal or logs.
+  const adminToken = randomBytes(24).toString('base64url');
+  const adminTokenFile = join(home, 'admin-token');
+  writeFileSync(adminTokenFile, `${adminToken}\n`, { mode: 0o600 });
+  const env = { ...process.env, STACKLENS_AGENT_TOKEN: randomBytes(24).toString('base64url'), STACKLENS_ADMIN_TOKEN: adminToken };
   const children: ChildProcess[] = [];
   const run = (name: string, script: string, config: string) => {
     const out = openSync(join(home, `${name}.log`), 'a');
@@ -103,6 +121,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
       `  POS simulator   ${join(logs, 'pos.log')} (${rate} lines/s, 5% errors)`,
       `  chat-bot sim.   ${join(logs, 'chatbot.log')}`,
       `  try             curl '${esUrl}/logs-pos-default/_search?q=error.type:MISSING_PRICE&size=1&pretty'`,
+      `  incidents       curl -H "Authorization: Bearer $(cat ${adminTokenFile})" 'http://127.0.0.1:${port}/api/incidents?status=open'`,
+      `  rules           ${join(REPO_ROOT, 'rules')} (edit a file: the collector reloads it)`,
       '  Ctrl-C stops the demo.',
       '',
     ].join('\n'),
@@ -110,7 +130,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const started = Date.now();
   const report = setInterval(async () => {
     const c = await countDocs(esUrl);
-    process.stdout.write(`[${Math.round((Date.now() - started) / 1000)}s] indexed: pos ${c['logs-pos-default']}, chatbot ${c['logs-chatbot-default']}, dead letters ${c['logs-stacklens.deadletter-default']}\n`);
+    const open = await openIncidents(esUrl);
+    process.stdout.write(`[${Math.round((Date.now() - started) / 1000)}s] indexed: pos ${c['logs-pos-default']}, chatbot ${c['logs-chatbot-default']}, dead letters ${c['logs-stacklens.deadletter-default']}; open incidents ${open}\n`);
   }, 5000);
 
   await new Promise<void>((resolve) => {

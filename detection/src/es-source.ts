@@ -51,25 +51,42 @@ export class ElasticsearchSource implements StatsSource {
     return out;
   }
 
+  async samples(rule: Rule, key: GroupKey, template: string | undefined, from: number, to: number, n: number): Promise<Record<string, unknown>[]> {
+    const res: any = await this.client.search({
+      index: rule.index,
+      size: n,
+      sort: [{ '@timestamp': 'desc' }],
+      query: groupQuery(rule, key, template, range(from, to)),
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    } as never);
+    return res.hits.hits.map((h: any) => h._source);
+  }
+
   async countSince(rule: Rule, key: GroupKey, template: string | undefined, after: number, to: number): Promise<{ count: number; last: number }> {
-    const filter: unknown[] = [{ range: { '@timestamp': { gt: after, lte: to, format: 'epoch_millis' } } }, ...rule.filter.clauses];
-    const mustNot: unknown[] = [];
-    for (const [field, value] of Object.entries(key)) {
-      if (value === null) mustNot.push({ exists: { field } });
-      else filter.push({ term: { [field]: value } });
-    }
-    if (template !== undefined) filter.push({ term: { [TEMPLATE_FIELD]: template } });
     const res: any = await this.client.search({
       index: rule.index,
       size: 0,
       track_total_hits: true,
-      query: { bool: { filter, must_not: mustNot } },
+      query: groupQuery(rule, key, template, { range: { '@timestamp': { gt: after, lte: to, format: 'epoch_millis' } } }),
       aggs: { last: { max: { field: '@timestamp' } } },
       ignore_unavailable: true,
       allow_no_indices: true,
     } as never);
     return { count: res.hits.total.value, last: res.aggregations?.last.value ?? after };
   }
+}
+
+/** The rule's filter, narrowed to one group (and template) within a time range. */
+function groupQuery(rule: Rule, key: GroupKey, template: string | undefined, timeRange: unknown): unknown {
+  const filter: unknown[] = [timeRange, ...rule.filter.clauses];
+  const mustNot: unknown[] = [];
+  for (const [field, value] of Object.entries(key)) {
+    if (value === null) mustNot.push({ exists: { field } });
+    else filter.push({ term: { [field]: value } });
+  }
+  if (template !== undefined) filter.push({ term: { [TEMPLATE_FIELD]: template } });
+  return { bool: { filter, must_not: mustNot } };
 }
 
 function subAggregations(q: GroupQuery): Record<string, unknown> {

@@ -13,6 +13,8 @@ export interface IncidentStore {
    * on a concurrent write, so it must be safe to call more than once.
    */
   update(id: string, change: (current: Incident | undefined) => Promise<Incident | undefined>): Promise<Incident | undefined>;
+  /** The current versions of these incidents (absent ids are missing from the map). */
+  getMany(ids: string[]): Promise<Map<string, Incident>>;
 }
 
 export interface Outcome {
@@ -24,22 +26,63 @@ export interface Outcome {
 export interface ApplyOptions {
   store: IncidentStore;
   source: StatsSource;
+  /**
+   * An open incident's counts are refreshed at most this often (opening and reopening are
+   * never delayed). Keeps a busy rule from costing requests on every evaluation; the
+   * scheduled run brings the counts up to date after the last event.
+   */
+  updateIntervalMs?: number;
   /** The id of a silence covering this match, if any. */
   silencedBy?: (rule: Rule, match: Match) => string | undefined;
 }
 
+/** Matches are applied this many at a time (each may read, count and write). */
+const CONCURRENCY = 8;
+const SAMPLES = 3;
+
 export async function evaluateRule(rule: Rule, now: number, opts: ApplyOptions): Promise<Outcome[]> {
   const matches = await RULE_TYPES[rule.spec.type].evaluate(rule, now, opts.source);
+  if (matches.length === 0) return [];
+  // One read for every incident these matches belong to; then only matches that bring
+  // something new cost a request — re-evaluating a busy window stays cheap.
+  const ids = matches.map((m) => matchIncidentId(rule, m));
+  const current = await opts.store.getMany(ids);
+  const due = matches.filter((m, i) => isNews(rule, m, current.get(ids[i]), now, opts.updateIntervalMs ?? 0));
+  await Promise.all(
+    due.map(async (m) => {
+      if (m.samples || !m.sampleRange) return;
+      m.samples = await opts.source.samples(rule, m.key, m.sampleRange.template, m.sampleRange.from, m.sampleRange.to, SAMPLES);
+    }),
+  );
   const outcomes: Outcome[] = [];
-  for (const match of matches) {
-    const outcome = await applyMatch(rule, match, now, opts);
-    if (outcome) outcomes.push(outcome);
+  for (let i = 0; i < due.length; i += CONCURRENCY) {
+    const batch = await Promise.all(due.slice(i, i + CONCURRENCY).map((m) => applyMatch(rule, m, now, opts)));
+    for (const o of batch) if (o) outcomes.push(o);
   }
   return outcomes;
 }
 
+export function matchIncidentId(rule: Rule, match: Match): string {
+  return incidentId(incidentFingerprint(rule.spec.name, rule.index, match.key, match.template));
+}
+
+/**
+ * Whether a match should change its incident now: a new incident; for event types, events
+ * after the incident's last_seen; for aggregate types, a refresh of the measured value at
+ * most once per run_every. A resolved incident reopens at once; open ones are refreshed at
+ * most every updateIntervalMs.
+ */
+function isNews(rule: Rule, match: Match, current: Incident | undefined, now: number, updateIntervalMs: number): boolean {
+  if (!current) return true;
+  const eventType = RULE_TYPES[rule.spec.type].countsEvents;
+  if (eventType && match.last <= Date.parse(current.last_seen)) return false;
+  if (current.status === 'resolved') return true;
+  const sinceUpdate = now - Date.parse(current.last_matched_at);
+  return eventType ? sinceUpdate >= updateIntervalMs : sinceUpdate >= Math.max(updateIntervalMs, rule.runEveryMs);
+}
+
 export async function applyMatch(rule: Rule, match: Match, now: number, opts: ApplyOptions): Promise<Outcome | undefined> {
-  const id = incidentId(incidentFingerprint(rule.spec.name, rule.index, match.key, match.template));
+  const id = matchIncidentId(rule, match);
   const silencedBy = opts.silencedBy?.(rule, match);
   const eventType = RULE_TYPES[rule.spec.type].countsEvents;
   let outcome: Outcome | undefined;
@@ -68,5 +111,14 @@ export class MemoryIncidentStore implements IncidentStore {
     const next = await change(this.incidents.get(id));
     if (next) this.incidents.set(id, next);
     return next ?? this.incidents.get(id);
+  }
+
+  async getMany(ids: string[]): Promise<Map<string, Incident>> {
+    const out = new Map<string, Incident>();
+    for (const id of ids) {
+      const found = this.incidents.get(id);
+      if (found) out.set(id, found);
+    }
+    return out;
   }
 }

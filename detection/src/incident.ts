@@ -131,7 +131,7 @@ export function openIncident(rule: Rule, match: Match, now: number, silencedBy?:
     runbook: spec.runbook,
     notify: spec.notify,
     index: rule.index,
-    samples: mergeSamples(match.samples, []),
+    samples: mergeSamples(match.samples ?? [], []),
     timeline: [{ stage: 'detected', at: iso(now), note: match.summary }],
   };
   if (spec.auto_resolve > 0) inc.auto_resolve_at = iso(now + spec.auto_resolve);
@@ -193,7 +193,7 @@ export function recordMatch(
   inc.summary = match.summary;
   inc.value = match.value;
   inc.occurrences++;
-  inc.samples = mergeSamples(match.samples, inc.samples);
+  inc.samples = mergeSamples(match.samples ?? [], inc.samples);
   inc.updated_at = iso(now);
   inc.last_matched_at = iso(now);
   if (spec.auto_resolve > 0) inc.auto_resolve_at = iso(now + spec.auto_resolve);

@@ -80,18 +80,32 @@ export class MemorySource implements StatsSource {
     return out;
   }
 
+  async samples(rule: Rule, key: GroupKey, template: string | undefined, from: number, to: number, n: number): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    const list = this.held.get(rule.spec.name) ?? [];
+    for (let i = list.length - 1; i >= 0 && out.length < n; i--) {
+      const e = list[i];
+      if (e.at >= from && e.at < to && inGroup(e, key, template)) out.push(e.doc);
+    }
+    return out;
+  }
+
   async countSince(rule: Rule, key: GroupKey, template: string | undefined, after: number, to: number): Promise<{ count: number; last: number }> {
     let count = 0;
     let last = after;
     for (const e of this.held.get(rule.spec.name) ?? []) {
       if (e.at <= after || e.at > to) continue;
-      if (template !== undefined && e.template !== template) continue;
-      if (!Object.entries(key).every(([f, v]) => (v === null ? fieldValues(e.doc, f).length === 0 : fieldValues(e.doc, f).some((x) => termEquals(x, v))))) continue;
+      if (!inGroup(e, key, template)) continue;
       count++;
       last = Math.max(last, e.at);
     }
     return { count, last };
   }
+}
+
+function inGroup(e: Held, key: GroupKey, template: string | undefined): boolean {
+  if (template !== undefined && e.template !== template) return false;
+  return Object.entries(key).every(([f, v]) => (v === null ? fieldValues(e.doc, f).length === 0 : fieldValues(e.doc, f).some((x) => termEquals(x, v))));
 }
 
 function scalar(v: unknown): string | number | boolean | null {

@@ -44,6 +44,8 @@ export interface GroupStats {
 
 export interface StatsSource {
   groups(rule: Rule, q: GroupQuery): Promise<GroupStats[]>;
+  /** The newest `n` matching events of one group in [from, to] (fetched only for matches that change an incident). */
+  samples(rule: Rule, key: GroupKey, template: string | undefined, from: number, to: number, n: number): Promise<Record<string, unknown>[]>;
   /** Matching events of one group with @timestamp in (after, to]: what a recurrence adds to an incident. */
   countSince(rule: Rule, key: GroupKey, template: string | undefined, after: number, to: number): Promise<{ count: number; last: number }>;
 }

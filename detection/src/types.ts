@@ -13,7 +13,10 @@ export interface Match {
   count: number;
   first: number;
   last: number;
-  samples: Record<string, unknown>[];
+  /** A few matching events, newest first; undefined = fetched later, only if the match changes an incident. */
+  samples?: Record<string, unknown>[];
+  /** For fetching samples later: the group's template filter (event types) and time range. */
+  sampleRange?: { template?: string; from: number; to: number };
   /** What was measured, in words: "5 events in 1m (threshold 3)". */
   summary: string;
   /** The measured value for aggregate types (ratio, distinct count, metric, percentage). */
@@ -49,11 +52,17 @@ const toMatch = (g: GroupStats, template: string, summary: string, value?: numbe
 function eventsInWindow(threshold: number) {
   return async (rule: Rule, now: number, source: StatsSource): Promise<Match[]> => {
     const spec = rule.spec as RuleOf<'frequency'> | RuleOf<'any'>;
-    const groups = await source.groups(rule, { from: now - spec.window, to: now + 1, groupBy: spec.group_by, byTemplate: true, samples: SAMPLES });
+    // No samples in the group query: a busy window has many groups and few of them are news.
+    const from = now - spec.window;
+    const groups = await source.groups(rule, { from, to: now + 1, groupBy: spec.group_by, byTemplate: true });
     const min = spec.type === 'frequency' ? spec.threshold : threshold;
     return groups
       .filter((g) => g.count >= min)
-      .map((g) => toMatch(g, g.template ?? '', `${g.count} event${g.count === 1 ? '' : 's'} in ${formatDuration(spec.window)}${spec.type === 'frequency' ? ` (threshold ${min})` : ''}`));
+      .map((g) => ({
+        ...toMatch(g, g.template ?? '', `${g.count} event${g.count === 1 ? '' : 's'} in ${formatDuration(spec.window)}${spec.type === 'frequency' ? ` (threshold ${min})` : ''}`),
+        samples: undefined,
+        sampleRange: { template: g.template, from, to: now + 1 },
+      }));
   };
 }
 
@@ -119,12 +128,16 @@ export const RULE_TYPES: Record<RuleType, RuleTypeDefinition> = {
     countsEvents: true,
     async evaluate(rule, now, source) {
       const spec = rule.spec as RuleOf<'new_term'>;
-      const groups = await source.groups(rule, { from: now - spec.lookback, to: now + 1, groupBy: [...spec.group_by, ...spec.fields], byTemplate: false, samples: SAMPLES });
+      const groups = await source.groups(rule, { from: now - spec.lookback, to: now + 1, groupBy: [...spec.group_by, ...spec.fields], byTemplate: false });
       return groups
         .filter((g) => spec.fields.every((f) => g.key[f] !== null) && g.first >= now - spec.window)
         .map((g) => {
           const term = spec.fields.map((f) => `${f}=${g.key[f]}`).join(', ');
-          return toMatch(g, `new value of ${spec.fields.join(', ')}`, `first seen ${new Date(g.first).toISOString()}: ${term} (not seen in the ${formatDuration(spec.lookback)} before)`, term);
+          return {
+            ...toMatch(g, `new value of ${spec.fields.join(', ')}`, `first seen ${new Date(g.first).toISOString()}: ${term} (not seen in the ${formatDuration(spec.lookback)} before)`, term),
+            samples: undefined,
+            sampleRange: { from: now - spec.window, to: now + 1 },
+          };
         });
     },
   },

@@ -14,6 +14,10 @@ import { ElasticsearchIncidentStore } from './incident-store.js';
 import { SilenceStore } from './silences.js';
 import { claimSlot } from './rule-schedule.js';
 
+const RULES_IN_PARALLEL = 4;
+/** Counts of an open incident are written at most this often (new incidents at once). */
+const INCIDENT_UPDATE_INTERVAL_MS = 3000;
+
 export interface EngineOptions {
   rulesDir: string;
   tickMs?: number;
@@ -132,7 +136,10 @@ export class RuleEngine {
       // Make the just-indexed events searchable now rather than at the next refresh interval.
       const indices = [...new Set(rules.map((r) => r.index))].join(',');
       await this.client.indices.refresh({ index: indices, ignore_unavailable: true, allow_no_indices: true });
-      await Promise.all(rules.map((r) => this.evaluate(r, Date.now())));
+      // A few at a time: Elasticsearch runs each as a search, and it is busy indexing too.
+      for (let i = 0; i < rules.length; i += RULES_IN_PARALLEL) {
+        await Promise.all(rules.slice(i, i + RULES_IN_PARALLEL).map((r) => this.evaluate(r, Date.now())));
+      }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'event-triggered evaluation failed; the scheduled run will retry');
       for (const r of rules) this.touched.add(r);
@@ -171,6 +178,7 @@ export class RuleEngine {
         store: this.incidents,
         source: this.source,
         silencedBy: (r, m) => this.silences.silencedBy(r, m, now),
+        updateIntervalMs: INCIDENT_UPDATE_INTERVAL_MS,
       });
       this.stats.evaluations++;
       this.stats.matches += outcomes.length;

@@ -34,6 +34,18 @@ export class ElasticsearchIncidentStore implements IncidentStore {
     }
   }
 
+  async getMany(ids: string[]): Promise<Map<string, Incident>> {
+    const out = new Map<string, Incident>();
+    if (ids.length === 0) return out;
+    try {
+      const res: any = await this.client.mget({ index: INCIDENTS_INDEX, ids: [...new Set(ids)] });
+      for (const d of res.docs) if (d.found) out.set(d._id, stripTimestamp(d._source));
+    } catch (err) {
+      if ((err as any)?.meta?.body?.error?.type !== 'index_not_found_exception') throw err;
+    }
+    return out;
+  }
+
   async update(id: string, change: (current: Incident | undefined) => Promise<Incident | undefined>): Promise<Incident | undefined> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await this.get(id);
