@@ -5,10 +5,12 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
 COPY common common
 COPY elasticsearch elasticsearch
+COPY detection detection
 COPY agent agent
 COPY collector collector
 COPY demo demo
 COPY cli cli
+COPY rules rules
 RUN npm ci --no-audit --no-fund && npx tsc -b && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

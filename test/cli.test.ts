@@ -53,3 +53,37 @@ describe('CLIs', () => {
     expect(bad.stderr).toContain('unknown scenario "nope"');
   });
 });
+
+describe('stacklens rules test', () => {
+  it('replays a POS log through the shipped rules and prints what would fire', () => {
+    const dir = tempDir();
+    const log = join(dir, 'pos.log');
+    for (const [store, product, count] of [['STORE_001', '999', '2'], ['STORE_001', '1001', '1'], ['STORE_002', '999', '1']]) {
+      expect(run('cli/dist/cli.js', ['pos', '--scenario', 'missing-price', '--store', store, '--product', product, '--count', count, '--file', log]).status).toBe(0);
+    }
+    expect(run('cli/dist/cli.js', ['pos', '--scenario', 'order', '--count', '50', '--file', log]).status).toBe(0);
+    const res = run('cli/dist/cli.js', ['rules', 'test', join(REPO, 'rules'), log]);
+    expect(res.status).toBe(0);
+    expect(res.stdout).toContain('54 lines (0 unparsed)');
+    expect(res.stdout).toContain('→ 2 incident(s)');
+    expect(res.stdout).toMatch(/pos-missing-price \[critical\] pos\.store_id=STORE_001 — open\n  template: Product #<num> has no price\n  count: 3 /);
+    expect(res.stdout).toContain('| [');
+    const json = JSON.parse(run('cli/dist/cli.js', ['rules', 'test', join(REPO, 'rules', 'pos-missing-price.yml'), log, '--json']).stdout);
+    expect(json.incidents.map((i: any) => [i.group_key, i.count])).toEqual([['pos.store_id=STORE_001', 3], ['pos.store_id=STORE_002', 1]]);
+  });
+
+  it('names the file, line and key of a bad rule and exits 1; shows progress on a large file', () => {
+    const dir = tempDir();
+    const rule = join(dir, 'bad.yml');
+    writeFileSync(rule, 'name: bad\nseverity: urgent\ndataset: pos\ntype: any\n');
+    const log = join(dir, 'pos.log');
+    expect(run('cli/dist/cli.js', ['pos', '--scenario', 'order', '--count', '6000', '--file', log]).status).toBe(0);
+    const res = run('cli/dist/cli.js', ['rules', 'test', rule, log]);
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain(`${rule}:2: severity: Invalid option: expected one of "critical"|"high"|"medium"|"low"`);
+    const big = run('cli/dist/cli.js', ['rules', 'test', join(REPO, 'rules'), log]);
+    expect(big.status).toBe(0);
+    expect(big.stderr).toMatch(/replayed 1\.\d MiB in [\d.]+ s/);
+    expect(run('cli/dist/cli.js', ['rules', '--help']).stdout).toContain('Usage: stacklens rules test');
+  });
+});

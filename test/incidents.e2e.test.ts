@@ -194,14 +194,15 @@ describe('rules and incidents through the collector', () => {
     expect(reopened.timeline.map((t: any) => t.stage)).toEqual(['detected', 'acknowledged', 'resolved', 'reopened']);
     expect(reopened.timeline[1]).toMatchObject({ by: 'ana', note: 'looking' });
 
-    // A silence on STORE_004: its incident is recorded but does not fire.
-    expect((await api(c, '/silences', { method: 'POST', body: JSON.stringify({ group_key: 'pos.store_id=STORE_004' }) })).body.error).toBe('reason: required (why is this silenced?)');
-    expect((await api(c, '/silences', { method: 'POST', body: JSON.stringify({ group_key: 'pos.store_id=STORE_004', reason: 'x', duration: 'soon' }) })).body.error).toMatch(/^duration: not a duration/);
-    const silence = await api(c, '/silences', { method: 'POST', body: JSON.stringify({ rule: 'pos-missing-price', group_key: 'pos.store_id=STORE_004', duration: '1h', reason: 'store closed for refit', by: 'ben' }) });
+    // A silence on one store (named for this test: silences are not per namespace): its incident is recorded but does not fire.
+    const closed = `STORE_${s.ns}`;
+    expect((await api(c, '/silences', { method: 'POST', body: JSON.stringify({ group_key: `pos.store_id=${closed}` }) })).body.error).toBe('reason: required (why is this silenced?)');
+    expect((await api(c, '/silences', { method: 'POST', body: JSON.stringify({ group_key: `pos.store_id=${closed}`, reason: 'x', duration: 'soon' }) })).body.error).toMatch(/^duration: not a duration/);
+    const silence = await api(c, '/silences', { method: 'POST', body: JSON.stringify({ rule: 'pos-missing-price', group_key: `pos.store_id=${closed}`, duration: '1h', reason: 'store closed for refit', by: 'ben' }) });
     expect(silence.status).toBe(201);
     expect((await api(c, '/silences', { token: VIEWER })).body.silences.map((x: any) => x.id)).toContain(silence.body.id);
-    s.log.append([missingPrice('STORE_004'), missingPrice('STORE_004'), missingPrice('STORE_004')]);
-    const silenced = await waitFor('the silenced incident', async () => (await incidents(s.ns, { term: { group_key: 'pos.store_id=STORE_004' } }))[0], 30_000);
+    s.log.append([missingPrice(closed), missingPrice(closed), missingPrice(closed)]);
+    const silenced = await waitFor('the silenced incident', async () => (await incidents(s.ns, { term: { group_key: `pos.store_id=${closed}` } }))[0], 30_000);
     expect(silenced).toMatchObject({ silenced_by: silence.body.id, fire_count: 0, status: 'open' });
   });
 

@@ -95,7 +95,10 @@ describe('rule types against real Elasticsearch (and the same answers from memor
     const m = await evaluateBoth('frequency');
     expect(m).toHaveLength(1);
     expect(m[0]).toMatchObject({ key: { store: 'A' }, template: 'Product #<num> has no price', count: 4 });
-    expect(m[0].samples).toHaveLength(3);
+    // Samples are fetched only for matches that change an incident.
+    expect(m[0].samples).toBeUndefined();
+    const samples = await new ElasticsearchSource(es).samples(rule('frequency'), m[0].key, m[0].template, m[0].sampleRange!.from, m[0].sampleRange!.to, 3);
+    expect(samples.map((d) => d['@timestamp'])).toEqual([ago(10), ago(20), ago(30)].map((t) => new Date(t).toISOString()));
   });
 
   it('any: every store with a match in the window', async () => {
