@@ -66,6 +66,13 @@ function eventsInWindow(threshold: number) {
   };
 }
 
+/** "above 3" / "below 5%" when the value is beyond a configured limit, else undefined. */
+function beyond(value: number, max: number | undefined, min: number | undefined, unit = ''): string | undefined {
+  if (max !== undefined && value > max) return `above ${max}${unit}`;
+  if (min !== undefined && value < min) return `below ${min}${unit}`;
+  return undefined;
+}
+
 const percentageFilters = new WeakMap<Rule, ReturnType<typeof compileFilter>>();
 
 export const RULE_TYPES: Record<RuleType, RuleTypeDefinition> = {
@@ -150,10 +157,8 @@ export const RULE_TYPES: Record<RuleType, RuleTypeDefinition> = {
       const out: Match[] = [];
       for (const g of groups) {
         const n = g.cardinality ?? 0;
-        const above = spec.max_cardinality !== undefined && n > spec.max_cardinality;
-        const below = spec.min_cardinality !== undefined && n < spec.min_cardinality;
-        if (!above && !below) continue;
-        const limit = above ? `above ${spec.max_cardinality}` : `below ${spec.min_cardinality}`;
+        const limit = beyond(n, spec.max_cardinality, spec.min_cardinality);
+        if (!limit) continue;
         out.push(toMatch(g, `distinct ${spec.field} ${limit}`, `${n} distinct ${spec.field} in ${formatDuration(spec.window)} (${limit})`, n));
       }
       return out;
@@ -177,10 +182,8 @@ export const RULE_TYPES: Record<RuleType, RuleTypeDefinition> = {
       for (const g of groups) {
         const v = g.metric;
         if (v === null || v === undefined || g.count < spec.min_doc_count) continue;
-        const above = spec.max_threshold !== undefined && v > spec.max_threshold;
-        const below = spec.min_threshold !== undefined && v < spec.min_threshold;
-        if (!above && !below) continue;
-        const limit = above ? `above ${spec.max_threshold}` : `below ${spec.min_threshold}`;
+        const limit = beyond(v, spec.max_threshold, spec.min_threshold);
+        if (!limit) continue;
         const value = Number(v.toFixed(3));
         out.push(toMatch(g, `${name}(${spec.field}) ${limit}`, `${name}(${spec.field}) = ${value} over ${g.count} events in ${formatDuration(spec.window)} (${limit})`, value));
       }
@@ -224,10 +227,8 @@ export const RULE_TYPES: Record<RuleType, RuleTypeDefinition> = {
       for (const g of groups) {
         if (g.count < spec.min_denominator) continue;
         const pct = (100 * g.counts.match) / g.count;
-        const above = spec.max_percentage !== undefined && pct > spec.max_percentage;
-        const below = spec.min_percentage !== undefined && pct < spec.min_percentage;
-        if (!above && !below) continue;
-        const limit = above ? `above ${spec.max_percentage}%` : `below ${spec.min_percentage}%`;
+        const limit = beyond(pct, spec.max_percentage, spec.min_percentage, '%');
+        if (!limit) continue;
         const value = Number(pct.toFixed(2));
         out.push(toMatch(g, `matching share ${limit}`, `${g.counts.match} of ${g.count} events (${value}%) in ${formatDuration(spec.window)} (${limit})`, value, g.counts.match));
       }
