@@ -91,7 +91,7 @@ function httpsReady(url: string, tls: TestTls): Promise<boolean> {
   });
 }
 
-export async function startCollector(esUrl: string, opts: { dir?: string; token?: string; port?: number; extra?: string; tls?: TestTls; rulesDir?: string } = {}): Promise<CollectorHandle> {
+export async function startCollector(esUrl: string, opts: { dir?: string; token?: string; port?: number; extra?: string; tls?: TestTls; rulesDir?: string; env?: Record<string, string> } = {}): Promise<CollectorHandle> {
   const dir = opts.dir ?? tempDir('stacklens-collector-');
   const port = opts.port ?? (await freePort());
   const token = opts.token ?? `token-${Math.random().toString(36).slice(2)}`;
@@ -104,7 +104,7 @@ export async function startCollector(esUrl: string, opts: { dir?: string; token?
     configPath,
     proc: undefined as unknown as Proc,
     async restart() {
-      handle.proc = new Proc('collector/dist/cli.js', ['--config', configPath], { TEST_AGENT_TOKEN: token });
+      handle.proc = new Proc('collector/dist/cli.js', ['--config', configPath], { TEST_AGENT_TOKEN: token, ...opts.env });
       await waitFor(`collector ready on ${handle.url}\n${handle.proc.output}`, async () => {
         if (handle.proc.child.exitCode !== null) throw new Error(`collector exited: ${handle.proc.output}`);
         if (opts.tls) return httpsReady(handle.url, opts.tls);

@@ -1,90 +1,22 @@
 // Rules and incidents end to end, through the CLIs: an agent tails POS logs, collectors
 // index them and run rules from a rules directory, and we look at stacklens-incidents and
 // the admin API as a user would.
-import { mkdirSync, writeFileSync, unlinkSync } from 'node:fs';
+import { writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { posErrorLine, posOrderLine, rng } from '@stacklens/demo';
-import { esClient, LogWriter, sleep, startAgent, startCollector, tempDir, uniqueNamespace, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
+import { posErrorLine, posOrderLine } from '@stacklens/demo';
+import { esClient, sleep, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
+import { VIEWER, api, incidentsOf, missingPrice, missingPriceRule, startStack as startStackIn } from './stack.js';
 
 const esUrl = inject('esUrl');
 const es = esClient(esUrl);
 const running: (AgentHandle | CollectorHandle)[] = [];
-const ADMIN = 'admin-token-for-tests-0001';
-const VIEWER = 'viewer-token-for-tests-0001';
+const startStack = (rules: Record<string, string>, opts: { collectors?: number } = {}) => startStackIn(esUrl, running, rules, opts);
+const incidents = (ns: string, query?: object) => incidentsOf(es, ns, query);
 
 afterEach(async () => {
   for (const p of running.splice(0)) await p.stop('SIGKILL');
 });
-
-/** The issue's example rule, reading only this test's namespace. */
-const missingPriceRule = (ns: string, extra = '') => `name: pos-missing-price
-description: Products sold without a price
-severity: critical
-dataset: pos
-namespace: ${ns}
-filter:
-  error.type: MISSING_PRICE      # field: value (list = any of); or \`query:\` with ES DSL
-type: frequency
-threshold: 3                     # ≥ 3 matches …
-window: 1m                       # … within 1 minute
-group_by: [pos.store_id]         # one incident per store
-realert: 10m
-runbook: Set the product's price in the master data, then re-run the order.
-${extra}`;
-
-interface Stack {
-  ns: string;
-  dir: string;
-  collectors: CollectorHandle[];
-  agent: AgentHandle;
-  log: LogWriter;
-  rules: string;
-}
-
-async function startStack(rules: Record<string, string>, opts: { collectors?: number } = {}): Promise<Stack> {
-  const ns = uniqueNamespace();
-  const dir = tempDir();
-  mkdirSync(join(dir, 'logs'));
-  const rulesDir = join(dir, 'rules');
-  mkdirSync(rulesDir);
-  for (const [file, text] of Object.entries(rules)) writeFileSync(join(rulesDir, file), text.replaceAll('$NS', ns));
-  const token = `agent-token-${ns}`;
-  const extra = `detection:\n  schedule: 500ms\napi:\n  admin_tokens: ["${ADMIN}"]\n  viewer_tokens: ["${VIEWER}"]\n`;
-  const collectors: CollectorHandle[] = [];
-  for (let i = 0; i < (opts.collectors ?? 1); i++) {
-    // Each collector has its own config directory; they share the rules directory.
-    const cdir = join(dir, `collector${i}`);
-    mkdirSync(cdir);
-    const c = await startCollector(esUrl, { dir: cdir, token, extra, rulesDir });
-    collectors.push(c);
-    running.push(c);
-  }
-  const urls = collectors.map((c) => `    - ${c.url}`).join('\n');
-  const agent = startAgent(
-    dir,
-    `id: agent-${ns}\nstate_dir: ./state\ncollector:\n  urls:\n${urls}\n  token: ${token}\nbatch:\n  flush_interval: 100ms\ninputs:\n  - paths: ["./logs/*.log"]\n    format: pos\n    dataset: pos\n    namespace: ${ns}\n`,
-  );
-  running.push(agent);
-  return { ns, dir, collectors, agent, log: new LogWriter(join(dir, 'logs', 'pos.log')), rules: rulesDir };
-}
-
-async function api(c: CollectorHandle, path: string, init: RequestInit & { token?: string } = {}): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${c.url}/api${path}`, {
-    ...init,
-    headers: { 'content-type': 'application/json', ...(init.token === '' ? {} : { authorization: `Bearer ${init.token ?? ADMIN}` }) },
-  });
-  return { status: res.status, body: await res.json() };
-}
-
-async function incidents(ns: string, query: object = { match_all: {} }): Promise<any[]> {
-  await es.indices.refresh({ index: 'stacklens-incidents', ignore_unavailable: true });
-  const res = await es.search({ index: 'stacklens-incidents', size: 100, query: { bool: { filter: [{ wildcard: { index: `*-${ns}` } }, query] } }, ignore_unavailable: true });
-  return res.hits.hits.map((h) => h._source);
-}
-
-const missingPrice = (store: string, product?: number) => posErrorLine('missing-price', { store, product, rand: rng(Math.floor(Math.random() * 1e9)) });
-
 describe('rules and incidents through the collector', () => {
   it('three MISSING_PRICE lines in a store open one incident within seconds; #999 and #1001 are the same; a thousand more update it', async () => {
     const s = await startStack({ 'missing-price.yml': missingPriceRule('$NS') });

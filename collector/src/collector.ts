@@ -9,12 +9,14 @@ import { createEsClient } from './es-client.js';
 import { Indexer } from './indexer.js';
 import { createServer } from './server.js';
 import { RuleEngine } from './detection/engine.js';
+import { Notifier } from './integrations/notifier.js';
 
 export class Collector {
   readonly log: Logger;
   readonly client: Client;
   readonly indexer: Indexer;
   readonly engine?: RuleEngine;
+  readonly notifier?: Notifier;
   private server?: Server;
   private templatesReady = false;
   private stopping = false;
@@ -30,6 +32,9 @@ export class Collector {
       const engine = new RuleEngine(this.client, { rulesDir: config.rules_dir, tickMs: config.detection.tick, scheduleMs: config.detection.schedule }, this.log.child({ module: 'detection' }));
       this.indexer.onIndexed = (docs) => engine.observe(docs);
       this.engine = engine;
+      const notifier = new Notifier(this.client, engine.incidents, { jira: config.integrations.jira, openai: config.integrations.openai, retryBudgetMs: config.outbox.retry_budget }, this.log.child({ module: 'notify' }));
+      engine.onOutcome = (o) => void notifier.onOutcome(o).catch((err) => this.log.warn({ incident: o.incident.id, err: (err as Error).message }, 'could not queue the incident\'s actions; the next fire retries'));
+      this.notifier = notifier;
     }
   }
 
@@ -71,6 +76,7 @@ export class Collector {
         this.templatesReady = true;
         this.log.info({ templates: installed.length }, 'Elasticsearch templates installed');
         this.engine?.start();
+        this.notifier?.start();
         return;
       } catch (err) {
         if (attempt % 10 === 0) this.log.warn({ err: (err as Error).message }, 'cannot install templates yet; retrying');
@@ -92,6 +98,7 @@ export class Collector {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.engine?.stop();
+    await this.notifier?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections?.();
     await this.client.close();

@@ -34,6 +34,39 @@ const schema = z.strictObject({
       enabled: z.boolean().default(true),
     })
     .default({ tick: 250, schedule: 1000, enabled: true }),
+  /** External services: what an incident's rule `notify:` sets off. Secrets from the environment. */
+  integrations: z
+    .strictObject({
+      jira: z
+        .strictObject({
+          url: httpUrl(),
+          email: z.string().min(1),
+          api_token: z.string().min(1),
+          project: z.string().min(1),
+          issue_type: z.string().min(1).default('Bug'),
+          components: z.array(z.string().min(1)).default([]),
+          /** Jira priority name per severity. */
+          priorities: z.record(z.enum(['critical', 'high', 'medium', 'low']), z.string()).default({ critical: 'Highest', high: 'High', medium: 'Medium', low: 'Low' }),
+          kibana_url: httpUrl().optional(),
+          grafana_url: httpUrl().optional(),
+        })
+        .optional(),
+      openai: z
+        .strictObject({
+          base_url: httpUrl().default('https://api.openai.com/v1'),
+          api_key: z.string().min(1),
+          model: z.string().min(1).default('gpt-4o-mini'),
+          timeout: durationMs().default(20_000),
+        })
+        .optional(),
+    })
+    .default({}),
+  outbox: z
+    .strictObject({
+      /** How long an external action is retried before it is marked failed. */
+      retry_budget: durationMs().default(3_600_000),
+    })
+    .default({ retry_budget: 3_600_000 }),
   /** Admin API tokens: viewers read incidents, silences and rules; admins also change them. */
   api: z
     .strictObject({

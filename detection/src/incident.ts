@@ -55,6 +55,10 @@ export interface Incident {
   index: string;
   samples: Record<string, unknown>[];
   timeline: TimelineEntry[];
+  /** Set by the triage integration (AI analysis or runbook triage). */
+  triage?: Record<string, unknown>;
+  /** Set by the ticket integration. */
+  ticket?: { key: string; url: string; found?: boolean };
 }
 
 const MAX_SAMPLES = 5;
@@ -83,7 +87,7 @@ export function incidentId(fingerprint: string): string {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function addTimeline(inc: Incident, entry: TimelineEntry): void {
+export function addTimeline(inc: Incident, entry: TimelineEntry): void {
   inc.timeline.push(entry);
   if (inc.timeline.length > MAX_TIMELINE) inc.timeline.splice(1, inc.timeline.length - MAX_TIMELINE);
 }

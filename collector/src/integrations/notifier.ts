@@ -1,0 +1,114 @@
+// From incidents to external actions, through the outbox:
+//   incident fires (opened, or reopened outside realert) and its rule notifies someone
+//     → task triage:<incident>:<fire_count>  (timeline: triage_pending)
+//   triage done (AI analysis, or runbook triage when no LLM / a bad answer)
+//     → incident.triage, timeline triage_completed | triage_failed
+//     → task ticket:<incident> when the rule notifies jira  (timeline: ticket_pending)
+//   ticket → the open ticket carrying the incident's fingerprint label, or a new one
+//     → incident.ticket, timeline ticket_created | ticket_failed
+import type { Client } from '@elastic/elasticsearch';
+import type { Logger } from '@stacklens/common';
+import { addTimeline, type Incident, type Outcome } from '@stacklens/detection';
+import type { ElasticsearchIncidentStore } from '../detection/incident-store.js';
+import { Outbox, RetryableError } from '../outbox/outbox.js';
+import { Jira, type JiraConfig } from './jira.js';
+import { Triage, type OpenAiConfig, type TriageResult } from './triage.js';
+
+export interface NotifierConfig {
+  jira?: JiraConfig;
+  openai?: OpenAiConfig;
+  retryBudgetMs: number;
+}
+
+export class Notifier {
+  readonly outbox: Outbox;
+  private readonly triage: Triage;
+  private readonly jira?: Jira;
+
+  constructor(
+    es: Client,
+    private readonly incidents: ElasticsearchIncidentStore,
+    private readonly cfg: NotifierConfig,
+    private readonly log: Logger,
+  ) {
+    this.outbox = new Outbox(es, { retryBudgetMs: cfg.retryBudgetMs, concurrency: { triage: 4, ticket: 2 } }, log);
+    this.triage = new Triage(es, cfg.openai);
+    if (cfg.jira) this.jira = new Jira(cfg.jira);
+    this.outbox.handle('triage', (task, attempt) => this.runTriage(task.incident_id, attempt.final));
+    this.outbox.handle('ticket', (task, attempt) => this.runTicket(task.incident_id, attempt.final));
+  }
+
+  start(): void {
+    this.outbox.start();
+  }
+
+  /** The engine's hook for every incident opened or updated. */
+  async onOutcome(o: Outcome): Promise<void> {
+    const inc = o.incident;
+    if (!o.fired || inc.notify.length === 0) return;
+    await this.record(inc.id, (i) => addTimeline(i, { stage: 'triage_pending', at: new Date().toISOString() }));
+    await this.outbox.enqueue('triage', inc.id, `triage:${inc.id}:${inc.fire_count}`);
+  }
+
+  private async runTriage(incidentId: string, final: boolean): Promise<Record<string, unknown>> {
+    const inc = await this.load(incidentId);
+    let result: TriageResult;
+    try {
+      result = await this.triage.run(inc);
+    } catch (err) {
+      if (err instanceof RetryableError && !final) throw err;
+      // Out of retries, or refused for good: the ticket goes out with runbook triage.
+      result = { source: 'runbook', note: `LLM failed: ${(err as Error).message}`, runbook: inc.runbook, similar: [] };
+    }
+    const failed = result.source === 'runbook' && Boolean(result.note?.startsWith('LLM'));
+    await this.record(incidentId, (i) => {
+      i.triage = result as unknown as Record<string, unknown>;
+      addTimeline(i, { stage: failed ? 'triage_failed' : 'triage_completed', at: new Date().toISOString(), note: result.source === 'llm' ? `${result.model}, confidence ${result.analysis?.confidence}` : result.note });
+    });
+    if (this.jira && inc.notify.some((n) => n === 'jira' || n.startsWith('jira:')) && !inc.ticket) {
+      await this.record(incidentId, (i) => addTimeline(i, { stage: 'ticket_pending', at: new Date().toISOString() }));
+      await this.outbox.enqueue('ticket', incidentId, `ticket:${incidentId}`);
+    }
+    return { source: result.source, note: result.note };
+  }
+
+  private async runTicket(incidentId: string, final: boolean): Promise<Record<string, unknown>> {
+    const inc = await this.load(incidentId);
+    if (inc.ticket) return { key: inc.ticket.key, already: true };
+    if (!this.jira) throw new Error('Jira is not configured');
+    try {
+      const ticket = await this.jira.ensureTicket(inc, inc.triage as unknown as TriageResult | undefined);
+      await this.record(incidentId, (i) => {
+        i.ticket = ticket;
+        addTimeline(i, { stage: 'ticket_created', at: new Date().toISOString(), note: `${ticket.key}${ticket.found ? ' (found by its fingerprint label)' : ''}` });
+      });
+      this.log.info({ incident: incidentId, ticket: ticket.key, found: ticket.found }, 'ticket recorded');
+      return { key: ticket.key };
+    } catch (err) {
+      if (!(err instanceof RetryableError) || final) {
+        await this.record(incidentId, (i) => addTimeline(i, { stage: 'ticket_failed', at: new Date().toISOString(), note: (err as Error).message.slice(0, 500) }));
+      }
+      throw err;
+    }
+  }
+
+  private async load(id: string): Promise<Incident> {
+    const found = await this.incidents.get(id);
+    if (!found) throw new Error(`incident ${id} does not exist`);
+    return found.incident;
+  }
+
+  private async record(id: string, change: (inc: Incident) => void): Promise<void> {
+    await this.incidents.update(id, async (current) => {
+      if (!current) return undefined;
+      const next = structuredClone(current);
+      change(next);
+      next.updated_at = new Date().toISOString();
+      return next;
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.outbox.stop();
+  }
+}

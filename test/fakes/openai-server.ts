@@ -1,0 +1,58 @@
+// A local server speaking OpenAI's chat-completions API as documented: POST
+// /v1/chat/completions with a bearer key, answering a chat.completion object with usage.
+// Modes: a valid triage JSON, garbage, a delay, 429 with Retry-After, 500.
+import express from 'express';
+import type { Server } from 'node:http';
+
+export class FakeOpenAi {
+  mode: 'ok' | 'garbage' | 'rate-limited' | 'error' = 'ok';
+  delayMs = 0;
+  readonly prompts: string[] = [];
+  private server?: Server;
+  url = '';
+
+  constructor(readonly apiKey: string) {}
+
+  async start(): Promise<string> {
+    const app = express();
+    app.use(express.json({ limit: '2mb' }));
+    app.post('/v1/chat/completions', async (req, res) => {
+      if (req.headers.authorization !== `Bearer ${this.apiKey}`) {
+        return void res.status(401).json({ error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' } });
+      }
+      if (this.mode === 'rate-limited') return void res.status(429).set('retry-after', '1').json({ error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } });
+      if (this.mode === 'error') return void res.status(500).json({ error: { message: 'The server had an error', type: 'server_error' } });
+      this.prompts.push(JSON.stringify(req.body.messages));
+      if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+      const content =
+        this.mode === 'garbage'
+          ? 'Sure! The root cause is probably the price list.'
+          : JSON.stringify({
+              root_cause: 'Product 999 has no price in the POS master data',
+              category: 'data',
+              confidence: 0.86,
+              suggestions: [
+                { priority: 1, action: 'Set the price of product 999 in the master data', estimated_time: '10m', automation_possible: false },
+                { priority: 2, action: 'Re-run the failed orders', estimated_time: '5m', automation_possible: true },
+              ],
+            });
+      res.json({
+        id: `chatcmpl-${Date.now()}`,
+        object: 'chat.completion',
+        created: Math.floor(Date.now() / 1000),
+        model: req.body.model,
+        choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop', logprobs: null }],
+        usage: { prompt_tokens: 420, completion_tokens: 96, total_tokens: 516 },
+      });
+    });
+    this.server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}/v1`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+}
