@@ -1,0 +1,159 @@
+// From a POS error to a Jira ticket with AI triage, through the CLIs: the collector talks to
+// local servers speaking Jira REST v3 and OpenAI chat completions (test/fakes), through the
+// real jira.js and openai clients.
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { esClient, sleep, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
+import { ADMIN, VIEWER, api, incidentsOf, missingPrice, startStack } from './stack.js';
+import { FakeJira, checkAdf } from './fakes/jira-server.js';
+import { FakeOpenAi } from './fakes/openai-server.js';
+
+const esUrl = inject('esUrl');
+const es = esClient(esUrl);
+const running: (AgentHandle | CollectorHandle)[] = [];
+// Built at run time so no credential-shaped literal sits in the repository.
+const JIRA_TOKEN = ['jira', 'token', Math.random().toString(36).slice(2)].join('-');
+const OPENAI_KEY = ['sk', 'test', Math.random().toString(36).slice(2), 'abcdefghijkl'].join('-');
+const jira = new FakeJira('oncall@example.com', JIRA_TOKEN);
+const llm = new FakeOpenAi(OPENAI_KEY);
+
+beforeAll(async () => {
+  await jira.start();
+  await llm.start();
+});
+afterAll(async () => {
+  await jira.stop();
+  await llm.stop();
+});
+afterEach(async () => {
+  for (const p of running.splice(0)) await p.stop('SIGKILL');
+  jira.mode = 'up';
+  llm.mode = 'ok';
+});
+
+const rule = `name: pos-missing-price
+description: Products sold without a price
+severity: critical
+dataset: pos
+namespace: $NS
+filter:
+  error.type: MISSING_PRICE
+type: any
+group_by: [pos.store_id]
+realert: 10m
+runbook: Set the product's price in the master data, then re-run the order.
+labels: { error_type: MISSING_PRICE }
+notify: [jira, slack]
+`;
+
+const integrations = (withLlm = true) => `integrations:
+  jira:
+    url: ${jira.url}
+    email: oncall@example.com
+    api_token: \${JIRA_API_TOKEN}
+    project: OPS
+    issue_type: Bug
+    kibana_url: http://kibana.example:5601
+    grafana_url: http://grafana.example:3000
+${withLlm ? `  openai:\n    base_url: ${llm.url}\n    api_key: \${OPENAI_API_KEY}\n    model: gpt-4o-mini\n    timeout: 5s\n` : ''}outbox:
+  retry_budget: 2m
+`;
+
+async function stack(withLlm = true) {
+  return startStack(esUrl, running, { 'missing-price.yml': rule }, { extra: integrations(withLlm), env: { JIRA_API_TOKEN: JIRA_TOKEN, OPENAI_API_KEY: OPENAI_KEY } });
+}
+
+const ticketsFor = (store: string) => jira.issues.filter((i) => i.fields.summary.endsWith(`(${store})`));
+
+describe('triage and Jira tickets', () => {
+  it('a MISSING_PRICE line becomes one ticket with the AI analysis; a burst of 1,000 more adds none', async () => {
+    const s = await stack();
+    const store = `STORE_${s.ns}`;
+    const written = Date.now();
+    s.log.append([missingPrice(store, 999)]);
+    const [ticket] = await waitFor('the ticket', async () => (ticketsFor(store).length ? ticketsFor(store) : undefined), 30_000, 100);
+    const seconds = (Date.now() - written) / 1000;
+    expect(seconds).toBeLessThan(10);
+
+    expect(ticket.fields.summary).toBe(`[CRITICAL] MISSING_PRICE: Product #999 has no price (${store})`);
+    expect(ticket.fields.project).toEqual({ key: 'OPS' });
+    expect(ticket.fields.issuetype).toEqual({ name: 'Bug' });
+    expect(ticket.fields.priority).toEqual({ name: 'Highest' });
+    const [inc] = await incidentsOf(es, s.ns);
+    expect(ticket.fields.labels).toEqual(['stacklens', 'auto-created', 'MISSING_PRICE', `stacklens-${inc.fingerprint.slice(0, 16)}`]);
+    expect(checkAdf(ticket.fields.description)).toBeUndefined();
+    const text = JSON.stringify(ticket.fields.description);
+    for (const part of ['Product #999 has no price', store, 'Product 999 has no price in the POS master data', 'confidence 86%', 'Set the price of product 999', 'codeBlock', "Set the product's price in the master data", 'kibana.example', 'grafana.example']) {
+      expect(text).toContain(part);
+    }
+    const recorded = await waitFor('the ticket recorded on the incident', async () => {
+      const [i] = await incidentsOf(es, s.ns);
+      return i?.ticket ? i : undefined;
+    }, 20_000);
+    expect(recorded.ticket.key).toBe(ticket.key);
+    expect(recorded.triage).toMatchObject({ source: 'llm', model: 'gpt-4o-mini', tokens: { prompt: 420, completion: 96 } });
+    expect(recorded.timeline.map((t: any) => t.stage)).toEqual(['detected', 'triage_pending', 'triage_completed', 'ticket_pending', 'ticket_created']);
+
+    s.log.append(Array.from({ length: 1000 }, () => missingPrice(store)));
+    await waitFor('the burst counted', async () => (await incidentsOf(es, s.ns))[0]?.count === 1001, 60_000, 500);
+    await sleep(2000);
+    expect(ticketsFor(store)).toHaveLength(1);
+    expect(await incidentsOf(es, s.ns)).toHaveLength(1);
+  });
+
+  it('Jira down, then rate-limited, then back: exactly one ticket per incident', async () => {
+    jira.mode = 'down';
+    const s = await stack();
+    const stores = [1, 2, 3].map((i) => `STORE_${s.ns}_${i}`);
+    s.log.append(stores.map((store) => missingPrice(store)));
+    await waitFor('three incidents waiting for their tickets', async () => {
+      const incs = await incidentsOf(es, s.ns);
+      return incs.length === 3 && incs.every((i) => i.timeline.some((t: any) => t.stage === 'ticket_pending'));
+    }, 30_000);
+    const before = jira.requests.length;
+    await waitFor('Jira answering 503', async () => jira.requests.slice(before).some((r) => r.status === 503), 20_000);
+    jira.mode = 'rate-limited';
+    const limited = jira.requests.length;
+    await waitFor('Jira answering 429', async () => jira.requests.slice(limited).some((r) => r.status === 429), 30_000);
+    jira.mode = 'up';
+    await waitFor('three tickets', async () => stores.every((st) => ticketsFor(st).length === 1), 60_000, 250);
+    await sleep(3000);
+    for (const st of stores) expect(ticketsFor(st)).toHaveLength(1);
+    // The outbox retried each ticket task until it went through.
+    const incs = await incidentsOf(es, s.ns);
+    await es.indices.refresh({ index: 'stacklens-outbox' });
+    const tasks = await es.mget({ index: 'stacklens-outbox', ids: incs.map((i) => `ticket:${i.id}`) });
+    for (const d of tasks.docs as any[]) expect(d._source).toMatchObject({ status: 'done' });
+    expect(Math.max(...(tasks.docs as any[]).map((d) => d._source.attempts))).toBeGreaterThan(1);
+  });
+
+  it('garbage from the LLM: triage failed with the reason, the ticket still filed with runbook triage; no secret in logs or API answers', async () => {
+    llm.mode = 'garbage';
+    const s = await stack();
+    const store = `STORE_${s.ns}`;
+    s.log.append([missingPrice(store)]);
+    const [ticket] = await waitFor('the ticket', async () => (ticketsFor(store).length ? ticketsFor(store) : undefined), 30_000, 100);
+    const text = JSON.stringify(ticket.fields.description);
+    expect(text).toContain('Runbook triage (LLM answer is not JSON');
+    expect(text).toContain("Set the product's price in the master data");
+    const [inc] = await incidentsOf(es, s.ns);
+    const failed = inc.timeline.find((t: any) => t.stage === 'triage_failed');
+    expect(failed.note).toMatch(/^LLM answer is not JSON/);
+
+    const c = s.collectors[0];
+    const answers = [await api(c, '/incidents', { token: VIEWER }), await api(c, `/incidents/${inc.id}`, { token: ADMIN }), await api(c, '/rules', { token: VIEWER })];
+    const everything = JSON.stringify(answers) + c.proc.output;
+    expect(everything).not.toContain(JIRA_TOKEN);
+    expect(everything).not.toContain(OPENAI_KEY);
+  });
+
+  it('without an LLM, triage is the runbook and similar past incidents, labelled so', async () => {
+    const s = await stack(false);
+    const store = `STORE_${s.ns}`;
+    s.log.append([missingPrice(store)]);
+    const [ticket] = await waitFor('the ticket', async () => (ticketsFor(store).length ? ticketsFor(store) : undefined), 30_000, 100);
+    expect(JSON.stringify(ticket.fields.description)).toContain('Runbook triage (no LLM configured: runbook and similar past incidents only)');
+    const [inc] = await incidentsOf(es, s.ns);
+    expect(inc.triage.source).toBe('runbook');
+    expect(inc.timeline.map((t: any) => t.stage)).toContain('triage_completed');
+  });
+});
