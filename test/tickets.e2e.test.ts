@@ -3,6 +3,7 @@
 // real jira.js and openai clients.
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { esClient, sleep, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
+import { incidentFingerprint, messageTemplate } from '@stacklens/detection';
 import { ADMIN, VIEWER, api, incidentsOf, missingPrice, startStack } from './stack.js';
 import { FakeJira, checkAdf } from './fakes/jira-server.js';
 import { FakeOpenAi } from './fakes/openai-server.js';
@@ -54,6 +55,8 @@ const integrations = (withLlm = true) => `integrations:
     issue_type: Bug
     kibana_url: http://kibana.example:5601
     grafana_url: http://grafana.example:3000
+    comment_every: 1h
+    resolve_transition: Done
 ${withLlm ? `  openai:\n    base_url: ${llm.url}\n    api_key: \${OPENAI_API_KEY}\n    model: gpt-4o-mini\n    timeout: 5s\n` : ''}outbox:
   retry_budget: 2m
 `;
@@ -144,6 +147,54 @@ describe('triage and Jira tickets', () => {
     const everything = JSON.stringify(answers) + c.proc.output;
     expect(everything).not.toContain(JIRA_TOKEN);
     expect(everything).not.toContain(OPENAI_KEY);
+  });
+
+  it('a ticket left by a crash (created, not recorded) is found by its fingerprint label, not doubled; recurrences comment; resolve transitions it', async () => {
+    const s = await stack(false);
+    const store = `STORE_${s.ns}`;
+    const fp = incidentFingerprint('pos-missing-price', `logs-pos-${s.ns}`, { 'pos.store_id': store }, messageTemplate('Product #999 has no price'));
+    const seeded = jira.seed({ project: { key: 'OPS' }, summary: `[CRITICAL] MISSING_PRICE: Product #999 has no price (${store})`, labels: ['stacklens', `stacklens-${fp.slice(0, 16)}`] });
+    s.log.append([missingPrice(store)]);
+    const inc = await waitFor('the ticket recorded', async () => {
+      const [i] = await incidentsOf(es, s.ns);
+      return i?.ticket ? i : undefined;
+    }, 30_000, 200);
+    expect(inc.ticket).toMatchObject({ key: seeded, found: true });
+    expect(ticketsFor(store)).toHaveLength(1);
+
+    s.log.append([missingPrice(store), missingPrice(store)]);
+    const issue = jira.issues.find((i) => i.key === seeded)!;
+    await waitFor('a comment with the new count', async () => issue.comments.length === 1, 30_000, 200);
+    expect(JSON.stringify(issue.comments[0])).toMatch(/the incident recurred — \d+ event\(s\) in total/);
+    s.log.append([missingPrice(store)]);
+    await sleep(4000);
+    expect(issue.comments).toHaveLength(1); // throttled: one per comment_every (1h)
+
+    const c = s.collectors[0];
+    expect((await api(c, `/incidents/${inc.id}/resolve`, { method: 'POST', body: JSON.stringify({ by: 'ana' }) })).status).toBe(200);
+    await waitFor('the ticket transitioned to Done', async () => issue.fields.status.name === 'Done', 30_000, 200);
+  });
+
+  it('POST /api/incidents/:id/ticket files a ticket on demand for a rule that does not notify Jira', async () => {
+    const s = await startStack(esUrl, running, { 'quiet.yml': rule.replace('notify: [jira, slack]', 'notify: []').replace('name: pos-missing-price', 'name: pos-missing-price-quiet') }, { extra: integrations(false), env: { JIRA_API_TOKEN: JIRA_TOKEN } });
+    const store = `STORE_${s.ns}`;
+    s.log.append([missingPrice(store)]);
+    const [inc] = await waitFor('the incident', async () => {
+      const found = await incidentsOf(es, s.ns);
+      return found.length ? found : undefined;
+    }, 30_000);
+    await sleep(1500);
+    expect(ticketsFor(store)).toHaveLength(0);
+    const c = s.collectors[0];
+    expect((await api(c, `/incidents/${inc.id}/ticket`, { method: 'POST', token: VIEWER, body: '{}' })).status).toBe(403);
+    expect((await api(c, `/incidents/${inc.id}/ticket`, { method: 'POST', body: '{}' })).status).toBe(202);
+    await waitFor('the ticket', async () => ticketsFor(store).length === 1, 30_000, 200);
+    const again = await waitFor('the ticket recorded', async () => {
+      const r = await api(c, `/incidents/${inc.id}/ticket`, { method: 'POST', body: '{}' });
+      return r.status === 200 ? r.body : undefined;
+    }, 20_000);
+    expect(again.created).toBe(false);
+    expect(ticketsFor(store)).toHaveLength(1);
   });
 
   it('without an LLM, triage is the runbook and similar past incidents, labelled so', async () => {

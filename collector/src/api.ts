@@ -5,6 +5,7 @@ import { SEVERITIES, applyAction, type Incident, type IncidentAction } from '@st
 import { parseDuration } from '@stacklens/common';
 import { requireBearerToken } from './auth.js';
 import type { RuleEngine } from './detection/engine.js';
+import type { Notifier } from './integrations/notifier.js';
 
 const STATUSES = ['open', 'acknowledged', 'resolved'];
 const MAX_PAGE = 200;
@@ -13,6 +14,7 @@ export interface ApiDeps {
   adminTokens: string[];
   viewerTokens: string[];
   engine: RuleEngine;
+  notifier?: Notifier;
 }
 
 class BadRequest extends Error {}
@@ -89,10 +91,23 @@ export function createApi(deps: ApiDeps): Router {
     });
     if (!exists) return void res.status(404).json({ error: `no incident ${id}` });
     if (refusal) return void res.status(409).json({ error: refusal });
+    if (action === 'resolve' && updated) await deps.notifier?.onResolved(updated);
     res.json(updated);
   };
   api.post('/incidents/:id/ack', admin, act('acknowledge'));
   api.post('/incidents/:id/resolve', admin, act('resolve'));
+
+  api.post('/incidents/:id/ticket', admin, async (req, res) => {
+    const found = await engine.incidents.get(String(req.params.id));
+    if (!found) return void res.status(404).json({ error: `no incident ${req.params.id}` });
+    if (found.incident.ticket) return void res.json({ ticket: found.incident.ticket, created: false });
+    if (!deps.notifier) return void res.status(409).json({ error: 'Jira is not configured (integrations.jira)' });
+    try {
+      res.status(202).json({ task: await deps.notifier.requestTicket(found.incident) });
+    } catch (err) {
+      res.status(409).json({ error: (err as Error).message });
+    }
+  });
 
   api.get('/silences', viewer, (_req, res) => {
     res.json({ silences: engine.silences.list() });

@@ -34,6 +34,7 @@ export class Collector {
       this.engine = engine;
       const notifier = new Notifier(this.client, engine.incidents, { jira: config.integrations.jira, openai: config.integrations.openai, retryBudgetMs: config.outbox.retry_budget }, this.log.child({ module: 'notify' }));
       engine.onOutcome = (o) => void notifier.onOutcome(o).catch((err) => this.log.warn({ incident: o.incident.id, err: (err as Error).message }, 'could not queue the incident\'s actions; the next fire retries'));
+      engine.onAutoResolved = (inc) => void notifier.onResolved(inc).catch((err) => this.log.warn({ incident: inc.id, err: (err as Error).message }, 'could not queue the ticket transition'));
       this.notifier = notifier;
     }
   }
@@ -48,6 +49,7 @@ export class Collector {
       templatesReady: () => this.templatesReady,
       log: this.log,
       engine: this.engine,
+      notifier: this.notifier,
       adminTokens: this.config.api.admin_tokens,
       viewerTokens: this.config.api.viewer_tokens,
     });

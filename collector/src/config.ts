@@ -49,6 +49,10 @@ const schema = z.strictObject({
           priorities: z.record(z.enum(['critical', 'high', 'medium', 'low']), z.string()).default({ critical: 'Highest', high: 'High', medium: 'Medium', low: 'Low' }),
           kibana_url: httpUrl().optional(),
           grafana_url: httpUrl().optional(),
+          /** A recurrence comments on the ticket at most this often, with the new counts. */
+          comment_every: durationMs().default(15 * 60_000),
+          /** Transition to apply when the incident is resolved (e.g. "Done"); none when unset. */
+          resolve_transition: z.string().min(1).optional(),
         })
         .optional(),
       openai: z

@@ -5,6 +5,7 @@ import { requireBearerToken } from './auth.js';
 import { ElasticsearchUnavailable, type Indexer } from './indexer.js';
 import type { RuleEngine } from './detection/engine.js';
 import { createApi } from './api.js';
+import type { Notifier } from './integrations/notifier.js';
 
 export interface ServerDeps {
   agentTokens: string[];
@@ -17,6 +18,7 @@ export interface ServerDeps {
   log: Logger;
   /** The detection engine behind /api (absent when detection is disabled). */
   engine?: RuleEngine;
+  notifier?: Notifier;
   adminTokens: string[];
   viewerTokens: string[];
 }
@@ -73,7 +75,7 @@ export function createServer(deps: ServerDeps): express.Express {
   );
 
   if (deps.engine) {
-    app.use('/api', createApi({ adminTokens: deps.adminTokens, viewerTokens: deps.viewerTokens, engine: deps.engine }));
+    app.use('/api', createApi({ adminTokens: deps.adminTokens, viewerTokens: deps.viewerTokens, engine: deps.engine, notifier: deps.notifier }));
   }
 
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {

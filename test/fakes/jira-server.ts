@@ -66,11 +66,32 @@ export class FakeJira {
       issue.comments.push(req.body.body);
       res.status(201).json({ id: String(issue.comments.length) });
     });
+    app.get('/rest/api/3/issue/:key/transitions', (req, res) => {
+      const issue = this.issues.find((i) => i.key === req.params.key);
+      if (!issue) return void res.status(404).json({ errorMessages: ['Issue does not exist or you do not have permission to see it.'] });
+      res.json({ transitions: [{ id: '31', name: 'Done', to: { name: 'Done', statusCategory: { key: 'done' } } }, { id: '21', name: 'In Progress', to: { name: 'In Progress' } }] });
+    });
+    app.post('/rest/api/3/issue/:key/transitions', (req, res) => {
+      const issue = this.issues.find((i) => i.key === req.params.key);
+      if (!issue) return void res.status(404).json({ errorMessages: ['Issue does not exist or you do not have permission to see it.'] });
+      const id = req.body?.transition?.id;
+      if (id === '31') issue.fields.status = { name: 'Done', statusCategory: { key: 'done' } };
+      else if (id === '21') issue.fields.status = { name: 'In Progress', statusCategory: { key: 'indeterminate' } };
+      else return void res.status(400).json({ errorMessages: [`Transition id '${id}' is not valid for this issue.`] });
+      res.status(204).end();
+    });
     this.server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
     this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
     return this.url;
+  }
+
+  /** An issue created by hand (or by a collector that crashed before recording it). */
+  seed(fields: Record<string, any>): string {
+    const key = `${fields.project?.key ?? 'OPS'}-${this.issues.length + 1}`;
+    this.issues.push({ key, fields: { ...fields, status: { name: 'To Do', statusCategory: { key: 'new' } } }, comments: [] });
+    return key;
   }
 
   async stop(): Promise<void> {

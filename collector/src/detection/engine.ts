@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '@stacklens/common';
-import { ElasticsearchSource, applyAction, evaluateRule, loadRules, type Outcome, type Rule, type RuleLoadError } from '@stacklens/detection';
+import { ElasticsearchSource, applyAction, evaluateRule, loadRules, type Incident, type Outcome, type Rule, type RuleLoadError } from '@stacklens/detection';
 import { ElasticsearchIncidentStore } from './incident-store.js';
 import { SilenceStore } from './silences.js';
 import { claimSlot } from './rule-schedule.js';
@@ -50,6 +50,8 @@ export class RuleEngine {
   readonly stats: EngineStats = { evaluations: 0, evaluationErrors: 0, matches: 0, opened: 0, fired: 0, autoResolved: 0, lastEvaluationMs: 0 };
   /** Called for every incident opened or updated (the notification issues hook in here). */
   onOutcome: (o: Outcome) => void = () => {};
+  /** Called when the auto-resolver resolves an incident. */
+  onAutoResolved: (inc: Incident) => void = () => {};
 
   private readonly source: ElasticsearchSource;
   private readonly touched = new Set<Rule>();
@@ -209,6 +211,7 @@ export class RuleEngine {
       });
       if (resolved?.status === 'resolved' && resolved.resolved_by === 'stacklens') {
         this.stats.autoResolved++;
+        this.onAutoResolved(resolved);
         this.log.info({ incident: id, rule: resolved.rule }, 'incident auto-resolved after its quiet period');
       }
     }

@@ -17,6 +17,8 @@ export interface JiraConfig {
   priorities: Record<string, string>;
   kibana_url?: string;
   grafana_url?: string;
+  comment_every: number;
+  resolve_transition?: string;
 }
 
 export interface Ticket {
@@ -120,6 +122,15 @@ export class Jira {
 
   async comment(key: string, body: string): Promise<void> {
     await this.call(() => this.client.issueComments.addComment({ issueIdOrKey: key, comment: { type: 'doc', version: 1, content: [paragraph(text(redactSecrets(body)))] } as never }));
+  }
+
+  /** Apply the named transition (e.g. "Done"); false when the ticket has no such transition now. */
+  async transition(key: string, name: string): Promise<boolean> {
+    const { transitions } = await this.call(() => this.client.issues.getTransitions({ issueIdOrKey: key }));
+    const match = transitions?.find((t) => t.name?.toLowerCase() === name.toLowerCase() || t.to?.name?.toLowerCase() === name.toLowerCase());
+    if (!match?.id) return false;
+    await this.call(() => this.client.issues.doTransition({ issueIdOrKey: key, transition: { id: match.id! } }));
+    return true;
   }
 
   private browse(key: string): string {

@@ -36,6 +36,8 @@ export class Notifier {
     if (cfg.jira) this.jira = new Jira(cfg.jira);
     this.outbox.handle('triage', (task, attempt) => this.runTriage(task.incident_id, attempt.final));
     this.outbox.handle('ticket', (task, attempt) => this.runTicket(task.incident_id, attempt.final));
+    this.outbox.handle('comment', (task) => this.runComment(task.incident_id));
+    this.outbox.handle('transition', (task) => this.runTransition(task.incident_id));
   }
 
   start(): void {
@@ -45,9 +47,29 @@ export class Notifier {
   /** The engine's hook for every incident opened or updated. */
   async onOutcome(o: Outcome): Promise<void> {
     const inc = o.incident;
-    if (!o.fired || inc.notify.length === 0) return;
-    await this.record(inc.id, (i) => addTimeline(i, { stage: 'triage_pending', at: new Date().toISOString() }));
-    await this.outbox.enqueue('triage', inc.id, `triage:${inc.id}:${inc.fire_count}`);
+    if (inc.notify.length === 0) return;
+    if (o.fired) {
+      await this.record(inc.id, (i) => addTimeline(i, { stage: 'triage_pending', at: new Date().toISOString() }));
+      await this.outbox.enqueue('triage', inc.id, `triage:${inc.id}:${inc.fire_count}`);
+    } else if (inc.ticket && this.jira && this.cfg.jira && !inc.silenced_by) {
+      // A recurrence: at most one comment per comment_every period (the task id is the period).
+      const period = Math.floor(Date.now() / this.cfg.jira.comment_every);
+      await this.outbox.enqueue('comment', inc.id, `comment:${inc.id}:${period}`);
+    }
+  }
+
+  /** Called when a person or the auto-resolver resolves an incident. */
+  async onResolved(inc: Incident): Promise<void> {
+    if (inc.ticket && this.jira && this.cfg.jira?.resolve_transition) await this.outbox.enqueue('transition', inc.id, `transition:${inc.id}:${inc.resolved_at}`);
+  }
+
+  /** POST /api/incidents/:id/ticket: a ticket now, whatever the rule's notify says. */
+  async requestTicket(inc: Incident): Promise<string> {
+    if (!this.jira) throw new Error('Jira is not configured (integrations.jira)');
+    await this.record(inc.id, (i) => addTimeline(i, { stage: 'ticket_pending', at: new Date().toISOString(), note: 'requested through the API' }));
+    const id = `ticket:${inc.id}`;
+    await this.outbox.enqueue('ticket', inc.id, id);
+    return id;
   }
 
   private async runTriage(incidentId: string, final: boolean): Promise<Record<string, unknown>> {
@@ -90,6 +112,21 @@ export class Notifier {
       }
       throw err;
     }
+  }
+
+  private async runComment(incidentId: string): Promise<Record<string, unknown>> {
+    const inc = await this.load(incidentId);
+    if (!inc.ticket || !this.jira) return { skipped: 'no ticket' };
+    await this.jira.comment(inc.ticket.key, `StackLens: the incident recurred — ${inc.count} event(s) in total, last at ${inc.last_seen} (${inc.summary}).`);
+    return { key: inc.ticket.key, count: inc.count };
+  }
+
+  private async runTransition(incidentId: string): Promise<Record<string, unknown>> {
+    const inc = await this.load(incidentId);
+    const name = this.cfg.jira?.resolve_transition;
+    if (!inc.ticket || !this.jira || !name) return { skipped: 'no ticket or no transition configured' };
+    const done = await this.jira.transition(inc.ticket.key, name);
+    return { key: inc.ticket.key, transition: name, applied: done };
   }
 
   private async load(id: string): Promise<Incident> {
