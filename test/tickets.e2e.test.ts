@@ -7,6 +7,8 @@ import { incidentFingerprint, messageTemplate } from '@stacklens/detection';
 import { ADMIN, VIEWER, api, incidentsOf, missingPrice, startStack } from './stack.js';
 import { FakeJira, checkAdf } from './fakes/jira-server.js';
 import { FakeOpenAi } from './fakes/openai-server.js';
+import { FakeXero } from './fakes/xero-server.js';
+import { posErrorLine, rng } from '@stacklens/demo';
 
 const esUrl = inject('esUrl');
 const es = esClient(esUrl);
@@ -16,19 +18,24 @@ const JIRA_TOKEN = ['jira', 'token', Math.random().toString(36).slice(2)].join('
 const OPENAI_KEY = ['sk', 'test', Math.random().toString(36).slice(2), 'abcdefghijkl'].join('-');
 const jira = new FakeJira('oncall@example.com', JIRA_TOKEN);
 const llm = new FakeOpenAi(OPENAI_KEY);
+const XERO_SECRET = ['xero', 'secret', Math.random().toString(36).slice(2)].join('-');
+const xero = new FakeXero('stacklens-client', XERO_SECRET, 'tenant-7');
 
 beforeAll(async () => {
   await jira.start();
   await llm.start();
+  await xero.start();
 });
 afterAll(async () => {
   await jira.stop();
   await llm.stop();
+  await xero.stop();
 });
 afterEach(async () => {
   for (const p of running.splice(0)) await p.stop('SIGKILL');
   jira.mode = 'up';
   llm.mode = 'ok';
+  xero.mode = 'up';
 });
 
 const rule = `name: pos-missing-price
@@ -46,7 +53,7 @@ labels: { error_type: MISSING_PRICE }
 notify: [jira, slack]
 `;
 
-const integrations = (withLlm = true) => `integrations:
+const integrations = (withLlm = true, withXero = false) => `integrations:
   jira:
     url: ${jira.url}
     email: oncall@example.com
@@ -57,12 +64,12 @@ const integrations = (withLlm = true) => `integrations:
     grafana_url: http://grafana.example:3000
     comment_every: 1h
     resolve_transition: Done
-${withLlm ? `  openai:\n    base_url: ${llm.url}\n    api_key: \${OPENAI_API_KEY}\n    model: gpt-4o-mini\n    timeout: 5s\n` : ''}outbox:
+${withLlm ? `  openai:\n    base_url: ${llm.url}\n    api_key: \${OPENAI_API_KEY}\n    model: gpt-4o-mini\n    timeout: 5s\n` : ''}${withXero ? `  xero:\n    client_id: stacklens-client\n    client_secret: \${XERO_CLIENT_SECRET}\n    tenant_id: tenant-7\n    base_url: ${xero.url}/api.xro/2.0\n    token_url: ${xero.url}/connect/token\n` : ''}outbox:
   retry_budget: 2m
 `;
 
-async function stack(withLlm = true) {
-  return startStack(esUrl, running, { 'missing-price.yml': rule }, { extra: integrations(withLlm), env: { JIRA_API_TOKEN: JIRA_TOKEN, OPENAI_API_KEY: OPENAI_KEY } });
+async function stack(withLlm = true, withXero = false, rules: Record<string, string> = { 'missing-price.yml': rule }) {
+  return startStack(esUrl, running, rules, { extra: integrations(withLlm, withXero), env: { JIRA_API_TOKEN: JIRA_TOKEN, OPENAI_API_KEY: OPENAI_KEY, XERO_CLIENT_SECRET: XERO_SECRET } });
 }
 
 const ticketsFor = (store: string) => jira.issues.filter((i) => i.fields.summary.endsWith(`(${store})`));
@@ -195,6 +202,27 @@ describe('triage and Jira tickets', () => {
     }, 20_000);
     expect(again.created).toBe(false);
     expect(ticketsFor(store)).toHaveLength(1);
+  });
+
+  it('Xero context: the item behind MISSING_PRICE and the invoice behind PAYMENT_FAILED reach the LLM and the ticket; Xero down → triage goes on and says so', async () => {
+    const payment = rule.replace('name: pos-missing-price', 'name: pos-payment-failed').replace('error.type: MISSING_PRICE', 'error.type: PAYMENT_FAILED').replace('error_type: MISSING_PRICE', 'error_type: PAYMENT_FAILED');
+    const s = await stack(true, true, { 'missing-price.yml': rule, 'payment.yml': payment });
+    const store = `STORE_${s.ns}`;
+    const paymentLine = posErrorLine('payment-failed', { store, rand: rng(1) }).replace(/INV-\d+/g, 'INV-4242');
+    s.log.append([missingPrice(store, 999), paymentLine]);
+    await waitFor('two tickets', async () => ticketsFor(store).length === 2, 30_000, 200);
+    const texts = ticketsFor(store).map((t) => JSON.stringify(t.fields.description));
+    expect(texts.some((t) => t.includes("Xero lists item 999 'Mystery Product' at 4.50; the POS master data has no price"))).toBe(true);
+    expect(texts.some((t) => t.includes('Xero has invoice INV-4242 with status AUTHORISED, 23.50 due'))).toBe(true);
+    expect(llm.prompts.some((p) => p.includes('Mystery Product') && p.includes('4.5'))).toBe(true);
+    expect(xero.tokensIssued).toBe(1); // one client-credentials token, reused
+
+    xero.mode = 'down';
+    const other = `STORE_${s.ns}_B`;
+    s.log.append([missingPrice(other, 999)]);
+    await waitFor('the ticket', async () => ticketsFor(other).length === 1, 30_000, 200);
+    expect(JSON.stringify(ticketsFor(other)[0].fields.description)).toContain('Xero answered 503; triage went on without it');
+    expect(s.collectors[0].proc.output).not.toContain(XERO_SECRET);
   });
 
   it('without an LLM, triage is the runbook and similar past incidents, labelled so', async () => {

@@ -32,7 +32,7 @@ export class Collector {
       const engine = new RuleEngine(this.client, { rulesDir: config.rules_dir, tickMs: config.detection.tick, scheduleMs: config.detection.schedule }, this.log.child({ module: 'detection' }));
       this.indexer.onIndexed = (docs) => engine.observe(docs);
       this.engine = engine;
-      const notifier = new Notifier(this.client, engine.incidents, { jira: config.integrations.jira, openai: config.integrations.openai, retryBudgetMs: config.outbox.retry_budget }, this.log.child({ module: 'notify' }));
+      const notifier = new Notifier(this.client, engine.incidents, { jira: config.integrations.jira, openai: config.integrations.openai, xero: config.integrations.xero, retryBudgetMs: config.outbox.retry_budget }, this.log.child({ module: 'notify' }));
       engine.onOutcome = (o) => void notifier.onOutcome(o).catch((err) => this.log.warn({ incident: o.incident.id, err: (err as Error).message }, 'could not queue the incident\'s actions; the next fire retries'));
       engine.onAutoResolved = (inc) => void notifier.onResolved(inc).catch((err) => this.log.warn({ incident: inc.id, err: (err as Error).message }, 'could not queue the ticket transition'));
       this.notifier = notifier;

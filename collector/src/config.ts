@@ -63,6 +63,16 @@ const schema = z.strictObject({
           timeout: durationMs().default(20_000),
         })
         .optional(),
+      xero: z
+        .strictObject({
+          client_id: z.string().min(1),
+          client_secret: z.string().min(1),
+          tenant_id: z.string().min(1),
+          base_url: httpUrl().default('https://api.xero.com/api.xro/2.0'),
+          token_url: httpUrl().default('https://identity.xero.com/connect/token'),
+          timeout: durationMs().default(10_000),
+        })
+        .optional(),
     })
     .default({}),
   outbox: z

@@ -79,6 +79,8 @@ export function ticketDescription(inc: Incident, triage: TriageResult | undefine
     content.push(paragraph(text(`Runbook triage${triage?.note ? ` (${triage.note})` : ''}:`)));
   }
   if (inc.runbook) content.push(paragraph(strong('Runbook: '), text(inc.runbook)));
+  if (triage?.xero) content.push(paragraph(strong('Accounting (Xero): '), text(triage.xero.summary)));
+  else if (triage?.xero_note) content.push(paragraph(strong('Accounting (Xero): '), text(triage.xero_note)));
   if (triage?.similar?.length) {
     content.push(heading(4, 'Similar past incidents'));
     content.push(bullets(triage.similar.map((s) => [text(`${s.id} (${s.rule}, ${s.status}${s.resolved_by ? ` by ${s.resolved_by}` : ''}): ${s.summary}`)])));

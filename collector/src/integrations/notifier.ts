@@ -13,10 +13,12 @@ import type { ElasticsearchIncidentStore } from '../detection/incident-store.js'
 import { Outbox, RetryableError } from '../outbox/outbox.js';
 import { Jira, type JiraConfig } from './jira.js';
 import { Triage, type OpenAiConfig, type TriageResult } from './triage.js';
+import { Xero, type XeroConfig } from './xero.js';
 
 export interface NotifierConfig {
   jira?: JiraConfig;
   openai?: OpenAiConfig;
+  xero?: XeroConfig;
   retryBudgetMs: number;
 }
 
@@ -32,7 +34,7 @@ export class Notifier {
     private readonly log: Logger,
   ) {
     this.outbox = new Outbox(es, { retryBudgetMs: cfg.retryBudgetMs, concurrency: { triage: 4, ticket: 2 } }, log);
-    this.triage = new Triage(es, cfg.openai);
+    this.triage = new Triage(es, cfg.openai, cfg.xero ? new Xero(cfg.xero) : undefined);
     if (cfg.jira) this.jira = new Jira(cfg.jira);
     this.outbox.handle('triage', (task, attempt) => this.runTriage(task.incident_id, attempt.final));
     this.outbox.handle('ticket', (task, attempt) => this.runTicket(task.incident_id, attempt.final));

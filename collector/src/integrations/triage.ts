@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { INCIDENTS_INDEX, TEMPLATE_FIELD, type Incident } from '@stacklens/detection';
 import { RetryableError } from '../outbox/outbox.js';
 import { redactSecrets } from './redact.js';
+import { describeXeroError, type Xero, type XeroContext } from './xero.js';
 
 export interface OpenAiConfig {
   base_url: string;
@@ -44,6 +45,9 @@ export interface TriageContext {
   counts: Record<string, { value: string; count: number }[]>;
   samples: string[];
   similar: { id: string; rule: string; status: string; summary: string; resolved_by?: string; triage_root_cause?: string }[];
+  /** Accounting context from Xero, or why there is none. */
+  xero?: XeroContext;
+  xero_note?: string;
 }
 
 export interface TriageResult {
@@ -53,6 +57,8 @@ export interface TriageResult {
   analysis?: Analysis;
   runbook: string;
   similar: TriageContext['similar'];
+  xero?: XeroContext;
+  xero_note?: string;
   model?: string;
   tokens?: { prompt: number; completion: number };
   latency_ms?: number;
@@ -120,13 +126,15 @@ export class Triage {
   constructor(
     private readonly es: Client,
     private readonly openai?: OpenAiConfig,
+    private readonly xero?: Xero,
   ) {
     if (openai) this.llm = new OpenAI({ baseURL: openai.base_url, apiKey: openai.api_key, timeout: openai.timeout, maxRetries: 0 });
   }
 
   async run(inc: Incident): Promise<TriageResult> {
     const context = await buildContext(this.es, inc);
-    const fallback = (note: string): TriageResult => ({ source: 'runbook', note, runbook: inc.runbook, similar: context.similar });
+    await this.addXero(inc, context);
+    const fallback = (note: string): TriageResult => ({ source: 'runbook', note, runbook: inc.runbook, similar: context.similar, xero: context.xero, xero_note: context.xero_note });
     if (!this.llm || !this.openai) return fallback('no LLM configured: runbook and similar past incidents only');
     const started = performance.now();
     let completion;
@@ -157,7 +165,20 @@ export class Triage {
       const issue = checked.error.issues[0];
       return { ...fallback(`LLM answer does not match the schema: ${issue.path.join('.') || '(top level)'}: ${issue.message}`), model: this.openai.model, tokens, latency_ms: latency };
     }
-    return { source: 'llm', analysis: checked.data, runbook: inc.runbook, similar: context.similar, model: this.openai.model, tokens, latency_ms: latency };
+    return { source: 'llm', analysis: checked.data, runbook: inc.runbook, similar: context.similar, xero: context.xero, xero_note: context.xero_note, model: this.openai.model, tokens, latency_ms: latency };
+  }
+
+  private async addXero(inc: Incident, context: TriageContext): Promise<void> {
+    if (!this.xero) {
+      context.xero_note = 'Xero not configured';
+      return;
+    }
+    try {
+      context.xero = await this.xero.contextFor(inc);
+      if (!context.xero) context.xero_note = 'Xero has nothing for this error type';
+    } catch (err) {
+      context.xero_note = `${describeXeroError(err)}; triage went on without it`;
+    }
   }
 }
 
