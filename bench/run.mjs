@@ -20,12 +20,12 @@ const { values } = parseArgs({
   options: { lines: { type: 'string', default: '1000000' }, 'agent-mb': { type: 'string', default: '1000' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
 });
 const ONLY = values.only;
-if (ONLY && !['e2e', 'agent', 'detection'].includes(ONLY)) {
-  console.error(`--only must be e2e, agent or detection, got "${ONLY}"`);
+if (ONLY && !['e2e', 'agent', 'detection', 'tickets'].includes(ONLY)) {
+  console.error(`--only must be e2e, agent, detection or tickets, got "${ONLY}"`);
   process.exit(2);
 }
 if (values.help) {
-  console.log(`Usage: npm run bench [-- --lines N] [--agent-mb MB] [--only e2e|agent|detection]
+  console.log(`Usage: npm run bench [-- --lines N] [--agent-mb MB] [--only e2e|agent|detection|tickets]
 
   e2e    file → agent → collector → Elasticsearch on N POS lines (default 1,000,000), beside
          the ceiling (the same documents sent straight to _bulk with the official client)
@@ -33,7 +33,9 @@ if (values.help) {
   agent  the agent alone (a stand-in collector acks at once and discards) on MB of POS lines
          (default 1000), in one file and in ten files
   detection  line → incident latency (p50/p99 over 200 incidents under 2,000 lines/s of
-         background) and collector CPU with 0 vs 100 rules`);
+         background) and collector CPU with 0 vs 100 rules
+  tickets  POS line → Jira ticket latency through triage (an LLM answering after 1 s) and
+         Jira (local protocol servers), p50/p99`);
   process.exit(0);
 }
 const LINES = Number(values.lines);
@@ -96,8 +98,16 @@ async function detectionBench() {
   console.log(detectionReport(latency, cost));
 }
 
-if (ONLY === 'detection') {
-  await detectionBench();
+async function ticketBench() {
+  const { ticketLatency, ticketReport } = await import('./tickets.mjs');
+  const r = await ticketLatency({ esUrl, work, progress, run });
+  progress('');
+  console.log(ticketReport(r));
+}
+
+if (ONLY === 'detection' || ONLY === 'tickets') {
+  if (ONLY === 'detection') await detectionBench();
+  else await ticketBench();
   await finish();
   process.exit(0);
 }
@@ -268,5 +278,8 @@ const report = [
 ];
 console.log(report.join('\n'));
 
-if (!ONLY) await detectionBench();
+if (!ONLY) {
+  await detectionBench();
+  await ticketBench();
+}
 await finish();

@@ -10,6 +10,8 @@ export interface FakeIssue {
   key: string;
   fields: Record<string, any>;
   comments: unknown[];
+  /** performance.now() when it was created (for latency measurements). */
+  createdAt?: number;
 }
 
 export class FakeJira {
@@ -55,7 +57,7 @@ export class FakeJira {
       if (adf) problems.push(`description: ${adf}`);
       if (problems.length) return void res.status(400).json({ errorMessages: [], errors: Object.fromEntries(problems.map((p) => p.split(': '))) });
       const key = `${f.project.key}-${this.issues.length + 1}`;
-      this.issues.push({ key, fields: { ...f, status: { name: 'To Do', statusCategory: { key: 'new' } } }, comments: [] });
+      this.issues.push({ key, fields: { ...f, status: { name: 'To Do', statusCategory: { key: 'new' } } }, comments: [], createdAt: performance.now() });
       res.status(201).json({ id: String(10000 + this.issues.length), key, self: `${this.url}/rest/api/3/issue/${key}` });
     });
     app.post('/rest/api/3/issue/:key/comment', (req, res) => {

@@ -1,0 +1,102 @@
+// Line → ticket latency (npm run bench; npm run bench -- --only tickets): a POS line with a
+// new MISSING_PRICE store appended to a file → the Jira ticket created, through agent,
+// collector, triage (an OpenAI-compatible server answering after 1 s) and Jira (a local
+// server speaking REST v3), with 200 POS lines/s of background. p50/p99 over N tickets.
+// Goal from the brief: p99 < 10 s; aim < 3 s.
+import { spawn } from 'node:child_process';
+import { appendFileSync, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { posErrorLine, posTrafficLine, rng } from '@stacklens/demo';
+import { REPO_ROOT } from '@stacklens/elasticsearch';
+import { FakeJira, FakeOpenAi } from '@stacklens/fakes';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+export async function ticketLatency({ esUrl, work, progress, run, tickets = 60, llmDelayMs = 1000, backgroundRate = 200 }) {
+  const jiraToken = `bench-jira-${run}`;
+  const llmKey = `bench-llm-${run}`;
+  const jira = new FakeJira('bench@example.com', jiraToken);
+  const llm = new FakeOpenAi(llmKey);
+  llm.delayMs = llmDelayMs;
+  await jira.start();
+  await llm.start();
+  const ns = `benchticket${run}`;
+  const dir = join(work, 'tickets');
+  mkdirSync(join(dir, 'rules'), { recursive: true });
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  writeFileSync(
+    join(dir, 'rules', 'missing-price.yml'),
+    `name: bench-missing-price\nseverity: critical\ndataset: pos\nnamespace: ${ns}\nfilter:\n  error.type: MISSING_PRICE\ntype: any\ngroup_by: [pos.store_id]\nrunbook: Set the price.\nlabels: { error_type: MISSING_PRICE }\nnotify: [jira]\n`,
+  );
+  const port = 19300 + Math.floor(Math.random() * 500);
+  writeFileSync(
+    join(dir, 'collector.yaml'),
+    `listen: 127.0.0.1:${port}\nelasticsearch:\n  url: ${esUrl}\nagent_tokens: ["bench-agent-token"]\nrules_dir: ./rules\nintegrations:\n  jira:\n    url: ${jira.url}\n    email: bench@example.com\n    api_token: \${JIRA_API_TOKEN}\n    project: OPS\n  openai:\n    base_url: ${llm.url}\n    api_key: \${OPENAI_API_KEY}\n    model: bench-model\n    timeout: 10s\n`,
+  );
+  writeFileSync(join(dir, 'agent.yaml'), `id: bench-tickets\nstate_dir: ./state\ncollector:\n  url: http://127.0.0.1:${port}\n  token: bench-agent-token\ninputs:\n  - paths: ["./logs/*.log"]\n    format: pos\n    dataset: pos\n    namespace: ${ns}\n`);
+  const env = { ...process.env, STACKLENS_LOG_LEVEL: 'warn', JIRA_API_TOKEN: jiraToken, OPENAI_API_KEY: llmKey };
+  const collector = spawn(process.execPath, [join(REPO_ROOT, 'collector/dist/cli.js'), '--config', join(dir, 'collector.yaml')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break;
+    } catch {}
+    if (i > 300) throw new Error('collector did not become ready');
+    await sleep(100);
+  }
+  const agent = spawn(process.execPath, [join(REPO_ROOT, 'agent/dist/cli.js'), '--config', join(dir, 'agent.yaml')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+
+  const rand = rng(9);
+  const bg = createWriteStream(join(dir, 'logs', 'background.log'), { flags: 'a' });
+  let written = 0;
+  const bgStarted = Date.now();
+  const writer = setInterval(() => {
+    const due = Math.floor(((Date.now() - bgStarted) / 1000) * backgroundRate) - written;
+    let chunk = '';
+    // Orders only: the probes are the only MISSING_PRICE lines.
+    for (let i = 0; i < due; i++) chunk += `${posTrafficLine(rand, 0)}\n`;
+    written += due;
+    bg.write(chunk);
+  }, 20);
+  await sleep(3000);
+
+  const appended = new Map();
+  for (let i = 0; i < tickets; i++) {
+    const store = `BENCH_${run}_${i}`;
+    appended.set(store, performance.now());
+    appendFileSync(join(dir, 'logs', 'probes.log'), `${posErrorLine('missing-price', { store, rand })}\n`);
+    progress(`line → ticket: ${jira.issues.length} / ${tickets} tickets (LLM answers after ${llmDelayMs} ms)`);
+    await sleep(500);
+  }
+  const deadline = Date.now() + 60_000;
+  while (jira.issues.length < tickets && Date.now() < deadline) {
+    progress(`line → ticket: ${jira.issues.length} / ${tickets} tickets (LLM answers after ${llmDelayMs} ms)`);
+    await sleep(200);
+  }
+  clearInterval(writer);
+  bg.end();
+  const latencies = [];
+  for (const issue of jira.issues) {
+    const store = /\((BENCH_[^)]+)\)$/.exec(issue.fields.summary)?.[1];
+    if (store && appended.has(store)) latencies.push(issue.createdAt - appended.get(store));
+  }
+  for (const c of [agent, collector]) c.kill('SIGTERM');
+  await Promise.all([agent, collector].map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r)))));
+  await jira.stop();
+  await llm.stop();
+  const sorted = latencies.sort((a, b) => a - b);
+  const perStore = new Map();
+  for (const issue of jira.issues) perStore.set(issue.fields.summary, (perStore.get(issue.fields.summary) ?? 0) + 1);
+  return { tickets, created: sorted.length, doubled: [...perStore.values()].filter((n) => n > 1).length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1], llmDelayMs, backgroundRate };
+}
+
+export function ticketReport(r) {
+  return [
+    '',
+    `Line → Jira ticket — ${r.created}/${r.tickets} tickets (${r.doubled} doubled), LLM answering after ${r.llmDelayMs} ms, ${r.backgroundRate} POS lines/s of background`,
+    '',
+    '| p50 | p99 | max | goal |',
+    '|---:|---:|---:|---|',
+    `| ${r.p50.toFixed(0)} ms | ${r.p99.toFixed(0)} ms | ${r.max.toFixed(0)} ms | p99 < 10 s: ${r.p99 < 10_000 ? 'met' : 'NOT met'}; aim < 3 s: ${r.p99 < 3000 ? 'met' : 'not met'} |`,
+  ].join('\n');
+}

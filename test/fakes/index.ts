@@ -1,0 +1,3 @@
+export * from './jira-server.js';
+export * from './openai-server.js';
+export * from './xero-server.js';
