@@ -9,7 +9,13 @@ import { createEsClient } from './es-client.js';
 import { Indexer } from './indexer.js';
 import { createServer } from './server.js';
 import { RuleEngine } from './detection/engine.js';
-import { Notifier } from './integrations/notifier.js';
+import { Notifier, type NotifierConfig } from './integrations/notifier.js';
+import { SecretBox } from './admin/secret-box.js';
+import { IntegrationStore } from './admin/integrations.js';
+import type { IntegrationsApiDeps } from './admin/integrations-api.js';
+import { Jira, type JiraConfig } from './integrations/jira.js';
+import { Xero, type XeroConfig } from './integrations/xero.js';
+import { testOpenAi, type OpenAiConfig } from './integrations/triage.js';
 
 export class Collector {
   readonly log: Logger;
@@ -17,6 +23,9 @@ export class Collector {
   readonly indexer: Indexer;
   readonly engine?: RuleEngine;
   readonly notifier?: Notifier;
+  private integrations?: IntegrationsApiDeps;
+  private integrationsTimer?: NodeJS.Timeout;
+  private appliedIntegrations = '';
   private server?: Server;
   private templatesReady = false;
   private stopping = false;
@@ -36,6 +45,15 @@ export class Collector {
       engine.onOutcome = (o) => void notifier.onOutcome(o).catch((err) => this.log.warn({ incident: o.incident.id, err: (err as Error).message }, 'could not queue the incident\'s actions; the next fire retries'));
       engine.onAutoResolved = (inc) => void notifier.onResolved(inc).catch((err) => this.log.warn({ incident: inc.id, err: (err as Error).message }, 'could not queue the ticket transition'));
       this.notifier = notifier;
+      const box = SecretBox.fromEnv();
+      const store = typeof box === 'string' ? box : new IntegrationStore(this.client, box);
+      this.integrations = {
+        adminTokens: config.api.admin_tokens,
+        viewerTokens: config.api.viewer_tokens,
+        store,
+        test: (type, settings) => testIntegration(type, settings),
+        changed: () => this.applyIntegrations(),
+      };
     }
   }
 
@@ -50,6 +68,7 @@ export class Collector {
       log: this.log,
       engine: this.engine,
       notifier: this.notifier,
+      integrations: this.integrations,
       adminTokens: this.config.api.admin_tokens,
       viewerTokens: this.config.api.viewer_tokens,
     });
@@ -79,11 +98,37 @@ export class Collector {
         this.log.info({ templates: installed.length }, 'Elasticsearch templates installed');
         this.engine?.start();
         this.notifier?.start();
+        void this.applyIntegrations();
+        this.integrationsTimer = setInterval(() => void this.applyIntegrations(), 10_000);
         return;
       } catch (err) {
         if (attempt % 10 === 0) this.log.warn({ err: (err as Error).message }, 'cannot install templates yet; retrying');
         await sleep(1000);
       }
+    }
+  }
+
+  /** collector.yaml's integrations, overridden per type by the enabled ones of the admin API. */
+  private async applyIntegrations(): Promise<void> {
+    const store = this.integrations?.store;
+    if (!this.notifier || !store || typeof store === 'string') return;
+    try {
+      const active = await store.active();
+      const file = this.config.integrations;
+      const cfg: NotifierConfig = {
+        jira: (active.jira as unknown as JiraConfig) ?? file.jira,
+        openai: (active.openai as unknown as OpenAiConfig) ?? file.openai,
+        xero: (active.xero as unknown as XeroConfig) ?? file.xero,
+        retryBudgetMs: this.config.outbox.retry_budget,
+      };
+      // Rebuild the clients only when something changed (they keep tokens and connections).
+      const fingerprint = JSON.stringify(cfg);
+      if (fingerprint === this.appliedIntegrations) return;
+      this.appliedIntegrations = fingerprint;
+      this.notifier.configure(cfg);
+      this.log.info({ jira: Boolean(cfg.jira), openai: Boolean(cfg.openai), xero: Boolean(cfg.xero) }, 'integrations configured');
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not read integrations; keeping the current ones');
     }
   }
 
@@ -99,11 +144,26 @@ export class Collector {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.integrationsTimer);
     await this.engine?.stop();
     await this.notifier?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections?.();
     await this.client.close();
     this.log.info(this.indexer.stats, 'collector stopped');
+  }
+}
+
+/** Connection test of one integration, with its full settings. */
+async function testIntegration(type: string, settings: Record<string, unknown>): Promise<string> {
+  switch (type) {
+    case 'jira':
+      return new Jira(settings as unknown as JiraConfig).test();
+    case 'openai':
+      return testOpenAi(settings as unknown as OpenAiConfig);
+    case 'xero':
+      return new Xero(settings as unknown as XeroConfig).test();
+    default:
+      throw new Error(`no connection test for ${type}`);
   }
 }

@@ -5,6 +5,45 @@ import { z } from 'zod';
 import { loadYamlConfig, byteSize, durationMs, httpUrl } from '@stacklens/common';
 
 
+/** Jira Cloud (REST v3). */
+export const jiraSchema = z
+  .strictObject({
+    url: httpUrl(),
+    email: z.string().min(1),
+    api_token: z.string().min(1),
+    project: z.string().min(1),
+    issue_type: z.string().min(1).default('Bug'),
+    components: z.array(z.string().min(1)).default([]),
+    /** Jira priority name per severity. */
+    priorities: z.record(z.enum(['critical', 'high', 'medium', 'low']), z.string()).default({ critical: 'Highest', high: 'High', medium: 'Medium', low: 'Low' }),
+    kibana_url: httpUrl().optional(),
+    grafana_url: httpUrl().optional(),
+    /** A recurrence comments on the ticket at most this often, with the new counts. */
+    comment_every: durationMs().default(15 * 60_000),
+    /** Transition to apply when the incident is resolved (e.g. "Done"); none when unset. */
+    resolve_transition: z.string().min(1).optional(),
+  });
+
+/** Any OpenAI-compatible chat API. */
+export const openaiSchema = z
+  .strictObject({
+    base_url: httpUrl().default('https://api.openai.com/v1'),
+    api_key: z.string().min(1),
+    model: z.string().min(1).default('gpt-4o-mini'),
+    timeout: durationMs().default(20_000),
+  });
+
+/** Xero custom connection (client credentials). */
+export const xeroSchema = z
+  .strictObject({
+    client_id: z.string().min(1),
+    client_secret: z.string().min(1),
+    tenant_id: z.string().min(1),
+    base_url: httpUrl().default('https://api.xero.com/api.xro/2.0'),
+    token_url: httpUrl().default('https://identity.xero.com/connect/token'),
+    timeout: durationMs().default(10_000),
+  });
+
 const schema = z.strictObject({
   listen: z
     .string()
@@ -37,42 +76,9 @@ const schema = z.strictObject({
   /** External services: what an incident's rule `notify:` sets off. Secrets from the environment. */
   integrations: z
     .strictObject({
-      jira: z
-        .strictObject({
-          url: httpUrl(),
-          email: z.string().min(1),
-          api_token: z.string().min(1),
-          project: z.string().min(1),
-          issue_type: z.string().min(1).default('Bug'),
-          components: z.array(z.string().min(1)).default([]),
-          /** Jira priority name per severity. */
-          priorities: z.record(z.enum(['critical', 'high', 'medium', 'low']), z.string()).default({ critical: 'Highest', high: 'High', medium: 'Medium', low: 'Low' }),
-          kibana_url: httpUrl().optional(),
-          grafana_url: httpUrl().optional(),
-          /** A recurrence comments on the ticket at most this often, with the new counts. */
-          comment_every: durationMs().default(15 * 60_000),
-          /** Transition to apply when the incident is resolved (e.g. "Done"); none when unset. */
-          resolve_transition: z.string().min(1).optional(),
-        })
-        .optional(),
-      openai: z
-        .strictObject({
-          base_url: httpUrl().default('https://api.openai.com/v1'),
-          api_key: z.string().min(1),
-          model: z.string().min(1).default('gpt-4o-mini'),
-          timeout: durationMs().default(20_000),
-        })
-        .optional(),
-      xero: z
-        .strictObject({
-          client_id: z.string().min(1),
-          client_secret: z.string().min(1),
-          tenant_id: z.string().min(1),
-          base_url: httpUrl().default('https://api.xero.com/api.xro/2.0'),
-          token_url: httpUrl().default('https://identity.xero.com/connect/token'),
-          timeout: durationMs().default(10_000),
-        })
-        .optional(),
+      jira: jiraSchema.optional(),
+      openai: openaiSchema.optional(),
+      xero: xeroSchema.optional(),
     })
     .default({}),
   outbox: z

@@ -6,6 +6,7 @@ import { ElasticsearchUnavailable, type Indexer } from './indexer.js';
 import type { RuleEngine } from './detection/engine.js';
 import { createApi } from './api.js';
 import type { Notifier } from './integrations/notifier.js';
+import { createIntegrationsApi, type IntegrationsApiDeps } from './admin/integrations-api.js';
 
 export interface ServerDeps {
   agentTokens: string[];
@@ -19,6 +20,7 @@ export interface ServerDeps {
   /** The detection engine behind /api (absent when detection is disabled). */
   engine?: RuleEngine;
   notifier?: Notifier;
+  integrations?: IntegrationsApiDeps;
   adminTokens: string[];
   viewerTokens: string[];
 }
@@ -74,6 +76,7 @@ export function createServer(deps: ServerDeps): express.Express {
     },
   );
 
+  if (deps.integrations) app.use('/api/admin/integrations', createIntegrationsApi(deps.integrations));
   if (deps.engine) {
     app.use('/api', createApi({ adminTokens: deps.adminTokens, viewerTokens: deps.viewerTokens, engine: deps.engine, notifier: deps.notifier }));
   }

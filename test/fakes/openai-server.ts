@@ -16,6 +16,10 @@ export class FakeOpenAi {
   async start(): Promise<string> {
     const app = express();
     app.use(express.json({ limit: '2mb' }));
+    app.get('/v1/models', (req, res) => {
+      if (req.headers.authorization !== `Bearer ${this.apiKey}`) return void res.status(401).json({ error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' } });
+      res.json({ object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created: 1721172741, owned_by: 'system' }] });
+    });
     app.post('/v1/chat/completions', async (req, res) => {
       if (req.headers.authorization !== `Bearer ${this.apiKey}`) {
         return void res.status(401).json({ error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' } });

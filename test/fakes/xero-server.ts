@@ -40,6 +40,9 @@ export class FakeXero {
       next();
     });
     const where = (req: express.Request, field: string) => new RegExp(`${field}=="([^"]*)"`).exec(String(req.query.where ?? ''))?.[1];
+    api.get('/Organisation', (_req, res) => {
+      res.json({ Id: 'x', Status: 'OK', Organisations: [{ OrganisationID: this.tenantId, Name: 'Demo Company (Global)' }] });
+    });
     api.get('/Items', (req, res) => {
       const code = where(req, 'Code');
       res.json({ Id: 'x', Status: 'OK', Items: this.items.filter((i) => code === undefined || i.Code === code) });

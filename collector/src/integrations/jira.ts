@@ -126,6 +126,13 @@ export class Jira {
     await this.call(() => this.client.issueComments.addComment({ issueIdOrKey: key, comment: { type: 'doc', version: 1, content: [paragraph(text(redactSecrets(body)))] } as never }));
   }
 
+  /** Connection test: who are we, on which Jira. */
+  async test(): Promise<string> {
+    const me = await this.call(() => this.client.myself.getCurrentUser());
+    const info = await this.call(() => this.client.serverInfo.getServerInfo());
+    return `authenticated as ${me.emailAddress ?? me.accountId} on Jira ${info.version ?? ''} (${info.deploymentType ?? 'unknown deployment'})`.replace(/\s+/g, ' ');
+  }
+
   /** Apply the named transition (e.g. "Done"); false when the ticket has no such transition now. */
   async transition(key: string, name: string): Promise<boolean> {
     const { transitions } = await this.call(() => this.client.issues.getTransitions({ issueIdOrKey: key }));

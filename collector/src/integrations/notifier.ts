@@ -24,22 +24,29 @@ export interface NotifierConfig {
 
 export class Notifier {
   readonly outbox: Outbox;
-  private readonly triage: Triage;
-  private readonly jira?: Jira;
+  private triage!: Triage;
+  private jira?: Jira;
+  private cfg!: NotifierConfig;
 
   constructor(
-    es: Client,
+    private readonly es: Client,
     private readonly incidents: ElasticsearchIncidentStore,
-    private readonly cfg: NotifierConfig,
+    cfg: NotifierConfig,
     private readonly log: Logger,
   ) {
     this.outbox = new Outbox(es, { retryBudgetMs: cfg.retryBudgetMs, concurrency: { triage: 4, ticket: 2 } }, log);
-    this.triage = new Triage(es, cfg.openai, cfg.xero ? new Xero(cfg.xero) : undefined);
-    if (cfg.jira) this.jira = new Jira(cfg.jira);
+    this.configure(cfg);
     this.outbox.handle('triage', (task, attempt) => this.runTriage(task.incident_id, attempt.final));
     this.outbox.handle('ticket', (task, attempt) => this.runTicket(task.incident_id, attempt.final));
     this.outbox.handle('comment', (task) => this.runComment(task.incident_id));
     this.outbox.handle('transition', (task) => this.runTransition(task.incident_id));
+  }
+
+  /** (Re)build the clients: at start from collector.yaml, later when the admin API changes an integration. */
+  configure(cfg: NotifierConfig): void {
+    this.cfg = cfg;
+    this.triage = new Triage(this.es, cfg.openai, cfg.xero ? new Xero(cfg.xero) : undefined);
+    this.jira = cfg.jira ? new Jira(cfg.jira) : undefined;
   }
 
   start(): void {

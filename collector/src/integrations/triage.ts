@@ -182,6 +182,18 @@ export class Triage {
   }
 }
 
+/** Connection test for an OpenAI-compatible API: list the models, check ours is served. */
+export async function testOpenAi(cfg: OpenAiConfig): Promise<string> {
+  const llm = new OpenAI({ baseURL: cfg.base_url, apiKey: cfg.api_key, timeout: cfg.timeout, maxRetries: 0 });
+  try {
+    const models = await llm.models.list();
+    const ids = models.data.map((m) => m.id);
+    return ids.includes(cfg.model) ? `model ${cfg.model} available` : `connected; model ${cfg.model} not among the ${ids.length} listed`;
+  } catch (err) {
+    throw classifyOpenAiError(err);
+  }
+}
+
 /** 429, 5xx, timeouts and connection errors are retried from the outbox; 4xx are final. */
 export function classifyOpenAiError(err: unknown): Error {
   if (err instanceof OpenAI.APIError) {

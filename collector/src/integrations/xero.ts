@@ -68,6 +68,13 @@ export class Xero {
     };
   }
 
+  /** Connection test: a token, then the organisation behind tenant_id. */
+  async test(): Promise<string> {
+    await this.authorize();
+    const res = await this.client.accountingApi.getOrganisations(this.cfg.tenant_id);
+    return `token obtained; organisation ${res.body.organisations?.[0]?.name ?? '(unnamed)'}`;
+  }
+
   /** Client-credentials token from token_url, renewed a minute before it expires. */
   private async authorize(): Promise<void> {
     if (Date.now() < this.tokenExpiresAt - 60_000) return;
