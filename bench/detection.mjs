@@ -11,7 +11,7 @@ import { posErrorLine, posTrafficLine, rng } from '@stacklens/demo';
 import { REPO_ROOT } from '@stacklens/elasticsearch';
 import { INCIDENTS_INDEX, incidentFingerprint, incidentId, messageTemplate } from '@stacklens/detection';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+import { backgroundWriter, cpuSeconds, percentile, sleep, waitReady } from './lib.mjs';
 const SHIPPED = join(REPO_ROOT, 'rules');
 
 /** The shipped rules (and `copies` renamed copies of each), reading only namespace `ns`. */
@@ -40,15 +40,7 @@ function startPipeline({ work, name, esUrl, rulesDir, ns, logGlob, port }) {
   );
   const env = { ...process.env, STACKLENS_LOG_LEVEL: 'warn' };
   const collector = spawn(process.execPath, [join(REPO_ROOT, 'collector/dist/cli.js'), '--config', join(dir, 'collector.yaml')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-  const ready = (async () => {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return;
-      } catch {}
-      if (i > 300) throw new Error('collector did not become ready');
-      await sleep(100);
-    }
-  })();
+  const ready = waitReady(port);
   const startAgent = () => spawn(process.execPath, [join(REPO_ROOT, 'agent/dist/cli.js'), '--config', join(dir, 'agent.yaml')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   const stop = async (children) => {
     for (const c of children) c.kill('SIGTERM');
@@ -57,12 +49,6 @@ function startPipeline({ work, name, esUrl, rulesDir, ns, logGlob, port }) {
   return { collector, ready, startAgent, stop };
 }
 
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(stat[11]) + Number(stat[12])) / 100;
-}
-
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 export async function detectionLatency({ esUrl, client, work, progress, run, probes = 200, backgroundRate = 2000 }) {
   const ns = `benchlat${run}`;
@@ -77,16 +63,7 @@ export async function detectionLatency({ esUrl, client, work, progress, run, pro
 
   // Background: 2,000 POS lines/s (5% errors, which the shipped rules evaluate) in 10 ms slices.
   const rand = rng(3);
-  const bg = createWriteStream(join(logs, 'background.log'), { flags: 'a' });
-  let written = 0;
-  const bgStarted = Date.now();
-  const writer = setInterval(() => {
-    const due = Math.floor(((Date.now() - bgStarted) / 1000) * backgroundRate) - written;
-    let chunk = '';
-    for (let i = 0; i < due; i++) chunk += `${posTrafficLine(rand, 0.05)}\n`;
-    written += due;
-    bg.write(chunk);
-  }, 10);
+  const background = backgroundWriter(join(logs, 'background.log'), backgroundRate, rand, 0.05);
   await sleep(5000); // let the background reach its steady state
 
   // Probes: one line each, a store of its own, so each opens a new incident.
@@ -121,9 +98,7 @@ export async function detectionLatency({ esUrl, client, work, progress, run, pro
     await sleep(150);
   }
   await Promise.race([poller, sleep(60_000)]);
-  clearInterval(writer);
-  const achievedRate = Math.round(written / ((Date.now() - bgStarted) / 1000));
-  bg.end();
+  const { written, rate: achievedRate } = background.stop();
   // Did the pipeline keep up with the background? (lines written but not yet indexed)
   await client.indices.refresh({ index: probeIndex });
   const indexed = (await client.count({ index: probeIndex })).count;

@@ -65,7 +65,7 @@ if (!ONLY || ONLY === 'agent') {
     process.exit(0);
   }
 }
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const { sleep, waitReady } = await import('./lib.mjs');
 
 // 1. Elasticsearch ------------------------------------------------------------------------
 const BENCH_PORT = 9260;
@@ -222,13 +222,7 @@ function usage(pid) {
   return { peakRss: hwm, cpuSeconds: (Number(stat[11]) + Number(stat[12])) / ticks };
 }
 const collector = start('collector/dist/cli.js', 'collector.yaml');
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break;
-  } catch {}
-  if (i > 300) throw new Error('collector did not become ready');
-  await sleep(100);
-}
+await waitReady(port);
 const started = process.hrtime.bigint();
 const agent = start('agent/dist/cli.js', 'agent.yaml');
 let indexed = 0;

@@ -4,14 +4,13 @@
 // server speaking REST v3), with 200 POS lines/s of background. p50/p99 over N tickets.
 // Goal from the brief: p99 < 10 s; aim < 3 s.
 import { spawn } from 'node:child_process';
-import { appendFileSync, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { posErrorLine, posTrafficLine, rng } from '@stacklens/demo';
+import { posErrorLine, rng } from '@stacklens/demo';
 import { REPO_ROOT } from '@stacklens/elasticsearch';
 import { FakeJira, FakeOpenAi } from '@stacklens/fakes';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+import { backgroundWriter, percentile, sleep, waitReady } from './lib.mjs';
 
 export async function ticketLatency({ esUrl, work, progress, run, tickets = 60, llmDelayMs = 1000, backgroundRate = 200 }) {
   const jiraToken = `bench-jira-${run}`;
@@ -37,27 +36,12 @@ export async function ticketLatency({ esUrl, work, progress, run, tickets = 60, 
   writeFileSync(join(dir, 'agent.yaml'), `id: bench-tickets\nstate_dir: ./state\ncollector:\n  url: http://127.0.0.1:${port}\n  token: bench-agent-token\ninputs:\n  - paths: ["./logs/*.log"]\n    format: pos\n    dataset: pos\n    namespace: ${ns}\n`);
   const env = { ...process.env, STACKLENS_LOG_LEVEL: 'warn', JIRA_API_TOKEN: jiraToken, OPENAI_API_KEY: llmKey };
   const collector = spawn(process.execPath, [join(REPO_ROOT, 'collector/dist/cli.js'), '--config', join(dir, 'collector.yaml')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break;
-    } catch {}
-    if (i > 300) throw new Error('collector did not become ready');
-    await sleep(100);
-  }
+  await waitReady(port);
   const agent = spawn(process.execPath, [join(REPO_ROOT, 'agent/dist/cli.js'), '--config', join(dir, 'agent.yaml')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
 
   const rand = rng(9);
-  const bg = createWriteStream(join(dir, 'logs', 'background.log'), { flags: 'a' });
-  let written = 0;
-  const bgStarted = Date.now();
-  const writer = setInterval(() => {
-    const due = Math.floor(((Date.now() - bgStarted) / 1000) * backgroundRate) - written;
-    let chunk = '';
-    // Orders only: the probes are the only MISSING_PRICE lines.
-    for (let i = 0; i < due; i++) chunk += `${posTrafficLine(rand, 0)}\n`;
-    written += due;
-    bg.write(chunk);
-  }, 20);
+  // Orders only: the probes are the only MISSING_PRICE lines.
+  const background = backgroundWriter(join(dir, 'logs', 'background.log'), backgroundRate, rand, 0);
   await sleep(3000);
 
   const appended = new Map();
@@ -73,8 +57,7 @@ export async function ticketLatency({ esUrl, work, progress, run, tickets = 60, 
     progress(`line → ticket: ${jira.issues.length} / ${tickets} tickets (LLM answers after ${llmDelayMs} ms)`);
     await sleep(200);
   }
-  clearInterval(writer);
-  bg.end();
+  background.stop();
   const latencies = [];
   for (const issue of jira.issues) {
     const store = /\((BENCH_[^)]+)\)$/.exec(issue.fields.summary)?.[1];

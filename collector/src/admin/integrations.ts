@@ -7,6 +7,7 @@ import type { Client } from '@elastic/elasticsearch';
 import type { ZodType } from 'zod';
 import { jiraSchema, openaiSchema, xeroSchema } from '../config.js';
 import type { SecretBox } from './secret-box.js';
+import { isNotFound, isIndexMissing } from '../es-errors.js';
 
 export const INTEGRATIONS_INDEX = 'stacklens-integrations';
 
@@ -56,7 +57,7 @@ export class IntegrationStore {
       const res: any = await this.client.search({ index: INTEGRATIONS_INDEX, size: 100, sort: [{ created_at: 'asc' }] } as never);
       return res.hits.hits.map((h: any) => h._source);
     } catch (err) {
-      if ((err as any)?.meta?.body?.error?.type === 'index_not_found_exception') return [];
+      if (isIndexMissing(err)) return [];
       throw err;
     }
   }
@@ -65,7 +66,7 @@ export class IntegrationStore {
     try {
       return ((await this.client.get({ index: INTEGRATIONS_INDEX, id })) as any)._source;
     } catch (err) {
-      if ((err as any)?.meta?.statusCode === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -124,7 +125,7 @@ export class IntegrationStore {
       await this.client.delete({ index: INTEGRATIONS_INDEX, id, refresh: 'wait_for' });
       return true;
     } catch (err) {
-      if ((err as any)?.meta?.statusCode === 404) return false;
+      if (isNotFound(err)) return false;
       throw err;
     }
   }

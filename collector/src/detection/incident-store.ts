@@ -4,6 +4,7 @@
 // several collectors open each incident once and never lose an update.
 import type { Client } from '@elastic/elasticsearch';
 import { INCIDENTS_INDEX, type Incident, type IncidentStore } from '@stacklens/detection';
+import { isNotFound, isConflict, isIndexMissing } from '../es-errors.js';
 
 const MAX_ATTEMPTS = 20;
 
@@ -29,7 +30,7 @@ export class ElasticsearchIncidentStore implements IncidentStore {
       const res: any = await this.client.get({ index: INCIDENTS_INDEX, id });
       return { incident: res._source as Incident, seqNo: res._seq_no, primaryTerm: res._primary_term };
     } catch (err) {
-      if ((err as any)?.meta?.statusCode === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -41,7 +42,7 @@ export class ElasticsearchIncidentStore implements IncidentStore {
       const res: any = await this.client.mget({ index: INCIDENTS_INDEX, ids: [...new Set(ids)] });
       for (const d of res.docs) if (d.found) out.set(d._id, stripTimestamp(d._source));
     } catch (err) {
-      if ((err as any)?.meta?.body?.error?.type !== 'index_not_found_exception') throw err;
+      if (!isIndexMissing(err)) throw err;
     }
     return out;
   }
@@ -60,7 +61,7 @@ export class ElasticsearchIncidentStore implements IncidentStore {
         }
         return next;
       } catch (err) {
-        if ((err as any)?.meta?.statusCode !== 409) throw err;
+        if (!isConflict(err)) throw err;
         // Another collector wrote it first: read its version and apply the change again.
       }
     }
@@ -96,7 +97,7 @@ export class ElasticsearchIncidentStore implements IncidentStore {
       const next = hits.length === q.size ? Buffer.from(JSON.stringify(hits[hits.length - 1].sort)).toString('base64url') : undefined;
       return { total: res.hits.total.value, incidents, next };
     } catch (err) {
-      if ((err as any)?.meta?.body?.error?.type === 'index_not_found_exception') return { total: 0, incidents: [] };
+      if (isIndexMissing(err)) return { total: 0, incidents: [] };
       throw err;
     }
   }
@@ -112,7 +113,7 @@ export class ElasticsearchIncidentStore implements IncidentStore {
       } as never);
       return res.hits.hits.map((h: any) => h._id);
     } catch (err) {
-      if ((err as any)?.meta?.body?.error?.type === 'index_not_found_exception') return [];
+      if (isIndexMissing(err)) return [];
       throw err;
     }
   }

@@ -4,6 +4,7 @@
 // restart (or an outage of every collector) the missed slots are evaluated on the next claim.
 import type { Client } from '@elastic/elasticsearch';
 import type { Rule } from '@stacklens/detection';
+import { isNotFound, isConflict } from '../es-errors.js';
 
 export const RULE_STATE_INDEX = 'stacklens-rule-state';
 
@@ -23,7 +24,7 @@ export async function claimSlot(client: Client, rule: Rule, now: number, collect
   try {
     current = await client.get({ index: RULE_STATE_INDEX, id });
   } catch (err) {
-    if ((err as any)?.meta?.statusCode !== 404) throw err;
+    if (!isNotFound(err)) throw err;
   }
   const state = current?._source;
   // A changed run_every makes old slot numbers meaningless: start afresh from now.
@@ -34,7 +35,7 @@ export async function claimSlot(client: Client, rule: Rule, now: number, collect
     if (current) await client.index({ index: RULE_STATE_INDEX, id, document, if_seq_no: current._seq_no, if_primary_term: current._primary_term });
     else await client.create({ index: RULE_STATE_INDEX, id, document });
   } catch (err) {
-    if ((err as any)?.meta?.statusCode === 409) return undefined; // another collector claimed it
+    if (isConflict(err)) return undefined; // another collector claimed it
     throw err;
   }
   const times: number[] = [];

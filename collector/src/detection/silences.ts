@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
 import { SILENCES_INDEX, silenceMatches, type Match, type Rule, type Silence } from '@stacklens/detection';
+import { isNotFound, isIndexMissing } from '../es-errors.js';
 
 export class SilenceStore {
   private active: Silence[] = [];
@@ -19,7 +20,7 @@ export class SilenceStore {
       } as never);
       this.active = res.hits.hits.map((h: any) => h._source as Silence);
     } catch (err) {
-      if ((err as any)?.meta?.body?.error?.type !== 'index_not_found_exception') throw err;
+      if (!isIndexMissing(err)) throw err;
       this.active = [];
     }
   }
@@ -44,7 +45,7 @@ export class SilenceStore {
     try {
       await this.client.update({ index: SILENCES_INDEX, id, doc: { ends_at: new Date().toISOString() }, refresh: 'wait_for' });
     } catch (err) {
-      if ((err as any)?.meta?.statusCode === 404) return false;
+      if (isNotFound(err)) return false;
       throw err;
     }
     this.active = this.active.filter((s) => s.id !== id);

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import type { Client } from '@elastic/elasticsearch';
 import PQueue from 'p-queue';
 import type { Logger } from '@stacklens/common';
+import { isNotFound, isConflict, isIndexMissing } from '../es-errors.js';
 
 export const OUTBOX_INDEX = 'stacklens-outbox';
 
@@ -96,7 +97,7 @@ export class Outbox {
       await this.client.create({ index: OUTBOX_INDEX, id, document: task });
       this.stats.enqueued++;
     } catch (err) {
-      if ((err as any)?.meta?.statusCode === 409) return; // already there: the same work was enqueued before
+      if (isConflict(err)) return; // already there: the same work was enqueued before
       throw err;
     }
     void this.tryRun(id);
@@ -106,7 +107,7 @@ export class Outbox {
     try {
       return ((await this.client.get({ index: OUTBOX_INDEX, id })) as any)._source;
     } catch (err) {
-      if ((err as any)?.meta?.statusCode === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -134,7 +135,7 @@ export class Outbox {
       } as never);
       for (const hit of res.hits.hits) void this.tryRun(hit._id);
     } catch (err) {
-      if ((err as any)?.meta?.body?.error?.type !== 'index_not_found_exception') this.log.warn({ err: (err as Error).message }, 'outbox poll failed');
+      if (!isIndexMissing(err)) this.log.warn({ err: (err as Error).message }, 'outbox poll failed');
     } finally {
       this.polling = false;
     }
@@ -191,7 +192,7 @@ export class Outbox {
     try {
       current = await this.client.get({ index: OUTBOX_INDEX, id });
     } catch (err) {
-      if ((err as any)?.meta?.statusCode === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
     const task = current._source as Task;
@@ -210,7 +211,7 @@ export class Outbox {
       const res: any = await this.client.index({ index: OUTBOX_INDEX, id, document: claimed, if_seq_no: current._seq_no, if_primary_term: current._primary_term });
       return { task: claimed, seqNo: res._seq_no, primaryTerm: res._primary_term };
     } catch (err) {
-      if ((err as any)?.meta?.statusCode === 409) return undefined; // another collector claimed it
+      if (isConflict(err)) return undefined; // another collector claimed it
       throw err;
     }
   }
@@ -221,7 +222,7 @@ export class Outbox {
       await this.client.index({ index: OUTBOX_INDEX, id: task.id, document, if_seq_no: seqNo, if_primary_term: primaryTerm });
     } catch (err) {
       // Our lease ran out and another collector took the task over: its outcome stands.
-      if ((err as any)?.meta?.statusCode !== 409) throw err;
+      if (!isConflict(err)) throw err;
     }
   }
 

@@ -1,0 +1,50 @@
+// Helpers shared by the benchmarks.
+import { createWriteStream, readFileSync } from 'node:fs';
+import { posTrafficLine } from '@stacklens/demo';
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The p-th percentile (nearest rank) of a sorted list. */
+export const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+/** Wait until a collector on this port answers /readyz. */
+export async function waitReady(port) {
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return;
+    } catch {}
+    if (i > 300) throw new Error(`collector on port ${port} did not become ready`);
+    await sleep(100);
+  }
+}
+
+/** CPU seconds (user + system) a process used, from /proc. */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(stat[11]) + Number(stat[12])) / 100;
+}
+
+/**
+ * Append POS lines to `file` at `rate` lines/s (errorRate share of failures) until stopped;
+ * catches up after a slow tick, so the rate holds on a busy machine.
+ */
+export function backgroundWriter(file, rate, rand, errorRate) {
+  const out = createWriteStream(file, { flags: 'a' });
+  const started = Date.now();
+  let written = 0;
+  const timer = setInterval(() => {
+    const due = Math.floor(((Date.now() - started) / 1000) * rate) - written;
+    let chunk = '';
+    for (let i = 0; i < due; i++) chunk += `${posTrafficLine(rand, errorRate)}\n`;
+    written += due;
+    out.write(chunk);
+  }, 10);
+  return {
+    /** Stop writing; returns lines written and the achieved rate. */
+    stop() {
+      clearInterval(timer);
+      out.end();
+      return { written, rate: Math.round(written / ((Date.now() - started) / 1000)) };
+    },
+  };
+}
