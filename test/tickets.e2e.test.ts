@@ -134,6 +134,9 @@ describe('triage and Jira tickets', () => {
     const tasks = await es.mget({ index: 'stacklens-outbox', ids: incs.map((i) => `ticket:${i.id}`) });
     for (const d of tasks.docs as any[]) expect(d._source).toMatchObject({ status: 'done' });
     expect(Math.max(...(tasks.docs as any[]).map((d) => d._source.attempts))).toBeGreaterThan(1);
+    // … and the API lists them.
+    const shown = await api(s.collectors[0], `/outbox?status=done&incident=${incs[0].id}`, { token: VIEWER });
+    expect(shown.body.tasks.map((t: any) => t.action).sort()).toEqual(['ticket', 'triage']);
   });
 
   it('garbage from the LLM: triage failed with the reason, the ticket still filed with runbook triage; no secret in logs or API answers', async () => {

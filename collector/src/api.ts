@@ -109,6 +109,13 @@ export function createApi(deps: ApiDeps): Router {
     }
   });
 
+  api.get('/outbox', viewer, async (req, res) => {
+    if (!deps.notifier) return void res.json({ total: 0, tasks: [] });
+    const size = req.query.size === undefined ? 50 : Number(req.query.size);
+    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw new BadRequest(`size: must be a whole number from 1 to ${MAX_PAGE}`);
+    res.json(await deps.notifier.outbox.list({ status: list(req, 'status', ['pending', 'running', 'done', 'failed']), incident: req.query.incident === undefined ? undefined : String(req.query.incident), size }));
+  });
+
   api.get('/silences', viewer, (_req, res) => {
     res.json({ silences: engine.silences.list() });
   });

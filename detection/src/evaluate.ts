@@ -32,6 +32,8 @@ export interface ApplyOptions {
    * scheduled run brings the counts up to date after the last event.
    */
   updateIntervalMs?: number;
+  /** Told of every match, changed or not (the collector learns which groups it has seen). */
+  onMatch?: (match: Match) => void;
   /** The id of a silence covering this match, if any. */
   silencedBy?: (rule: Rule, match: Match) => string | undefined;
 }
@@ -43,6 +45,7 @@ const SAMPLES = 3;
 export async function evaluateRule(rule: Rule, now: number, opts: ApplyOptions): Promise<Outcome[]> {
   const matches = await RULE_TYPES[rule.spec.type].evaluate(rule, now, opts.source);
   if (matches.length === 0) return [];
+  if (opts.onMatch) for (const m of matches) opts.onMatch(m);
   // One read for every incident these matches belong to; then only matches that bring
   // something new cost a request — re-evaluating a busy window stays cheap.
   const ids = matches.map((m) => matchIncidentId(rule, m));

@@ -9,12 +9,21 @@ import { hostname } from 'node:os';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '@stacklens/common';
-import { ElasticsearchSource, applyAction, evaluateRule, loadRules, type Incident, type Outcome, type Rule, type RuleLoadError } from '@stacklens/detection';
+import { ElasticsearchSource, TEMPLATE_FIELD, applyAction, evaluateRule, fieldValue, loadRules, type Incident, type Match, type Outcome, type Rule, type RuleLoadError } from '@stacklens/detection';
 import { ElasticsearchIncidentStore } from './incident-store.js';
 import { SilenceStore } from './silences.js';
 import { claimSlot } from './rule-schedule.js';
 
 const RULES_IN_PARALLEL = 4;
+/** Routine (non-urgent) touches evaluate a rule at most this often. */
+const ROUTINE_INTERVAL_MS = 1000;
+/** Known groups remembered per rule (forgotten all at once beyond this: they only set priority). */
+const MAX_KNOWN_GROUPS = 10_000;
+
+/** The group an event falls in for a rule: its group_by values and message template. */
+function groupOf(rule: Rule, doc: Record<string, unknown>): string {
+  return JSON.stringify([...rule.spec.group_by.map((f) => fieldValue(doc, f) ?? null), fieldValue(doc, TEMPLATE_FIELD) ?? '']);
+}
 /** Counts of an open incident are written at most this often (new incidents at once). */
 const INCIDENT_UPDATE_INTERVAL_MS = 3000;
 
@@ -55,6 +64,10 @@ export class RuleEngine {
 
   private readonly source: ElasticsearchSource;
   private readonly touched = new Set<Rule>();
+  private readonly urgent = new Set<Rule>();
+  /** Per rule, the groups (key + template) its recent matches had: a touch for one of them is routine. */
+  private readonly knownGroups = new Map<string, Set<string>>();
+  private readonly lastTriggered = new Map<string, number>();
   private readonly tickMs: number;
   private readonly scheduleMs: number;
   private readonly collectorId: string;
@@ -115,32 +128,56 @@ export class RuleEngine {
     return { rules: this.rules.length, errors: loaded.errors };
   }
 
-  /** The indexer's hook: which rules do these new events touch? Cheap: a filter test per rule. */
+  /**
+   * The indexer's hook: which rules do these new events touch? Cheap: a filter test per rule.
+   * A touch that may open a new incident — an `any`/`frequency` event for a group and
+   * template this collector has not seen match, or a possible new term — is urgent: it is
+   * evaluated at the next tick, ahead of the rest. Other touches (more of a known incident,
+   * aggregate types) are evaluated at most every second, so busy rules cannot delay new ones.
+   */
   observe(docs: IndexedDoc[]): void {
     for (const rule of this.rules) {
-      if (this.touched.has(rule)) continue;
+      if (this.urgent.has(rule)) continue;
+      const eventType = rule.spec.type === 'any' || rule.spec.type === 'frequency';
       for (const d of docs) {
-        if (rule.indexMatcher.test(d.index) && rule.filter.test(d.body) !== false) {
-          this.touched.add(rule);
+        if (!rule.indexMatcher.test(d.index) || rule.filter.test(d.body) === false) continue;
+        if (rule.spec.type === 'new_term' || (eventType && !this.knownGroups.get(rule.spec.name)?.has(groupOf(rule, d.body)))) {
+          this.urgent.add(rule);
+          this.touched.delete(rule);
           break;
         }
+        this.touched.add(rule);
+        if (!eventType) break;
       }
     }
   }
 
   private async tick(): Promise<void> {
-    if (this.ticking || this.touched.size === 0 || this.stopped) return;
+    if (this.ticking || this.stopped || (this.urgent.size === 0 && this.touched.size === 0)) return;
     this.ticking = true;
-    const rules = [...this.touched];
-    this.touched.clear();
-    this.log.debug({ rules: rules.map((r) => r.spec.name) }, 'evaluating rules touched by new events');
+    const now = Date.now();
+    const urgent = [...this.urgent];
+    const routine = [...this.touched].filter((r) => now - (this.lastTriggered.get(r.spec.name) ?? 0) >= ROUTINE_INTERVAL_MS);
+    this.urgent.clear();
+    for (const r of routine) this.touched.delete(r);
+    const rules = [...urgent, ...routine];
+    if (rules.length === 0) {
+      this.ticking = false;
+      return;
+    }
+    this.log.debug({ urgent: urgent.map((r) => r.spec.name), routine: routine.map((r) => r.spec.name) }, 'evaluating rules touched by new events');
     try {
       // Make the just-indexed events searchable now rather than at the next refresh interval.
       const indices = [...new Set(rules.map((r) => r.index))].join(',');
       await this.client.indices.refresh({ index: indices, ignore_unavailable: true, allow_no_indices: true });
-      // A few at a time: Elasticsearch runs each as a search, and it is busy indexing too.
+      // A few at a time (urgent ones first): Elasticsearch runs each as a search, and it is busy indexing too.
       for (let i = 0; i < rules.length; i += RULES_IN_PARALLEL) {
-        await Promise.all(rules.slice(i, i + RULES_IN_PARALLEL).map((r) => this.evaluate(r, Date.now())));
+        await Promise.all(
+          rules.slice(i, i + RULES_IN_PARALLEL).map((r) => {
+            this.lastTriggered.set(r.spec.name, Date.now());
+            return this.evaluate(r, Date.now());
+          }),
+        );
       }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'event-triggered evaluation failed; the scheduled run will retry');
@@ -180,6 +217,7 @@ export class RuleEngine {
         store: this.incidents,
         source: this.source,
         silencedBy: (r, m) => this.silences.silencedBy(r, m, now),
+        onMatch: (m) => this.remember(rule, m),
         updateIntervalMs: INCIDENT_UPDATE_INTERVAL_MS,
       });
       this.stats.evaluations++;
@@ -198,6 +236,12 @@ export class RuleEngine {
     } finally {
       this.stats.lastEvaluationMs = performance.now() - started;
     }
+  }
+
+  private remember(rule: Rule, m: Match): void {
+    let known = this.knownGroups.get(rule.spec.name);
+    if (!known || known.size >= MAX_KNOWN_GROUPS) this.knownGroups.set(rule.spec.name, (known = new Set()));
+    known.add(JSON.stringify([...rule.spec.group_by.map((f) => m.key[f] ?? null), m.template]));
   }
 
   private async autoResolve(): Promise<void> {

@@ -112,6 +112,20 @@ export class Outbox {
     }
   }
 
+  /** Tasks for the API, newest first: filter by status and incident. */
+  async list(filter: { status?: string[]; incident?: string; size: number }): Promise<{ total: number; tasks: Task[] }> {
+    const must: unknown[] = [];
+    if (filter.status?.length) must.push({ terms: { status: filter.status } });
+    if (filter.incident) must.push({ term: { incident_id: filter.incident } });
+    try {
+      const res: any = await this.client.search({ index: OUTBOX_INDEX, size: filter.size, track_total_hits: true, sort: [{ updated_at: 'desc' }], query: { bool: { filter: must } } } as never);
+      return { total: res.hits.total.value, tasks: res.hits.hits.map((h: any) => h._source) };
+    } catch (err) {
+      if (isIndexMissing(err)) return { total: 0, tasks: [] };
+      throw err;
+    }
+  }
+
   /** Pending tasks that are due, and running ones whose lease ran out (their collector died). */
   private async poll(): Promise<void> {
     if (this.polling || this.stopped) return;
