@@ -13,6 +13,7 @@ import { ElasticsearchSource, TEMPLATE_FIELD, applyAction, evaluateRule, fieldVa
 import { ElasticsearchIncidentStore } from './incident-store.js';
 import { SilenceStore } from './silences.js';
 import { claimSlot } from './rule-schedule.js';
+import { RuleDispatch } from './dispatch.js';
 
 const RULES_IN_PARALLEL = 4;
 /** Routine (non-urgent) touches evaluate a rule at most this often. */
@@ -52,6 +53,7 @@ export interface IndexedDoc {
 
 export class RuleEngine {
   rules: Rule[] = [];
+  private dispatch = new RuleDispatch([]);
   loadErrors: RuleLoadError[] = [];
   loadedAt = '';
   readonly incidents: ElasticsearchIncidentStore;
@@ -121,6 +123,7 @@ export class RuleEngine {
       return { rules: this.rules.length, errors: this.loadErrors };
     }
     this.rules = loaded.rules.filter((r) => r.spec.enabled);
+    this.dispatch = new RuleDispatch(this.rules);
     this.loadErrors = loaded.errors;
     this.loadedAt = new Date().toISOString();
     for (const e of loaded.errors) this.log.error({ file: e.file, kept_previous_version: Boolean(e.keptPrevious) }, e.message);
@@ -136,18 +139,15 @@ export class RuleEngine {
    * aggregate types) are evaluated at most every second, so busy rules cannot delay new ones.
    */
   observe(docs: IndexedDoc[]): void {
-    for (const rule of this.rules) {
-      if (this.urgent.has(rule)) continue;
-      const eventType = rule.spec.type === 'any' || rule.spec.type === 'frequency';
-      for (const d of docs) {
-        if (!rule.indexMatcher.test(d.index) || rule.filter.test(d.body) === false) continue;
+    const matched: Rule[] = [];
+    for (const d of docs) {
+      for (const rule of this.dispatch.matching(d.index, d.body, matched)) {
+        if (this.urgent.has(rule)) continue;
+        const eventType = rule.spec.type === 'any' || rule.spec.type === 'frequency';
         if (rule.spec.type === 'new_term' || (eventType && !this.knownGroups.get(rule.spec.name)?.has(groupOf(rule, d.body)))) {
           this.urgent.add(rule);
           this.touched.delete(rule);
-          break;
-        }
-        this.touched.add(rule);
-        if (!eventType) break;
+        } else this.touched.add(rule);
       }
     }
   }
