@@ -108,6 +108,19 @@ describe('triage and Jira tickets', () => {
     await sleep(2000);
     expect(ticketsFor(store)).toHaveLength(1);
     expect(await incidentsOf(es, s.ns)).toHaveLength(1);
+
+    // What happened is in the collector's metrics.
+    const metrics = await (await fetch(`${s.collectors[0].url}/metrics`)).text();
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    expect(value('stacklens_triage_tokens_total{kind="prompt"}')).toBe(420);
+    expect(value('stacklens_triage_tokens_total{kind="completion"}')).toBe(96);
+    expect(value('stacklens_triage_total{source="llm",result="completed"}')).toBe(1);
+    expect(value('stacklens_external_requests_total{service="jira",result="ok"}')).toBeGreaterThanOrEqual(2); // search, create
+    expect(value('stacklens_outbox_tasks_total{action="ticket",result="done"}')).toBe(1);
+    expect(value('stacklens_incidents_opened_total{severity="critical"}')).toBe(1);
+    expect(value('stacklens_collector_events_indexed_total')).toBeGreaterThanOrEqual(1001);
+    expect(metrics).toMatch(/^stacklens_rule_evaluation_duration_seconds_bucket\{le="0.1",trigger="event"\} \d+$/m);
+    expect(metrics).toMatch(/^stacklens_triage_duration_seconds_count 1$/m);
   });
 
   it('Jira down, then rate-limited, then back: exactly one ticket per incident', async () => {

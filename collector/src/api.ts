@@ -6,6 +6,7 @@ import { parseDuration } from '@stacklens/common';
 import { requireBearerToken } from './auth.js';
 import type { RuleEngine } from './detection/engine.js';
 import type { Notifier } from './integrations/notifier.js';
+import type { CollectorMetrics } from './metrics.js';
 
 const STATUSES = ['open', 'acknowledged', 'resolved'];
 const MAX_PAGE = 200;
@@ -15,6 +16,7 @@ export interface ApiDeps {
   viewerTokens: string[];
   engine: RuleEngine;
   notifier?: Notifier;
+  metrics?: CollectorMetrics;
 }
 
 class BadRequest extends Error {}
@@ -91,7 +93,10 @@ export function createApi(deps: ApiDeps): Router {
     });
     if (!exists) return void res.status(404).json({ error: `no incident ${id}` });
     if (refusal) return void res.status(409).json({ error: refusal });
-    if (action === 'resolve' && updated) await deps.notifier?.onResolved(updated);
+    if (action === 'resolve' && updated) {
+      deps.metrics?.incidentsResolved.inc({ severity: updated.severity, by: 'person' });
+      await deps.notifier?.onResolved(updated);
+    }
     res.json(updated);
   };
   api.post('/incidents/:id/ack', admin, act('acknowledge'));

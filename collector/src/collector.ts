@@ -16,6 +16,7 @@ import type { IntegrationsApiDeps } from './admin/integrations-api.js';
 import { Jira, type JiraConfig } from './integrations/jira.js';
 import { Xero, type XeroConfig } from './integrations/xero.js';
 import { testOpenAi, type OpenAiConfig } from './integrations/triage.js';
+import { CollectorMetrics } from './metrics.js';
 
 export class Collector {
   readonly log: Logger;
@@ -23,6 +24,7 @@ export class Collector {
   readonly indexer: Indexer;
   readonly engine?: RuleEngine;
   readonly notifier?: Notifier;
+  readonly metrics = new CollectorMetrics();
   private integrations?: IntegrationsApiDeps;
   private integrationsTimer?: NodeJS.Timeout;
   private appliedIntegrations = '';
@@ -37,14 +39,27 @@ export class Collector {
     this.log = log ?? createLogger('collector');
     this.client = createEsClient(config.elasticsearch);
     this.indexer = new Indexer(this.client, config.bulk.retry_budget, this.log);
+    const stats = this.indexer.stats;
+    this.metrics.total('stacklens_collector_events_indexed_total', 'Events Elasticsearch accepted for the first time.', () => stats.indexed);
+    this.metrics.total('stacklens_collector_events_duplicate_total', 'Events Elasticsearch already had (a retried batch; counted as success).', () => stats.duplicates);
+    this.metrics.total('stacklens_collector_events_dead_lettered_total', 'Events sent to the dead-letter stream (unparsed, invalid or refused by the mapping).', () => stats.deadLettered);
+    this.metrics.total('stacklens_collector_bulk_requests_total', 'Bulk requests sent to Elasticsearch.', () => stats.bulkRequests);
+    this.metrics.total('stacklens_collector_bulk_retries_total', 'Bulk rounds retried after 429/5xx items or transport errors.', () => stats.bulkRetries);
     if (config.detection.enabled) {
-      const engine = new RuleEngine(this.client, { rulesDir: config.rules_dir, tickMs: config.detection.tick, scheduleMs: config.detection.schedule }, this.log.child({ module: 'detection' }));
+      const engine = new RuleEngine(this.client, { rulesDir: config.rules_dir, tickMs: config.detection.tick, scheduleMs: config.detection.schedule, metrics: this.metrics }, this.log.child({ module: 'detection' }));
       this.indexer.onIndexed = (docs) => engine.observe(docs);
       this.engine = engine;
-      const notifier = new Notifier(this.client, engine.incidents, { jira: config.integrations.jira, openai: config.integrations.openai, xero: config.integrations.xero, retryBudgetMs: config.outbox.retry_budget }, this.log.child({ module: 'notify' }));
+      const notifier = new Notifier(this.client, engine.incidents, { jira: config.integrations.jira, openai: config.integrations.openai, xero: config.integrations.xero, retryBudgetMs: config.outbox.retry_budget }, this.log.child({ module: 'notify' }), { metrics: this.metrics });
       engine.onOutcome = (o) => void notifier.onOutcome(o).catch((err) => this.log.warn({ incident: o.incident.id, err: (err as Error).message }, 'could not queue the incident\'s actions; the next fire retries'));
       engine.onAutoResolved = (inc) => void notifier.onResolved(inc).catch((err) => this.log.warn({ incident: inc.id, err: (err as Error).message }, 'could not queue the ticket transition'));
       this.notifier = notifier;
+      this.metrics.gauge('stacklens_outbox_tasks', 'Outbox tasks by action and status (pending and running are the depth).', ['action', 'status'], async (set) => {
+        for (const d of await notifier.outbox.depth()) set({ action: d.action, status: d.status }, d.count);
+      });
+      this.metrics.gauge('stacklens_rules_loaded', 'Rules loaded, and rule files that failed to load.', ['state'], (set) => {
+        set({ state: 'loaded' }, engine.rules.length);
+        set({ state: 'failed' }, engine.loadErrors.length);
+      });
       const box = SecretBox.fromEnv();
       const store = typeof box === 'string' ? box : new IntegrationStore(this.client, box);
       this.integrations = {
@@ -68,6 +83,7 @@ export class Collector {
       log: this.log,
       engine: this.engine,
       notifier: this.notifier,
+      metrics: this.metrics,
       integrations: this.integrations,
       adminTokens: this.config.api.admin_tokens,
       viewerTokens: this.config.api.viewer_tokens,

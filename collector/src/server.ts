@@ -7,6 +7,7 @@ import type { RuleEngine } from './detection/engine.js';
 import { createApi } from './api.js';
 import type { Notifier } from './integrations/notifier.js';
 import { createIntegrationsApi, type IntegrationsApiDeps } from './admin/integrations-api.js';
+import type { CollectorMetrics } from './metrics.js';
 
 export interface ServerDeps {
   agentTokens: string[];
@@ -21,6 +22,7 @@ export interface ServerDeps {
   engine?: RuleEngine;
   notifier?: Notifier;
   integrations?: IntegrationsApiDeps;
+  metrics?: CollectorMetrics;
   adminTokens: string[];
   viewerTokens: string[];
 }
@@ -31,6 +33,12 @@ export function createServer(deps: ServerDeps): express.Express {
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    if (!deps.metrics) return void res.status(404).end();
+    res.setHeader('Content-Type', deps.metrics.registry.contentType);
+    res.send(await deps.metrics.registry.metrics());
   });
 
   app.get('/readyz', async (_req, res) => {
@@ -78,7 +86,7 @@ export function createServer(deps: ServerDeps): express.Express {
 
   if (deps.integrations) app.use('/api/admin/integrations', createIntegrationsApi(deps.integrations));
   if (deps.engine) {
-    app.use('/api', createApi({ adminTokens: deps.adminTokens, viewerTokens: deps.viewerTokens, engine: deps.engine, notifier: deps.notifier }));
+    app.use('/api', createApi({ adminTokens: deps.adminTokens, viewerTokens: deps.viewerTokens, engine: deps.engine, notifier: deps.notifier, metrics: deps.metrics }));
   }
 
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {

@@ -14,6 +14,7 @@ import { ElasticsearchIncidentStore } from './incident-store.js';
 import { SilenceStore } from './silences.js';
 import { claimSlot } from './rule-schedule.js';
 import { RuleDispatch } from './dispatch.js';
+import type { CollectorMetrics } from '../metrics.js';
 
 const RULES_IN_PARALLEL = 4;
 /** Routine (non-urgent) touches evaluate a rule at most this often. */
@@ -29,6 +30,7 @@ function groupOf(rule: Rule, doc: Record<string, unknown>): string {
 const INCIDENT_UPDATE_INTERVAL_MS = 3000;
 
 export interface EngineOptions {
+  metrics?: CollectorMetrics;
   rulesDir: string;
   tickMs?: number;
   /** Scheduled runs, silence refresh and the auto-resolve sweep happen on this period. */
@@ -175,7 +177,7 @@ export class RuleEngine {
         await Promise.all(
           rules.slice(i, i + RULES_IN_PARALLEL).map((r) => {
             this.lastTriggered.set(r.spec.name, Date.now());
-            return this.evaluate(r, Date.now());
+            return this.evaluate(r, Date.now(), 'event');
           }),
         );
       }
@@ -199,7 +201,7 @@ export class RuleEngine {
         this.nextSlotAt.set(rule.spec.name, (Math.floor(now / rule.runEveryMs) + 1) * rule.runEveryMs);
         if (!claim) continue;
         this.scheduledRuns.set(rule.spec.name, (this.scheduledRuns.get(rule.spec.name) ?? 0) + claim.times.length);
-        for (const t of claim.times) await this.evaluate(rule, t);
+        for (const t of claim.times) await this.evaluate(rule, t, 'schedule');
       }
       await this.autoResolve();
     } catch (err) {
@@ -209,7 +211,7 @@ export class RuleEngine {
     }
   }
 
-  private async evaluate(rule: Rule, now: number): Promise<void> {
+  private async evaluate(rule: Rule, now: number, trigger: 'event' | 'schedule'): Promise<void> {
     const started = performance.now();
     this.log.debug({ rule: rule.spec.name, at: new Date(now).toISOString() }, 'evaluating');
     try {
@@ -222,8 +224,14 @@ export class RuleEngine {
       });
       this.stats.evaluations++;
       this.stats.matches += outcomes.length;
+      const m = this.options.metrics;
+      m?.ruleEvaluations.inc({ rule: rule.spec.name, trigger });
+      if (outcomes.length) m?.ruleMatches.inc({ rule: rule.spec.name }, outcomes.length);
       for (const o of outcomes) {
-        if (o.opened) this.stats.opened++;
+        if (o.opened) {
+          this.stats.opened++;
+          m?.incidentsOpened.inc({ severity: o.incident.severity });
+        }
         if (o.fired) this.stats.fired++;
         if (o.opened || o.fired) {
           this.log.info({ incident: o.incident.id, rule: rule.spec.name, severity: o.incident.severity, group: o.incident.group_key, reopened: !o.opened, silenced: o.incident.silenced_by }, o.opened ? 'incident opened' : 'incident reopened');
@@ -232,9 +240,11 @@ export class RuleEngine {
       }
     } catch (err) {
       this.stats.evaluationErrors++;
+      this.options.metrics?.ruleEvaluationErrors.inc({ rule: rule.spec.name });
       this.log.warn({ rule: rule.spec.name, err: (err as Error).message }, 'rule evaluation failed');
     } finally {
       this.stats.lastEvaluationMs = performance.now() - started;
+      this.options.metrics?.ruleEvaluationSeconds.observe({ trigger }, this.stats.lastEvaluationMs / 1000);
     }
   }
 
@@ -255,6 +265,7 @@ export class RuleEngine {
       });
       if (resolved?.status === 'resolved' && resolved.resolved_by === 'stacklens') {
         this.stats.autoResolved++;
+        this.options.metrics?.incidentsResolved.inc({ severity: resolved.severity, by: 'auto' });
         this.onAutoResolved(resolved);
         this.log.info({ incident: id, rule: resolved.rule }, 'incident auto-resolved after its quiet period');
       }

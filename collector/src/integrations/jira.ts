@@ -95,7 +95,11 @@ export function ticketDescription(inc: Incident, triage: TriageResult | undefine
 export class Jira {
   private readonly client: Version3Client;
 
-  constructor(private readonly cfg: JiraConfig) {
+  constructor(
+    private readonly cfg: JiraConfig,
+    /** Told how each request ended: ok, retryable or refused. */
+    private readonly observe: (result: 'ok' | 'retryable' | 'refused') => void = () => {},
+  ) {
     this.client = new Version3Client({ host: cfg.url, authentication: { basic: { email: cfg.email, apiToken: cfg.api_token } } });
   }
 
@@ -149,9 +153,12 @@ export class Jira {
   /** jira.js errors → retryable (429 with Retry-After, 5xx, network) or final (4xx). No credentials in messages. */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      const result = await fn();
+      this.observe('ok');
+      return result;
     } catch (err: any) {
       const status: number | undefined = err?.status ?? err?.response?.status;
+      this.observe(!status || status === 429 || status >= 500 ? 'retryable' : 'refused');
       const retryAfter = Number(err?.cause?.response?.headers?.['retry-after'] ?? err?.response?.headers?.['retry-after']);
       const detail = typeof err?.response?.data === 'object' ? JSON.stringify(err.response.data).slice(0, 300) : '';
       if (!status || status === 429 || status >= 500) throw new RetryableError(`Jira ${status ?? 'unreachable'}: ${err?.message ?? err}`, Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined);

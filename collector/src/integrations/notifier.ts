@@ -14,12 +14,17 @@ import { Outbox, RetryableError } from '../outbox/outbox.js';
 import { Jira, type JiraConfig } from './jira.js';
 import { Triage, type OpenAiConfig, type TriageResult } from './triage.js';
 import { Xero, type XeroConfig } from './xero.js';
+import type { CollectorMetrics } from '../metrics.js';
 
 export interface NotifierConfig {
   jira?: JiraConfig;
   openai?: OpenAiConfig;
   xero?: XeroConfig;
   retryBudgetMs: number;
+}
+
+export interface NotifierOptions {
+  metrics?: CollectorMetrics;
 }
 
 export class Notifier {
@@ -33,8 +38,14 @@ export class Notifier {
     private readonly incidents: ElasticsearchIncidentStore,
     cfg: NotifierConfig,
     private readonly log: Logger,
+    private readonly options: NotifierOptions = {},
   ) {
-    this.outbox = new Outbox(es, { retryBudgetMs: cfg.retryBudgetMs, concurrency: { triage: 4, ticket: 2 } }, log);
+    const metrics = options.metrics;
+    this.outbox = new Outbox(
+      es,
+      { retryBudgetMs: cfg.retryBudgetMs, concurrency: { triage: 4, ticket: 2 }, onResult: (action, result) => metrics?.outboxTasks.inc({ action, result }) },
+      log,
+    );
     this.configure(cfg);
     this.outbox.handle('triage', (task, attempt) => this.runTriage(task.incident_id, attempt.final));
     this.outbox.handle('ticket', (task, attempt) => this.runTicket(task.incident_id, attempt.final));
@@ -45,8 +56,9 @@ export class Notifier {
   /** (Re)build the clients: at start from collector.yaml, later when the admin API changes an integration. */
   configure(cfg: NotifierConfig): void {
     this.cfg = cfg;
-    this.triage = new Triage(this.es, cfg.openai, cfg.xero ? new Xero(cfg.xero) : undefined);
-    this.jira = cfg.jira ? new Jira(cfg.jira) : undefined;
+    const observe = (service: string) => (result: string) => this.options.metrics?.externalCalls.inc({ service, result });
+    this.triage = new Triage(this.es, cfg.openai, cfg.xero ? new Xero(cfg.xero) : undefined, observe('openai'));
+    this.jira = cfg.jira ? new Jira(cfg.jira, observe('jira')) : undefined;
   }
 
   start(): void {
@@ -92,6 +104,13 @@ export class Notifier {
       result = { source: 'runbook', note: `LLM failed: ${(err as Error).message}`, runbook: inc.runbook, similar: [] };
     }
     const failed = result.source === 'runbook' && Boolean(result.note?.startsWith('LLM'));
+    const m = this.options.metrics;
+    m?.triages.inc({ source: result.source, result: failed ? 'failed' : 'completed' });
+    if (result.latency_ms !== undefined) m?.triageSeconds.observe(result.latency_ms / 1000);
+    if (result.tokens) {
+      m?.triageTokens.inc({ kind: 'prompt' }, result.tokens.prompt);
+      m?.triageTokens.inc({ kind: 'completion' }, result.tokens.completion);
+    }
     await this.record(incidentId, (i) => {
       i.triage = result as unknown as Record<string, unknown>;
       addTimeline(i, { stage: failed ? 'triage_failed' : 'triage_completed', at: new Date().toISOString(), note: result.source === 'llm' ? `${result.model}, confidence ${result.analysis?.confidence}` : result.note });

@@ -127,6 +127,7 @@ export class Triage {
     private readonly es: Client,
     private readonly openai?: OpenAiConfig,
     private readonly xero?: Xero,
+    private readonly observe: (result: 'ok' | 'retryable' | 'refused') => void = () => {},
   ) {
     if (openai) this.llm = new OpenAI({ baseURL: openai.base_url, apiKey: openai.api_key, timeout: openai.timeout, maxRetries: 0 });
   }
@@ -149,8 +150,11 @@ export class Triage {
         ],
       });
     } catch (err) {
-      throw classifyOpenAiError(err);
+      const classified = classifyOpenAiError(err);
+      this.observe(classified instanceof RetryableError ? 'retryable' : 'refused');
+      throw classified;
     }
+    this.observe('ok');
     const latency = performance.now() - started;
     const text = completion.choices?.[0]?.message?.content ?? '';
     const tokens = { prompt: completion.usage?.prompt_tokens ?? 0, completion: completion.usage?.completion_tokens ?? 0 };

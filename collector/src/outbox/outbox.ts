@@ -50,6 +50,8 @@ export interface OutboxOptions {
   /** Concurrency per action (a p-queue each), e.g. { ticket: 2, triage: 4 }. */
   concurrency?: Record<string, number>;
   collectorId?: string;
+  /** Told how each attempt ended: done, retry or failed. */
+  onResult?: (action: string, result: 'done' | 'retry' | 'failed') => void;
 }
 
 export interface OutboxStats {
@@ -108,6 +110,21 @@ export class Outbox {
       return ((await this.client.get({ index: OUTBOX_INDEX, id })) as any)._source;
     } catch (err) {
       if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Tasks by action and status (for the outbox depth gauge). */
+  async depth(): Promise<{ action: string; status: string; count: number }[]> {
+    try {
+      const res: any = await this.client.search({
+        index: OUTBOX_INDEX,
+        size: 0,
+        aggs: { action: { terms: { field: 'action', size: 20 }, aggs: { status: { terms: { field: 'status', size: 10 } } } } },
+      } as never);
+      return res.aggregations.action.buckets.flatMap((a: any) => a.status.buckets.map((st: any) => ({ action: a.key, status: st.key, count: st.doc_count })));
+    } catch (err) {
+      if (isIndexMissing(err)) return [];
       throw err;
     }
   }
@@ -174,6 +191,7 @@ export class Outbox {
           const result = await handler(task, { final: Date.now() - Date.parse(task.created_at) >= this.options.retryBudgetMs });
           patch = { status: 'done', result: result ?? undefined, last_error: undefined };
           this.stats.done++;
+          this.options.onResult?.(task.action, 'done');
         } catch (err) {
           patch = this.afterFailure(task, err as Error);
         }
@@ -191,10 +209,12 @@ export class Outbox {
     const age = Date.now() - Date.parse(task.created_at);
     if (!(err instanceof RetryableError) || age >= this.options.retryBudgetMs) {
       this.stats.failed++;
+      this.options.onResult?.(task.action, 'failed');
       this.log.warn({ task: task.id, action: task.action, attempts: task.attempts, err: reason }, 'outbox task failed for good');
       return { status: 'failed', last_error: err instanceof RetryableError ? `retry budget spent: ${reason}` : reason };
     }
     this.stats.retries++;
+    this.options.onResult?.(task.action, 'retry');
     const backoff = Math.min(MAX_BACKOFF_MS, INITIAL_BACKOFF_MS * 2 ** Math.max(0, task.attempts - 1));
     const delay = Math.max(err.retryAfterMs ?? 0, backoff / 2 + Math.random() * (backoff / 2));
     this.log.info({ task: task.id, action: task.action, attempts: task.attempts, retry_in_ms: Math.round(delay), err: reason }, 'outbox task will be retried');

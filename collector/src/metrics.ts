@@ -1,0 +1,51 @@
+// The collector's /metrics (prom-client, Prometheus naming: base units, _total counters,
+// bounded labels — rule names, severities, actions; never ids or messages). Pipeline totals
+// are read from the components' own counters at scrape time; the rest is recorded as it
+// happens.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class CollectorMetrics {
+  readonly registry = new Registry();
+  readonly ruleEvaluations = new Counter({ name: 'stacklens_rule_evaluations_total', help: 'Rule evaluations, by rule and trigger (event or schedule).', labelNames: ['rule', 'trigger'], registers: [this.registry] });
+  readonly ruleEvaluationErrors = new Counter({ name: 'stacklens_rule_evaluation_errors_total', help: 'Rule evaluations that failed (retried by the next run).', labelNames: ['rule'], registers: [this.registry] });
+  readonly ruleMatches = new Counter({ name: 'stacklens_rule_matches_total', help: 'Matches that changed an incident, by rule.', labelNames: ['rule'], registers: [this.registry] });
+  readonly ruleEvaluationSeconds = new Histogram({ name: 'stacklens_rule_evaluation_duration_seconds', help: 'Time to evaluate one rule (queries and incident writes).', labelNames: ['trigger'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
+  readonly incidentsOpened = new Counter({ name: 'stacklens_incidents_opened_total', help: 'Incidents opened, by severity.', labelNames: ['severity'], registers: [this.registry] });
+  readonly incidentsResolved = new Counter({ name: 'stacklens_incidents_resolved_total', help: 'Incidents resolved, by severity and by whom (person or auto).', labelNames: ['severity', 'by'], registers: [this.registry] });
+  readonly outboxTasks = new Counter({ name: 'stacklens_outbox_tasks_total', help: 'Outbox task attempts finished, by action and result (done, retry, failed).', labelNames: ['action', 'result'], registers: [this.registry] });
+  readonly triageSeconds = new Histogram({ name: 'stacklens_triage_duration_seconds', help: 'LLM call latency for triage.', buckets: [0.25, 0.5, 1, 2, 5, 10, 20, 30], registers: [this.registry] });
+  readonly triageTokens = new Counter({ name: 'stacklens_triage_tokens_total', help: 'LLM tokens used by triage, by kind (prompt, completion).', labelNames: ['kind'], registers: [this.registry] });
+  readonly triages = new Counter({ name: 'stacklens_triage_total', help: 'Triages, by source (llm, runbook) and result (completed, failed).', labelNames: ['source', 'result'], registers: [this.registry] });
+  readonly externalCalls = new Counter({ name: 'stacklens_external_requests_total', help: 'Requests to external services, by service (jira, openai, xero) and result (ok, retryable, refused).', labelNames: ['service', 'result'], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** A counter whose value is a running total kept by a component. */
+  total(name: string, help: string, read: () => number): void {
+    new Counter({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  }
+
+  /** A gauge read at scrape time (possibly from Elasticsearch). */
+  gauge(name: string, help: string, labelNames: string[], read: (set: (labels: Record<string, string>, value: number) => void) => Promise<void> | void): void {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        await read((labels, value) => this.set(labels, value));
+      },
+    });
+  }
+}
