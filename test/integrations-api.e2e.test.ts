@@ -70,7 +70,9 @@ describe('/api/admin/integrations', () => {
     const [ticket] = await waitFor('the ticket', async () => {
       const t = jira.issues.filter((i) => i.fields.summary.endsWith(`(${store})`));
       return t.length ? t : undefined;
-    }, 30_000, 200);
+    }, 30_000, 200).catch(async (err) => {
+      throw new Error(`${err.message}\noutbox: ${JSON.stringify((await api(c, '/outbox', { token: VIEWER })).body)}\nincidents: ${JSON.stringify((await api(c, '/incidents', { token: VIEWER })).body.incidents.map((i: any) => i.timeline))}\n${c.proc.output}`);
+    });
     expect(JSON.stringify(ticket.fields.description)).toContain("Xero lists item 999 'Mystery Product' at 4.50");
 
     // Disable → enable round trip; delete.

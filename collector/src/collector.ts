@@ -10,7 +10,7 @@ import { Indexer } from './indexer.js';
 import { createServer } from './server.js';
 import { RuleEngine } from './detection/engine.js';
 import { Notifier, type NotifierConfig } from './integrations/notifier.js';
-import { SecretBox } from './admin/secret-box.js';
+import { SECRET_KEY_ENV, SecretBox } from './admin/secret-box.js';
 import { IntegrationStore } from './admin/integrations.js';
 import type { IntegrationsApiDeps } from './admin/integrations-api.js';
 import { Jira, type JiraConfig } from './integrations/jira.js';
@@ -28,6 +28,8 @@ export class Collector {
   private integrations?: IntegrationsApiDeps;
   private integrationsTimer?: NodeJS.Timeout;
   private appliedIntegrations = '';
+  private unreadableIntegrations = '';
+  private integrationsQueue: Promise<void> = Promise.resolve();
   private server?: Server;
   private templatesReady = false;
   private stopping = false;
@@ -124,12 +126,25 @@ export class Collector {
     }
   }
 
-  /** collector.yaml's integrations, overridden per type by the enabled ones of the admin API. */
-  private async applyIntegrations(): Promise<void> {
+  /**
+   * collector.yaml's integrations, overridden per type by the enabled ones of the admin API.
+   * Calls are queued one after another, so an older read can never overwrite a newer one.
+   */
+  private applyIntegrations(): Promise<void> {
+    this.integrationsQueue = this.integrationsQueue.then(() => this.readIntegrations());
+    return this.integrationsQueue;
+  }
+
+  private async readIntegrations(): Promise<void> {
     const store = this.integrations?.store;
     if (!this.notifier || !store || typeof store === 'string') return;
     try {
-      const active = await store.active();
+      const { settings: active, unreadable } = await store.active();
+      const unreadableKey = unreadable.join(',');
+      if (unreadableKey !== this.unreadableIntegrations) {
+        this.unreadableIntegrations = unreadableKey;
+        if (unreadable.length) this.log.warn({ integrations: unreadable }, `enabled integrations whose credentials the current ${SECRET_KEY_ENV} cannot open are skipped; store them again or disable them`);
+      }
       const file = this.config.integrations;
       const cfg: NotifierConfig = {
         jira: (active.jira as unknown as JiraConfig) ?? file.jira,

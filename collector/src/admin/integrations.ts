@@ -137,11 +137,21 @@ export class IntegrationStore {
     return out;
   }
 
-  /** Per type, the settings of the most recently updated enabled integration. */
-  async active(): Promise<Record<string, Record<string, unknown>>> {
-    const out: Record<string, Record<string, unknown>> = {};
+  /**
+   * Per type, the settings of the most recently updated enabled integration. One whose
+   * secrets cannot be opened (sealed under another STACKLENS_SECRET_KEY) is skipped and named.
+   */
+  async active(): Promise<{ settings: Record<string, Record<string, unknown>>; unreadable: string[] }> {
+    const settings: Record<string, Record<string, unknown>> = {};
+    const unreadable: string[] = [];
     const enabled = (await this.list()).filter((i) => i.enabled).sort((a, b) => a.updated_at.localeCompare(b.updated_at));
-    for (const i of enabled) out[i.type] = this.resolve(i);
-    return out;
+    for (const i of enabled) {
+      try {
+        settings[i.type] = this.resolve(i);
+      } catch {
+        unreadable.push(i.id);
+      }
+    }
+    return { settings, unreadable };
   }
 }

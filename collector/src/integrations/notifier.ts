@@ -1,6 +1,7 @@
 // From incidents to external actions, through the outbox:
 //   incident fires (opened, or reopened outside realert) and its rule notifies someone
-//     → task triage:<incident>:<fire_count>  (timeline: triage_pending)
+//     → task triage:<incident>:<fire_count>  (timeline: triage_pending); again when it grows
+//       past 10, 100, 1,000 … events
 //   triage done (AI analysis, or runbook triage when no LLM / a bad answer)
 //     → incident.triage, timeline triage_completed | triage_failed
 //     → task ticket:<incident> when the rule notifies jira  (timeline: ticket_pending)
@@ -72,7 +73,13 @@ export class Notifier {
     if (o.fired) {
       await this.record(inc.id, (i) => addTimeline(i, { stage: 'triage_pending', at: new Date().toISOString() }));
       await this.outbox.enqueue('triage', inc.id, `triage:${inc.id}:${inc.fire_count}`);
-    } else if (inc.ticket && this.jira && this.cfg.jira && !inc.silenced_by) {
+      return;
+    }
+    // Grown markedly — crossed 10, 100, 1,000 … events: triage again with the new picture.
+    if (inc.count >= 10 && !inc.silenced_by) {
+      await this.outbox.enqueue('triage', inc.id, `triage:${inc.id}:${inc.fire_count}:x${Math.floor(Math.log10(inc.count))}`);
+    }
+    if (inc.ticket && this.jira && this.cfg.jira && !inc.silenced_by) {
       // A recurrence: at most one comment per comment_every period (the task id is the period).
       const period = Math.floor(Date.now() / this.cfg.jira.comment_every);
       await this.outbox.enqueue('comment', inc.id, `comment:${inc.id}:${period}`);
@@ -125,7 +132,8 @@ export class Notifier {
   private async runTicket(incidentId: string, final: boolean): Promise<Record<string, unknown>> {
     const inc = await this.load(incidentId);
     if (inc.ticket) return { key: inc.ticket.key, already: true };
-    if (!this.jira) throw new Error('Jira is not configured');
+    // Retried: Jira may be configured (again) through the admin API within the retry budget.
+    if (!this.jira) throw new RetryableError('Jira is not configured');
     try {
       const ticket = await this.jira.ensureTicket(inc, inc.triage as unknown as TriageResult | undefined);
       await this.record(incidentId, (i) => {
