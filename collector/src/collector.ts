@@ -3,7 +3,8 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Client } from '@elastic/elasticsearch';
 import { installTemplates } from '@stacklens/elasticsearch';
-import { createLogger, sleep, type Logger } from '@stacklens/common';
+import { Backoff, createLogger, sleep, type Logger } from '@stacklens/common';
+import type { Outcome } from '@stacklens/detection';
 import type { CollectorConfig } from './config.js';
 import { createEsClient } from './es-client.js';
 import { Indexer } from './indexer.js';
@@ -52,7 +53,7 @@ export class Collector {
       this.indexer.onIndexed = (docs) => engine.observe(docs);
       this.engine = engine;
       const notifier = new Notifier(this.client, engine.incidents, { jira: config.integrations.jira, openai: config.integrations.openai, xero: config.integrations.xero, retryBudgetMs: config.outbox.retry_budget }, this.log.child({ module: 'notify' }), { metrics: this.metrics });
-      engine.onOutcome = (o) => void notifier.onOutcome(o).catch((err) => this.log.warn({ incident: o.incident.id, err: (err as Error).message }, 'could not queue the incident\'s actions; the next fire retries'));
+      engine.onOutcome = (o) => void this.queueActions(notifier, o);
       engine.onAutoResolved = (inc) => void notifier.onResolved(inc).catch((err) => this.log.warn({ incident: inc.id, err: (err as Error).message }, 'could not queue the ticket transition'));
       this.notifier = notifier;
       this.metrics.gauge('stacklens_outbox_tasks', 'Outbox tasks by action and status (pending and running are the depth).', ['action', 'status'], async (set) => {
@@ -122,6 +123,20 @@ export class Collector {
       } catch (err) {
         if (attempt % 10 === 0) this.log.warn({ err: (err as Error).message }, 'cannot install templates yet; retrying');
         await sleep(1000);
+      }
+    }
+  }
+
+  /** Queue an incident's external actions, retrying while Elasticsearch does not take them (task ids make retries harmless). */
+  private async queueActions(notifier: Notifier, o: Outcome): Promise<void> {
+    const backoff = new Backoff({ initialMs: 500, maxMs: 30_000 });
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        await notifier.onOutcome(o);
+        return;
+      } catch (err) {
+        if (attempt === 1 || attempt % 10 === 0) this.log.warn({ incident: o.incident.id, attempt, err: (err as Error).message }, 'could not queue the incident\'s actions yet; retrying');
+        await sleep(backoff.next());
       }
     }
   }
