@@ -1,7 +1,8 @@
 // The agent's /metrics (prom-client, Prometheus naming). Values are read from the agent's
 // own counters when Prometheus scrapes, so the hot path pays nothing for metrics.
 import { createServer, type Server } from 'node:http';
-import { Registry, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
+import { Registry, Counter, Gauge } from 'prom-client';
+import { registerProcessMetrics } from '@stacklens/common';
 import type { RedactionKind } from './processors/redact.js';
 
 export interface InputSnapshot {
@@ -43,7 +44,7 @@ function totalCounter(registry: Registry, name: string, help: string, labelNames
 
 export function createAgentMetrics(snapshot: () => AgentSnapshot): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  registerProcessMetrics(registry);
   const perInput = (pick: (i: InputSnapshot) => number) => (set: (l: Record<string, string>, v: number) => void) => {
     for (const i of snapshot().inputs) set({ input: i.input, dataset: i.dataset }, pick(i));
   };

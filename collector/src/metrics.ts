@@ -2,7 +2,8 @@
 // bounded labels — rule names, severities, actions; never ids or messages). Pipeline totals
 // are read from the components' own counters at scrape time; the rest is recorded as it
 // happens.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { registerProcessMetrics } from '@stacklens/common';
 
 export class CollectorMetrics {
   readonly registry = new Registry();
@@ -19,7 +20,7 @@ export class CollectorMetrics {
   readonly externalCalls = new Counter({ name: 'stacklens_external_requests_total', help: 'Requests to external services, by service (jira, openai, xero) and result (ok, retryable, refused).', labelNames: ['service', 'result'], registers: [this.registry] });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
+    registerProcessMetrics(this.registry);
   }
 
   /** A counter whose value is a running total kept by a component. */

@@ -5,3 +5,4 @@ export * from './log.js';
 export * from './config-file.js';
 export * from './config-schema.js';
 export * from './service-cli.js';
+export * from './process-metrics.js';
