@@ -1,4 +1,5 @@
 // Reading Elasticsearch client errors: the few outcomes the collector treats as answers.
+import type { Client } from '@elastic/elasticsearch';
 
 /** A 404: the document (or index) is not there. */
 export const isNotFound = (err: unknown): boolean => (err as any)?.meta?.statusCode === 404;
@@ -8,3 +9,13 @@ export const isConflict = (err: unknown): boolean => (err as any)?.meta?.statusC
 
 /** A search on an index that does not exist yet (nothing has been written to it). */
 export const isIndexMissing = (err: unknown): boolean => (err as any)?.meta?.body?.error?.type === 'index_not_found_exception';
+
+/** A document's source, or undefined when it (or its index) does not exist. */
+export async function sourceOf<T>(client: Client, index: string, id: string): Promise<T | undefined> {
+  try {
+    return (await client.get<T>({ index, id }))._source;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}

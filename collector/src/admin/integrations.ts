@@ -7,7 +7,7 @@ import type { Client } from '@elastic/elasticsearch';
 import type { ZodType } from 'zod';
 import { jiraSchema, openaiSchema, xeroSchema } from '../config.js';
 import type { SecretBox } from './secret-box.js';
-import { isNotFound, isIndexMissing } from '../es-errors.js';
+import { isIndexMissing, isNotFound, sourceOf } from '../es-errors.js';
 
 export const INTEGRATIONS_INDEX = 'stacklens-integrations';
 
@@ -62,13 +62,8 @@ export class IntegrationStore {
     }
   }
 
-  async get(id: string): Promise<StoredIntegration | undefined> {
-    try {
-      return ((await this.client.get({ index: INTEGRATIONS_INDEX, id })) as any)._source;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  get(id: string): Promise<StoredIntegration | undefined> {
+    return sourceOf<StoredIntegration>(this.client, INTEGRATIONS_INDEX, id);
   }
 
   /** Validate settings against the type's schema; secrets left out keep their stored value. */

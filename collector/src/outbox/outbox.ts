@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import type { Client } from '@elastic/elasticsearch';
 import PQueue from 'p-queue';
 import type { Logger } from '@stacklens/common';
-import { isNotFound, isConflict, isIndexMissing } from '../es-errors.js';
+import { isConflict, isIndexMissing, isNotFound, sourceOf } from '../es-errors.js';
 
 export const OUTBOX_INDEX = 'stacklens-outbox';
 
@@ -105,13 +105,8 @@ export class Outbox {
     void this.tryRun(id);
   }
 
-  async get(id: string): Promise<Task | undefined> {
-    try {
-      return ((await this.client.get({ index: OUTBOX_INDEX, id })) as any)._source;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  get(id: string): Promise<Task | undefined> {
+    return sourceOf<Task>(this.client, OUTBOX_INDEX, id);
   }
 
   /** Tasks by action and status (for the outbox depth gauge). */
