@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EventBuilder, type InputConfig } from '@stacklens/agent';
 import { loadRuleFile, Replay, type Incident } from '@stacklens/detection';
-import { chatbotTurn, posErrorLine, posOrderLine, posTrafficLine, rng, STORES, type Scenario } from '@stacklens/demo';
+import { chatbotTurn, posErrorLine, posOrderLine, posTrafficLine, rng, type Scenario } from '@stacklens/demo';
 import { REPO } from './helpers.js';
 
 const START = Date.parse('2026-03-02T09:00:00Z');
@@ -144,8 +144,4 @@ describe('shipped chat-bot rules', () => {
     expect(fresh).toHaveLength(1);
     expect(fresh[0].group_key).toBe('stacklens.message_template=tool <str> crashed with exit code <num>');
   });
-});
-
-it('the stores the simulator uses are the ones the POS rules group by', () => {
-  expect(STORES.every((s) => /^STORE_\d{3}$/.test(s))).toBe(true);
 });

@@ -5,6 +5,7 @@ import { SEVERITIES, applyAction, type Incident, type IncidentAction } from '@st
 import { parseDuration } from '@stacklens/common';
 import { requireBearerToken } from './auth.js';
 import type { RuleEngine } from './detection/engine.js';
+import { BadCursorError } from './detection/incident-store.js';
 import type { Notifier } from './integrations/notifier.js';
 import type { CollectorMetrics } from './metrics.js';
 
@@ -179,7 +180,7 @@ export function createApi(deps: ApiDeps): Router {
   });
 
   api.use((err: unknown, _req: Request, res: Response, next: (err?: unknown) => void) => {
-    if (err instanceof BadRequest || (err as Error)?.message?.startsWith('after:')) return void res.status(400).json({ error: (err as Error).message });
+    if (err instanceof BadRequest || err instanceof BadCursorError) return void res.status(400).json({ error: (err as Error).message });
     next(err);
   });
   return api;

@@ -10,6 +10,9 @@ const MAX_ATTEMPTS = 20;
 
 export class ConflictError extends Error {}
 
+/** A pagination cursor this API did not hand out. */
+export class BadCursorError extends Error {}
+
 export interface IncidentQuery {
   status?: string[];
   severity?: string[];
@@ -80,7 +83,7 @@ export class ElasticsearchIncidentStore implements IncidentStore {
       try {
         searchAfter = JSON.parse(Buffer.from(q.after, 'base64url').toString('utf8'));
       } catch {
-        throw new Error('after: not a cursor returned by this API');
+        throw new BadCursorError('after: not a cursor returned by this API');
       }
     }
     try {
