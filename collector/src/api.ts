@@ -1,13 +1,16 @@
 // The admin API: incidents, silences and rules. Viewer tokens read; admin tokens read and
 // change. Errors name what was wrong; no token or secret is ever echoed.
 import express, { type Request, type Response, type Router } from 'express';
-import { SEVERITIES, applyAction, type Incident, type IncidentAction } from '@stacklens/detection';
+import { SEVERITIES, type IncidentAction } from '@stacklens/detection';
+import { changeIncident } from './incident-actions.js';
 import { parseDuration } from '@stacklens/common';
 import { requireBearerToken } from './auth.js';
 import type { RuleEngine } from './detection/engine.js';
 import { BadCursorError } from './detection/incident-store.js';
 import type { Notifier } from './integrations/notifier.js';
 import type { CollectorMetrics } from './metrics.js';
+import type { Client } from '@elastic/elasticsearch';
+import { BadSearchCursor, MAX_SEARCH_SIZE, SEARCH_SOURCES, search, type SearchSource } from './search.js';
 
 const STATUSES = ['open', 'acknowledged', 'resolved'];
 const MAX_PAGE = 200;
@@ -18,6 +21,7 @@ export interface ApiDeps {
   engine: RuleEngine;
   notifier?: Notifier;
   metrics?: CollectorMetrics;
+  es: Client;
 }
 
 class BadRequest extends Error {}
@@ -82,23 +86,10 @@ export function createApi(deps: ApiDeps): Router {
     const id = String(req.params.id);
     const by = actor(req);
     const note = typeof req.body?.note === 'string' ? req.body.note.slice(0, 2000) : undefined;
-    let refusal: string | undefined;
-    let exists = false;
-    const updated = await engine.incidents.update(id, async (current) => {
-      refusal = undefined;
-      if (!current) return undefined;
-      exists = true;
-      const next: Incident = structuredClone(current);
-      refusal = applyAction(next, action, by, Date.now(), note);
-      return refusal ? undefined : next;
-    });
-    if (!exists) return void res.status(404).json({ error: `no incident ${id}` });
-    if (refusal) return void res.status(409).json({ error: refusal });
-    if (action === 'resolve' && updated) {
-      deps.metrics?.incidentsResolved.inc({ severity: updated.severity, by: 'person' });
-      await deps.notifier?.onResolved(updated);
-    }
-    res.json(updated);
+    const outcome = await changeIncident(deps, id, action, by, note);
+    if (outcome.kind === 'missing') return void res.status(404).json({ error: `no incident ${id}` });
+    if (outcome.kind === 'refused') return void res.status(409).json({ error: outcome.reason });
+    res.json(outcome.incident);
   };
   api.post('/incidents/:id/ack', admin, act('acknowledge'));
   api.post('/incidents/:id/resolve', admin, act('resolve'));
@@ -120,6 +111,27 @@ export function createApi(deps: ApiDeps): Router {
     const size = req.query.size === undefined ? 50 : Number(req.query.size);
     if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw new BadRequest(`size: must be a whole number from 1 to ${MAX_PAGE}`);
     res.json(await deps.notifier.outbox.list({ status: list(req, 'status', ['pending', 'running', 'done', 'failed']), incident: req.query.incident === undefined ? undefined : String(req.query.incident), size }));
+  });
+
+  api.get('/search', viewer, async (req, res) => {
+    const known = ['q', 'source', 'channel', 'user', 'from', 'to', 'size', 'search_after'];
+    const unknown = Object.keys(req.query).filter((k) => !known.includes(k));
+    if (unknown.length) throw new BadRequest(`unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; expected ${known.join(', ')}`);
+    const size = req.query.size === undefined ? 50 : Number(req.query.size);
+    if (!Number.isInteger(size) || size < 1 || size > MAX_SEARCH_SIZE) throw new BadRequest(`size: must be a whole number from 1 to ${MAX_SEARCH_SIZE}`);
+    const one = (name: string) => (req.query[name] === undefined ? undefined : String(req.query[name]));
+    res.json(
+      await search(deps.es, {
+        q: one('q'),
+        source: list(req, 'source', Object.keys(SEARCH_SOURCES)) as SearchSource[] | undefined,
+        channel: one('channel'),
+        user: one('user'),
+        from: time(req, 'from'),
+        to: time(req, 'to'),
+        size,
+        search_after: one('search_after'),
+      }),
+    );
   });
 
   api.get('/silences', viewer, (_req, res) => {
@@ -180,7 +192,7 @@ export function createApi(deps: ApiDeps): Router {
   });
 
   api.use((err: unknown, _req: Request, res: Response, next: (err?: unknown) => void) => {
-    if (err instanceof BadRequest || err instanceof BadCursorError) return void res.status(400).json({ error: (err as Error).message });
+    if (err instanceof BadRequest || err instanceof BadCursorError || err instanceof BadSearchCursor) return void res.status(400).json({ error: (err as Error).message });
     next(err);
   });
   return api;

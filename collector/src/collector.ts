@@ -18,6 +18,15 @@ import { Jira, type JiraConfig } from './integrations/jira.js';
 import { Xero, type XeroConfig } from './integrations/xero.js';
 import { testOpenAi, type OpenAiConfig } from './integrations/triage.js';
 import { CollectorMetrics } from './metrics.js';
+import type { MattermostConfig, SlackConfig } from './config.js';
+import { ChatStore } from './chat/chat-store.js';
+import { SlackEvents } from './chat/slack-events.js';
+import { ChatOps } from './chat/chatops.js';
+import { createChatRoutes } from './chat/routes.js';
+import { MattermostIngest } from './chat/mattermost-ingest.js';
+import { mattermostClient } from './chat/mattermost.js';
+import { WebClient } from '@slack/web-api';
+import type { Router } from 'express';
 
 export class Collector {
   readonly log: Logger;
@@ -26,9 +35,13 @@ export class Collector {
   readonly engine?: RuleEngine;
   readonly notifier?: Notifier;
   readonly metrics = new CollectorMetrics();
+  readonly chatStore: ChatStore;
+  mattermostIngest?: MattermostIngest;
+  private chatRoutes?: Router;
   private integrations?: IntegrationsApiDeps;
   private integrationsTimer?: NodeJS.Timeout;
   private appliedIntegrations = '';
+  private mattermostIngestKey = '';
   private unreadableIntegrations = '';
   private integrationsQueue: Promise<void> = Promise.resolve();
   private server?: Server;
@@ -42,6 +55,7 @@ export class Collector {
     this.log = log ?? createLogger('collector');
     this.client = createEsClient(config.elasticsearch);
     this.indexer = new Indexer(this.client, config.bulk.retry_budget, this.log);
+    this.chatStore = new ChatStore(this.client);
     const stats = this.indexer.stats;
     this.metrics.total('stacklens_collector_events_indexed_total', 'Events Elasticsearch accepted for the first time.', () => stats.indexed);
     this.metrics.total('stacklens_collector_events_duplicate_total', 'Events Elasticsearch already had (a retried batch; counted as success).', () => stats.duplicates);
@@ -52,7 +66,7 @@ export class Collector {
       const engine = new RuleEngine(this.client, { rulesDir: config.rules_dir, tickMs: config.detection.tick, scheduleMs: config.detection.schedule, metrics: this.metrics }, this.log.child({ module: 'detection' }));
       this.indexer.onIndexed = (docs) => engine.observe(docs);
       this.engine = engine;
-      const notifier = new Notifier(this.client, engine.incidents, { jira: config.integrations.jira, openai: config.integrations.openai, xero: config.integrations.xero, retryBudgetMs: config.outbox.retry_budget }, this.log.child({ module: 'notify' }), { metrics: this.metrics });
+      const notifier = new Notifier(this.client, engine.incidents, this.notifierConfig({}), this.log.child({ module: 'notify' }), { metrics: this.metrics });
       engine.onOutcome = (o) => void this.queueActions(notifier, o);
       engine.onAutoResolved = (inc) => void notifier.onResolved(inc).catch((err) => this.log.warn({ incident: inc.id, err: (err as Error).message }, 'could not queue the ticket transition'));
       this.notifier = notifier;
@@ -63,6 +77,23 @@ export class Collector {
         set({ state: 'loaded' }, engine.rules.length);
         set({ state: 'failed' }, engine.loadErrors.length);
       });
+      const chatLog = this.log.child({ module: 'chat' });
+      const slackEvents = new SlackEvents(this.chatStore, (team) => this.slackClient(team), chatLog);
+      this.chatRoutes = createChatRoutes({
+        ops: new ChatOps({ es: this.client, engine, notifier, metrics: this.metrics, chat: () => notifier.config.chat }),
+        log: chatLog,
+        answerWithinMs: () => config.chat.answer_within,
+        slack: () => {
+          const s = notifier.config.slack;
+          return s && { signingSecret: s.signing_secret, events: slackEvents, indexMessages: s.index_messages };
+        },
+        mattermost: () => {
+          const m = notifier.config.mattermost;
+          return m && { commandToken: m.command_token, signer: notifier.mattermostSigner };
+        },
+      });
+      this.metrics.total('stacklens_chat_messages_indexed_total', 'Chat messages (Slack, Mattermost) indexed into logs-chat-default for the first time.', () => this.chatStore.stats.messages);
+      this.metrics.total('stacklens_chat_messages_duplicate_total', 'Chat messages delivered again (Slack retries, Mattermost catch-up) and not stored twice.', () => this.chatStore.stats.duplicates);
       const box = SecretBox.fromEnv();
       const store = typeof box === 'string' ? box : new IntegrationStore(this.client, box);
       this.integrations = {
@@ -88,6 +119,8 @@ export class Collector {
       notifier: this.notifier,
       metrics: this.metrics,
       integrations: this.integrations,
+      chatRoutes: this.chatRoutes,
+      es: this.client,
       adminTokens: this.config.api.admin_tokens,
       viewerTokens: this.config.api.viewer_tokens,
     });
@@ -160,22 +193,52 @@ export class Collector {
         this.unreadableIntegrations = unreadableKey;
         if (unreadable.length) this.log.warn({ integrations: unreadable }, `enabled integrations whose credentials the current ${SECRET_KEY_ENV} cannot open are skipped; store them again or disable them`);
       }
-      const file = this.config.integrations;
-      const cfg: NotifierConfig = {
-        jira: (active.jira as unknown as JiraConfig) ?? file.jira,
-        openai: (active.openai as unknown as OpenAiConfig) ?? file.openai,
-        xero: (active.xero as unknown as XeroConfig) ?? file.xero,
-        retryBudgetMs: this.config.outbox.retry_budget,
-      };
+      const cfg = this.notifierConfig(active);
       // Rebuild the clients only when something changed (they keep tokens and connections).
       const fingerprint = JSON.stringify(cfg);
       if (fingerprint === this.appliedIntegrations) return;
       this.appliedIntegrations = fingerprint;
       this.notifier.configure(cfg);
-      this.log.info({ jira: Boolean(cfg.jira), openai: Boolean(cfg.openai), xero: Boolean(cfg.xero) }, 'integrations configured');
+      this.restartMattermostIngest(cfg.mattermost);
+      this.log.info({ jira: Boolean(cfg.jira), openai: Boolean(cfg.openai), xero: Boolean(cfg.xero), slack: Boolean(cfg.slack), mattermost: Boolean(cfg.mattermost) }, 'integrations configured');
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not read integrations; keeping the current ones');
     }
+  }
+
+  /** collector.yaml's integrations, each overridden by the enabled one of its type from the admin API. */
+  private notifierConfig(active: Record<string, Record<string, unknown>>): NotifierConfig {
+    const file = this.config.integrations;
+    return {
+      jira: (active.jira as unknown as JiraConfig) ?? file.jira,
+      openai: (active.openai as unknown as OpenAiConfig) ?? file.openai,
+      xero: (active.xero as unknown as XeroConfig) ?? file.xero,
+      slack: (active.slack as unknown as SlackConfig) ?? file.slack,
+      mattermost: (active.mattermost as unknown as MattermostConfig) ?? file.mattermost,
+      chat: this.config.chat,
+      retryBudgetMs: this.config.outbox.retry_budget,
+    };
+  }
+
+  private slackClient(team: string): WebClient | undefined {
+    try {
+      return this.notifier?.slack?.client(team);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** (Re)start capturing Mattermost messages when its settings change. */
+  private restartMattermostIngest(cfg: MattermostConfig | undefined): void {
+    const key = JSON.stringify(cfg ?? null);
+    if (key === this.mattermostIngestKey) return;
+    this.mattermostIngestKey = key;
+    this.mattermostIngest?.stop();
+    this.mattermostIngest = undefined;
+    if (!cfg?.token || !cfg.index_messages || this.stopping) return;
+    const ingest = new MattermostIngest(cfg, this.chatStore, this.client, this.log.child({ module: 'mattermost-ingest' }));
+    this.mattermostIngest = ingest;
+    void ingest.start().catch((err) => this.log.error({ err: (err as Error).message }, 'Mattermost capture stopped'));
   }
 
   private async notReadyReason(): Promise<string | undefined> {
@@ -191,6 +254,7 @@ export class Collector {
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.integrationsTimer);
+    this.mattermostIngest?.stop();
     await this.engine?.stop();
     await this.notifier?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -209,6 +273,20 @@ async function testIntegration(type: string, settings: Record<string, unknown>):
       return testOpenAi(settings as unknown as OpenAiConfig);
     case 'xero':
       return new Xero(settings as unknown as XeroConfig).test();
+    case 'slack': {
+      const s = settings as unknown as SlackConfig;
+      if (!s.bot_token) return 'incoming-webhook mode: nothing to test without posting';
+      const who = await new WebClient(s.bot_token, { slackApiUrl: s.api_url, retryConfig: { retries: 0 } }).auth.test();
+      return `Slack: connected to ${who.team ?? who.team_id} as ${who.user ?? who.user_id}`;
+    }
+    case 'mattermost': {
+      const m = settings as unknown as MattermostConfig;
+      if (!m.token) return 'incoming-webhook mode: nothing to test without posting';
+      const client = mattermostClient(m);
+      const me = await client.getMe();
+      const team = await client.getTeamByName(m.team);
+      return `Mattermost: connected as ${me.username}, team ${team.display_name || team.name}`;
+    }
     default:
       throw new Error(`no connection test for ${type}`);
   }

@@ -44,6 +44,85 @@ export const xeroSchema = z
     timeout: durationMs().default(10_000),
   });
 
+/** Slack app: a bot token (Web API: post, update, thread) or an incoming webhook (post only). */
+export const slackSchema = z
+  .strictObject({
+    bot_token: z.string().min(1).optional(),
+    /** Verifies requests to /slack/commands, /slack/actions and /slack/events (v0 HMAC-SHA256). */
+    signing_secret: z.string().min(1).optional(),
+    api_url: httpUrl().default('https://slack.com/api/'),
+    /** Default route: incidents no team route claims go here. */
+    channel: z.string().min(1).default('#oncall'),
+    /** Incoming-webhook mode, where a bot token is not wanted: posts only (no updates or threads). */
+    webhook_url: httpUrl().optional(),
+    /** More workspaces the app is installed in: team id → its bot token (the top-level bot_token is the default workspace). */
+    workspaces: z.record(z.string().regex(/^T[A-Z0-9]+$/, 'must be a Slack team id such as T0123ABCD'), z.strictObject({ bot_token: z.string().min(1) })).default({}),
+    /** Index the messages of channels the app is in (Events API) into logs-chat-default. */
+    index_messages: z.boolean().default(true),
+  })
+  .refine((s) => s.bot_token || s.webhook_url, { message: 'needs bot_token (or webhook_url for incoming-webhook mode)', path: ['bot_token'] });
+
+/** Mattermost: a bot account (REST + WebSocket) or an incoming webhook (post only). */
+export const mattermostSchema = z
+  .strictObject({
+    url: httpUrl(),
+    token: z.string().min(1).optional(),
+    team: z.string().min(1),
+    /** Default route, a channel name in `team`. */
+    channel: z.string().min(1).default('oncall'),
+    /** The slash command's token: requests to /mattermost/commands must carry it. */
+    command_token: z.string().min(1).optional(),
+    /** The collector's address as Mattermost reaches it (interactive buttons call back to <callback_url>/mattermost/actions). */
+    callback_url: httpUrl().optional(),
+    webhook_url: httpUrl().optional(),
+    /** Capture posts, edits, deletions, reactions and status changes over the WebSocket into logs-chat-default. */
+    index_messages: z.boolean().default(true),
+    /** Reconnection backoff of the WebSocket: first wait, growing with each failure up to max. */
+    reconnect_min: durationMs().default(3000),
+    reconnect_max: durationMs().default(300_000),
+  })
+  .refine((m) => m.token || m.webhook_url, { message: 'needs token (a bot access token) or webhook_url', path: ['token'] });
+
+const channelList = () => z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((c) => (Array.isArray(c) ? c : [c]));
+const platformTeam = () =>
+  z.strictObject({
+    /** Slack: the team id of the workspace (default workspace when unset). */
+    workspace: z.string().min(1).optional(),
+    channels: channelList(),
+    /** Who may act on the team's incidents (Slack user ids, Mattermost user ids or usernames). Unset: anyone acting from the team's channels. */
+    users: z.array(z.string().min(1)).optional(),
+  });
+const routeSchema = z.strictObject({
+  rule: channelList().optional(),
+  severity: z.union([z.enum(['critical', 'high', 'medium', 'low']), z.array(z.enum(['critical', 'high', 'medium', 'low']))]).transform((v) => (Array.isArray(v) ? v : [v])).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  slack: channelList().optional(),
+  mattermost: channelList().optional(),
+});
+
+/** On-call teams: an incident belongs to the team named by its rule's `labels.team`. */
+export const chatSchema = z
+  .strictObject({
+    /** A slash command slower than this answers "working on it" and follows up (Slack allows 3 s). */
+    answer_within: durationMs().default(2500),
+    teams: z
+      .record(
+        z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a team name such as pos (the rules\' labels.team)'),
+        z.strictObject({
+          slack: platformTeam().optional(),
+          mattermost: platformTeam().optional(),
+          /** Extra routes inside the team: the first that matches adds its channels. */
+          routes: z.array(routeSchema).default([]),
+        }),
+      )
+      .default({}),
+  })
+  .default({ answer_within: 2500, teams: {} });
+
+export type ChatConfig = z.infer<typeof chatSchema>;
+export type SlackConfig = z.infer<typeof slackSchema>;
+export type MattermostConfig = z.infer<typeof mattermostSchema>;
+
 const schema = z.strictObject({
   listen: z
     .string()
@@ -79,8 +158,12 @@ const schema = z.strictObject({
       jira: jiraSchema.optional(),
       openai: openaiSchema.optional(),
       xero: xeroSchema.optional(),
+      slack: slackSchema.optional(),
+      mattermost: mattermostSchema.optional(),
     })
     .default({}),
+  /** Who is on call for what: teams, their channels and members. */
+  chat: chatSchema,
   outbox: z
     .strictObject({
       /** How long an external action is retried before it is marked failed. */

@@ -8,6 +8,7 @@ import { createApi } from './api.js';
 import type { Notifier } from './integrations/notifier.js';
 import { createIntegrationsApi, type IntegrationsApiDeps } from './admin/integrations-api.js';
 import type { CollectorMetrics } from './metrics.js';
+import type { Client } from '@elastic/elasticsearch';
 
 export interface ServerDeps {
   agentTokens: string[];
@@ -25,6 +26,9 @@ export interface ServerDeps {
   metrics?: CollectorMetrics;
   adminTokens: string[];
   viewerTokens: string[];
+  /** Slack and Mattermost endpoints (absent when detection is disabled). */
+  chatRoutes?: express.Router;
+  es?: Client;
 }
 
 export function createServer(deps: ServerDeps): express.Express {
@@ -84,9 +88,10 @@ export function createServer(deps: ServerDeps): express.Express {
     },
   );
 
+  if (deps.chatRoutes) app.use(deps.chatRoutes);
   if (deps.integrations) app.use('/api/admin/integrations', createIntegrationsApi(deps.integrations));
   if (deps.engine) {
-    app.use('/api', createApi({ adminTokens: deps.adminTokens, viewerTokens: deps.viewerTokens, engine: deps.engine, notifier: deps.notifier, metrics: deps.metrics }));
+    app.use('/api', createApi({ adminTokens: deps.adminTokens, viewerTokens: deps.viewerTokens, engine: deps.engine, notifier: deps.notifier, metrics: deps.metrics, es: deps.es! }));
   }
 
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {

@@ -59,6 +59,23 @@ export interface Incident {
   triage?: Record<string, unknown>;
   /** Set by the ticket integration. */
   ticket?: { key: string; url: string; found?: boolean };
+  /** Set by the chat integrations: where the alert was posted, and how much of the timeline its thread has. */
+  chat?: { messages: ChatMessageRef[] };
+}
+
+/** One alert message: Slack's channel + ts, or Mattermost's post id. */
+export interface ChatMessageRef {
+  platform: 'slack' | 'mattermost';
+  /** Slack workspace (team id) or Mattermost team name; "" for the default. */
+  workspace: string;
+  /** The channel as routed ("#oncall") and as the platform named it in its answer (an id). */
+  channel: string;
+  channel_id: string;
+  /** Slack ts or Mattermost post id; "" for incoming-webhook messages (they cannot be edited). */
+  message_id: string;
+  posted_at: string;
+  /** Timeline entries the message already tells (in itself or as thread replies). */
+  replied: number;
 }
 
 const MAX_SAMPLES = 5;

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
 import type { ZodType } from 'zod';
-import { jiraSchema, openaiSchema, xeroSchema } from '../config.js';
+import { jiraSchema, mattermostSchema, openaiSchema, slackSchema, xeroSchema } from '../config.js';
 import type { SecretBox } from './secret-box.js';
 import { isIndexMissing, isNotFound, sourceOf } from '../es-errors.js';
 
@@ -15,7 +15,15 @@ export const INTEGRATION_TYPES: Record<string, { schema: ZodType<any>; secrets: 
   jira: { schema: jiraSchema, secrets: ['api_token'] },
   openai: { schema: openaiSchema, secrets: ['api_key'] },
   xero: { schema: xeroSchema, secrets: ['client_secret'] },
+  // Webhook URLs carry their credential in the path; workspaces hold bot tokens.
+  slack: { schema: slackSchema, secrets: ['bot_token', 'signing_secret', 'webhook_url', 'workspaces'] },
+  mattermost: { schema: mattermostSchema, secrets: ['token', 'command_token', 'webhook_url'] },
 };
+
+/** Structured secrets (Slack's workspaces) are sealed as JSON behind a marker no token contains. */
+const JSON_MARK = '\u0000json:';
+const sealable = (v: unknown) => (typeof v === 'string' ? v : JSON_MARK + JSON.stringify(v));
+const unsealed = (s: string): unknown => (s.startsWith(JSON_MARK) ? JSON.parse(s.slice(JSON_MARK.length)) : s);
 
 export interface StoredIntegration {
   id: string;
@@ -69,11 +77,11 @@ export class IntegrationStore {
   /** Validate settings against the type's schema; secrets left out keep their stored value. */
   private build(type: string, settings: unknown, previous?: StoredIntegration): { settings: Record<string, unknown>; sealed: Record<string, string> } {
     const def = INTEGRATION_TYPES[type];
-    if (!def) throw new IntegrationError(`type: must be one of ${Object.keys(INTEGRATION_TYPES).join(', ')} (slack and mattermost arrive with the chat integration)`);
+    if (!def) throw new IntegrationError(`type: must be one of ${Object.keys(INTEGRATION_TYPES).join(', ')}`);
     if (settings === null || typeof settings !== 'object' || Array.isArray(settings)) throw new IntegrationError('settings: must be an object');
     const merged: Record<string, unknown> = { ...(settings as Record<string, unknown>) };
     for (const key of def.secrets) {
-      if (merged[key] === undefined && previous?.sealed[key]) merged[key] = this.box.open(previous.sealed[key]);
+      if (merged[key] === undefined && previous?.sealed[key]) merged[key] = unsealed(this.box.open(previous.sealed[key]));
     }
     const checked = def.schema.safeParse(merged);
     if (!checked.success) {
@@ -84,7 +92,7 @@ export class IntegrationStore {
     const plain: Record<string, unknown> = {};
     const sealed: Record<string, string> = {};
     for (const [key, value] of Object.entries(checked.data as Record<string, unknown>)) {
-      if (def.secrets.includes(key)) sealed[key] = this.box.seal(String(value));
+      if (def.secrets.includes(key)) sealed[key] = this.box.seal(sealable(value));
       else plain[key] = value;
     }
     return { settings: plain, sealed };
@@ -128,7 +136,7 @@ export class IntegrationStore {
   /** Full settings (secrets opened) of an integration, for the product to use. */
   resolve(i: StoredIntegration): Record<string, unknown> {
     const out: Record<string, unknown> = { ...i.settings };
-    for (const [key, value] of Object.entries(i.sealed)) out[key] = this.box.open(value);
+    for (const [key, value] of Object.entries(i.sealed)) out[key] = unsealed(this.box.open(value));
     return out;
   }
 

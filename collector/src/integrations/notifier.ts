@@ -16,11 +16,20 @@ import { Jira, type JiraConfig } from './jira.js';
 import { Triage, type OpenAiConfig, type TriageResult } from './triage.js';
 import { Xero, type XeroConfig } from './xero.js';
 import type { CollectorMetrics } from '../metrics.js';
+import type { ChatConfig, MattermostConfig, SlackConfig } from '../config.js';
+import { ChatAlerts } from '../chat/alerts.js';
+import type { ChatSender } from '../chat/sender.js';
+import { SlackSender } from '../chat/slack.js';
+import { ActionSigner, MattermostSender } from '../chat/mattermost.js';
+import { WebhookSender } from '../chat/webhook.js';
 
 export interface NotifierConfig {
   jira?: JiraConfig;
   openai?: OpenAiConfig;
   xero?: XeroConfig;
+  slack?: SlackConfig;
+  mattermost?: MattermostConfig;
+  chat: ChatConfig;
   retryBudgetMs: number;
 }
 
@@ -30,6 +39,11 @@ export interface NotifierOptions {
 
 export class Notifier {
   readonly outbox: Outbox;
+  readonly chat: ChatAlerts;
+  /** Signs Mattermost button contexts (undefined without Mattermost). */
+  mattermostSigner?: ActionSigner;
+  slack?: SlackSender;
+  mattermost?: MattermostSender;
   private triage!: Triage;
   private jira?: Jira;
   private cfg!: NotifierConfig;
@@ -44,9 +58,10 @@ export class Notifier {
     const metrics = options.metrics;
     this.outbox = new Outbox(
       es,
-      { retryBudgetMs: cfg.retryBudgetMs, concurrency: { triage: 4, ticket: 2 }, onResult: (action, result) => metrics?.outboxTasks.inc({ action, result }) },
+      { retryBudgetMs: cfg.retryBudgetMs, concurrency: { triage: 4, ticket: 2, chat_post: 2, chat_update: 1 }, onResult: (action, result) => metrics?.outboxTasks.inc({ action, result }) },
       log,
     );
+    this.chat = new ChatAlerts(this.outbox, incidents, log.child({ module: 'chat' }));
     this.configure(cfg);
     this.outbox.handle('triage', (task, attempt) => this.runTriage(task.incident_id, attempt.final));
     this.outbox.handle('ticket', (task, attempt) => this.runTicket(task.incident_id, attempt.final));
@@ -60,6 +75,25 @@ export class Notifier {
     const observe = (service: string) => (result: string) => this.options.metrics?.externalCalls.inc({ service, result });
     this.triage = new Triage(this.es, cfg.openai, cfg.xero ? new Xero(cfg.xero) : undefined, observe('openai'));
     this.jira = cfg.jira ? new Jira(cfg.jira, observe('jira')) : undefined;
+    const senders: Partial<Record<'slack' | 'mattermost', ChatSender>> = {};
+    const defaults: Partial<Record<'slack' | 'mattermost', string>> = {};
+    this.slack = cfg.slack?.bot_token ? new SlackSender(cfg.slack, this.log, observe('slack')) : undefined;
+    if (cfg.slack) {
+      senders.slack = this.slack ?? new WebhookSender('slack', cfg.slack.webhook_url!, observe('slack'));
+      defaults.slack = cfg.slack.channel;
+    }
+    const m = cfg.mattermost;
+    this.mattermostSigner = m ? new ActionSigner(`${m.command_token ?? ''}|${m.token ?? ''}|${m.webhook_url ?? ''}`) : undefined;
+    this.mattermost = m?.token ? new MattermostSender(m, this.mattermostSigner!, observe('mattermost')) : undefined;
+    if (m) {
+      senders.mattermost = this.mattermost ?? new WebhookSender('mattermost', m.webhook_url!, observe('mattermost'));
+      defaults.mattermost = m.channel;
+    }
+    this.chat.configure({ chat: cfg.chat, senders, defaults });
+  }
+
+  get config(): NotifierConfig {
+    return this.cfg;
   }
 
   start(): void {
@@ -71,10 +105,12 @@ export class Notifier {
     const inc = o.incident;
     if (inc.notify.length === 0) return;
     if (o.fired) {
-      await this.record(inc.id, (i) => addTimeline(i, { stage: 'triage_pending', at: new Date().toISOString() }));
+      const pending = await this.record(inc.id, (i) => addTimeline(i, { stage: 'triage_pending', at: new Date().toISOString() }));
       await this.outbox.enqueue('triage', inc.id, `triage:${inc.id}:${inc.fire_count}`);
+      await this.chat.fired(pending ?? inc);
       return;
     }
+    await this.chat.grew(inc);
     // Grown markedly — crossed 10, 100, 1,000 … events: triage again with the new picture.
     if (inc.count >= 10 && !inc.silenced_by) {
       await this.outbox.enqueue('triage', inc.id, `triage:${inc.id}:${inc.fire_count}:x${Math.floor(Math.log10(inc.count))}`);
@@ -88,13 +124,19 @@ export class Notifier {
 
   /** Called when a person or the auto-resolver resolves an incident. */
   async onResolved(inc: Incident): Promise<void> {
+    await this.chat.changed(inc);
     if (inc.ticket && this.jira && this.cfg.jira?.resolve_transition) await this.outbox.enqueue('transition', inc.id, `transition:${inc.id}:${inc.resolved_at}`);
   }
 
+  /** A person acknowledged (or otherwise changed) the incident: tell the chat messages. */
+  async onChanged(inc: Incident): Promise<void> {
+    await this.chat.changed(inc);
+  }
+
   /** POST /api/incidents/:id/ticket: a ticket now, whatever the rule's notify says. */
-  async requestTicket(inc: Incident): Promise<string> {
+  async requestTicket(inc: Incident, by = 'api'): Promise<string> {
     if (!this.jira) throw new Error('Jira is not configured (integrations.jira)');
-    await this.record(inc.id, (i) => addTimeline(i, { stage: 'ticket_pending', at: new Date().toISOString(), note: 'requested through the API' }));
+    await this.record(inc.id, (i) => addTimeline(i, { stage: 'ticket_pending', at: new Date().toISOString(), by, note: by === 'api' ? 'requested through the API' : 'requested from chat' }));
     const id = `ticket:${inc.id}`;
     await this.outbox.enqueue('ticket', inc.id, id);
     return id;
@@ -118,10 +160,11 @@ export class Notifier {
       m?.triageTokens.inc({ kind: 'prompt' }, result.tokens.prompt);
       m?.triageTokens.inc({ kind: 'completion' }, result.tokens.completion);
     }
-    await this.record(incidentId, (i) => {
+    const triaged = await this.record(incidentId, (i) => {
       i.triage = result as unknown as Record<string, unknown>;
       addTimeline(i, { stage: failed ? 'triage_failed' : 'triage_completed', at: new Date().toISOString(), note: result.source === 'llm' ? `${result.model}, confidence ${result.analysis?.confidence}` : result.note });
     });
+    if (triaged) await this.chat.changed(triaged);
     if (this.jira && inc.notify.some((n) => n === 'jira' || n.startsWith('jira:')) && !inc.ticket) {
       await this.record(incidentId, (i) => addTimeline(i, { stage: 'ticket_pending', at: new Date().toISOString() }));
       await this.outbox.enqueue('ticket', incidentId, `ticket:${incidentId}`);
@@ -136,10 +179,11 @@ export class Notifier {
     if (!this.jira) throw new RetryableError('Jira is not configured');
     try {
       const ticket = await this.jira.ensureTicket(inc, inc.triage as unknown as TriageResult | undefined);
-      await this.record(incidentId, (i) => {
+      const ticketed = await this.record(incidentId, (i) => {
         i.ticket = ticket;
         addTimeline(i, { stage: 'ticket_created', at: new Date().toISOString(), note: `${ticket.key}${ticket.found ? ' (found by its fingerprint label)' : ''}` });
       });
+      if (ticketed) await this.chat.changed(ticketed);
       this.log.info({ incident: incidentId, ticket: ticket.key, found: ticket.found }, 'ticket recorded');
       return { key: ticket.key };
     } catch (err) {
@@ -171,8 +215,8 @@ export class Notifier {
     return found.incident;
   }
 
-  private async record(id: string, change: (inc: Incident) => void): Promise<void> {
-    await this.incidents.update(id, async (current) => {
+  private async record(id: string, change: (inc: Incident) => void): Promise<Incident | undefined> {
+    return this.incidents.update(id, async (current) => {
       if (!current) return undefined;
       const next = structuredClone(current);
       change(next);

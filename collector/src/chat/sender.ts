@@ -1,0 +1,20 @@
+// What the alert pipeline needs from a chat platform. Implemented by the Slack Web API,
+// Mattermost REST, and each platform's incoming webhook (which can only post).
+import type { ChatMessageRef, Incident } from '@stacklens/detection';
+import type { Destination } from './routing.js';
+
+export interface Posted {
+  channel_id: string;
+  message_id: string;
+}
+
+export interface ChatSender {
+  readonly platform: 'slack' | 'mattermost';
+  /** False for incoming webhooks: updates are posted as new messages, without a thread. */
+  readonly canEdit: boolean;
+  post(dest: Destination, inc: Incident): Promise<Posted>;
+  /** The alert a previous attempt may have posted before it died (looked up on retries only). */
+  findPosted(dest: Destination, inc: Incident): Promise<Posted | undefined>;
+  update(ref: ChatMessageRef, inc: Incident): Promise<void>;
+  reply(ref: ChatMessageRef, inc: Incident, text: string): Promise<void>;
+}

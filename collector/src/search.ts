@@ -1,0 +1,114 @@
+// Full-text search across indexed logs and chat messages: GET /api/search and
+// `/stacklens search`. Pages are stable and gapless: the first page opens a point in time
+// (a frozen view of the indices), later pages continue it with search_after on
+// [@timestamp desc, _shard_doc]. The cursor carries both; it lives 5 minutes per page.
+import type { Client } from '@elastic/elasticsearch';
+
+export const SEARCH_SOURCES = { chat: 'logs-chat-*', pos: 'logs-pos-*', chatbot: 'logs-chatbot-*' } as const;
+export type SearchSource = keyof typeof SEARCH_SOURCES;
+const KEEP_ALIVE = '5m';
+export const MAX_SEARCH_SIZE = 500;
+
+export interface SearchRequest {
+  q?: string;
+  source?: SearchSource[];
+  channel?: string;
+  user?: string;
+  from?: string;
+  to?: string;
+  size: number;
+  search_after?: string;
+}
+
+export interface SearchHit {
+  id: string;
+  '@timestamp': string;
+  source: string;
+  message: string;
+  highlight: string[];
+  chat?: Record<string, unknown>;
+  service?: unknown;
+  log?: unknown;
+  error?: unknown;
+}
+
+export interface SearchPage {
+  total: number;
+  hits: SearchHit[];
+  /** Pass as search_after for the next page; null on the last page. */
+  next: string | null;
+}
+
+export class BadSearchCursor extends Error {}
+
+interface Cursor {
+  pit: string;
+  sort: unknown[];
+}
+
+const encode = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
+function decode(s: string): Cursor {
+  try {
+    const c = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    if (typeof c?.pit === 'string' && Array.isArray(c.sort)) return c;
+  } catch {
+    // fall through
+  }
+  throw new BadSearchCursor('search_after: not a cursor from a previous page (pass "next" as it was returned)');
+}
+
+export async function search(client: Client, req: SearchRequest): Promise<SearchPage> {
+  const cursor = req.search_after === undefined ? undefined : decode(req.search_after);
+  const filter: unknown[] = [];
+  if (req.from || req.to) filter.push({ range: { '@timestamp': { gte: req.from, lte: req.to } } });
+  if (req.channel) {
+    const c = req.channel.replace(/^#/, '');
+    filter.push({ bool: { should: [{ term: { 'chat.channel.name': c } }, { term: { 'chat.channel.id': c } }], minimum_should_match: 1 } });
+  }
+  if (req.user) {
+    const u = req.user.replace(/^@/, '');
+    filter.push({ bool: { should: [{ term: { 'chat.user.name': u } }, { term: { 'chat.user.id': u } }], minimum_should_match: 1 } });
+  }
+  const query = {
+    bool: {
+      must: req.q?.trim() ? [{ simple_query_string: { query: req.q, fields: ['message'], default_operator: 'and' } }] : [],
+      filter,
+      must_not: [{ term: { 'chat.deleted': true } }],
+    },
+  };
+  const indices = (req.source?.length ? req.source : (Object.keys(SEARCH_SOURCES) as SearchSource[])).map((s) => SEARCH_SOURCES[s]);
+  let pit = cursor?.pit;
+  if (!pit) pit = (await client.openPointInTime({ index: indices.join(','), keep_alive: KEEP_ALIVE, ignore_unavailable: true })).id;
+  let res: any;
+  try {
+    res = await client.search({
+      size: req.size,
+      pit: { id: pit, keep_alive: KEEP_ALIVE },
+      query,
+      sort: [{ '@timestamp': { order: 'desc', format: 'strict_date_optional_time_nanos' } }, { _shard_doc: 'asc' }],
+      search_after: cursor?.sort as never,
+      track_total_hits: true,
+      highlight: { fields: { message: { number_of_fragments: 3, fragment_size: 200 } }, pre_tags: ['<mark>'], post_tags: ['</mark>'] },
+    } as never);
+  } catch (err) {
+    const type = (err as any)?.meta?.body?.error?.root_cause?.[0]?.type ?? (err as any)?.meta?.body?.error?.type;
+    if (cursor && (type === 'search_context_missing_exception' || (err as any)?.meta?.statusCode === 404)) {
+      throw new BadSearchCursor('search_after: the cursor expired (pages live 5 minutes); search again from the first page');
+    }
+    throw err;
+  }
+  const hits: SearchHit[] = res.hits.hits.map((h: any) => ({
+    id: h._id,
+    '@timestamp': h._source['@timestamp'],
+    source: h._source.data_stream?.dataset ?? h._index,
+    message: h._source.message,
+    highlight: h.highlight?.message ?? [],
+    chat: h._source.chat,
+    service: h._source.service,
+    log: h._source.log ? { level: h._source.log.level, file: h._source.log.file?.path } : undefined,
+    error: h._source.error,
+  }));
+  const last = res.hits.hits[res.hits.hits.length - 1];
+  const next = hits.length === req.size && last ? encode({ pit: res.pit_id ?? pit, sort: last.sort }) : null;
+  return { total: res.hits.total.value, hits, next };
+}
