@@ -1,3 +1,5 @@
 export * from './jira-server.js';
 export * from './openai-server.js';
 export * from './xero-server.js';
+export * from './slack-server.js';
+export * from './mattermost-server.js';

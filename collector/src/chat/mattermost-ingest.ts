@@ -5,7 +5,7 @@
 // network cut loses nothing. Message ids come from post ids: nothing is stored twice.
 // At start the catch-up begins at the newest Mattermost message already stored.
 import WebSocket from 'ws';
-import { WebSocketClient, type Client4 } from '@mattermost/client';
+import { WebSocketClient, type Client4 } from './mattermost-client.js';
 import type { Client } from '@elastic/elasticsearch';
 import { Backoff, sleep, type Logger } from '@stacklens/common';
 import type { MattermostConfig } from '../config.js';

@@ -3,7 +3,7 @@
 // to <callback_url>/mattermost/actions with a context the collector signed: Mattermost does
 // not sign action requests, so the signature in the context is what proves the button is ours.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { Client4 } from '@mattermost/client';
+import { Client4 } from './mattermost-client.js';
 import type { ChatMessageRef, Incident } from '@stacklens/detection';
 import { RetryableError } from '../outbox/outbox.js';
 import type { MattermostConfig } from '../config.js';

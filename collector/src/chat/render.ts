@@ -1,6 +1,7 @@
 // What an incident alert says, once, then drawn for each platform: Slack Block Kit and
 // Mattermost message attachments with interactive actions.
 import type { Incident, TimelineEntry } from '@stacklens/detection';
+import { ticketSummary } from '../integrations/jira.js';
 
 export const ACTIONS = [
   { id: 'ack', text: 'Acknowledge', style: 'primary' },
@@ -30,14 +31,14 @@ export interface AlertView {
   fallback: string;
 }
 
-const errorType = (inc: Incident) => inc.labels?.error_type ?? (inc.group as Record<string, unknown>)['error.type'] ?? inc.rule;
 const sampleValues = (inc: Incident, field: string): string[] => {
   const [a, b] = field.split('.');
   return [...new Set(inc.samples.map((s: any) => s?.[a]?.[b]).filter((v) => v !== undefined && v !== null).map(String))];
 };
 
 export function alertView(inc: Incident): AlertView {
-  const title = `[${inc.severity.toUpperCase()}] ${errorType(inc)}: ${inc.summary}`.slice(0, 150);
+  // The same headline as the Jira ticket: severity, error type, the message, the group.
+  const title = ticketSummary(inc).slice(0, 150);
   const fields: Field[] = [
     { title: 'Severity', value: inc.severity },
     { title: 'Status', value: inc.status + (inc.acknowledged_by && inc.status === 'acknowledged' ? ` (by ${inc.acknowledged_by})` : inc.resolved_by && inc.status === 'resolved' ? ` (by ${inc.resolved_by})` : '') },
@@ -53,7 +54,8 @@ export function alertView(inc: Incident): AlertView {
   let analysis: string | undefined;
   if (t?.analysis?.root_cause) {
     analysis = `AI root cause (confidence ${Math.round(Number(t.analysis.confidence) * 100)}%): ${t.analysis.root_cause}`;
-    if (Array.isArray(t.analysis.suggestions) && t.analysis.suggestions.length) analysis += `\nSuggested: ${t.analysis.suggestions.slice(0, 3).join('; ')}`;
+    const suggestions: { action?: string }[] = Array.isArray(t.analysis.suggestions) ? t.analysis.suggestions : [];
+    if (suggestions.length) analysis += `\nSuggested fixes:\n${suggestions.slice(0, 3).map((x, i) => `${i + 1}. ${x.action ?? String(x)}`).join('\n')}`;
   } else if (t) {
     analysis = `Runbook: ${inc.runbook || '(none)'}${t.note ? ` (${t.note})` : ''}`;
   }
