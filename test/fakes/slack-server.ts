@@ -179,7 +179,10 @@ export class FakeSlack {
       const headers: Record<string, string> = attempt > 0 ? { 'X-Slack-Retry-Num': String(attempt), 'X-Slack-Retry-Reason': status >= 500 ? 'http_error' : 'http_timeout' } : {};
       status = (await this.signedPost(`${appUrl}/slack/events`, secret, body, 'application/json', headers)).status;
       // Slack sometimes delivers twice even when the first delivery succeeded.
-      if (status < 300 && options.duplicate && attempt === 0) continue;
+      if (status < 300 && options.duplicate && attempt === 0) {
+        await new Promise((r) => setTimeout(r, 1100)); // a later request: a new timestamp, a new signature
+        continue;
+      }
       if (status < 300) return { attempts: attempt + 1, status };
       await new Promise((r) => setTimeout(r, options.retryDelayMs ?? 200));
     }

@@ -28,6 +28,12 @@ export function createChatRoutes(deps: ChatRoutesDeps): Router {
   const router = express.Router();
   const verifiers = new Map<string, SlackVerifier>();
 
+  const verifierFor = (secret: string) => {
+    let verifier = verifiers.get(secret);
+    if (!verifier) verifiers.set(secret, (verifier = new SlackVerifier(secret)));
+    return verifier;
+  };
+
   /** 401 unless the request carries a valid, fresh, unreplayed Slack signature. */
   const verifySlack = (req: Request, res: Response): boolean => {
     const secret = deps.slack?.()?.signingSecret;
@@ -35,8 +41,7 @@ export function createChatRoutes(deps: ChatRoutesDeps): Router {
       res.status(404).json({ error: 'Slack is not configured (integrations.slack.signing_secret)' });
       return false;
     }
-    let verifier = verifiers.get(secret);
-    if (!verifier) verifiers.set(secret, (verifier = new SlackVerifier(secret)));
+    const verifier = verifierFor(secret);
     const verdict = verifier.verify(req.headers, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
     if (verdict.ok) return true;
     deps.log.warn({ path: req.path, reason: verdict.reason }, 'Slack request refused');
@@ -88,6 +93,7 @@ export function createChatRoutes(deps: ChatRoutesDeps): Router {
     } catch (err) {
       // Not stored: a 5xx makes Slack send the event again (up to three times).
       deps.log.warn({ event_id: envelope.event_id, err: (err as Error).message }, 'Slack event not stored; Slack will retry');
+      if (slack.signingSecret) verifierFor(slack.signingSecret).forget(req.headers);
       res.status(503).json({ error: 'event not stored; retry' });
     }
   });

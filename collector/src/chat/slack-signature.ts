@@ -40,6 +40,12 @@ export class SlackVerifier {
     return { ok: true };
   }
 
+  /** A verified request that could not be handled: its retry must not count as a replay. */
+  forget(headers: Record<string, string | string[] | undefined>): void {
+    const signature = header(headers, 'x-slack-signature');
+    if (signature) this.seen.delete(signature);
+  }
+
   private forgetOld(nowSeconds: number): void {
     for (const [sig, ts] of this.seen) {
       if (nowSeconds - ts > SLACK_MAX_AGE_SECONDS) this.seen.delete(sig);
