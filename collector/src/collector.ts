@@ -185,9 +185,10 @@ export class Collector {
 
   private async readIntegrations(): Promise<void> {
     const store = this.integrations?.store;
-    if (!this.notifier || !store || typeof store === 'string') return;
+    if (!this.notifier) return;
     try {
-      const { settings: active, unreadable } = await store.active();
+      // Without STACKLENS_SECRET_KEY there is no run-time store: collector.yaml alone.
+      const { settings: active, unreadable } = store && typeof store !== 'string' ? await store.active() : { settings: {}, unreadable: [] };
       const unreadableKey = unreadable.join(',');
       if (unreadableKey !== this.unreadableIntegrations) {
         this.unreadableIntegrations = unreadableKey;
