@@ -16,6 +16,7 @@ const running: (AgentHandle | CollectorHandle)[] = [];
 // Built at run time so no credential-shaped literal sits in the repository.
 const secret = (kind: string) => [kind, Math.random().toString(36).slice(2), Math.random().toString(36).slice(2)].join('-');
 const SLACK_TOKEN = secret('xoxb');
+const SLACK_TOKEN_2 = secret('xoxb');
 const SIGNING_SECRET = secret('signing');
 const MM_TOKEN = secret('mmtoken');
 const MM_COMMAND_TOKEN = secret('mmcommand');
@@ -25,7 +26,7 @@ const slack = new FakeSlack(SLACK_TOKEN);
 const mattermost = new FakeMattermost(MM_TOKEN);
 const jira = new FakeJira('oncall@example.com', JIRA_TOKEN);
 const llm = new FakeOpenAi(OPENAI_KEY);
-const env = { SLACK_BOT_TOKEN: SLACK_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, MATTERMOST_BOT_TOKEN: MM_TOKEN, MATTERMOST_COMMAND_TOKEN: MM_COMMAND_TOKEN, JIRA_API_TOKEN: JIRA_TOKEN, OPENAI_API_KEY: OPENAI_KEY };
+const env = { SLACK_BOT_TOKEN_2: SLACK_TOKEN_2, SLACK_BOT_TOKEN: SLACK_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, MATTERMOST_BOT_TOKEN: MM_TOKEN, MATTERMOST_COMMAND_TOKEN: MM_COMMAND_TOKEN, JIRA_API_TOKEN: JIRA_TOKEN, OPENAI_API_KEY: OPENAI_KEY };
 
 beforeAll(async () => {
   await slack.start();
@@ -35,6 +36,7 @@ beforeAll(async () => {
   slack.addChannel('C0POSCRIT1', 'pos-critical');
   slack.addChannel('C0POSONCL1', 'pos-oncall');
   slack.addChannel('C0BOTONCL1', 'bot-oncall');
+  slack.workspaces.set(SLACK_TOKEN_2, 'T0SECOND01');
   slack.users.set('U0ALICE001', 'alice');
   slack.users.set('U0BOB00001', 'bob');
 });
@@ -69,6 +71,9 @@ const chatConfig = (teams = '') => `integrations:
     signing_secret: \${SLACK_SIGNING_SECRET}
     api_url: ${slack.url}/api/
     channel: "#oncall"
+    workspaces:
+      T0SECOND01:
+        bot_token: \${SLACK_BOT_TOKEN_2}
   mattermost:
     url: ${mattermost.url}
     token: \${MATTERMOST_BOT_TOKEN}
@@ -214,7 +219,7 @@ describe('chat alerts', () => {
       routes:
         - { severity: critical, slack: "#pos-critical" }
     chatbot:
-      slack: { channels: ["#bot-oncall"] }
+      slack: { workspace: T0SECOND01, channels: ["#bot-oncall"] }
 `;
     const s = await startStack(
       esUrl,
@@ -237,6 +242,11 @@ describe('chat alerts', () => {
     expect(channelsOf(byRule['route-bot'])).toEqual(['C0BOTONCL1']);
     expect(channelsOf(byRule['route-none'])).toEqual(['C0ONCALL01']); // no team: the default channel
     const posAlert = slackAlertFor(byRule['route-pos'].id, 'C0POSCRIT1')[0];
+    // The chat-bot team lives in another workspace: its alert went out with that workspace's token.
+    const botAlert = slackAlertFor(byRule['route-bot'].id, 'C0BOTONCL1')[0];
+    expect(botAlert.team).toBe('T0SECOND01');
+    expect(posAlert.team).toBe(slack.teamId);
+    expect(byRule['route-bot'].chat.messages[0].workspace).toBe('T0SECOND01');
 
     // Bob is not in team pos: his click is refused and changes nothing.
     await slack.click(s.collectors[0].url, SIGNING_SECRET, posAlert, 'stacklens_ack', { id: 'U0BOB00001', username: 'bob' });
@@ -246,10 +256,41 @@ describe('chat alerts', () => {
     await slack.click(s.collectors[0].url, SIGNING_SECRET, posAlert, 'stacklens_ack', { id: 'U0ALICE001', username: 'alice' });
     await waitFor('alice acknowledged', async () => (await incidentsOf(es, s.ns)).find((i) => i.rule === 'route-pos').status === 'acknowledged');
 
+    // Someone in the first workspace cannot act on the other workspace's incident.
+    await slack.click(s.collectors[0].url, SIGNING_SECRET, botAlert, 'stacklens_ack', { id: 'U0ALICE001', username: 'alice' });
+    await waitFor('alice is told no', async () => slack.responses.some((r) => r.body.text?.includes('belongs to team chatbot in another workspace')), 10_000);
+
     // /stacklens incidents from the chat-bot channel lists the chat-bot team's incident, not the POS one.
-    const res = await slack.command(s.collectors[0].url, SIGNING_SECRET, { text: 'incidents', user_id: 'U0BOB00001', user_name: 'bob', channel_id: 'C0BOTONCL1', channel_name: 'bot-oncall' });
+    const res = await slack.command(s.collectors[0].url, SIGNING_SECRET, { text: 'incidents', user_id: 'U0BOB00001', user_name: 'bob', channel_id: 'C0BOTONCL1', channel_name: 'bot-oncall', team_id: 'T0SECOND01' });
     const listed = (await res.json()).text as string;
     expect(listed).toContain(byRule['route-bot'].id);
     expect(listed).not.toContain(byRule['route-pos'].id);
+  });
+
+  it('incoming-webhook mode posts alerts and each lifecycle change, for teams that want no bot token', async () => {
+    const hooks = `integrations:
+  slack:
+    webhook_url: \${SLACK_WEBHOOK_URL}
+  mattermost:
+    url: ${mattermost.url}
+    team: ops
+    webhook_url: \${MATTERMOST_WEBHOOK_URL}
+`;
+    const hookEnv = { SLACK_WEBHOOK_URL: `${slack.url}/response/slackhook`, MATTERMOST_WEBHOOK_URL: `${slack.url}/response/mmhook` };
+    const s = await startStack(esUrl, running, { 'r.yml': rule('hook-missing-price', 'notify: [slack, mattermost]') }, { extra: hooks, env: hookEnv });
+    const store = `STORE_${s.ns}`;
+    s.log.append([missingPrice(store, 999)]);
+    const mine = (id: string) => slack.responses.filter((r) => r.id === id && JSON.stringify(r.body).includes(store));
+    await waitFor('both alerts', async () => mine('slackhook').length === 1 && mine('mmhook').length === 1, 30_000);
+    expect(JSON.stringify(mine('slackhook')[0].body.blocks)).toContain('MISSING_PRICE: Product #999 has no price');
+    expect(mine('mmhook')[0].body).toMatchObject({ channel: 'oncall', attachments: [expect.objectContaining({ title: expect.stringContaining('MISSING_PRICE') })] });
+    const [inc] = await incidentsOf(es, s.ns);
+    const resolved = await fetch(`${s.collectors[0].url}/api/incidents/${inc.id}/resolve`, { method: 'POST', headers: { authorization: 'Bearer admin-token-for-tests-0001', 'content-type': 'application/json' }, body: JSON.stringify({ by: 'frank' }) });
+    expect(resolved.status).toBe(200);
+    // Webhooks cannot edit: the change arrives as a new message naming the incident.
+    await waitFor('the resolve told in both', async () => {
+      const told = (id: string) => slack.responses.some((r) => r.id === id && r.body.text === `${inc.id} (${inc.summary}): Resolved by frank`);
+      return told('slackhook') && told('mmhook');
+    }, 30_000);
   });
 });

@@ -10,6 +10,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 
 export interface FakeSlackMessage {
+  /** The workspace (team id) whose bot token posted it. */
+  team?: string;
   ts: string;
   channel: string;
   text: string;
@@ -42,10 +44,14 @@ export class FakeSlack {
   private server?: Server;
   private seq = 0;
 
+  /** Bot token → workspace: an app installed in several workspaces has a token in each. */
+  readonly workspaces = new Map<string, string>();
+
   constructor(
     readonly botToken: string,
     readonly teamId = 'T0STACKLNS',
   ) {
+    this.workspaces.set(botToken, teamId);
     this.addChannel('C0ONCALL01', 'oncall');
     this.users.set('UBOT000001', 'stacklens');
   }
@@ -91,10 +97,11 @@ export class FakeSlack {
       }
       const auth = /^Bearer\s+(\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? (req.body?.token as string | undefined);
       if (!auth) return reply(200, { ok: false, error: 'not_authed' });
-      if (auth !== this.botToken) return reply(200, { ok: false, error: 'invalid_auth' });
+      const team = this.workspaces.get(auth);
+      if (!team) return reply(200, { ok: false, error: 'invalid_auth' });
       const args = decodeArgs(req.body ?? {});
       try {
-        reply(200, { ok: true, ...this.call(method, args) });
+        reply(200, { ok: true, ...this.call(method, args, team) });
       } catch (err) {
         reply(200, { ok: false, error: (err as Error).message });
       }
@@ -114,16 +121,16 @@ export class FakeSlack {
     throw new Error('channel_not_found');
   }
 
-  private call(method: string, a: Record<string, any>): Record<string, unknown> {
+  private call(method: string, a: Record<string, any>, team: string): Record<string, unknown> {
     switch (method) {
       case 'auth.test':
-        return { url: 'https://stacklens-test.slack.com/', team: 'StackLens Test', user: 'stacklens', team_id: this.teamId, user_id: 'UBOT000001', bot_id: 'B0STACKLNS' };
+        return { url: 'https://stacklens-test.slack.com/', team: 'StackLens Test', user: 'stacklens', team_id: team, user_id: 'UBOT000001', bot_id: 'B0STACKLNS' };
       case 'chat.postMessage': {
         const channel = this.channelId(a.channel);
         if (!a.text && !a.blocks) throw new Error('no_text');
         if (a.blocks) checkBlocks(a.blocks);
         if (a.thread_ts && !this.messages.some((m) => m.channel === channel && m.ts === a.thread_ts)) throw new Error('thread_not_found');
-        const m: FakeSlackMessage = { ts: this.nextTs(), channel, text: a.text ?? '', blocks: a.blocks, metadata: a.metadata, thread_ts: a.thread_ts, user: 'UBOT000001', bot_id: 'B0STACKLNS', updates: 0 };
+        const m: FakeSlackMessage = { team, ts: this.nextTs(), channel, text: a.text ?? '', blocks: a.blocks, metadata: a.metadata, thread_ts: a.thread_ts, user: 'UBOT000001', bot_id: 'B0STACKLNS', updates: 0 };
         this.messages.push(m);
         return { channel, ts: m.ts, message: m };
       }
