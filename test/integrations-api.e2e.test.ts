@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { esClient, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
 import { ADMIN, VIEWER, api, missingPrice, startStack } from './stack.js';
-import { FakeJira, FakeOpenAi, FakeXero } from './fakes/index.js';
+import { FakeJira, FakeMattermost, FakeOpenAi, FakeSlack, FakeXero } from './fakes/index.js';
 
 const esUrl = inject('esUrl');
 const es = esClient(esUrl);
@@ -97,5 +97,50 @@ describe('/api/admin/integrations', () => {
     const res = await api(s.collectors[0], '/admin/integrations', { token: ADMIN });
     expect(res.status).toBe(503);
     expect(res.body.error).toMatch(/STACKLENS_SECRET_KEY is not set/);
+  });
+
+  it('Slack and Mattermost integrations: sealed (workspace tokens too), connection-tested, and the signing secret in force at once', async () => {
+    const botToken = ['xoxb', randomBytes(8).toString('hex')].join('-');
+    const secondToken = ['xoxb', randomBytes(8).toString('hex')].join('-');
+    const signing = randomBytes(16).toString('hex');
+    const mmToken = randomBytes(13).toString('hex');
+    const slack = new FakeSlack(botToken);
+    const mattermost = new FakeMattermost(mmToken);
+    await Promise.all([slack.start(), mattermost.start()]);
+    try {
+      const s = await startStack(esUrl, running, { 'missing-price.yml': rule }, { env: { STACKLENS_SECRET_KEY: KEY } });
+      const c = s.collectors[0];
+      const path = '/admin/integrations';
+      // Before: no Slack, so no Slack endpoint.
+      expect((await slack.command(c.url, signing, { text: 'help' })).status).toBe(404);
+      const created = await api(c, path, { method: 'POST', body: JSON.stringify({ type: 'slack', settings: { bot_token: botToken, signing_secret: signing, api_url: `${slack.url}/api/`, workspaces: { T0SECOND01: { bot_token: secondToken } } } }) });
+      expect(created.status).toBe(201);
+      expect(created.body.secrets_set).toEqual(['bot_token', 'signing_secret', 'workspaces']);
+      expect(created.body.settings).toMatchObject({ channel: '#oncall', api_url: `${slack.url}/api/` });
+      expect((await api(c, path, { method: 'POST', body: JSON.stringify({ type: 'slack', settings: { channel: '#x' } }) })).body.error).toBe('settings.bot_token: needs bot_token (or webhook_url for incoming-webhook mode)');
+      const tested = await api(c, `${path}/${created.body.id}/test`, { method: 'POST', body: '{}' });
+      expect(tested.body.last_test).toMatchObject({ ok: true, message: 'Slack: connected to StackLens Test as stacklens' });
+      // The signing secret applies at once: signed commands are answered, others refused.
+      const answered = await slack.command(c.url, signing, { text: 'help' });
+      expect(answered.status).toBe(200);
+      expect((await answered.json()).text).toContain('/stacklens incidents');
+      expect((await slack.command(c.url, 'another-secret', { text: 'help' })).status).toBe(401);
+
+      const mm = await api(c, path, { method: 'POST', body: JSON.stringify({ type: 'mattermost', settings: { url: mattermost.url, token: mmToken, team: 'ops', index_messages: false } }) });
+      expect(mm.status).toBe(201);
+      expect(mm.body.secrets_set).toEqual(['token']);
+      expect((await api(c, `${path}/${mm.body.id}/test`, { method: 'POST', body: '{}' })).body.last_test).toMatchObject({ ok: true, message: 'Mattermost: connected as stacklens, team Ops' });
+
+      const answers = JSON.stringify([created, tested, mm, await api(c, path)]);
+      const stored = JSON.stringify((await es.search({ index: 'stacklens-integrations', size: 50 })).hits.hits);
+      for (const secret of [botToken, secondToken, signing, mmToken]) {
+        expect(answers).not.toContain(secret);
+        expect(c.proc.output).not.toContain(secret);
+        expect(stored).not.toContain(secret);
+      }
+      for (const id of [created.body.id, mm.body.id]) expect((await api(c, `${path}/${id}`, { method: 'DELETE' })).status).toBe(200);
+    } finally {
+      await Promise.all([slack.stop(), mattermost.stop()]);
+    }
   });
 });
