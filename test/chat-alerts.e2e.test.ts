@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { incidentFingerprint, incidentId, messageTemplate } from '@stacklens/detection';
 import { esClient, sleep, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
-import { incidentsOf, missingPrice, startStack } from './stack.js';
+import { incidentsOf, missingPrice, missingPriceAnyRule, startStack, testSecret } from './stack.js';
 import { FakeSlack } from './fakes/slack-server.js';
 import { FakeMattermost } from './fakes/mattermost-server.js';
 import { FakeJira } from './fakes/jira-server.js';
@@ -13,8 +13,7 @@ import { FakeOpenAi } from './fakes/openai-server.js';
 const esUrl = inject('esUrl');
 const es = esClient(esUrl);
 const running: (AgentHandle | CollectorHandle)[] = [];
-// Built at run time so no credential-shaped literal sits in the repository.
-const secret = (kind: string) => [kind, Math.random().toString(36).slice(2), Math.random().toString(36).slice(2)].join('-');
+const secret = testSecret;
 const SLACK_TOKEN = secret('xoxb');
 const SLACK_TOKEN_2 = secret('xoxb');
 const SIGNING_SECRET = secret('signing');
@@ -51,19 +50,7 @@ afterEach(async () => {
   slack.rateLimit.remaining = 0;
 });
 
-const rule = (name: string, extra: string) => `name: ${name}
-description: Products sold without a price
-severity: critical
-dataset: pos
-namespace: $NS
-filter:
-  error.type: MISSING_PRICE
-type: any
-group_by: [pos.store_id]
-realert: 10m
-runbook: Set the product's price in the master data, then re-run the order.
-${extra}
-`;
+const rule = missingPriceAnyRule;
 
 const chatConfig = (teams = '') => `integrations:
   slack:

@@ -2,13 +2,13 @@
 // API, with requests signed (or not) the way Slack and Mattermost send them.
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { esClient, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
-import { VIEWER, api, incidentsOf, missingPrice, startStack } from './stack.js';
+import { VIEWER, api, incidentsOf, missingPrice, missingPriceAnyRule, startStack, testSecret } from './stack.js';
 import { FakeSlack, slackSign } from './fakes/slack-server.js';
 
 const esUrl = inject('esUrl');
 const es = esClient(esUrl);
 const running: (AgentHandle | CollectorHandle)[] = [];
-const secret = (kind: string) => [kind, Math.random().toString(36).slice(2), Math.random().toString(36).slice(2)].join('-');
+const secret = testSecret;
 const SLACK_TOKEN = secret('xoxb');
 const SIGNING_SECRET = secret('signing');
 const MM_COMMAND_TOKEN = secret('mmcommand');
@@ -25,17 +25,7 @@ afterEach(async () => {
   for (const p of running.splice(0)) await p.stop('SIGKILL');
 });
 
-const rule = `name: ops-missing-price
-description: Products sold without a price
-severity: critical
-dataset: pos
-namespace: $NS
-filter:
-  error.type: MISSING_PRICE
-type: any
-group_by: [pos.store_id]
-notify: [slack]
-`;
+const rule = missingPriceAnyRule('ops-missing-price', 'notify: [slack]');
 
 const config = (answerWithin = '2500ms') => `integrations:
   slack:

@@ -25,6 +25,24 @@ realert: 10m
 runbook: Set the product's price in the master data, then re-run the order.
 ${extra}`;
 
+/** An \`any\` rule: every MISSING_PRICE line of this test's namespace, one incident per store. */
+export const missingPriceAnyRule = (name: string, extra = '') => `name: ${name}
+description: Products sold without a price
+severity: critical
+dataset: pos
+namespace: $NS
+filter:
+  error.type: MISSING_PRICE
+type: any
+group_by: [pos.store_id]
+realert: 10m
+runbook: Set the product's price in the master data, then re-run the order.
+${extra}
+`;
+
+/** A credential-shaped value made at run time, so none sits in the repository. */
+export const testSecret = (kind: string) => [kind, Math.random().toString(36).slice(2), Math.random().toString(36).slice(2)].join('-');
+
 export interface Stack {
   ns: string;
   dir: string;

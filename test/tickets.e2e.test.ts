@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { esClient, sleep, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
 import { incidentFingerprint, messageTemplate } from '@stacklens/detection';
-import { ADMIN, VIEWER, api, incidentsOf, missingPrice, startStack } from './stack.js';
+import { ADMIN, VIEWER, api, incidentsOf, missingPrice, missingPriceAnyRule, startStack } from './stack.js';
 import { FakeJira, checkAdf } from './fakes/jira-server.js';
 import { FakeOpenAi } from './fakes/openai-server.js';
 import { FakeXero } from './fakes/xero-server.js';
@@ -38,20 +38,7 @@ afterEach(async () => {
   xero.mode = 'up';
 });
 
-const rule = `name: pos-missing-price
-description: Products sold without a price
-severity: critical
-dataset: pos
-namespace: $NS
-filter:
-  error.type: MISSING_PRICE
-type: any
-group_by: [pos.store_id]
-realert: 10m
-runbook: Set the product's price in the master data, then re-run the order.
-labels: { error_type: MISSING_PRICE }
-notify: [jira, slack]
-`;
+const rule = missingPriceAnyRule('pos-missing-price', 'labels: { error_type: MISSING_PRICE }\nnotify: [jira, slack]');
 
 const integrations = (withLlm = true, withXero = false) => `integrations:
   jira:

@@ -7,7 +7,7 @@ import { Client4 } from './mattermost-client.js';
 import type { ChatMessageRef, Incident } from '@stacklens/detection';
 import { RetryableError } from '../outbox/outbox.js';
 import type { MattermostConfig } from '../config.js';
-import type { ChatSender, Posted } from './sender.js';
+import { observed, type ChatSender, type Posted } from './sender.js';
 import type { Destination } from './routing.js';
 import { mattermostAttachment } from './render.js';
 
@@ -87,14 +87,8 @@ export class MattermostSender implements ChatSender {
     return channel.id;
   }
 
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      const res = await fn();
-      this.observe('ok');
-      return res;
-    } catch (err) {
-      throw mattermostError(err, this.observe);
-    }
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return observed(fn, this.observe, (err) => mattermostError(err, this.observe));
   }
 }
 

@@ -18,3 +18,15 @@ export interface ChatSender {
   update(ref: ChatMessageRef, inc: Incident): Promise<void>;
   reply(ref: ChatMessageRef, inc: Incident, text: string): Promise<void>;
 }
+
+/** One platform call, its outcome counted ("ok", or what `classify` makes of the failure). */
+export async function observed<T>(fn: () => Promise<T>, observe: (result: string) => void, classify: (err: unknown) => Error): Promise<T> {
+  let res: T;
+  try {
+    res = await fn();
+  } catch (err) {
+    throw classify(err);
+  }
+  observe('ok');
+  return res;
+}

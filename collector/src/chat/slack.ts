@@ -8,7 +8,7 @@ import type { ChatMessageRef, Incident } from '@stacklens/detection';
 import type { Logger } from '@stacklens/common';
 import { RetryableError } from '../outbox/outbox.js';
 import type { SlackConfig } from '../config.js';
-import type { ChatSender, Posted } from './sender.js';
+import { observed, type ChatSender, type Posted } from './sender.js';
 import type { Destination } from './routing.js';
 import { slackBlocks } from './render.js';
 
@@ -85,36 +85,34 @@ export class SlackSender implements ChatSender {
   }
 
   /** One Web API call, its outcome counted; failures sorted into retry-worthy and final. */
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      const res = await fn();
-      this.observe('ok');
-      return res;
-    } catch (err) {
-      const e = err as any;
-      switch (e?.code) {
-        case ErrorCode.RateLimitedError:
-          this.observe('rate_limited');
-          throw new RetryableError(`Slack rate limit; retry after ${e.retryAfter} s`, e.retryAfter * 1000);
-        case ErrorCode.HTTPError:
-          this.observe(`http_${e.statusCode}`);
-          if (e.statusCode >= 500 || e.statusCode === 408) throw new RetryableError(`Slack answered HTTP ${e.statusCode}`);
-          throw new Error(`Slack answered HTTP ${e.statusCode}`);
-        case ErrorCode.RequestError:
-          this.observe('unreachable');
-          throw new RetryableError(`Slack unreachable: ${e.original?.message ?? e.message}`);
-        case ErrorCode.PlatformError: {
-          const reason = String(e.data?.error ?? 'unknown');
-          this.observe(reason);
-          // Slack's own transient errors are worth retrying; the rest (invalid_auth, channel_not_found …) are not.
-          if (['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout'].includes(reason)) throw new RetryableError(`Slack: ${reason}`);
-          throw new Error(`Slack refused the call: ${reason}`);
-        }
-        default:
-          this.observe('error');
-          throw new RetryableError(`Slack call failed: ${e?.message ?? String(err)}`);
-      }
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    return observed(fn, this.observe, (err) => slackError(err, this.observe));
+  }
+}
+
+/** @slack/web-api's errors: rate limits carry Retry-After; 5xx, outages and Slack's transient errors are retried. */
+function slackError(err: unknown, observe: (result: string) => void): Error {
+  const e = err as any;
+  switch (e?.code) {
+    case ErrorCode.RateLimitedError:
+      observe('rate_limited');
+      return new RetryableError(`Slack rate limit; retry after ${e.retryAfter} s`, e.retryAfter * 1000);
+    case ErrorCode.HTTPError:
+      observe(`http_${e.statusCode}`);
+      return e.statusCode >= 500 || e.statusCode === 408 ? new RetryableError(`Slack answered HTTP ${e.statusCode}`) : new Error(`Slack answered HTTP ${e.statusCode}`);
+    case ErrorCode.RequestError:
+      observe('unreachable');
+      return new RetryableError(`Slack unreachable: ${e.original?.message ?? e.message}`);
+    case ErrorCode.PlatformError: {
+      const reason = String(e.data?.error ?? 'unknown');
+      observe(reason);
+      // Slack's own transient errors are worth retrying; the rest (invalid_auth, channel_not_found …) are not.
+      if (['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout'].includes(reason)) return new RetryableError(`Slack: ${reason}`);
+      return new Error(`Slack refused the call: ${reason}`);
     }
+    default:
+      observe('error');
+      return new RetryableError(`Slack call failed: ${e?.message ?? String(err)}`);
   }
 }
 
