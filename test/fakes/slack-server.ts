@@ -22,6 +22,8 @@ export interface FakeSlackMessage {
   bot_id?: string;
   edited?: { ts: string };
   updates: number;
+  /** performance.now() when it was posted (for latency measurements). */
+  postedAt?: number;
 }
 
 /** The signature Slack puts on a request: v0=hex(HMAC-SHA256(secret, "v0:ts:body")). */
@@ -130,7 +132,7 @@ export class FakeSlack {
         if (!a.text && !a.blocks) throw new Error('no_text');
         if (a.blocks) checkBlocks(a.blocks);
         if (a.thread_ts && !this.messages.some((m) => m.channel === channel && m.ts === a.thread_ts)) throw new Error('thread_not_found');
-        const m: FakeSlackMessage = { team, ts: this.nextTs(), channel, text: a.text ?? '', blocks: a.blocks, metadata: a.metadata, thread_ts: a.thread_ts, user: 'UBOT000001', bot_id: 'B0STACKLNS', updates: 0 };
+        const m: FakeSlackMessage = { team, ts: this.nextTs(), channel, text: a.text ?? '', blocks: a.blocks, metadata: a.metadata, thread_ts: a.thread_ts, user: 'UBOT000001', bot_id: 'B0STACKLNS', updates: 0, postedAt: performance.now() };
         this.messages.push(m);
         return { channel, ts: m.ts, message: m };
       }
