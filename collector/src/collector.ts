@@ -61,6 +61,9 @@ export class Collector {
     this.metrics.total('stacklens_collector_events_duplicate_total', 'Events Elasticsearch already had (a retried batch; counted as success).', () => stats.duplicates);
     this.metrics.total('stacklens_collector_events_dead_lettered_total', 'Events sent to the dead-letter stream (unparsed, invalid or refused by the mapping).', () => stats.deadLettered);
     this.metrics.total('stacklens_collector_bulk_requests_total', 'Bulk requests sent to Elasticsearch.', () => stats.bulkRequests);
+    this.metrics.total('stacklens_collector_events_received_total', 'Events received from agents in batches taken for indexing.', () => stats.received);
+    this.metrics.gauge('stacklens_collector_ingest_requests_in_flight', 'Agent batches being indexed now (the ingest queue depth).', [], (set) => set({}, stats.inFlight));
+    this.indexer.onBulk = (seconds) => this.metrics.bulkSeconds.observe(seconds);
     this.metrics.total('stacklens_collector_bulk_retries_total', 'Bulk rounds retried after 429/5xx items or transport errors.', () => stats.bulkRetries);
     if (config.detection.enabled) {
       const engine = new RuleEngine(this.client, { rulesDir: config.rules_dir, tickMs: config.detection.tick, scheduleMs: config.detection.schedule, metrics: this.metrics }, this.log.child({ module: 'detection' }));

@@ -30,10 +30,16 @@ export interface IndexerStats {
   deadLettered: number;
   bulkRequests: number;
   bulkRetries: number;
+  /** Events in batches the collector accepted for indexing. */
+  received: number;
+  /** Ingest requests being indexed right now (the collector's queue depth). */
+  inFlight: number;
 }
 
 export class Indexer {
-  readonly stats: IndexerStats = { indexed: 0, duplicates: 0, deadLettered: 0, bulkRequests: 0, bulkRetries: 0 };
+  readonly stats: IndexerStats = { indexed: 0, duplicates: 0, deadLettered: 0, bulkRequests: 0, bulkRetries: 0, received: 0, inFlight: 0 };
+  /** Told how long each _bulk request took (seconds). */
+  onBulk: (seconds: number) => void = () => {};
   /** Called with the events of every batch Elasticsearch accepted (detection rules look at them). */
   onIndexed: (docs: Doc[]) => void = () => {};
 
@@ -45,6 +51,16 @@ export class Indexer {
 
   /** Index one agent batch; returns the ack, or throws ElasticsearchUnavailable (→ 503, the agent retries). */
   async indexBatch(agentId: string, events: unknown[]): Promise<WireAck> {
+    this.stats.received += events.length;
+    this.stats.inFlight++;
+    try {
+      return await this.index(agentId, events);
+    } finally {
+      this.stats.inFlight--;
+    }
+  }
+
+  private async index(agentId: string, events: unknown[]): Promise<WireAck> {
     const ingested = new Date().toISOString();
     const docs: Doc[] = [];
     const dead: Doc[] = [];
@@ -115,7 +131,9 @@ export class Indexer {
         const operations: unknown[] = [];
         for (const d of pending) operations.push({ create: { _index: d.index, _id: d.id } }, d.body);
         this.stats.bulkRequests++;
+        const started = performance.now();
         const res = await this.client.bulk({ operations, filter_path: 'items.*.status,items.*.error' });
+        this.onBulk((performance.now() - started) / 1000);
         const items = res.items ?? [];
         for (let i = 0; i < pending.length; i++) {
           const item = items[i]?.create;

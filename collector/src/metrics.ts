@@ -17,10 +17,21 @@ export class CollectorMetrics {
   readonly triageSeconds = new Histogram({ name: 'stacklens_triage_duration_seconds', help: 'LLM call latency for triage.', buckets: [0.25, 0.5, 1, 2, 5, 10, 20, 30], registers: [this.registry] });
   readonly triageTokens = new Counter({ name: 'stacklens_triage_tokens_total', help: 'LLM tokens used by triage, by kind (prompt, completion).', labelNames: ['kind'], registers: [this.registry] });
   readonly triages = new Counter({ name: 'stacklens_triage_total', help: 'Triages, by source (llm, runbook) and result (completed, failed).', labelNames: ['source', 'result'], registers: [this.registry] });
-  readonly externalCalls = new Counter({ name: 'stacklens_external_requests_total', help: 'Requests to external services, by service (jira, openai, xero) and result (ok, retryable, refused).', labelNames: ['service', 'result'], registers: [this.registry] });
+  readonly externalCalls = new Counter({ name: 'stacklens_external_requests_total', help: 'Requests to external services, by service (jira, openai, xero, slack, mattermost) and result (ok, rate_limited, unreachable, http_<status>, or the platform\'s error code).', labelNames: ['service', 'result'], registers: [this.registry] });
+  readonly bulkSeconds = new Histogram({ name: 'stacklens_collector_bulk_duration_seconds', help: 'Time of one Elasticsearch _bulk request.', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
 
   constructor() {
     registerProcessMetrics(this.registry);
+    // Series exist from the start at 0 (Prometheus practice): rate() and alerts see "none yet", not "no data".
+    for (const severity of ['critical', 'high', 'medium', 'low']) {
+      this.incidentsOpened.inc({ severity }, 0);
+      for (const by of ['person', 'auto']) this.incidentsResolved.inc({ severity, by }, 0);
+    }
+    for (const action of ['triage', 'ticket', 'comment', 'transition', 'chat_post', 'chat_update']) {
+      for (const result of ['done', 'retry', 'failed']) this.outboxTasks.inc({ action, result }, 0);
+    }
+    for (const source of ['llm', 'runbook']) for (const result of ['completed', 'failed']) this.triages.inc({ source, result }, 0);
+    for (const service of ['jira', 'openai', 'xero', 'slack', 'mattermost']) this.externalCalls.inc({ service, result: 'ok' }, 0);
   }
 
   /** A counter whose value is a running total kept by a component. */
