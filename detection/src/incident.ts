@@ -42,6 +42,11 @@ export interface Incident {
   last_matched_at: string;
   acknowledged_at?: string;
   acknowledged_by?: string;
+  /** Seconds from detection to the (latest) acknowledgement and resolution: dashboards average them. */
+  time_to_acknowledge_seconds?: number;
+  time_to_resolve_seconds?: number;
+  /** pending, created, failed (set by the ticket integration). */
+  ticket_state?: string;
   resolved_at?: string;
   resolved_by?: string;
   reopen_count: number;
@@ -230,12 +235,14 @@ export function applyAction(inc: Incident, action: IncidentAction, by: string, n
     inc.status = 'acknowledged';
     inc.acknowledged_at = iso(now);
     inc.acknowledged_by = by;
+    inc.time_to_acknowledge_seconds = Math.max(0, (now - Date.parse(inc.detected_at)) / 1000);
     addTimeline(inc, { stage: 'acknowledged', at: iso(now), by, note });
   } else {
     if (inc.status === 'resolved') return `incident ${inc.id} is already resolved`;
     inc.status = 'resolved';
     inc.resolved_at = iso(now);
     inc.resolved_by = by;
+    inc.time_to_resolve_seconds = Math.max(0, (now - Date.parse(inc.detected_at)) / 1000);
     inc.auto_resolve_at = undefined;
     addTimeline(inc, { stage: 'resolved', at: iso(now), by, note: note ?? (action === 'auto_resolve' ? 'no new match during the quiet period' : undefined) });
   }

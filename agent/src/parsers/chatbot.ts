@@ -6,6 +6,7 @@ import { ParseError, parseTimestamp, snakeCase, type ParsedLine } from './parse-
 import { parseJsonObject } from './json.js';
 
 const DIRECTION: Record<string, string> = { message_in: 'in', message_out: 'out' };
+const WEEKDAYS = ['7-Sun', '1-Mon', '2-Tue', '3-Wed', '4-Thu', '5-Fri', '6-Sat'];
 const CONSUMED = new Set(['ts', 'level', 'event', 'user_id', 'user_name', 'text', 'error', 'error_type']);
 
 export function parseChatbotLine(line: string): ParsedLine {
@@ -16,7 +17,8 @@ export function parseChatbotLine(line: string): ParsedLine {
   const timestamp = parseTimestamp(obj.ts);
   const level = typeof obj.level === 'string' ? obj.level.toLowerCase() : event === 'error' ? 'error' : 'info';
 
-  const chatbot: Record<string, unknown> = { event };
+  // UTC hour and weekday, for "when are people talking" heat maps (Elasticsearch here has no scripting).
+  const chatbot: Record<string, unknown> = { event, hour_of_day: Number(timestamp.slice(11, 13)), day_of_week: WEEKDAYS[new Date(timestamp).getUTCDay()] };
   if (DIRECTION[event]) chatbot.direction = DIRECTION[event];
   for (const [key, value] of Object.entries(obj)) {
     if (!CONSUMED.has(key)) chatbot[snakeCase(key)] = value;

@@ -38,10 +38,10 @@ describe('chatbot format', () => {
       timestamp: '2024-11-16T10:30:00Z',
       level: 'info',
       message: 'hi',
-      fields: { chatbot: { event: 'message_in', direction: 'in', conversation_id: 'c9' }, user: { id: 'u42', name: 'Ana' } },
+      fields: { chatbot: { event: 'message_in', hour_of_day: 10, day_of_week: '6-Sat', direction: 'in', conversation_id: 'c9' }, user: { id: 'u42', name: 'Ana' } },
     });
     const outbound = parseChatbotLine('{"ts":"2024-11-16T10:30:01Z","event":"message_out","user_id":"u42","text":"Hello!","response_time_ms":245}');
-    expect(outbound.fields).toEqual({ chatbot: { event: 'message_out', direction: 'out', response_time_ms: 245 }, user: { id: 'u42', name: undefined } });
+    expect(outbound.fields).toEqual({ chatbot: { event: 'message_out', hour_of_day: 10, day_of_week: '6-Sat', direction: 'out', response_time_ms: 245 }, user: { id: 'u42', name: undefined } });
     expect(outbound.level).toBe('info');
   });
 

@@ -136,7 +136,10 @@ export class Notifier {
   /** POST /api/incidents/:id/ticket: a ticket now, whatever the rule's notify says. */
   async requestTicket(inc: Incident, by = 'api'): Promise<string> {
     if (!this.jira) throw new Error('Jira is not configured (integrations.jira)');
-    await this.record(inc.id, (i) => addTimeline(i, { stage: 'ticket_pending', at: new Date().toISOString(), by, note: by === 'api' ? 'requested through the API' : 'requested from chat' }));
+    await this.record(inc.id, (i) => {
+      i.ticket_state = 'pending';
+      addTimeline(i, { stage: 'ticket_pending', at: new Date().toISOString(), by, note: by === 'api' ? 'requested through the API' : 'requested from chat' });
+    });
     const id = `ticket:${inc.id}`;
     await this.outbox.enqueue('ticket', inc.id, id);
     return id;
@@ -166,7 +169,10 @@ export class Notifier {
     });
     if (triaged) await this.chat.changed(triaged);
     if (this.jira && inc.notify.some((n) => n === 'jira' || n.startsWith('jira:')) && !inc.ticket) {
-      await this.record(incidentId, (i) => addTimeline(i, { stage: 'ticket_pending', at: new Date().toISOString() }));
+      await this.record(incidentId, (i) => {
+        i.ticket_state = 'pending';
+        addTimeline(i, { stage: 'ticket_pending', at: new Date().toISOString() });
+      });
       await this.outbox.enqueue('ticket', incidentId, `ticket:${incidentId}`);
     }
     return { source: result.source, note: result.note };
@@ -181,6 +187,7 @@ export class Notifier {
       const ticket = await this.jira.ensureTicket(inc, inc.triage as unknown as TriageResult | undefined);
       const ticketed = await this.record(incidentId, (i) => {
         i.ticket = ticket;
+        i.ticket_state = 'created';
         addTimeline(i, { stage: 'ticket_created', at: new Date().toISOString(), note: `${ticket.key}${ticket.found ? ' (found by its fingerprint label)' : ''}` });
       });
       if (ticketed) await this.chat.changed(ticketed);
@@ -188,7 +195,10 @@ export class Notifier {
       return { key: ticket.key };
     } catch (err) {
       if (!(err instanceof RetryableError) || final) {
-        await this.record(incidentId, (i) => addTimeline(i, { stage: 'ticket_failed', at: new Date().toISOString(), note: (err as Error).message.slice(0, 500) }));
+        await this.record(incidentId, (i) => {
+          i.ticket_state = 'failed';
+          addTimeline(i, { stage: 'ticket_failed', at: new Date().toISOString(), note: (err as Error).message.slice(0, 500) });
+        });
       }
       throw err;
     }
