@@ -17,7 +17,7 @@ import type { IntegrationsApiDeps } from './admin/integrations-api.js';
 import { Jira, type JiraConfig } from './integrations/jira.js';
 import { Xero, type XeroConfig } from './integrations/xero.js';
 import { testOpenAi, type OpenAiConfig } from './integrations/triage.js';
-import { CollectorMetrics } from './metrics.js';
+import { CollectorMetrics, OUTBOX_ACTIONS } from './metrics.js';
 import type { MattermostConfig, SlackConfig } from './config.js';
 import { ChatStore } from './chat/chat-store.js';
 import { SlackEvents } from './chat/slack-events.js';
@@ -74,6 +74,8 @@ export class Collector {
       engine.onAutoResolved = (inc) => void notifier.onResolved(inc).catch((err) => this.log.warn({ incident: inc.id, err: (err as Error).message }, 'could not queue the ticket transition'));
       this.notifier = notifier;
       this.metrics.gauge('stacklens_outbox_tasks', 'Outbox tasks by action and status (pending and running are the depth).', ['action', 'status'], async (set) => {
+        // Every action and status reported, 0 included: "nothing waiting" is a value, not a gap.
+        for (const action of OUTBOX_ACTIONS) for (const status of ['pending', 'running', 'done', 'failed']) set({ action, status }, 0);
         for (const d of await notifier.outbox.depth()) set({ action: d.action, status: d.status }, d.count);
       });
       this.metrics.gauge('stacklens_rules_loaded', 'Rules loaded, and rule files that failed to load.', ['state'], (set) => {

@@ -5,6 +5,9 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { registerProcessMetrics } from '@stacklens/common';
 
+/** Every outbox action, for series that start at 0. */
+export const OUTBOX_ACTIONS = ['triage', 'ticket', 'comment', 'transition', 'chat_post', 'chat_update'];
+
 export class CollectorMetrics {
   readonly registry = new Registry();
   readonly ruleEvaluations = new Counter({ name: 'stacklens_rule_evaluations_total', help: 'Rule evaluations, by rule and trigger (event or schedule).', labelNames: ['rule', 'trigger'], registers: [this.registry] });
@@ -27,7 +30,7 @@ export class CollectorMetrics {
       this.incidentsOpened.inc({ severity }, 0);
       for (const by of ['person', 'auto']) this.incidentsResolved.inc({ severity, by }, 0);
     }
-    for (const action of ['triage', 'ticket', 'comment', 'transition', 'chat_post', 'chat_update']) {
+    for (const action of OUTBOX_ACTIONS) {
       for (const result of ['done', 'retry', 'failed']) this.outboxTasks.inc({ action, result }, 0);
     }
     for (const source of ['llm', 'runbook']) for (const result of ['completed', 'failed']) this.triages.inc({ source, result }, 0);
