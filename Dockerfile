@@ -1,4 +1,5 @@
-# One image for the StackLens programs (agent, collector, stacklens); the command picks one.
+# The stacklens CLI image (demo simulators, `stacklens rules test`); the collector and the
+# agent have their own images: collector/Dockerfile, agent/Dockerfile.
 # Multi-stage: build with dev dependencies, run with production ones, as a non-root user.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -10,13 +11,16 @@ COPY agent agent
 COPY collector collector
 COPY demo demo
 COPY cli cli
+COPY test/fakes test/fakes
 COPY rules rules
 RUN npm ci --no-audit --no-fund && npx tsc -b && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
-COPY --from=build /app /app
+COPY --from=build --chown=node:node /app /app
+# The demo's log directory, owned by the unprivileged user the simulators run as.
+RUN mkdir -p /logs && chown node:node /logs
 USER node
 ENV NODE_ENV=production
-ENTRYPOINT ["node"]
-CMD ["collector/dist/cli.js", "--help"]
+ENTRYPOINT ["node", "cli/dist/cli.js"]
+CMD ["--help"]

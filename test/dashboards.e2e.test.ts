@@ -81,6 +81,8 @@ beforeAll(async () => {
   for (let i = 0; i < 60; i++) bot.push(...chatbotTurn(rand, new Date(now - 3 * 24 * HOUR + i * 30_000))); // the busy hour
   for (let i = 0; i < 5; i++) bot.push(...chatbotTurn(rand, new Date(now)));
   writeFileSync(join(dir, 'logs', 'chatbot.log'), `${bot.join('\n')}\n`);
+  // And an on-call chat message, as the Slack/Mattermost capture stores them.
+  await es.index({ index: 'logs-chat-default', op_type: 'create', id: `dash-${ns}`, refresh: true, document: { '@timestamp': new Date().toISOString(), message: 'checking the kiosk at store 1', data_stream: { type: 'logs', dataset: 'chat', namespace: 'default' }, chat: { platform: 'slack', type: 'message', message_id: ns, channel: { id: 'C1', name: 'oncall' }, user: { id: 'U1', name: 'dana' }, deleted: false } } });
 
   // Incidents: fired, triaged, ticketed; one acknowledged, one resolved (the time-to fields).
   const incidents = await waitFor('triaged, ticketed incidents', async () => {
@@ -291,5 +293,35 @@ describe('Prometheus', () => {
     run.stderr.on('data', (d) => (out += d));
     expect(await new Promise((r) => run.on('exit', r)), out).toBe(0);
     expect(out).toContain('SUCCESS');
+  });
+});
+
+describe('Kibana saved objects', () => {
+  const objects = readFileSync(join(REPO_ROOT, 'kibana/stacklens.ndjson'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  const views = objects.filter((o) => o.type === 'index-pattern');
+
+  it('data views for POS, chat-bot, chat, incidents and dead letters, each matching indices with data and a time field', async () => {
+    expect(new Set(objects.map((o) => o.id)).size).toBe(objects.length);
+    expect(views.map((v) => v.attributes.title)).toEqual(expect.arrayContaining(['logs-pos-*', 'logs-chatbot-*', 'logs-chat-*', 'stacklens-incidents']));
+    for (const v of views) {
+      const caps: any = await es.fieldCaps({ index: v.attributes.title, fields: [v.attributes.timeFieldName] });
+      expect(caps.fields[v.attributes.timeFieldName]?.date, `${v.attributes.title}: ${v.attributes.timeFieldName}`).toBeDefined();
+      expect((await es.count({ index: v.attributes.title })).count, v.attributes.title).toBeGreaterThan(0);
+    }
+  });
+
+  it('saved searches point at those data views and use fields that exist', async () => {
+    const searches = objects.filter((o) => o.type === 'search');
+    expect(searches.length).toBeGreaterThanOrEqual(5);
+    for (const s of searches) {
+      const ref = s.references.find((r: any) => r.name === 'kibanaSavedObjectMeta.searchSourceJSON.index');
+      const view = views.find((v) => v.id === ref?.id);
+      expect(view, s.attributes.title).toBeDefined();
+      const source = JSON.parse(s.attributes.kibanaSavedObjectMeta.searchSourceJSON);
+      const queryFields = [...String(source.query.query).matchAll(/([A-Za-z@][\w.@]*)\s*(?::|>|<)/g)].map((m) => m[1]);
+      const fields = [...new Set([...s.attributes.columns, ...queryFields])];
+      const caps: any = await es.fieldCaps({ index: view.attributes.title, fields });
+      for (const f of fields) expect(Object.keys(caps.fields), `${s.attributes.title}: ${f}`).toContain(f);
+    }
   });
 });
