@@ -46,5 +46,37 @@ describe('metrics', () => {
     }
     expect(collectorText).toMatch(/^stacklens_collector_events_dead_lettered_total [1-9]/m);
     expect(collectorText).toMatch(/^process_cpu_seconds_total /m);
+    expect(collectorText).toMatch(/^stacklens_collector_events_received_total [1-9]/m);
+    expect(collectorText).toMatch(/^stacklens_collector_bulk_duration_seconds_count [1-9]/m);
+    expect(collectorText).toMatch(/^stacklens_collector_ingest_requests_in_flight 0$/m);
+    // Series that start at 0, so alerts and dashboards see "none yet" rather than nothing.
+    expect(collectorText).toMatch(/^stacklens_external_requests_total\{service="slack",result="ok"\} 0$/m);
+    expect(collectorText).toMatch(/^stacklens_outbox_tasks_total\{action="chat_post",result="failed"\} 0$/m);
+    expect(collectorText).toMatch(/^stacklens_outbox_tasks\{action="ticket",status="pending"\} \d+$/m);
+  });
+
+  it('logs are JSON lines with level, component and request/agent ids, at the configured level, without tokens', async () => {
+    const rule = `name: quiet\nseverity: low\ndataset: pos\nnamespace: $NS\nfilter:\n  error.type: NOTHING\ntype: any\n`;
+    const s = await startStack(esUrl, running, { 'quiet.yml': rule }, { env: { STACKLENS_LOG_LEVEL: 'debug' } });
+    // A second agent, logging at info.
+    const agent = startAgent(s.dir, `id: logs-${s.ns}\nstate_dir: ./state-logs\ncollector:\n  url: ${s.collectors[0].url}\n  token: agent-token-${s.ns}\ninputs:\n  - paths: ["./logs/*.log"]\n    format: pos\n    dataset: pos\n    namespace: ${s.ns}\n`, { STACKLENS_LOG_LEVEL: 'info' });
+    running.push(agent);
+    s.log.append([posOrderLine()]);
+    const c = s.collectors[0];
+    const lines = () => c.proc.output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    // The agent's batches carry an X-Request-Id made of its id; the collector logs it.
+    const logged = await waitFor('a logged agent batch', async () => lines().find((l) => l.msg === 'request' && l.path === '/v1/events' && String(l.request_id).startsWith(`logs-${s.ns}-`)), 30_000);
+    expect(logged).toMatchObject({ level: 20, component: 'collector', method: 'POST', status: 200 });
+    const res = await fetch(`${c.url}/v1/events`, { method: 'POST', headers: { authorization: 'Bearer wrong-token', 'x-request-id': 'my-request-1' }, body: '{}' });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('x-request-id')).toBe('my-request-1');
+    expect((await fetch(`${c.url}/healthz`)).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    await waitFor('the refused request logged', async () => lines().some((l) => l.request_id === 'my-request-1' && l.status === 401), 10_000);
+    expect(c.proc.output).not.toContain(`agent-token-${s.ns}`);
+    expect(c.proc.output).not.toContain('wrong-token');
+    const agentLines = agent.proc.output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(agentLines.map((l) => l.msg)).toContain('agent starting');
+    for (const l of agentLines) expect(l).toMatchObject({ level: 30, component: 'agent', agent_id: `logs-${s.ns}` });
+    expect(agent.proc.output).not.toContain(`agent-token-${s.ns}`);
   });
 });

@@ -51,7 +51,8 @@ export class Agent {
     private config: AgentConfig,
     log?: Logger,
   ) {
-    this.log = log ?? createLogger('agent');
+    // Every line names the agent: one log stream may hold many agents' lines.
+    this.log = (log ?? createLogger('agent')).child({ agent_id: config.id });
     this.registry = new Registry(config.state_dir);
     this.shipper = new Shipper(
       { urls: config.collector.urls, token: config.collector.token, timeoutMs: config.collector.timeout, tls: config.collector.tls, agent: { id: config.id, hostname: hostname(), version: AGENT_VERSION } },

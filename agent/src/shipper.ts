@@ -21,6 +21,7 @@ export interface ShipperOptions {
 export class Shipper {
   /** Round-robin start for each batch: several collectors share the load; a failure moves on. */
   private nextUrl = 0;
+  private batches = 0;
   retries = 0;
   private readonly stopSignal: AbortController = new AbortController();
   /** Keep-alive connections to the collectors, with our TLS settings. */
@@ -65,6 +66,8 @@ export class Shipper {
 
   private async send(body: Buffer, events: () => Promise<WireEvent[]>): Promise<WireAck> {
     const backoff = new Backoff({ initialMs: 250, maxMs: 30_000 });
+    // One id per batch, kept across retries: the collector logs it too (X-Request-Id).
+    const requestId = `${this.opts.agent.id}-${(this.batches++).toString(36)}`;
     let urlIndex = this.nextUrl++;
     for (;;) {
       if (this.stopSignal.signal.aborted) throw new Error('shipper stopped');
@@ -77,6 +80,7 @@ export class Shipper {
             'content-type': 'application/json',
             'content-encoding': 'gzip',
             authorization: `Bearer ${this.opts.token}`,
+            'x-request-id': requestId,
           },
           body,
           signal: AbortSignal.any([this.stopSignal.signal, AbortSignal.timeout(this.opts.timeoutMs)]),
@@ -85,7 +89,7 @@ export class Shipper {
         if (res.ok) {
           const ack = (await res.json()) as WireAck;
           if (ack.dead_lettered > 0) {
-            this.log.warn({ dead_lettered: ack.dead_lettered, reasons: ack.errors }, 'collector sent events to the dead-letter stream');
+            this.log.warn({ request_id: requestId, dead_lettered: ack.dead_lettered, reasons: ack.errors }, 'collector sent events to the dead-letter stream');
           }
           return ack;
         }
@@ -101,11 +105,11 @@ export class Shipper {
         const retryAfter = Number(res.headers.get('retry-after'));
         if (Number.isFinite(retryAfter) && retryAfter > 0) waitMs = retryAfter * 1000;
         const hint = res.status === 401 || res.status === 403 ? ' (check collector.token)' : '';
-        this.log.error({ url, status: res.status, response: text }, `collector rejected the batch${hint}; will retry`);
+        this.log.error({ request_id: requestId, url, status: res.status, response: text }, `collector rejected the batch${hint}; will retry`);
       } catch (err) {
         if (this.stopSignal.signal.aborted) throw new Error('shipper stopped');
         const cause = (err as { cause?: Error }).cause?.message;
-        this.log.warn({ url, err: (err as Error).message, cause }, 'collector unreachable; will retry');
+        this.log.warn({ request_id: requestId, url, err: (err as Error).message, cause }, 'collector unreachable; will retry');
       }
       this.retries++;
       urlIndex++;

@@ -1,4 +1,5 @@
 // The collector's HTTP API (Express): ingest, health and readiness.
+import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler } from 'express';
 import { EVENTS_PATH, type WireBatch, type Logger } from '@stacklens/common';
 import { requireBearerToken } from './auth.js';
@@ -34,6 +35,21 @@ export interface ServerDeps {
 export function createServer(deps: ServerDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+
+  // A request id on every request (the agent's X-Request-Id, or a new one), answered back
+  // and carried by every log line about the request.
+  app.use((req, res, next) => {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', id);
+    const log = deps.log.child({ request_id: id });
+    res.locals.log = log;
+    if (log.isLevelEnabled('debug')) {
+      const started = performance.now();
+      res.on('finish', () => log.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request'));
+    }
+    next();
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -78,7 +94,7 @@ export function createServer(deps: ServerDeps): express.Express {
         res.json(ack);
       } catch (err) {
         if (err instanceof ElasticsearchUnavailable) {
-          deps.log.warn({ agent: agentId, err: err.message }, 'batch not accepted; the agent will retry');
+          (res.locals.log as Logger).warn({ agent_id: agentId, err: err.message }, 'batch not accepted; the agent will retry');
           res.setHeader('Retry-After', '2');
           res.status(503).json({ error: err.message });
           return;
@@ -94,7 +110,7 @@ export function createServer(deps: ServerDeps): express.Express {
     app.use('/api', createApi({ adminTokens: deps.adminTokens, viewerTokens: deps.viewerTokens, engine: deps.engine, notifier: deps.notifier, metrics: deps.metrics, es: deps.es! }));
   }
 
-  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
+  const onError: ErrorRequestHandler = (err, req, res, _next) => {
     const status = typeof err.status === 'number' && err.status >= 400 && err.status < 600 ? err.status : 500;
     const message =
       err.type === 'entity.too.large'
@@ -102,7 +118,7 @@ export function createServer(deps: ServerDeps): express.Express {
         : status < 500
           ? String(err.message)
           : 'internal error';
-    if (status >= 500) deps.log.error({ err: String(err?.stack ?? err) }, 'request failed');
+    if (status >= 500) ((res.locals.log as Logger | undefined) ?? deps.log).error({ method: req.method, path: req.path, err: String(err?.stack ?? err) }, 'request failed');
     res.status(status).json({ error: message });
   };
   app.use(onError);
