@@ -167,7 +167,7 @@ export class Notifier {
       i.triage = result as unknown as Record<string, unknown>;
       addTimeline(i, { stage: failed ? 'triage_failed' : 'triage_completed', at: new Date().toISOString(), note: result.source === 'llm' ? `${result.model}, confidence ${result.analysis?.confidence}` : result.note });
     });
-    if (triaged) await this.chat.changed(triaged);
+    // The ticket first: the chat message is edited once more when it exists anyway.
     if (this.jira && inc.notify.some((n) => n === 'jira' || n.startsWith('jira:')) && !inc.ticket) {
       await this.record(incidentId, (i) => {
         i.ticket_state = 'pending';
@@ -175,6 +175,7 @@ export class Notifier {
       });
       await this.outbox.enqueue('ticket', incidentId, `ticket:${incidentId}`);
     }
+    if (triaged) await this.chat.changed(triaged);
     return { source: result.source, note: result.note };
   }
 
