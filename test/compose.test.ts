@@ -83,17 +83,20 @@ describe('docker-compose.yml', () => {
     expect(services['kibana-setup'].command.join(' ')).toContain('/api/saved_objects/_import');
   });
 
-  it.each(['collector/Dockerfile', 'agent/Dockerfile', 'Dockerfile'])('%s is multi-stage and runs as a non-root user', (file) => {
-    const text = readFileSync(join(REPO_ROOT, file), 'utf8');
-    const stages = text.split(/^FROM /m).slice(1);
-    expect(stages.length).toBeGreaterThanOrEqual(2);
-    const last = stages[stages.length - 1];
-    expect(last).toMatch(/^COPY --from=build/m);
-    const user = /^USER (\S+)/m.exec(last)?.[1];
-    expect(user).toBeDefined();
-    expect(['root', '0']).not.toContain(user);
-    // Every workspace in package.json is in the build context the image copies.
+  it('the Dockerfile is multi-stage: each image the compose file builds is a stage that runs as a non-root user', () => {
+    const text = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+    const stages = Object.fromEntries(text.split(/^FROM /m).slice(1).map((s) => [/ AS (\S+)/.exec(s.split('\n')[0])?.[1] ?? '', s]));
+    expect(stages.runtime).toMatch(/^COPY --from=build/m);
+    const targets = Object.values(services).filter((s: any) => s.build).map((s: any) => s.build.target);
+    expect(new Set(targets)).toEqual(new Set(['collector', 'agent', 'cli']));
+    for (const t of targets) {
+      expect(stages[t], `stage ${t}`).toMatch(/^runtime\b/);
+      const user = /^USER (\S+)/m.exec(stages[t])?.[1];
+      expect(user, `stage ${t}: USER`).toBeDefined();
+      expect(['root', '0']).not.toContain(user);
+    }
+    // Every workspace in package.json is copied into the build stage.
     const workspaces: string[] = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).workspaces;
-    for (const w of workspaces) expect(stages[0], `${file}: COPY ${w}`).toContain(`COPY ${w} ${w}`);
+    for (const w of workspaces) expect(stages.build, `COPY ${w}`).toContain(`COPY ${w} ${w}`);
   });
 });
