@@ -196,6 +196,24 @@ describe('chat alerts', () => {
     });
     expect(postTask.result).toMatchObject({ found: true, message: leftover.ts });
     expect(postTask.attempts).toBeGreaterThan(1);
+
+    // "Create ticket" files the Jira ticket now (the rule does not notify Jira) and the alert links it.
+    const alertA = await waitFor('buttons on the alert', async () => slackAlertFor(a.id).find((m) => blockText(m).includes('stacklens_ticket')));
+    await slack.click(s.collectors[0].url, SIGNING_SECRET, alertA, 'stacklens_ticket', { id: 'U0ALICE001', username: 'alice' });
+    const ticket = await waitFor('the ticket', async () => jira.issues.find((i) => i.fields.summary.endsWith(`(${store})`)), 30_000);
+    await waitFor('the alert links it', async () => blockText(slackAlertFor(a.id)[0]).includes(ticket.key), 30_000);
+    expect((await incidentsOf(es, s.ns)).find((i) => i.id === a.id).timeline).toContainEqual(expect.objectContaining({ stage: 'ticket_pending', by: 'alice (slack)' }));
+
+    // "Silence 1 h" silences the rule for that store, recorded with who did it.
+    const alertB = await waitFor('buttons on the adopted alert', async () => slackAlertFor(b.id).find((m) => blockText(m).includes('stacklens_silence')), 30_000);
+    await slack.click(s.collectors[0].url, SIGNING_SECRET, alertB, 'stacklens_silence', { id: 'U0ALICE001', username: 'alice' });
+    const silence = await waitFor('the silence', async () => {
+      const res = await (await fetch(`${s.collectors[0].url}/api/silences`, { headers: { authorization: 'Bearer admin-token-for-tests-0001' } })).json();
+      return res.silences.find((x: any) => x.rule === 'chat-rate-limited' && x.group_key === b.group_key);
+    });
+    expect(silence.created_by).toBe('alice (slack)');
+    expect(Date.parse(silence.ends_at) - Date.parse(silence.starts_at)).toBe(3_600_000);
+    await waitFor('the thread tells of the silence', async () => slack.replies(alertB.ts).some((r) => r.text.startsWith('Silenced by alice (slack)')), 20_000);
   });
 
   it('routes by team, severity and rule; only the team acts; each team lists its own incidents', async () => {

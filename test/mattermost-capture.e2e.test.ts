@@ -72,6 +72,11 @@ describe('Mattermost capture', () => {
     for (let i = 0; i < 10; i++) say(i % 2 ? 'dana' : 'eli', `${word} during the outage ${i}`);
     mattermost.userEdit(first.id, `${word} the kiosk at store 7 is down (since 9:00)`);
     await waitFor('reconnected', async () => mattermost.authenticatedSockets > socketsBefore && mattermost.connectedSockets() === 1, 30_000);
+    // And it stays connected: the client took the new server's event sequence (no reconnect loop).
+    const sockets = mattermost.authenticatedSockets;
+    await sleep(3000);
+    expect(mattermost.authenticatedSockets).toBe(sockets);
+    expect(mattermost.connectedSockets()).toBe(1);
     for (let i = 0; i < 5; i++) say('dana', `${word} after the restart ${i}`);
 
     const docs = await waitFor('every message once', async () => {

@@ -1,8 +1,8 @@
 // Mattermost conversations → logs-chat-default, over the WebSocket of @mattermost/client
 // (with `ws` on Node). The client pings every 30 s (heartbeat), reconnects with a growing
-// backoff, and after every reconnect we fetch over REST what was posted, edited or deleted
-// since the last event we saw — in every channel the bot is in — so a server restart or a
-// network cut loses nothing. Message ids come from post ids: nothing is stored twice.
+// backoff and resumes its event sequence; when the server cannot resume it (a restart, a
+// long cut) we fetch over REST what was posted, edited or deleted since the last event we
+// saw — in every channel the bot is in — so nothing is lost. Message ids come from post ids: nothing is stored twice.
 // At start the catch-up begins at the newest Mattermost message already stored.
 import WebSocket from 'ws';
 import { WebSocketClient, type Client4 } from './mattermost-client.js';
@@ -86,7 +86,12 @@ export class MattermostIngest {
     ws.addReconnectListener(() => {
       this.stats.connected = true;
       this.stats.reconnects++;
-      this.log.info({ team: this.cfg.team }, 'Mattermost WebSocket reconnected; fetching what was missed');
+      this.log.info({ team: this.cfg.team }, 'Mattermost WebSocket reconnected');
+    });
+    // A new connection id in the server's hello (a restart, or a gap the server could not
+    // replay): the client resets its event sequence, and we fetch what was missed over REST.
+    ws.addMissedMessageListener(() => {
+      this.log.info({ team: this.cfg.team }, 'Mattermost events may have been missed; fetching them');
       this.enqueue(() => this.catchUp('reconnect'));
     });
     ws.addCloseListener((fails) => {
