@@ -18,6 +18,8 @@ export interface SearchRequest {
   to?: string;
   size: number;
   search_after?: string;
+  /** False when no next page will be asked for (the point in time is closed at once). */
+  paginate?: boolean;
 }
 
 export interface SearchHit {
@@ -109,6 +111,8 @@ export async function search(client: Client, req: SearchRequest): Promise<Search
     error: h._source.error,
   }));
   const last = res.hits.hits[res.hits.hits.length - 1];
-  const next = hits.length === req.size && last ? encode({ pit: res.pit_id ?? pit, sort: last.sort }) : null;
-  return { total: res.hits.total.value, hits, next };
+  const more = req.paginate !== false && hits.length === req.size && last;
+  // A point in time holds search contexts open in Elasticsearch: close it when no page follows.
+  if (!more) void client.closePointInTime({ id: res.pit_id ?? pit }).catch(() => undefined);
+  return { total: res.hits.total.value, hits, next: more ? encode({ pit: res.pit_id ?? pit, sort: last.sort }) : null };
 }

@@ -135,7 +135,7 @@ export class ChatOps {
       } else words.push(a);
     }
     if (words.length === 0 && !channel && !user) return { text: 'Usage: /stacklens search <words> [in:#channel] [from:@user] [since:1h]' };
-    const page = await search(this.deps.es, { q: words.join(' '), source: ['chat'], channel, user, from, size: 10 });
+    const page = await search(this.deps.es, { q: words.join(' '), source: ['chat'], channel, user, from, size: 10, paginate: false });
     if (page.hits.length === 0) return { text: `Nothing found for "${args.join(' ')}".` };
     const b = bold(actor);
     const lines = page.hits.map((h) => {
