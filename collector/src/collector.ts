@@ -1,11 +1,14 @@
-// The collector, composed in one place: Elasticsearch client → templates → indexer → HTTP API.
+// The collector, composed in one place:
+//   Elasticsearch client → templates → indexer (agents' batches) → rule engine → incidents
+//   → notifier (outbox: triage, Jira, chat alerts) ; chat endpoints and Mattermost capture
+//   → chat store ; integrations (collector.yaml, overridden by the admin API) ; HTTP API.
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Client } from '@elastic/elasticsearch';
 import { installTemplates } from '@stacklens/elasticsearch';
 import { Backoff, createLogger, sleep, type Logger } from '@stacklens/common';
 import type { Outcome } from '@stacklens/detection';
-import type { CollectorConfig } from './config.js';
+import type { CollectorConfig, MattermostConfig, SlackConfig } from './config.js';
 import { createEsClient } from './es-client.js';
 import { Indexer } from './indexer.js';
 import { createServer } from './server.js';
@@ -14,18 +17,17 @@ import { Notifier, type NotifierConfig } from './integrations/notifier.js';
 import { SECRET_KEY_ENV, SecretBox } from './admin/secret-box.js';
 import { IntegrationStore } from './admin/integrations.js';
 import type { IntegrationsApiDeps } from './admin/integrations-api.js';
-import { Jira, type JiraConfig } from './integrations/jira.js';
-import { Xero, type XeroConfig } from './integrations/xero.js';
-import { testOpenAi, type OpenAiConfig } from './integrations/triage.js';
+import type { JiraConfig } from './integrations/jira.js';
+import type { XeroConfig } from './integrations/xero.js';
+import type { OpenAiConfig } from './integrations/triage.js';
 import { CollectorMetrics, OUTBOX_ACTIONS } from './metrics.js';
-import type { MattermostConfig, SlackConfig } from './config.js';
 import { ChatStore } from './chat/chat-store.js';
 import { SlackEvents } from './chat/slack-events.js';
 import { ChatOps } from './chat/chatops.js';
 import { createChatRoutes } from './chat/routes.js';
 import { MattermostIngest } from './chat/mattermost-ingest.js';
-import { mattermostClient } from './chat/mattermost.js';
-import { WebClient } from '@slack/web-api';
+import { testIntegration } from './admin/connection-tests.js';
+import type { WebClient } from '@slack/web-api';
 import type { Router } from 'express';
 
 export class Collector {
@@ -56,15 +58,7 @@ export class Collector {
     this.client = createEsClient(config.elasticsearch);
     this.indexer = new Indexer(this.client, config.bulk.retry_budget, this.log);
     this.chatStore = new ChatStore(this.client);
-    const stats = this.indexer.stats;
-    this.metrics.total('stacklens_collector_events_indexed_total', 'Events Elasticsearch accepted for the first time.', () => stats.indexed);
-    this.metrics.total('stacklens_collector_events_duplicate_total', 'Events Elasticsearch already had (a retried batch; counted as success).', () => stats.duplicates);
-    this.metrics.total('stacklens_collector_events_dead_lettered_total', 'Events sent to the dead-letter stream (unparsed, invalid or refused by the mapping).', () => stats.deadLettered);
-    this.metrics.total('stacklens_collector_bulk_requests_total', 'Bulk requests sent to Elasticsearch.', () => stats.bulkRequests);
-    this.metrics.total('stacklens_collector_events_received_total', 'Events received from agents in batches taken for indexing.', () => stats.received);
-    this.metrics.gauge('stacklens_collector_ingest_requests_in_flight', 'Agent batches being indexed now (the ingest queue depth).', [], (set) => set({}, stats.inFlight));
-    this.indexer.onBulk = (seconds) => this.metrics.bulkSeconds.observe(seconds);
-    this.metrics.total('stacklens_collector_bulk_retries_total', 'Bulk rounds retried after 429/5xx items or transport errors.', () => stats.bulkRetries);
+    this.registerPipelineMetrics();
     if (config.detection.enabled) {
       const engine = new RuleEngine(this.client, { rulesDir: config.rules_dir, tickMs: config.detection.tick, scheduleMs: config.detection.schedule, metrics: this.metrics }, this.log.child({ module: 'detection' }));
       this.indexer.onIndexed = (docs) => engine.observe(docs);
@@ -73,32 +67,8 @@ export class Collector {
       engine.onOutcome = (o) => void this.queueActions(notifier, o);
       engine.onAutoResolved = (inc) => void notifier.onResolved(inc).catch((err) => this.log.warn({ incident: inc.id, err: (err as Error).message }, 'could not queue the ticket transition'));
       this.notifier = notifier;
-      this.metrics.gauge('stacklens_outbox_tasks', 'Outbox tasks by action and status (pending and running are the depth).', ['action', 'status'], async (set) => {
-        // Every action and status reported, 0 included: "nothing waiting" is a value, not a gap.
-        for (const action of OUTBOX_ACTIONS) for (const status of ['pending', 'running', 'done', 'failed']) set({ action, status }, 0);
-        for (const d of await notifier.outbox.depth()) set({ action: d.action, status: d.status }, d.count);
-      });
-      this.metrics.gauge('stacklens_rules_loaded', 'Rules loaded, and rule files that failed to load.', ['state'], (set) => {
-        set({ state: 'loaded' }, engine.rules.length);
-        set({ state: 'failed' }, engine.loadErrors.length);
-      });
-      const chatLog = this.log.child({ module: 'chat' });
-      const slackEvents = new SlackEvents(this.chatStore, (team) => this.slackClient(team), chatLog);
-      this.chatRoutes = createChatRoutes({
-        ops: new ChatOps({ es: this.client, engine, notifier, metrics: this.metrics, chat: () => notifier.config.chat }),
-        log: chatLog,
-        answerWithinMs: () => config.chat.answer_within,
-        slack: () => {
-          const s = notifier.config.slack;
-          return s && { signingSecret: s.signing_secret, events: slackEvents, indexMessages: s.index_messages };
-        },
-        mattermost: () => {
-          const m = notifier.config.mattermost;
-          return m && { commandToken: m.command_token, signer: notifier.mattermostSigner };
-        },
-      });
-      this.metrics.total('stacklens_chat_messages_indexed_total', 'Chat messages (Slack, Mattermost) indexed into logs-chat-default for the first time.', () => this.chatStore.stats.messages);
-      this.metrics.total('stacklens_chat_messages_duplicate_total', 'Chat messages delivered again (Slack retries, Mattermost catch-up) and not stored twice.', () => this.chatStore.stats.duplicates);
+      this.registerDetectionMetrics(engine, notifier);
+      this.chatRoutes = this.composeChat(engine, notifier);
       const box = SecretBox.fromEnv();
       const store = typeof box === 'string' ? box : new IntegrationStore(this.client, box);
       this.integrations = {
@@ -109,6 +79,51 @@ export class Collector {
         changed: () => this.applyIntegrations(),
       };
     }
+  }
+
+  private registerPipelineMetrics(): void {
+    const stats = this.indexer.stats;
+    this.metrics.total('stacklens_collector_events_received_total', 'Events received from agents in batches taken for indexing.', () => stats.received);
+    this.metrics.total('stacklens_collector_events_indexed_total', 'Events Elasticsearch accepted for the first time.', () => stats.indexed);
+    this.metrics.total('stacklens_collector_events_duplicate_total', 'Events Elasticsearch already had (a retried batch; counted as success).', () => stats.duplicates);
+    this.metrics.total('stacklens_collector_events_dead_lettered_total', 'Events sent to the dead-letter stream (unparsed, invalid or refused by the mapping).', () => stats.deadLettered);
+    this.metrics.total('stacklens_collector_bulk_requests_total', 'Bulk requests sent to Elasticsearch.', () => stats.bulkRequests);
+    this.metrics.total('stacklens_collector_bulk_retries_total', 'Bulk rounds retried after 429/5xx items or transport errors.', () => stats.bulkRetries);
+    this.metrics.gauge('stacklens_collector_ingest_requests_in_flight', 'Agent batches being indexed now (the ingest queue depth).', [], (set) => set({}, stats.inFlight));
+    this.indexer.onBulk = (seconds) => this.metrics.bulkSeconds.observe(seconds);
+    this.metrics.total('stacklens_chat_messages_indexed_total', 'Chat messages (Slack, Mattermost) indexed into logs-chat-default for the first time.', () => this.chatStore.stats.messages);
+    this.metrics.total('stacklens_chat_messages_duplicate_total', 'Chat messages delivered again (Slack retries, Mattermost catch-up) and not stored twice.', () => this.chatStore.stats.duplicates);
+  }
+
+  private registerDetectionMetrics(engine: RuleEngine, notifier: Notifier): void {
+    this.metrics.gauge('stacklens_outbox_tasks', 'Outbox tasks by action and status (pending and running are the depth).', ['action', 'status'], async (set) => {
+      // Every action and status reported, 0 included: "nothing waiting" is a value, not a gap.
+      for (const action of OUTBOX_ACTIONS) for (const status of ['pending', 'running', 'done', 'failed']) set({ action, status }, 0);
+      for (const d of await notifier.outbox.depth()) set({ action: d.action, status: d.status }, d.count);
+    });
+    this.metrics.gauge('stacklens_rules_loaded', 'Rules loaded, and rule files that failed to load.', ['state'], (set) => {
+      set({ state: 'loaded' }, engine.rules.length);
+      set({ state: 'failed' }, engine.loadErrors.length);
+    });
+  }
+
+  /** The Slack and Mattermost endpoints; they read the notifier's current chat settings on every request. */
+  private composeChat(engine: RuleEngine, notifier: Notifier): Router {
+    const chatLog = this.log.child({ module: 'chat' });
+    const slackEvents = new SlackEvents(this.chatStore, (team) => this.slackClient(team), chatLog);
+    return createChatRoutes({
+      ops: new ChatOps({ es: this.client, engine, notifier, metrics: this.metrics, chat: () => notifier.config.chat }),
+      log: chatLog,
+      answerWithinMs: () => this.config.chat.answer_within,
+      slack: () => {
+        const s = notifier.config.slack;
+        return s && { signingSecret: s.signing_secret, events: slackEvents, indexMessages: s.index_messages };
+      },
+      mattermost: () => {
+        const m = notifier.config.mattermost;
+        return m && { commandToken: m.command_token, signer: notifier.mattermostSigner };
+      },
+    });
   }
 
   /** Listen now; install templates in the background until Elasticsearch answers (see /readyz). */
@@ -267,33 +282,5 @@ export class Collector {
     this.server?.closeAllConnections?.();
     await this.client.close();
     this.log.info(this.indexer.stats, 'collector stopped');
-  }
-}
-
-/** Connection test of one integration, with its full settings. */
-async function testIntegration(type: string, settings: Record<string, unknown>): Promise<string> {
-  switch (type) {
-    case 'jira':
-      return new Jira(settings as unknown as JiraConfig).test();
-    case 'openai':
-      return testOpenAi(settings as unknown as OpenAiConfig);
-    case 'xero':
-      return new Xero(settings as unknown as XeroConfig).test();
-    case 'slack': {
-      const s = settings as unknown as SlackConfig;
-      if (!s.bot_token) return 'incoming-webhook mode: nothing to test without posting';
-      const who = await new WebClient(s.bot_token, { slackApiUrl: s.api_url, retryConfig: { retries: 0 } }).auth.test();
-      return `Slack: connected to ${who.team ?? who.team_id} as ${who.user ?? who.user_id}`;
-    }
-    case 'mattermost': {
-      const m = settings as unknown as MattermostConfig;
-      if (!m.token) return 'incoming-webhook mode: nothing to test without posting';
-      const client = mattermostClient(m);
-      const me = await client.getMe();
-      const team = await client.getTeamByName(m.team);
-      return `Mattermost: connected as ${me.username}, team ${team.display_name || team.name}`;
-    }
-    default:
-      throw new Error(`no connection test for ${type}`);
   }
 }
