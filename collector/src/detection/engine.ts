@@ -110,6 +110,9 @@ export class RuleEngine {
       this.reloadTimer = setTimeout(() => this.reload(), 300);
     });
     this.watcher.on('error', (err) => this.log.warn({ err: String(err) }, 'watching rules_dir failed; use POST /api/rules/reload'));
+    // A file written while the watcher was still scanning counts as "initial" and raises no
+    // event: read the directory once more when the watch is in place.
+    this.watcher.once('ready', () => this.reload());
     this.tickTimer = setInterval(() => void this.tick(), this.tickMs);
     this.scheduleTimer = setInterval(() => void this.schedule(), this.scheduleMs);
     void this.schedule();
