@@ -42,14 +42,15 @@ export function createServer(deps: ServerDeps): express.Express {
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', id);
-    const log = deps.log.child({ request_id: id });
-    res.locals.log = log;
-    if (log.isLevelEnabled('debug')) {
+    res.locals.requestId = id;
+    if (deps.log.isLevelEnabled('debug')) {
       const started = performance.now();
-      res.on('finish', () => log.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request'));
+      res.on('finish', () => requestLog(res).debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request'));
     }
     next();
   });
+  // The request's logger, made only when something is logged (the ingest path stays lean).
+  const requestLog = (res: express.Response): Logger => deps.log.child({ request_id: res.locals.requestId });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -94,7 +95,7 @@ export function createServer(deps: ServerDeps): express.Express {
         res.json(ack);
       } catch (err) {
         if (err instanceof ElasticsearchUnavailable) {
-          (res.locals.log as Logger).warn({ agent_id: agentId, err: err.message }, 'batch not accepted; the agent will retry');
+          requestLog(res).warn({ agent_id: agentId, err: err.message }, 'batch not accepted; the agent will retry');
           res.setHeader('Retry-After', '2');
           res.status(503).json({ error: err.message });
           return;
@@ -118,7 +119,7 @@ export function createServer(deps: ServerDeps): express.Express {
         : status < 500
           ? String(err.message)
           : 'internal error';
-    if (status >= 500) ((res.locals.log as Logger | undefined) ?? deps.log).error({ method: req.method, path: req.path, err: String(err?.stack ?? err) }, 'request failed');
+    if (status >= 500) (res.locals.requestId ? requestLog(res) : deps.log).error({ method: req.method, path: req.path, err: String(err?.stack ?? err) }, 'request failed');
     res.status(status).json({ error: message });
   };
   app.use(onError);

@@ -36,6 +36,7 @@ export const USAGE = [
 ].join('\n');
 
 const SILENCE_MS = 3_600_000;
+const MAX_INCIDENT_PAGES = 10;
 
 export class ChatOps {
   constructor(private readonly deps: ChatOpsDeps) {}
@@ -110,8 +111,15 @@ export class ChatOps {
   }
 
   private async incidents(actor: Actor): Promise<Reply> {
-    const page = await this.deps.engine.incidents.search({ status: ['open', 'acknowledged'], size: 200 });
-    const mine = page.incidents.filter((i) => !refusal(i, this.deps.chat(), actor));
+    // Team membership is decided here, not in the query: read every open page (bounded).
+    const mine: Incident[] = [];
+    let after: string | undefined;
+    for (let pages = 0; pages < MAX_INCIDENT_PAGES; pages++) {
+      const page = await this.deps.engine.incidents.search({ status: ['open', 'acknowledged'], size: 200, after });
+      mine.push(...page.incidents.filter((i) => !refusal(i, this.deps.chat(), actor)));
+      after = page.next;
+      if (!after) break;
+    }
     if (mine.length === 0) return { text: 'No open incidents for your team.' };
     const b = bold(actor);
     const lines = mine.slice(0, 15).map((i) => `${b(i.id)} [${i.severity}] ${i.status} — ${i.summary} (${i.count} events, last ${i.last_seen})${i.ticket ? ` ${i.ticket.key}` : ''}`);
