@@ -4,11 +4,15 @@
 import { hostname } from 'node:os';
 import { stat } from 'node:fs/promises';
 import { glob } from 'tinyglobby';
+import picomatch from 'picomatch';
+import { basename } from 'node:path';
 import { createLogger, type Logger } from '@stacklens/common';
 import type { AgentConfig, InputConfig } from './config.js';
 import { EventBuilder, AGENT_VERSION } from './event-builder.js';
 import type { Server } from 'node:http';
-import { Harvester, inodeKey, type InputCounters, type ResumePoint } from './harvester.js';
+import { Harvester, inodeKey, type HarvestEnd, type InputCounters, type ResumePoint } from './harvester.js';
+import { IdentityResolver } from './identity-resolver.js';
+import { identityScope } from './file-identity.js';
 import { createAgentMetrics, serveMetrics, type AgentSnapshot } from './metrics.js';
 import type { RedactionKind } from './processors/redact.js';
 import { Pipeline } from './pipeline.js';
@@ -22,6 +26,16 @@ interface LiveInput {
   config: InputConfig;
   builder: EventBuilder;
   counters: InputCounters;
+  /** The input's exclude globs: a glob without a slash matches the file name, one with a slash the whole path. */
+  excluded: (path: string) => boolean;
+}
+
+function excludeMatcher(globs: string[]): (path: string) => boolean {
+  const byName = globs.filter((g) => !g.includes('/'));
+  const byPath = globs.filter((g) => g.includes('/'));
+  const name = byName.length > 0 ? picomatch(byName, { dot: true }) : undefined;
+  const full = byPath.length > 0 ? picomatch(byPath, { dot: true }) : undefined;
+  return (path) => (name?.(basename(path)) ?? false) || (full?.(path) ?? false);
 }
 
 
@@ -40,8 +54,11 @@ export class Agent {
   private readonly harvesters = new Map<string, { harvester: Harvester; done: Promise<void>; input: LiveInput }>();
   /** How far closed harvesters had read, by fingerprint (ahead of the registry's acked offsets). */
   private readonly positions = new Map<string, ResumePoint>();
-  /** Files closed for inactivity, by inode, with their size then: reopened when they change. */
+  /** Files closed for inactivity (or skipped: binary, compressed and done), by inode, with their size then: reopened when they change. */
   private readonly idleFiles = new Map<string, number>();
+  /** Files skipped as binary, by inode: warned about once. */
+  private readonly binaryFiles = new Set<string>();
+  private readonly identities: IdentityResolver;
   private scanTimer?: NodeJS.Timeout;
   private flushTimer?: NodeJS.Timeout;
   private stopping = false;
@@ -74,11 +91,22 @@ export class Agent {
       (cursor, end) => this.registry.commit(cursor.key, cursor.path, end, cursor.generation),
     );
     this.inputs = config.inputs.map((input) => this.liveInput(input));
+    this.identities = new IdentityResolver(this.registry, this.positions, () => this.liveFiles(), this.log);
     if (config.spool) this.spool = new Spool(config.state_dir, config.spool.max_bytes, this.log);
   }
 
   private liveInput(config: InputConfig): LiveInput {
-    return { key: JSON.stringify(config), config, builder: new EventBuilder(this.config.id, hostname(), config), counters: { lines: 0, bytes: 0 } };
+    return {
+      key: JSON.stringify(config),
+      config,
+      builder: new EventBuilder(this.config.id, hostname(), config),
+      counters: { lines: 0, bytes: 0, invalidLines: 0 },
+      excluded: excludeMatcher(config.exclude ?? []),
+    };
+  }
+
+  private *liveFiles(): Iterable<{ inode: string; path: string; key?: string }> {
+    for (const [inode, { harvester }] of this.harvesters) yield { inode, path: harvester.currentPath, key: harvester.position?.key };
   }
 
   /**
@@ -155,6 +183,7 @@ export class Agent {
       }
       for (const path of paths) {
         if (this.stopping) return;
+        if (live.excluded(path)) continue;
         if (!this.inputs.includes(live)) break; // removed by a reload meanwhile
         await this.startHarvester(path, live);
       }
@@ -178,21 +207,28 @@ export class Agent {
     if (this.idleFiles.get(inode) === Number(st.size)) return; // closed for inactivity and unchanged
     this.idleFiles.delete(inode);
 
+    const scope = identityScope(input);
     const harvester = new Harvester(
       path,
       inode,
-      (fingerprint) => this.resumePoint(fingerprint),
+      (head, p, ino, compressed) => this.identities.resolve(scope, head, p, ino, compressed),
       live.builder,
       this.pipeline,
-      { maxLineBytes: input.max_line_bytes, multiline: input.multiline, closeInactiveMs: input.close_inactive },
+      {
+        maxLineBytes: input.max_line_bytes,
+        multiline: input.multiline,
+        closeInactiveMs: input.close_inactive,
+        encoding: input.encoding,
+        container: input.format === 'docker' || input.format === 'cri' ? input.format : undefined,
+        gzip: input.decompress && path.endsWith('.gz'),
+      },
       this.log,
       live.counters,
     );
+    const sizeAtStart = Number(st.size);
     const done = harvester
       .run()
-      .then((end) => {
-        if (end === 'inactive' && harvester.closedAt !== undefined) this.idleFiles.set(inode, harvester.closedAt);
-      })
+      .then((end) => this.harvestEnded(end, harvester, inode, path, sizeAtStart))
       .catch((err) => {
         this.errors.harvest++;
         this.log.error({ path, err: (err as Error).message }, 'harvester failed');
@@ -205,15 +241,19 @@ export class Agent {
     this.harvesters.set(inode, { harvester, done, input: live });
   }
 
-  /** Where to resume a file known by this fingerprint: the furthest of what was acked and what was read. */
-  private resumePoint(fingerprint: string): ResumePoint | undefined {
-    const saved = this.registry.get(fingerprint);
-    const read = this.positions.get(fingerprint);
-    if (!saved) return read;
-    if (!read || saved.generation > read.generation || (saved.generation === read.generation && saved.offset >= read.offset)) {
-      return { offset: saved.offset, generation: saved.generation };
+  /** Remember why a harvester ended, so the next scan knows whether to open the file again. */
+  private harvestEnded(end: HarvestEnd, harvester: Harvester, inode: string, path: string, sizeAtStart: number): void {
+    if (end === 'inactive' && harvester.closedAt !== undefined) this.idleFiles.set(inode, harvester.closedAt);
+    // A compressed file read to its end, or still being written: opened again only if it changes.
+    if (end === 'complete' || end === 'incomplete') this.idleFiles.set(inode, sizeAtStart);
+    if (end === 'binary') {
+      this.idleFiles.set(inode, sizeAtStart);
+      if (!this.binaryFiles.has(inode)) {
+        this.binaryFiles.add(inode);
+        this.skipped.binary++;
+        this.log.warn({ path }, 'file is not text (binary or compressed content in its first block): skipped; exclude it, or set decompress: true for .gz files');
+      }
     }
-    return read;
   }
 
   /** One sender: oldest spooled batch → collector → deleted on acknowledgement. */
@@ -235,6 +275,8 @@ export class Agent {
   private spoolAcked = 0;
   /** Failures that are not about one line: a file that could not be tailed, a registry write. */
   private readonly errors = { harvest: 0, registry: 0 };
+  /** Files not read, by reason. */
+  private readonly skipped = { binary: 0 };
 
   snapshot(): AgentSnapshot {
     const redactions: Record<RedactionKind, number> = { card_numbers: 0, bearer_tokens: 0, api_keys: 0, passwords: 0, emails: 0 };
@@ -243,7 +285,15 @@ export class Agent {
       for (const [k, n] of Object.entries(b.redactor.counts)) redactions[k as RedactionKind] += n;
     }
     return {
-      inputs: this.inputs.map((live, i) => ({ input: String(i), dataset: live.config.dataset, lines: live.counters.lines, bytes: live.counters.bytes, parseErrors: live.builder.parseErrors })),
+      inputs: this.inputs.map((live, i) => ({
+        input: String(i),
+        dataset: live.config.dataset,
+        lines: live.counters.lines,
+        bytes: live.counters.bytes,
+        parseErrors: live.builder.parseErrors,
+        invalidLines: live.counters.invalidLines,
+      })),
+      files: { ...this.identities.counters, skippedBinary: this.skipped.binary },
       eventsAcked: this.spool ? this.spoolAcked : this.pipeline.eventsAcked,
       batchesAcked: this.pipeline.batchesAcked,
       spoolBytes: this.spool?.bytes ?? 0,

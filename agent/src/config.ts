@@ -6,8 +6,28 @@ import { REDACT_DEFAULTS } from './processors/redact.js';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadYamlConfig, byteSize, durationMs, httpUrl, DATASET_PATTERN, NAMESPACE_PATTERN } from '@stacklens/common';
 
-export const FORMATS = ['pos', 'chatbot', 'json', 'plain'] as const;
+export const FORMATS = ['pos', 'chatbot', 'json', 'plain', 'docker', 'cri'] as const;
 export type Format = (typeof FORMATS)[number];
+
+export const ENCODINGS = ['utf-8', 'latin1', 'windows-1252', 'utf-16le', 'utf-16be'] as const;
+export type Encoding = (typeof ENCODINGS)[number];
+
+/** Compressed files are binary: never read as text unless `decompress: true` (then .gz is read through gunzip). */
+export const COMPRESSED_EXCLUDES = ['*.gz', '*.zip', '*.bz2', '*.xz'];
+
+const timezone = () =>
+  z.string().refine(
+    (tz) => {
+      if (tz === 'local') return true;
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'is not a time zone (use UTC, local, or an IANA name such as Europe/Berlin)' },
+  );
 
 
 const regex = () =>
@@ -29,6 +49,13 @@ const inputSchema = z.strictObject({
   dataset: z.string().regex(DATASET_PATTERN, 'must be lower-case letters, digits, "_" or "." (it names the data stream logs-<dataset>-<namespace>)'),
   namespace: z.string().regex(NAMESPACE_PATTERN, 'must be lower-case letters, digits or "_"').default('default'),
   service: z.string().optional(),
+  // Globs of files never read; without a slash a glob matches the file name. Default: compressed files.
+  exclude: z.array(z.string().min(1)).optional(),
+  encoding: z.enum(ENCODINGS, { message: `must be one of ${ENCODINGS.join(', ')}` }).default('utf-8'),
+  // Read gzip-compressed rotated files (*.gz) through gunzip, with offsets in the uncompressed text.
+  decompress: z.boolean().default(false),
+  // The zone of timestamps written without one (e.g. 2024-11-16 10:30:00).
+  timezone: timezone().default('UTC'),
   max_line_bytes: byteSize().default(1024 * 1024),
   close_inactive: durationMs().default(5 * 60_000),
   redact: z
@@ -42,13 +69,16 @@ const inputSchema = z.strictObject({
     .default(REDACT_DEFAULTS),
   multiline: z
     .strictObject({
+      // A line matching start_pattern starts an event; with continuation_pattern alone, a line
+      // matching it joins the previous event; with both, a line joins only if it matches
+      // continuation_pattern and not start_pattern (anything else stands alone).
       start_pattern: regex().optional(),
       continuation_pattern: regex().optional(),
       max_lines: z.number().int().min(1).default(500),
       max_bytes: byteSize().default(1024 * 1024),
       timeout: durationMs().default(1000),
     })
-    .refine((m) => !m.start_pattern !== !m.continuation_pattern, { message: 'needs exactly one of start_pattern and continuation_pattern' })
+    .refine((m) => m.start_pattern || m.continuation_pattern, { message: 'needs start_pattern, continuation_pattern or both' })
     .optional(),
 });
 
@@ -119,11 +149,15 @@ export function normalizeAgentConfig(raw: AgentConfigFile, baseDir: string): Age
       timeout: raw.collector.timeout,
       tls: raw.collector.tls && readTls(raw.collector.tls, abs),
     },
-    inputs: raw.inputs.map((i) => ({ ...i, paths: i.paths.map(abs) })),
+    inputs: raw.inputs.map((i) => ({ ...i, paths: i.paths.map(abs), exclude: (i.exclude ?? defaultExcludes(i.decompress)).map((g) => (g.includes('/') ? abs(g) : g)) })),
   };
 }
 
 export const agentConfigSchema = schema;
+
+function defaultExcludes(decompress: boolean): string[] {
+  return decompress ? COMPRESSED_EXCLUDES.filter((g) => g !== '*.gz') : COMPRESSED_EXCLUDES;
+}
 
 function readTls(tls: { ca?: string; cert?: string; key?: string }, abs: (p: string) => string): TlsFiles {
   const read = (key: 'ca' | 'cert' | 'key') => {

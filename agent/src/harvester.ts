@@ -1,16 +1,22 @@
-// Tails one file: reads it from a byte offset in large chunks, splits complete lines (and
-// joins multiline events) and hands them to the pipeline with the offset just past each
-// event. A partial last line waits for its newline. Follows the file by inode and knows it
-// by the fingerprint of its first line: truncation (size below the read position, or a new
-// first line) starts it again from 0 under a new identity; after a rename or delete the
-// rest is read, then the file is let go; an idle file is closed after close_inactive.
+// Tails one file: reads it from a byte offset in large chunks, splits complete lines (in the
+// input's encoding), unwraps container envelopes, joins multiline events and hands them to
+// the pipeline with the offset just past each event. A partial last line waits for its
+// newline. Follows the file by inode and knows it by its identity (file-identity.ts):
+// truncation (size below the read position, or new first bytes) starts it again from 0
+// under a new generation; after a rename or delete the rest is read, then the file is let
+// go; an idle file is closed after close_inactive. A gzip-compressed file (decompress: true)
+// is read once through gunzip, with offsets in its uncompressed text, so a rotated file that
+// was compressed resumes where its plain self stopped.
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
 import { sleep, type WireEvent, type Logger } from '@stacklens/common';
-import type { EventBuilder } from './event-builder.js';
-import { readFingerprint } from './fingerprint.js';
+import type { EventBuilder, LineContext } from './event-builder.js';
+import { FINGERPRINT_BYTES, headMatches, type Fingerprint } from './file-identity.js';
 import { MultilineJoiner, type MultilineConfig } from './multiline.js';
+import { ContainerEnvelope, type DecodedRecord } from './container-envelope.js';
+import { DECODINGS, looksBinary, type TextDecoding } from './text-decoding.js';
 
-/** Where committed offsets go: the file's identity (fingerprint) and its current path. */
+/** Where committed offsets go: the file's identity and its current path. */
 export interface FileCursor {
   key: string;
   path: string;
@@ -28,15 +34,30 @@ export interface ResumePoint {
   generation: number;
 }
 
+/** Which identity a file's content has, and where to resume it (see Agent.resolveIdentity). */
+export interface Resolution extends ResumePoint {
+  identity: string;
+  fp: Fingerprint;
+}
+
+/** Undefined: not now (a compressed copy whose original is still there). */
+export type Resolver = (head: Buffer, path: string, inode: string, compressed: boolean) => Promise<Resolution | undefined>;
+
 /** Per-input running totals, shared by the harvesters of one input. */
 export interface InputCounters {
   lines: number;
   bytes: number;
+  /** Lines holding bytes that are not valid in the input's encoding (flagged invalid_utf8). */
+  invalidLines: number;
 }
 
 export interface HarvesterOptions {
   maxLineBytes: number;
   multiline?: MultilineConfig;
+  encoding?: keyof typeof DECODINGS;
+  container?: 'docker' | 'cri';
+  /** Read the file through gunzip (a compressed rotated file; decompress: true). */
+  gzip?: boolean;
   readChunkBytes?: number;
   pollMs?: number;
   /** After a rename or delete, keep reading this long after the last data before closing. */
@@ -45,7 +66,12 @@ export interface HarvesterOptions {
   closeInactiveMs?: number;
 }
 
-export type HarvestEnd = 'stopped' | 'removed' | 'inactive' | 'replaced';
+/**
+ * 'binary': the first block is not text; 'complete': a compressed file read to its end;
+ * 'incomplete': a compressed file still being written; 'deferred': a compressed copy of a
+ * file that is still there (tried again at the next scan).
+ */
+export type HarvestEnd = 'stopped' | 'removed' | 'inactive' | 'replaced' | 'binary' | 'complete' | 'incomplete' | 'deferred';
 
 export const inodeKey = (st: { dev: bigint | number; ino: bigint | number }) => `${st.dev}:${st.ino}`;
 
@@ -53,12 +79,18 @@ export class Harvester {
   private stopped = false;
   private readonly abort = new AbortController();
   private fh?: FileHandle;
-  /** Offset of the first byte not yet turned into an event. */
+  /** Offset of the first byte not yet turned into a line. */
   private lineStart = 0;
   private generation = 0;
-  private fingerprint?: string;
+  private key?: string;
+  private fp?: Fingerprint;
   private path: string;
+  private readonly decoding: TextDecoding;
   private readonly joiner?: MultilineJoiner;
+  private readonly envelope?: ContainerEnvelope;
+  /** Inside an over-long line whose head was already shipped. */
+  private skipping = false;
+  private warnedInvalid = false;
   /** Bytes read when closed for inactivity; discovery reopens the file when its size differs. */
   closedAt?: number;
 
@@ -66,16 +98,17 @@ export class Harvester {
     path: string,
     /** device:inode — which file on disk this harvester follows. */
     readonly inode: string,
-    /** Where to start for a file known by this fingerprint (registry, or a previous harvester). */
-    private readonly resume: (fingerprint: string) => ResumePoint | undefined,
+    private readonly resolve: Resolver,
     private readonly builder: EventBuilder,
     private readonly sink: HarvesterSink,
     private readonly opts: HarvesterOptions,
     private readonly log: Logger,
-    private readonly counters: InputCounters = { lines: 0, bytes: 0 },
+    private readonly counters: InputCounters = { lines: 0, bytes: 0, invalidLines: 0 },
   ) {
     this.path = path;
+    this.decoding = DECODINGS[opts.encoding ?? 'utf-8'];
     if (opts.multiline) this.joiner = new MultilineJoiner(opts.multiline);
+    if (opts.container) this.envelope = new ContainerEnvelope(opts.container, opts.maxLineBytes, (r) => this.afterEnvelope(r));
   }
 
   updatePath(path: string): void {
@@ -84,11 +117,12 @@ export class Harvester {
 
   /** The identity of the content being read, and how far it was read (for a later reopen). */
   get position(): { key: string; offset: number; generation: number } | undefined {
-    return this.fingerprint ? { key: this.fingerprint, offset: this.committable(), generation: this.generation } : undefined;
+    return this.key ? { key: this.key, offset: this.committable(), generation: this.generation } : undefined;
   }
 
   /** Bytes in the file not read yet. */
   async lag(): Promise<number> {
+    if (this.opts.gzip) return 0;
     try {
       return Math.max(0, (await this.fh!.stat()).size - this.lineStart);
     } catch {
@@ -105,39 +139,119 @@ export class Harvester {
     this.abort.abort();
   }
 
-  private identity(): string {
-    return this.generation === 0 ? this.fingerprint! : `${this.fingerprint}#${this.generation}`;
+  /** The identity in event ids: a truncated file's later generations get ids of their own. */
+  private idIdentity(): string {
+    return this.generation === 0 ? this.key! : `${this.key}#${this.generation}`;
   }
 
   private cursor(): FileCursor {
-    return { key: this.fingerprint!, path: this.path, generation: this.generation };
+    return { key: this.key!, path: this.path, generation: this.generation };
   }
 
-  /** Where reading may resume without losing a pending multiline event. */
+  /** Where reading may resume without losing a pending event (partial container record, multiline). */
   private committable(): number {
-    return this.joiner?.pending ? this.joiner.pendingOffset : this.lineStart;
+    return Math.min(this.lineStart, this.pendingOffset() ?? Infinity);
   }
 
-  private emit(text: string, offset: number, end: number, flags?: string[]): void {
-    if (!this.joiner) return this.ship(text, offset, end, flags);
-    if (flags) {
+  private pendingOffset(): number | undefined {
+    const a = this.envelope?.pendingOffset;
+    const b = this.joiner?.pending ? this.joiner.pendingOffset : undefined;
+    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+  }
+
+  private get hasPending(): boolean {
+    return this.pendingOffset() !== undefined;
+  }
+
+  // ── the stages a line goes through: decode → container envelope → multiline → build ──
+
+  private emitLine(buf: Buffer, start: number, end: number, offset: number, endOffset: number, flags?: string[]): void {
+    const decoded = this.decoding.decode(buf, start, end);
+    if (decoded.invalid) {
+      flags = flags ? [...flags, 'invalid_utf8'] : ['invalid_utf8'];
+      this.counters.invalidLines++;
+      if (!this.warnedInvalid) {
+        this.warnedInvalid = true;
+        this.log.warn({ path: this.path, offset, encoding: this.opts.encoding ?? 'utf-8' }, 'file has bytes that are not valid in its encoding: replaced by U+FFFD and flagged invalid_utf8 (set the input\'s encoding, e.g. latin1 or windows-1252)');
+      }
+    }
+    if (this.envelope) this.envelope.push(decoded.text, offset, endOffset, flags);
+    else this.afterEnvelope({ text: decoded.text, offset, end: endOffset, flags });
+  }
+
+  private afterEnvelope(r: DecodedRecord): void {
+    if (!this.joiner || r.error) return this.ship(r.text, r.offset, r.end, r);
+    if (r.flags?.includes('truncated')) {
       // A cut line stands alone: it ends whatever was pending.
       this.flushMultiline(true);
-      return this.ship(text, offset, end, flags);
+      return this.ship(r.text, r.offset, r.end, r);
     }
-    const done = this.joiner.push(text, offset, end);
-    if (done) this.ship(done.text, done.offset, done.end, done.flags);
+    const done = this.joiner.push(r.text, r.offset, r.end, r.envelope);
+    if (done) this.ship(done.text, done.offset, done.end, done);
   }
 
-  private ship(text: string, offset: number, end: number, flags?: string[]): void {
-    const event = this.builder.build(text, this.path, this.identity(), offset, flags);
+  private ship(text: string, offset: number, end: number, ctx?: LineContext): void {
+    const event = this.builder.build(text, this.path, this.idIdentity(), offset, ctx);
     this.counters.lines++;
-    this.sink.push(event, text.length + 256, this.cursor(), end);
+    // Never commit past an event still pending in an earlier stage (another stream's partial record).
+    const pending = this.pendingOffset();
+    this.sink.push(event, text.length + 256, this.cursor(), pending !== undefined && pending < end ? pending : end);
   }
 
   private flushMultiline(force: boolean): void {
     const done = this.joiner?.flush(Date.now(), force);
-    if (done) this.ship(done.text, done.offset, done.end, done.flags);
+    if (done) this.ship(done.text, done.offset, done.end, done);
+  }
+
+  /** Everything pending becomes an event (the file ended for good). */
+  private flushAll(): void {
+    this.envelope?.flush();
+    this.flushMultiline(true);
+  }
+
+  /**
+   * Turn the complete lines in buf[0, total) — buf[0] is at file offset lineStart — into
+   * events. Returns how many bytes were consumed. Over-long lines are cut at max_line_bytes
+   * and flagged; the rest of such a line is skipped.
+   */
+  private frame(buf: Buffer, total: number): number {
+    const max = this.opts.maxLineBytes;
+    const nlBytes = this.decoding.newlineBytes;
+    let pos = 0;
+    for (let nl = this.decoding.newline(buf, 0, total, this.lineStart); nl !== -1; nl = this.decoding.newline(buf, pos, total, this.lineStart)) {
+      if (this.skipping) {
+        this.skipping = false;
+      } else if (nl - pos > max) {
+        this.emitLine(buf, pos, pos + max, this.lineStart + pos, this.lineStart + nl + nlBytes, ['truncated']);
+      } else if (nl > pos && !(nl - pos === 1 && buf[pos] === 13 && nlBytes === 1)) {
+        this.emitLine(buf, pos, nl, this.lineStart + pos, this.lineStart + nl + nlBytes);
+      }
+      pos = nl + nlBytes;
+    }
+    return pos;
+  }
+
+  /**
+   * After framing: the unconsumed rest of buf, `filled` bytes at file offset lineStart.
+   * Returns how many bytes of it stay buffered (the rest of an over-long line is skipped).
+   */
+  private remainder(buf: Buffer, filled: number): number {
+    const max = this.opts.maxLineBytes;
+    if (this.skipping && filled > 0) {
+      // Still inside an over-long line whose head was shipped: drop until its newline.
+      this.lineStart += filled;
+      return 0;
+    }
+    if (filled > max) {
+      // A line longer than max_line_bytes: ship its head, flagged, and skip the rest. Its end
+      // offset stays at the line's start until the newline is read, so a restart re-reads it
+      // and the same id deduplicates it.
+      this.emitLine(buf, 0, max, this.lineStart, this.lineStart, ['truncated']);
+      this.lineStart += filled;
+      this.skipping = true;
+      return 0;
+    }
+    return filled;
   }
 
   async run(): Promise<HarvestEnd> {
@@ -145,34 +259,43 @@ export class Harvester {
     try {
       // The path may have been rotated between discovery and open: only tail the file we were given.
       if (inodeKey(await this.fh.stat({ bigint: true })) !== this.inode) return 'replaced';
-      return await this.loop();
+      return this.opts.gzip ? await this.readCompressed() : await this.loop();
     } finally {
       await this.fh.close().catch(() => undefined);
     }
   }
 
-  /** Wait for the first line, then decide where to start. */
-  private async identify(): Promise<boolean> {
-    const fp = await readFingerprint(this.fh!);
-    if (!fp) return false;
-    const size = (await this.fh!.stat()).size;
-    this.fingerprint = fp;
-    if (fp === this.truncated?.fingerprint) {
-      // Rewritten after a truncation with the same first line: a new generation, from 0.
+  private async readHead(): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(FINGERPRINT_BYTES);
+    const { bytesRead } = await this.fh!.read(buf, 0, FINGERPRINT_BYTES, 0);
+    return buf.subarray(0, bytesRead);
+  }
+
+  private truncated?: { key: string; generation: number };
+
+  /** Decide who the file is and where to start, from its head. */
+  private async identify(head: Buffer, size: number): Promise<'binary' | 'deferred' | 'ok'> {
+    if (looksBinary(head, this.decoding)) return 'binary';
+    const r = await this.resolve(head, this.path, this.inode, this.opts.gzip === true);
+    if (!r) return 'deferred';
+    this.key = r.identity;
+    this.fp = r.fp;
+    if (r.identity === this.truncated?.key) {
+      // Rewritten after a truncation with the same first bytes: a new generation, from 0.
       this.generation = this.truncated.generation;
       this.lineStart = 0;
     } else {
-      const saved = this.resume(fp);
-      this.generation = saved?.generation ?? 0;
-      this.lineStart = saved?.offset ?? 0;
+      this.generation = r.generation;
+      this.lineStart = r.offset;
     }
     if (this.lineStart > size) {
       this.generation++;
       this.log.warn({ path: this.path, size, offset: this.lineStart }, 'file is shorter than the saved offset (truncated while we were away); reading it from the start');
       this.lineStart = 0;
     }
-    this.log.info({ path: this.path, fingerprint: fp, offset: this.lineStart }, 'tailing file');
-    return true;
+    if (this.lineStart === 0) this.lineStart = this.decoding.bomLength(head);
+    this.log.info({ path: this.path, identity: this.key, offset: this.lineStart }, 'tailing file');
+    return 'ok';
   }
 
   private async loop(): Promise<HarvestEnd> {
@@ -182,14 +305,19 @@ export class Harvester {
     const max = this.opts.maxLineBytes;
     let buf = Buffer.allocUnsafe(this.opts.readChunkBytes ?? 256 * 1024);
     let filled = 0;
-    let skipping = false; // inside an over-long line whose head was already shipped
     let lastDataAt = Date.now();
 
     while (!this.stopped) {
-      if (!this.fingerprint) {
-        if (await this.identify()) continue;
+      if (!this.key) {
+        const head = await this.readHead();
+        const size = (await this.fh!.stat()).size;
+        if (size > 0 && (head.length >= FINGERPRINT_BYTES || head.indexOf(10) >= 0 || looksBinary(head, this.decoding))) {
+          const identified = await this.identify(head, size);
+          if (identified !== 'ok') return identified;
+          continue;
+        }
         if (Date.now() - lastDataAt > closeInactive) {
-          this.closedAt = (await this.fh!.stat()).size; // reopened once it grows
+          this.closedAt = size; // reopened once it grows
           return 'inactive';
         }
         if ((await this.checkPath()) === 'gone' && Date.now() - lastDataAt > closeRemovedAfter) return 'removed';
@@ -200,11 +328,10 @@ export class Harvester {
         await this.sink.waitForCapacity();
         continue;
       }
-      // A copytruncate can rewrite the file while we read it: check the first line is still ours.
-      if (this.lineStart > 0 && (await readFingerprint(this.fh!)) !== this.fingerprint && (await this.fh!.stat()).size > 0) {
-        this.restartFromZero('first line changed (truncated and rewritten)');
+      // A copytruncate can rewrite the file while we read it: check its first bytes are still ours.
+      if (this.lineStart > 0 && !headMatches(await this.readHead(), this.fp!) && (await this.fh!.stat()).size > 0) {
+        this.restartFromZero('first bytes changed (truncated and rewritten)');
         filled = 0;
-        skipping = false;
         continue;
       }
       const { bytesRead } = await this.fh!.read(buf, filled, buf.length - filled, this.lineStart + filled);
@@ -216,16 +343,15 @@ export class Harvester {
         if (size < this.lineStart + filled) {
           this.restartFromZero(`file shrank to ${size} bytes`);
           filled = 0;
-          skipping = false;
           continue;
         }
         const idle = Date.now() - lastDataAt;
         if (idle > closeRemovedAfter && (await this.checkPath()) === 'gone') {
-          this.flushMultiline(true);
+          this.flushAll();
           this.log.info({ path: this.path, offset: this.lineStart }, 'file renamed away or deleted and fully read; closing it');
           return 'removed';
         }
-        if (idle > closeInactive && !this.joiner?.pending) {
+        if (idle > closeInactive && !this.hasPending) {
           // What was read, not what fstat says now: a line appended since must reopen the file.
           this.closedAt = this.lineStart + filled;
           this.log.debug({ path: this.path }, 'file inactive; closing it until it changes');
@@ -236,37 +362,14 @@ export class Harvester {
       lastDataAt = Date.now();
       this.counters.bytes += bytesRead;
       const total = filled + bytesRead;
-      let pos = 0;
-      for (let nl = buf.indexOf(10, 0); nl !== -1 && nl < total; nl = buf.indexOf(10, pos)) {
-        if (skipping) {
-          skipping = false;
-        } else {
-          let end = nl;
-          if (end > pos && buf[end - 1] === 13) end--; // CRLF
-          if (end - pos > max) this.emit(buf.toString('utf8', pos, pos + max), this.lineStart + pos, this.lineStart + nl + 1, ['truncated']);
-          else if (end > pos) this.emit(buf.toString('utf8', pos, end), this.lineStart + pos, this.lineStart + nl + 1);
-        }
-        pos = nl + 1;
-      }
+      const pos = this.frame(buf, total);
       if (pos > 0) {
         buf.copyWithin(0, pos, total);
         this.lineStart += pos;
       }
-      filled = total - pos;
-      if (skipping && filled > 0) {
-        // Still inside an over-long line whose head was shipped: drop until its newline.
-        this.lineStart += filled;
-        filled = 0;
-      } else if (filled > max) {
-        // A line longer than max_line_bytes: ship its head, flagged, and skip the rest. Its
-        // end offset stays at the line's start until the newline is read, so a restart
-        // re-reads it and the same id deduplicates it.
-        this.emit(buf.toString('utf8', 0, max), this.lineStart, this.lineStart, ['truncated']);
-        this.lineStart += filled;
-        filled = 0;
-        skipping = true;
-      } else if (filled === buf.length) {
-        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, max + 1));
+      filled = this.remainder(buf, total - pos);
+      if (filled === buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, max + 1 + this.decoding.newlineBytes));
         buf.copy(bigger, 0, 0, filled);
         buf = bigger;
       }
@@ -274,15 +377,106 @@ export class Harvester {
     return 'stopped';
   }
 
-  private truncated?: { fingerprint: string; generation: number };
+  /**
+   * A gzip-compressed file: decompressed as a stream, its head identifies it (equal to the
+   * plain file it was compressed from), bytes before the resume offset are skipped, the rest
+   * framed like any file. A compressed file does not grow: once read to the end it is done.
+   */
+  private async readCompressed(): Promise<HarvestEnd> {
+    const max = this.opts.maxLineBytes;
+    const source = this.fh!.createReadStream({ start: 0, autoClose: false });
+    const gunzip = createGunzip();
+    source.on('error', (err) => gunzip.destroy(err));
+    source.pipe(gunzip);
+    let buf = Buffer.allocUnsafe(this.opts.readChunkBytes ?? 256 * 1024);
+    let filled = 0;
+    let head: Buffer | undefined = Buffer.alloc(0);
+    /** Uncompressed offset of buf[0] while skipping to the resume point. */
+    let skipTo = 0;
+    let position = 0;
+    try {
+      for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+        if (this.stopped) return 'stopped';
+        let data = chunk;
+        if (head) {
+          head = Buffer.concat([head, data]);
+          if (head.length < FINGERPRINT_BYTES) continue;
+          data = head;
+          head = undefined;
+          const identified = await this.identify(data.subarray(0, FINGERPRINT_BYTES), Infinity);
+          if (identified !== 'ok') return identified;
+          skipTo = this.lineStart;
+        }
+        if (position + data.length <= skipTo) {
+          position += data.length;
+          continue;
+        }
+        if (position < skipTo) {
+          data = data.subarray(skipTo - position);
+          position = skipTo;
+        }
+        position += data.length;
+        this.counters.bytes += data.length;
+        for (let at = 0; at < data.length; ) {
+          while (this.sink.full && !this.stopped) await this.sink.waitForCapacity();
+          if (this.stopped) return 'stopped';
+          if (filled === buf.length) {
+            const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, max + 1 + this.decoding.newlineBytes));
+            buf.copy(bigger, 0, 0, filled);
+            buf = bigger;
+          }
+          const n = data.copy(buf, filled, at);
+          at += n;
+          const total = filled + n;
+          const pos = this.frame(buf, total);
+          if (pos > 0) {
+            buf.copyWithin(0, pos, total);
+            this.lineStart += pos;
+          }
+          filled = this.remainder(buf, total - pos);
+        }
+      }
+      if (head) {
+        // Shorter than one fingerprint block: the whole text is the head.
+        if (head.length === 0) return 'complete';
+        const identified = await this.identify(head, Infinity);
+        if (identified !== 'ok') return identified;
+        const data = head.subarray(Math.min(this.lineStart, head.length));
+        this.counters.bytes += data.length;
+        data.copy(buf, 0);
+        const pos = this.frame(buf, data.length);
+        buf.copyWithin(0, pos, data.length);
+        this.lineStart += pos;
+        filled = data.length - pos;
+      }
+      if (filled > 0 && !this.skipping) {
+        // The last line of a compressed file has no newline: it will never get one.
+        this.emitLine(buf, 0, Math.min(filled, max), this.lineStart, this.lineStart + filled, filled > max ? ['truncated'] : undefined);
+        this.lineStart += filled;
+      }
+      this.flushAll();
+      this.log.info({ path: this.path, identity: this.key, offset: this.lineStart }, 'compressed file read to its end');
+      return 'complete';
+    } catch (err) {
+      if (this.stopped) return 'stopped';
+      // Still being written (logrotate compressing it now) or damaged: what was read stays shipped; try again when it changes.
+      this.log.warn({ path: this.path, offset: this.lineStart, err: (err as Error).message }, 'compressed file is incomplete or damaged; will read it again when it changes');
+      return 'incomplete';
+    } finally {
+      source.destroy();
+      gunzip.destroy();
+    }
+  }
 
   private restartFromZero(reason: string): void {
     this.generation++;
-    this.truncated = { fingerprint: this.fingerprint!, generation: this.generation };
+    this.truncated = { key: this.key!, generation: this.generation };
     this.log.warn({ path: this.path, offset: this.lineStart, generation: this.generation }, `${reason}; reading it again from the start`);
     this.joiner?.reset();
+    this.envelope?.reset();
+    this.skipping = false;
     this.lineStart = 0;
-    this.fingerprint = undefined; // re-identified from the new first line
+    this.key = undefined; // re-identified from the new first bytes
   }
 
   private async checkPath(): Promise<'ok' | 'gone'> {

@@ -11,6 +11,7 @@ export interface InputSnapshot {
   lines: number;
   bytes: number;
   parseErrors: number;
+  invalidLines: number;
 }
 
 export interface AgentSnapshot {
@@ -23,6 +24,7 @@ export interface AgentSnapshot {
   spoolBytes: number;
   spoolBatches: number;
   registryFiles: number;
+  files: { resumedByContent: number; skippedBytes: number; collisions: number; skippedBinary: number };
   redactions: Record<RedactionKind, number>;
   errors: Record<string, number>;
   fileLag(): Promise<{ path: string; bytes: number }[]>;
@@ -51,6 +53,11 @@ export function createAgentMetrics(snapshot: () => AgentSnapshot): Registry {
   totalCounter(registry, 'stacklens_agent_lines_read_total', 'Lines read from log files (after multiline joining: events built).', ['input', 'dataset'], perInput((i) => i.lines));
   totalCounter(registry, 'stacklens_agent_read_bytes_total', 'Bytes read from log files.', ['input', 'dataset'], perInput((i) => i.bytes));
   totalCounter(registry, 'stacklens_agent_parse_errors_total', 'Lines that did not parse (shipped to the dead-letter stream).', ['input', 'dataset'], perInput((i) => i.parseErrors));
+  totalCounter(registry, 'stacklens_agent_invalid_encoding_lines_total', 'Lines with bytes not valid in the input\'s encoding (replaced by U+FFFD, flagged invalid_utf8).', ['input', 'dataset'], perInput((i) => i.invalidLines));
+  totalCounter(registry, 'stacklens_agent_files_skipped_total', 'Files not read, by reason (binary: the first block is not text).', ['reason'], (set) => set({ reason: 'binary' }, snapshot().files.skippedBinary));
+  totalCounter(registry, 'stacklens_agent_files_resumed_by_content_total', 'Files resumed past their start by their first bytes alone (not seen under that path and inode): rotated, compressed or moved.', [], (set) => set({}, snapshot().files.resumedByContent));
+  totalCounter(registry, 'stacklens_agent_resumed_skipped_bytes_total', 'Bytes skipped when resuming files by their first bytes alone (already shipped under the file they were).', [], (set) => set({}, snapshot().files.skippedBytes));
+  totalCounter(registry, 'stacklens_agent_file_identity_collisions_total', 'Files that start with the same bytes as another live file of the same input (both are read).', [], (set) => set({}, snapshot().files.collisions));
   totalCounter(registry, 'stacklens_agent_events_acked_total', 'Events the collector acknowledged.', [], (set) => set({}, snapshot().eventsAcked));
   totalCounter(registry, 'stacklens_agent_batches_acked_total', 'Batches the collector acknowledged.', [], (set) => set({}, snapshot().batchesAcked));
   totalCounter(registry, 'stacklens_agent_ship_retries_total', 'Batch sends that failed and were retried.', [], (set) => set({}, snapshot().retries));

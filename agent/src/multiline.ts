@@ -1,9 +1,15 @@
 // Joins continuation lines into one event (stack traces and the like), like Filebeat's
-// multiline and Vector's multiline options. Either a start pattern (a line that matches
-// starts an event; others join the previous one) or a continuation pattern (a line that
-// matches joins the previous event). An event is emitted when the next one starts, when it
-// reaches max_lines / max_bytes (the rest continues as a new event, flagged "multiline_split"
-// — nothing is dropped), or when no line came for `timeout`.
+// multiline and Vector's multiline options. A start pattern alone: a line that matches
+// starts an event, any other joins the previous one (so a line without a timestamp joins
+// the event before it). A continuation pattern alone: a line that matches joins the previous
+// event. Both: a line joins only if it matches the continuation pattern and not the start
+// pattern; a line matching neither stands alone. An event is emitted when the next one
+// starts, when it reaches max_lines / max_bytes, or when no line came for `timeout`.
+// Whenever an event does not start where it began — the rest of one cut at its maximum, or
+// continuation lines that arrived after a pause had already emitted their head — it is
+// flagged "multiline_split", so the pieces can be found; nothing is dropped.
+
+import type { Envelope } from './container-envelope.js';
 
 export interface MultilineConfig {
   start_pattern?: string;
@@ -20,6 +26,8 @@ export interface JoinedEvent {
   /** Byte offset just past its last line. */
   end: number;
   flags?: string[];
+  /** The container envelope of the event's first line (formats docker and cri). */
+  envelope?: Envelope;
 }
 
 export class MultilineJoiner {
@@ -31,6 +39,7 @@ export class MultilineJoiner {
   private end = 0;
   private split = false;
   private lastLineAt = 0;
+  private envelope?: Envelope;
 
   constructor(private readonly cfg: MultilineConfig) {
     if (cfg.start_pattern) this.start = new RegExp(cfg.start_pattern);
@@ -38,12 +47,12 @@ export class MultilineJoiner {
   }
 
   private continues(line: string): boolean {
-    if (this.start) return !this.start.test(line);
-    return this.continuation!.test(line);
+    if (this.start && this.start.test(line)) return false;
+    return this.continuation ? this.continuation.test(line) : true;
   }
 
   /** Feed one line; returns the previous event when this line completes it. */
-  push(line: string, offset: number, end: number, now = Date.now()): JoinedEvent | undefined {
+  push(line: string, offset: number, end: number, envelope?: Envelope, now = Date.now()): JoinedEvent | undefined {
     this.lastLineAt = now;
     let done: JoinedEvent | undefined;
     if (this.lines.length > 0 && this.continues(line)) {
@@ -58,11 +67,14 @@ export class MultilineJoiner {
       }
     } else if (this.lines.length > 0) {
       done = this.take();
+    } else if (this.continues(line)) {
+      this.split = true; // an orphan continuation: its head was emitted before (a pause) or never read
     }
     this.lines = [line];
     this.bytes = line.length;
     this.offset = offset;
     this.end = end;
+    this.envelope = envelope;
     return done;
   }
 
@@ -91,6 +103,7 @@ export class MultilineJoiner {
 
   private take(): JoinedEvent {
     const event: JoinedEvent = { text: this.lines.join('\n'), offset: this.offset, end: this.end };
+    if (this.envelope) event.envelope = this.envelope;
     const flags: string[] = [];
     if (this.lines.length > 1) flags.push('multiline');
     if (this.split) flags.push('multiline_split');

@@ -1,11 +1,19 @@
-// The registry: for each file (by fingerprint, see fingerprint.ts) the offset up to which
-// the collector has acknowledged every line. Written atomically (temp file, fsync, rename), so a crash
+// The registry: for each file (by identity, see file-identity.ts) the offset up to which
+// the collector has acknowledged every line, and what identifies the file again after a
+// restart (its scope, content fingerprint, inode and last path). Written atomically (temp file, fsync, rename), so a crash
 // leaves either the old or the new registry, never half of one.
 import { mkdirSync, readFileSync, openSync, writeSync, fsyncSync, closeSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Fingerprint } from './file-identity.js';
 
 export interface RegistryEntry {
   path: string;
+  /** The input data stream the file belongs to (absent in entries written before 0.2). */
+  scope?: string;
+  /** Fingerprint of the file's first bytes (absent in entries written before 0.2). */
+  fp?: Fingerprint;
+  /** device:inode when last seen. */
+  inode?: string;
   offset: number;
   /** Bumped each time the file was truncated, so the lines written after it get new ids. */
   generation: number;
@@ -34,11 +42,24 @@ export class Registry {
     return this.entries.get(key);
   }
 
+  /** Every entry (for matching a file by content). */
+  values(): IterableIterator<[string, RegistryEntry]> {
+    return this.entries.entries();
+  }
+
+  /** Remember a file as soon as it is identified (offset 0 unless known), so later files can be told apart from it. */
+  register(key: string, info: { path: string; scope: string; fp: Fingerprint; inode: string }): void {
+    const prev = this.entries.get(key);
+    if (prev && prev.path === info.path && prev.inode === info.inode && prev.fp?.len === info.fp.len && prev.scope === info.scope) return;
+    this.entries.set(key, { offset: 0, generation: 0, ...prev, ...info, updated: new Date().toISOString() });
+    this.dirty = true;
+  }
+
   /** Record an acknowledged position (in memory; flush() persists it). Offsets never go back within a generation. */
   commit(key: string, path: string, offset: number, generation: number): void {
     const prev = this.entries.get(key);
     if (prev && (prev.generation > generation || (prev.generation === generation && prev.offset >= offset))) return;
-    this.entries.set(key, { path, offset, generation, updated: new Date().toISOString() });
+    this.entries.set(key, { ...prev, path, offset, generation, updated: new Date().toISOString() });
     this.dirty = true;
   }
 
@@ -67,8 +88,8 @@ export class Registry {
   flush(): void {
     if (!this.dirty) return;
     const tmp = `${this.file}.tmp`;
-    const body = JSON.stringify({ version: 1, files: Object.fromEntries(this.entries) });
-    const fd = openSync(tmp, 'w');
+    const body = JSON.stringify({ version: 2, files: Object.fromEntries(this.entries) });
+    const fd = openSync(tmp, 'w', 0o600);
     try {
       writeSync(fd, body);
       fsyncSync(fd);

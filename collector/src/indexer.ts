@@ -15,6 +15,8 @@ export interface Doc {
   index: string;
   id: string;
   body: Record<string, unknown>;
+  /** The line as the agent read it (structured formats): what a dead letter keeps if Elasticsearch refuses the document. */
+  raw?: string;
 }
 
 interface Rejected {
@@ -82,13 +84,14 @@ export class Indexer {
       body.event = { ...(body.event as object | undefined), dataset: e.dataset, ingested };
       // The message with numbers, ids and quoted values masked: rules group incidents by it.
       body.stacklens = { ...(body.stacklens as object | undefined), message_template: messageTemplate(body.message) };
-      docs.push({ index: dataStreamName(e.dataset, e.namespace), id: e.id, body });
+      docs.push({ index: dataStreamName(e.dataset, e.namespace), id: e.id, body, raw: typeof e.raw === 'string' ? e.raw : undefined });
     });
 
     const first = await this.bulkCreate(docs);
     for (const r of first.rejected) {
       reasons.push(r.reason);
-      const original = JSON.stringify(r.doc.body);
+      // The line as read when the agent sent it; else the document (what we have of it).
+      const original = r.doc.raw ?? JSON.stringify(r.doc.body);
       dead.push({
         index: DEADLETTER_STREAM,
         id: r.doc.id,

@@ -2,19 +2,21 @@
 //   {"ts":"…","level":"info","event":"message_in","user_id":"u42","user_name":"Ana","text":"hi","conversation_id":"c9"}
 //   {"ts":"…","event":"message_out","user_id":"u42","text":"Hello!","response_time_ms":245}
 //   {"ts":"…","level":"error","event":"error","error_type":"LLM_TIMEOUT","error":"upstream timed out"}
-import { ParseError, parseTimestamp, snakeCase, type ParsedLine } from './parse-error.js';
+import { ParseError, type ParseContext, type ParsedLine } from './parse-error.js';
+import { parseTimestamp } from './timestamp.js';
+import { snakeCase } from './field-names.js';
 import { parseJsonObject } from './json.js';
 
 const DIRECTION: Record<string, string> = { message_in: 'in', message_out: 'out' };
 const WEEKDAYS = ['7-Sun', '1-Mon', '2-Tue', '3-Wed', '4-Thu', '5-Fri', '6-Sat'];
 const CONSUMED = new Set(['ts', 'level', 'event', 'user_id', 'user_name', 'text', 'error', 'error_type']);
 
-export function parseChatbotLine(line: string): ParsedLine {
+export function parseChatbotLine(line: string, ctx: ParseContext): ParsedLine {
   const obj = parseJsonObject(line, 'chatbot');
   if (obj.ts === undefined) throw new ParseError('chatbot.format', 'missing "ts" (the event time)');
   if (typeof obj.event !== 'string' || obj.event === '') throw new ParseError('chatbot.format', 'missing "event" (e.g. message_in, message_out, error)');
   const event = obj.event;
-  const timestamp = parseTimestamp(obj.ts);
+  const timestamp = parseTimestamp(obj.ts, ctx.timeZone);
   const level = typeof obj.level === 'string' ? obj.level.toLowerCase() : event === 'error' ? 'error' : 'info';
 
   // UTC hour and weekday, for "when are people talking" heat maps (Elasticsearch here has no scripting).

@@ -3,8 +3,10 @@ import type { LineParser } from './parse-error.js';
 import { parsePosLine } from './pos.js';
 import { parseChatbotLine } from './chatbot.js';
 import { parseJsonLine, parsePlainLine } from './json.js';
+import { parseContainerLine } from './container.js';
 
-export { ParseError, type ParsedLine, type LineParser } from './parse-error.js';
+export { ParseError, type ParsedLine, type LineParser, type ParseContext } from './parse-error.js';
+export { parseTimestamp } from './timestamp.js';
 
 /** The one place formats are registered: adding a format is one file and one line here. */
 export const PARSERS: Record<Format, LineParser> = {
@@ -12,4 +14,6 @@ export const PARSERS: Record<Format, LineParser> = {
   chatbot: parseChatbotLine,
   json: parseJsonLine,
   plain: parsePlainLine,
+  docker: parseContainerLine,
+  cri: parseContainerLine,
 };

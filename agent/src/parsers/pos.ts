@@ -3,7 +3,9 @@
 // The " | {json}" tail is optional. Its keys go under pos.* in snake_case, with the POS'
 // names mapped to ours (storeNumber → pos.store_id, kioskNumber → pos.kiosk_id); errorType
 // becomes the ECS error.type.
-import { ParseError, parseTimestamp, snakeCase, type ParsedLine } from './parse-error.js';
+import { ParseError, type ParseContext, type ParsedLine } from './parse-error.js';
+import { parseTimestamp } from './timestamp.js';
+import { snakeCase } from './field-names.js';
 
 const HEAD = /^\[([^\]]+)\]\s+\[([A-Za-z]+)\]\s?(.*)$/s;
 const TAIL_SEPARATOR = ' | {';
@@ -19,12 +21,12 @@ const RENAMES: Record<string, string> = {
   invoiceNumber: 'invoice_number',
 };
 
-export function parsePosLine(line: string): ParsedLine {
+export function parsePosLine(line: string, ctx: ParseContext): ParsedLine {
   const head = HEAD.exec(line);
   if (!head) {
     throw new ParseError('pos.format', 'line does not match the pos format "[timestamp] [LEVEL] message | {json}"');
   }
-  const timestamp = parseTimestamp(head[1]);
+  const timestamp = parseTimestamp(head[1], ctx.timeZone);
   const level = head[2].toLowerCase();
   let message = head[3];
   const cut = message.indexOf(TAIL_SEPARATOR);

@@ -29,6 +29,56 @@ describe('Redactor', () => {
     expect(r.counts.card_numbers).toBe(0);
   });
 
+  // Issue #12: Luhn passes one long number in ten, and spaced digits were read as one number.
+  it('leaves the real-log numbers that were read as cards alone (issue #12)', () => {
+    const r = all();
+    const lines = [
+      '081109 204453 34 INFO dfs.FSNamesystem: BLOCK* NameSystem.addStoredBlock: blockMap updated: 10.251.73.220:50010 is added to blk_7128370237687728475 size 67108864',
+      '- 1131566951 2005.11.09 tbird-admin1 Nov 9 12:04:48 local@tbird-admin1 /apps/x86_64/system/ganglia-3.0.1/sbin/gmetad[1682]: data_thread() got not answer',
+      'BLOCK* NameSystem.delete: blk_-1608999687919862906 is added to invalidSet; blk_3110000000000000004 served',
+    ];
+    for (const l of lines) expect(r.redact(l)).toBe(l);
+    expect(r.counts.card_numbers).toBe(0);
+  });
+
+  it('takes a card only in a token of its own, never inside an identifier or a longer number', () => {
+    const r = all();
+    for (const l of ['blk_4111111111111111', 'ORD-4111111111111111', 'x4111111111111111', '4111111111111111abc', '14111111111111111', '-4111111111111111', '+4111111111111111', '1.4111111111111111', '4111111111111111.25', '4111111111111111-2']) {
+      expect(r.redact(l)).toBe(l);
+    }
+    expect(r.counts.card_numbers).toBe(0);
+    expect(r.redact('card 4111111111111111.')).toBe('card [REDACTED-CARD-1111].');
+  });
+
+  it('takes grouped digits only in issuer layouts, with one kind of separator, not inside a longer grouping', () => {
+    const r = all();
+    expect(r.redact('amex 3782 822463 10005')).toBe('amex [REDACTED-CARD-0005]');
+    expect(r.redact('diners 3622-720627-1667')).toBe('diners [REDACTED-CARD-1667]');
+    expect(r.redact('19 digits 6205 5000 0000 0000 004')).toBe('19 digits [REDACTED-CARD-0004]');
+    expect(r.redact('cvv after 4111 1111 1111 1111 123')).toBe('cvv after [REDACTED-CARD-1111] 123');
+    expect(r.counts.card_numbers).toBe(4);
+    const notCards = [
+      '4111 1111-1111 1111', // mixed separators
+      '4111  1111  1111  1111', // double spaces
+      '4222 2222 2222 2', // 4-4-4-1: no issuer prints 13 digits so
+      '4111 111111 11111', // 4-6-5 is Amex's layout, not Visa's
+      '5555 5555 5555 4444 2222', // the grouping goes on: a dump, not a card
+      'FR76 5555 5555 5555 4444 0189 123', // IBAN-shaped
+    ];
+    for (const l of notCards) expect(r.redact(l)).toBe(l);
+    expect(r.counts.card_numbers).toBe(4);
+  });
+
+  it('requires an issuer prefix at a length that issuer uses, so epoch values and timestamps stay', () => {
+    const r = all();
+    // epoch ms, us, ns, a yyyyMMddHHmmssSSS timestamp, Amex's prefix at 16, Visa at 14, Mastercard at 19
+    for (const l of ['1731753000008', '1731753000000008', '1731753000000000008', '20241116103000122', '3400000000000000', '41111111111114', '5555555555554444000']) {
+      expect(luhnValid(l), l).toBe(true);
+      expect(r.redact(l)).toBe(l);
+    }
+    expect(r.redact('mir 2200000000000004, mastercard 2223003122003222')).toBe('mir [REDACTED-CARD-0004], mastercard [REDACTED-CARD-3222]');
+  });
+
   it('masks bearer tokens and API keys in headers, query strings and JSON', () => {
     const r = all();
     expect(r.redact(`Authorization: Bearer ${FAKE_BEARER}`)).toBe('Authorization: Bearer [REDACTED]');

@@ -1,6 +1,11 @@
 // Redaction at the edge: secrets are masked on the agent, before a line leaves the host.
-// Card numbers are validated with Luhn, so order ids and other long numbers are left alone.
 // What was redacted is counted per kind (for metrics), never logged.
+//
+// Card numbers: Luhn alone passes one long number in ten, and real logs are full of long
+// numbers (HDFS block ids, epoch values, BGL/Thunderbird headers). A masked block id or
+// timestamp is corrupted data, so a card must look like a card three ways: its shape
+// (13-19 digits, contiguous or in an issuer's print layout, standing alone as a token),
+// its issuer prefix and length, and its Luhn check digit.
 
 export interface RedactConfig {
   card_numbers: boolean;
@@ -13,7 +18,17 @@ export interface RedactConfig {
 export const REDACT_DEFAULTS: RedactConfig = { card_numbers: true, bearer_tokens: true, api_keys: true, passwords: true, emails: false };
 export type RedactionKind = keyof RedactConfig;
 
-const CARD_CANDIDATE = /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g;
+// Card-shaped candidates: 13-19 contiguous digits, or the layouts cards are printed in -
+// 4-4-4-4 (16), 4-4-4-4-1..3 (17-19), 4-6-5 (Amex 15), 4-6-4 (Diners 14) - with one kind of
+// single separator throughout (space or dash; \1 and \2 forbid mixing). 13-15 digits in
+// groups of four (4-4-4-1..3) are left out on purpose: those cards are printed 4-6-x (Amex,
+// Diners) or contiguous (13-digit Visa), and the shape is that of IBAN tails
+// ("GB29 NWBK 6016 1331 9268 19").
+// The lookbehind keeps a match from starting inside a token: an identifier (blk_3110…,
+// ORD-…), a signed or joined number (-1608…, 2024-…), a dotted one (10.4111…, v1.4111…) or a
+// phone number (+4915…). The lookahead keeps it from ending inside one: letters or digits
+// (…abc), a decimal or dotted tail (.25, .11.09) or a dash-joined suffix (-2).
+const CARD_CANDIDATE = /(?<![\w.+-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?!\w|[.-]\d)/g;
 const BEARER = /\b(Bearer)\s+[A-Za-z0-9\-._~+/]{8,}=*/gi;
 // key=value, key: value and "key": "value" forms of API keys and secrets
 const API_KEY_FIELD = /((?:"|\b)(?:api[_-]?key|apikey|x-api-key|access[_-]?token|client[_-]?secret|secret[_-]?key|auth[_-]?token)"?\s*[:=]\s*"?)([^\s"&,;}]{4,})/gi;
@@ -24,6 +39,52 @@ const API_KEY_HINT = /key|token|secret/i;
 const KEY_SHAPE_HINT = /sk-|AKIA|xox|gh[pousr]_|_live_/;
 const PASSWORD_FIELD = /((?:"|\b)(?:password|passwd|pwd)"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\s&,;}]+)/gi;
 const EMAIL = /\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b/g;
+
+// Issuer (IIN) prefix ranges and the lengths each issuer uses. A candidate is a card only if
+// some issuer uses its prefix at its length: no issuer starts with 0, 1, 7, 8 or 9, nor with
+// 19xx-21xx, which is what keeps epoch seconds/ms/us/ns (1…) and yyyyMMddHHmmss timestamps
+// (19…/20…) out, whatever their check digit. `wide`: the length this issuer prints as 4-6-x
+// (Amex 4-6-5, Diners 4-6-4); the other issuers print groups of four.
+const ISSUERS = [
+  { name: 'visa', prefixes: ['4'], lengths: [13, 16, 19] },
+  { name: 'mastercard', prefixes: ['51-55', '2221-2720'], lengths: [16] },
+  { name: 'amex', prefixes: ['34', '37'], lengths: [15], wide: 15 },
+  { name: 'discover', prefixes: ['6011', '644-649', '65', '622126-622925'], lengths: [16, 17, 18, 19] },
+  { name: 'diners', prefixes: ['300-305', '36', '38-39'], lengths: [14, 15, 16, 17, 18, 19], wide: 14 },
+  { name: 'jcb', prefixes: ['3528-3589'], lengths: [16, 17, 18, 19] },
+  { name: 'unionpay', prefixes: ['62'], lengths: [16, 17, 18, 19] },
+  // Maestro is issued at 12-19 digits; 12 is left out: 12-digit numbers are everywhere in
+  // logs, 12-digit cards are rare.
+  { name: 'maestro', prefixes: ['50', '56-69'], lengths: [13, 14, 15, 16, 17, 18, 19] },
+  { name: 'mir', prefixes: ['2200-2204'], lengths: [16, 17, 18, 19] },
+].map(({ name, prefixes, lengths, wide = 0 }) => ({
+  name,
+  wide,
+  lengths: new Set(lengths),
+  ranges: prefixes.map((r) => {
+    const [lo, hi = lo] = r.split('-');
+    return { width: lo.length, lo: Number(lo), hi: Number(hi) };
+  }),
+}));
+
+/** Whether an issuer uses this prefix at this length (`wideOnly`: and prints that length as 4-6-x). */
+function issuerAccepts(digits: string, wideOnly: boolean): boolean {
+  for (const issuer of ISSUERS) {
+    if ((wideOnly && issuer.wide !== digits.length) || !issuer.lengths.has(digits.length)) continue;
+    for (const r of issuer.ranges) {
+      const p = leadingNumber(digits, r.width);
+      if (p >= r.lo && p <= r.hi) return true;
+    }
+  }
+  return false;
+}
+
+/** The first `width` digits as a number, without slicing a string. */
+function leadingNumber(digits: string, width: number): number {
+  let n = 0;
+  for (let i = 0; i < width; i++) n = n * 10 + digits.charCodeAt(i) - 48;
+  return n;
+}
 
 export function luhnValid(digits: string): boolean {
   let sum = 0;
@@ -49,14 +110,31 @@ export class Redactor {
     return Object.values(this.cfg).some(Boolean);
   }
 
+  /** The mask for these digits if they are a card number (issuer prefix and length, then Luhn), counted. */
+  private maskIfCard(digits: string, wide: boolean): string | undefined {
+    if (!issuerAccepts(digits, wide) || !luhnValid(digits)) return undefined;
+    this.counts.card_numbers++;
+    return `[REDACTED-CARD-${digits.slice(-4)}]`;
+  }
+
   redact(line: string): string {
     let out = line;
     if (this.cfg.card_numbers && hasDigitRun(out)) {
-      out = out.replace(CARD_CANDIDATE, (m) => {
-        const digits = m.replace(/[ -]/g, '');
-        if (digits.length < 13 || digits.length > 19 || !luhnValid(digits)) return m;
-        this.counts.card_numbers++;
-        return `[REDACTED-CARD-${digits.slice(-4)}]`;
+      out = out.replace(CARD_CANDIDATE, (m: string, sepFours: string | undefined, sepWide: string | undefined, at: number, s: string) => {
+        const sep = sepFours ?? sepWide;
+        if (sep === undefined) return this.maskIfCard(m, false) ?? m;
+        // Grouped: a 4-character group with a digit next to it, across the same separator,
+        // means the grouping goes on (digit dumps, IBANs), so this is part of a longer number.
+        if ((s[at - 1] === sep && isGroupOfFour(s, at - 2, -1)) || (s[at + m.length] === sep && isGroupOfFour(s, at + m.length + 1, 1))) return m;
+        const wide = sepWide !== undefined;
+        const masked = this.maskIfCard(m.split(sep).join(''), wide);
+        if (masked) return masked;
+        // 4-4-4-4 plus a short group that is not part of the card (a CVV or a count after it).
+        if (m.length > 19 && !wide) {
+          const head = this.maskIfCard(m.slice(0, 19).split(sep).join(''), false);
+          if (head) return head + m.slice(19);
+        }
+        return m;
       });
     }
     if (this.cfg.bearer_tokens && out.includes('earer')) {
@@ -93,14 +171,24 @@ export class Redactor {
   }
 }
 
-/** Cheap pre-check: 13+ digits in a row (allowing single separators) are needed for a card number. */
-function hasDigitRun(s: string): boolean {
-  let run = 0;
-  for (let i = 0; i < s.length; i++) {
+/** A run of exactly four letters/digits, at least one a digit, starting at `from` and read in `step` direction. */
+function isGroupOfFour(s: string, from: number, step: 1 | -1): boolean {
+  let len = 0;
+  let digit = false;
+  for (let i = from; i >= 0 && i < s.length; i += step) {
     const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      if (++run >= 13) return true;
-    } else if (c !== 32 && c !== 45) run = 0;
+    const isDigit = c >= 48 && c <= 57;
+    if (!isDigit && !((c | 32) >= 97 && (c | 32) <= 122)) break;
+    digit ||= isDigit;
+    if (++len > 4) return false;
   }
-  return false;
+  return len === 4 && digit;
+}
+
+// Cheap pre-check: every card candidate starts with four digits followed, after at most one
+// separator, by four more. A native regex test is ~3x faster here than a charCodeAt loop, and
+// allocates nothing.
+const CARD_HINT = /\d{4}[ -]?\d{4}/;
+function hasDigitRun(s: string): boolean {
+  return CARD_HINT.test(s);
 }

@@ -1,0 +1,145 @@
+// Which known file a newly opened file is, and where to resume it. The registry remembers
+// each file by scope (input data stream), content fingerprint, inode and last path.
+//
+//  1. Same scope, same first bytes, same inode: the same file (renamed or not) — resume.
+//  2. Same scope and first bytes, another inode, and the file known by them is no longer
+//     there with that content (rotated and compressed, moved across devices, the copy half
+//     of a copytruncate): the same content — resume where it stopped, with a warning (bytes
+//     are skipped on the strength of the content alone) and a metric.
+//  3. Same first bytes as a file that is still there (a copy, or two files that start with
+//     the same header): a different file — read from the start under an identity of its
+//     own (the inode breaks the tie), with a warning and a metric.
+//  4. Otherwise a new file, read from the start.
+// Files of different inputs' data streams never match each other.
+import { open } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import type { Logger } from '@stacklens/common';
+import { FINGERPRINT_BYTES, fingerprintOf, headMatches, legacyIdentity, newIdentity, type Fingerprint } from './file-identity.js';
+import { inodeKey, type Resolution, type ResumePoint } from './harvester.js';
+import type { Registry, RegistryEntry } from './registry.js';
+
+/** A file being read now: which identity it holds. */
+export interface LiveFile {
+  inode: string;
+  path: string;
+  key?: string;
+}
+
+export interface IdentityCounters {
+  /** Files resumed past offset 0 on the strength of their content alone (not seen under that path and inode). */
+  resumedByContent: number;
+  /** Bytes skipped that way. */
+  skippedBytes: number;
+  /** Files that share their first bytes with another live file: both are read. */
+  collisions: number;
+}
+
+export class IdentityResolver {
+  readonly counters: IdentityCounters = { resumedByContent: 0, skippedBytes: 0, collisions: 0 };
+
+  constructor(
+    private readonly registry: Registry,
+    /** Where closed harvesters stopped reading (ahead of acknowledged offsets), by identity. */
+    private readonly positions: Map<string, ResumePoint>,
+    private readonly liveFiles: () => Iterable<LiveFile>,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * With `deferCollision` (a compressed file), a file whose content is still there under
+   * another name is not read now: it is the compressed copy of a rotated file that its
+   * compressor has not removed yet. Then undefined, and nothing is recorded.
+   */
+  async resolve(scope: string, head: Buffer, path: string, inode: string, deferCollision = false): Promise<Resolution | undefined> {
+    const fp = fingerprintOf(head, true)!;
+    const matches: [string, RegistryEntry][] = [];
+    let legacy: string | undefined;
+    for (const [key, e] of this.registry.values()) {
+      if (e.scope === scope && e.fp && headMatches(head, e.fp)) matches.push([key, e]);
+      else if (e.scope === undefined && legacy === undefined && key === legacyIdentity(head)) legacy = key;
+    }
+    // Longest fingerprint first: the most specific match.
+    matches.sort((a, b) => b[1].fp!.len - a[1].fp!.len || b[1].updated.localeCompare(a[1].updated));
+
+    const same = matches.find(([, e]) => e.inode === inode);
+    if (same) {
+      if (same[1].path !== path) this.log.info({ path, was: same[1].path, identity: same[0] }, 'file was renamed while not tailed; resuming it');
+      return this.adopt(same[0], same[1].fp!, scope, path, inode);
+    }
+    for (const [key, e] of matches) {
+      if (await this.stillThere(key, e, inode)) continue;
+      const at = this.resumePoint(key);
+      if (at && at.offset > 0) {
+        this.counters.resumedByContent++;
+        this.counters.skippedBytes += at.offset;
+        this.log.warn(
+          { path, was: e.path, identity: key, offset: at.offset, fingerprint_bytes: e.fp!.len },
+          'file has the first bytes of a file that is gone (rotated, compressed or moved): resuming it where that one stopped, skipping bytes already shipped',
+        );
+      }
+      return this.adopt(key, e.fp!, scope, path, inode);
+    }
+    if (legacy && !(await this.heldElsewhere(legacy, inode))) return this.adopt(legacy, fp, scope, path, inode);
+    if (matches.length > 0) {
+      if (deferCollision) return undefined;
+      this.counters.collisions++;
+      const key = newIdentity(scope, fp, inode);
+      this.log.warn(
+        { path, other: matches[0][1].path, fingerprint_bytes: matches[0][1].fp!.len },
+        'file starts with the same bytes as another file that is still there: reading both (this one from its start, under an identity of its own)',
+      );
+      return this.adopt(key, fp, scope, path, inode);
+    }
+    return this.adopt(newIdentity(scope, fp), fp, scope, path, inode);
+  }
+
+  private adopt(key: string, fp: Fingerprint, scope: string, path: string, inode: string): Resolution {
+    this.registry.register(key, { path, scope, fp, inode });
+    const at = this.resumePoint(key);
+    return { identity: key, fp, offset: at?.offset ?? 0, generation: at?.generation ?? 0 };
+  }
+
+  /** The furthest of what was acknowledged and what a closed harvester had read. */
+  resumePoint(key: string): ResumePoint | undefined {
+    const saved = this.registry.get(key);
+    const read = this.positions.get(key);
+    if (!saved) return read;
+    if (!read || saved.generation > read.generation || (saved.generation === read.generation && saved.offset >= read.offset)) {
+      return { offset: saved.offset, generation: saved.generation };
+    }
+    return read;
+  }
+
+  private async heldElsewhere(key: string, inode: string): Promise<boolean> {
+    for (const f of this.liveFiles()) if (f.key === key && f.inode !== inode) return true;
+    return false;
+  }
+
+  /** Is the file known by this entry still on disk (another inode) with the same first bytes? */
+  private async stillThere(key: string, e: RegistryEntry, inode: string): Promise<boolean> {
+    const candidates: { path: string; inode?: string }[] = [];
+    for (const f of this.liveFiles()) if (f.key === key && f.inode !== inode) candidates.push(f);
+    if (e.inode && e.inode !== inode) candidates.push({ path: e.path, inode: e.inode });
+    for (const c of candidates) {
+      if (await sameContentAt(c.path, c.inode, e.fp!)) return true;
+    }
+    return false;
+  }
+}
+
+/** Does `path` still hold the file `inode` (when given), starting with these bytes? */
+async function sameContentAt(path: string, inode: string | undefined, fp: Fingerprint): Promise<boolean> {
+  try {
+    if (inode !== undefined && inodeKey(await stat(path, { bigint: true })) !== inode) return false;
+    const fh = await open(path, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(FINGERPRINT_BYTES);
+      const { bytesRead } = await fh.read(buf, 0, FINGERPRINT_BYTES, 0);
+      return headMatches(buf.subarray(0, bytesRead), fp);
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { Redactor, REDACT_DEFAULTS } from './redact.js';
+import { redactFields } from './redact-fields.js';
+
+describe('redactFields', () => {
+  it('masks secret-named keys whole, card numbers in strings and numbers; leaves epochs and ids alone', () => {
+    const r = new Redactor(REDACT_DEFAULTS);
+    const doc: Record<string, unknown> = {
+      '@timestamp': 1497039058810,
+      order: { id: 'ORD-1234567890123', card: '4111 1111 1111 1111', pan: 4111111111111111 },
+      db_password: 'hunter2',
+      apiKey: 'abc',
+      nested: { client_secret: 's3cr3t', note: 'paid with 5555555555554444' },
+    };
+    redactFields(r, doc, true, true);
+    expect(doc).toEqual({
+      '@timestamp': 1497039058810,
+      order: { id: 'ORD-1234567890123', card: '[REDACTED-CARD-1111]', pan: '[REDACTED-CARD-1111]' },
+      db_password: '[REDACTED]',
+      apiKey: '[REDACTED]',
+      nested: { client_secret: '[REDACTED]', note: 'paid with [REDACTED-CARD-4444]' },
+    });
+    expect(r.counts.card_numbers).toBe(3);
+  });
+});
