@@ -20,12 +20,12 @@ const { values } = parseArgs({
   options: { lines: { type: 'string', default: '1000000' }, 'agent-mb': { type: 'string', default: '1000' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
 });
 const ONLY = values.only;
-if (ONLY && !['e2e', 'agent', 'detection', 'tickets'].includes(ONLY)) {
-  console.error(`--only must be e2e, agent, detection or tickets, got "${ONLY}"`);
+if (ONLY && !['e2e', 'agent', 'detection', 'tickets', 'redact'].includes(ONLY)) {
+  console.error(`--only must be e2e, agent, detection, tickets or redact, got "${ONLY}"`);
   process.exit(2);
 }
 if (values.help) {
-  console.log(`Usage: npm run bench [-- --lines N] [--agent-mb MB] [--only e2e|agent|detection|tickets]
+  console.log(`Usage: npm run bench [-- --lines N] [--agent-mb MB] [--only e2e|agent|detection|tickets|redact]
 
   e2e    file → agent → collector → Elasticsearch on N POS lines (default 1,000,000), beside
          the ceiling (the same documents sent straight to _bulk with the official client)
@@ -35,7 +35,13 @@ if (values.help) {
   detection  line → incident latency (p50/p99 over 200 incidents under 2,000 lines/s of
          background) and collector CPU with 0 vs 100 rules
   tickets  POS line → Jira ticket latency through triage (an LLM answering after 1 s) and
-         Jira (local protocol servers), p50/p99`);
+         Jira (local protocol servers), p50/p99
+  redact the agent's card redaction before (Luhn only) and after issue #12 (card shapes and
+         issuer ranges), side by side: ns per line on the LogHub dev set and POS lines`);
+  process.exit(0);
+}
+if (ONLY === 'redact') {
+  console.log(await (await import('./redact.mjs')).redactBench({ progress: (msg) => process.stderr.write(`\r\x1b[K${msg}`) }));
   process.exit(0);
 }
 const LINES = Number(values.lines);

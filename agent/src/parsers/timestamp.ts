@@ -18,7 +18,8 @@ const DIGITS = /^-?\d{9,19}(?:\.\d+)?$/;
 function fromEpoch(n: number): string | undefined {
   const abs = Math.abs(n);
   const ms = abs < 1e11 ? n * 1000 : abs < 1e14 ? n : abs < 1e17 ? n / 1000 : n / 1e6;
-  const d = new Date(Math.trunc(ms));
+  // Seconds with a fraction round to the millisecond they mean (1497039058.81 s is …810 ms, not …809.9998).
+  const d = new Date(abs < 1e11 ? Math.round(ms) : Math.trunc(ms));
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
