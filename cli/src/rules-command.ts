@@ -4,7 +4,8 @@ import { createReadStream, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { EventBuilder, FORMATS, type Format, type InputConfig } from '@stacklens/agent';
+import { ContainerEnvelope, EventBuilder, FORMATS, type Format, type InputConfig } from '@stacklens/agent';
+import type { WireEvent } from '@stacklens/common';
 import { dataStreamName } from '@stacklens/common';
 import { loadRules, Replay, type Incident } from '@stacklens/detection';
 
@@ -71,22 +72,36 @@ export async function rulesCommand(argv: string[]): Promise<number> {
   let offset = 0;
   let lines = 0;
   let unparsed = 0;
+  // Container formats: the runtime's envelope comes off first and partial lines are joined, as in the agent.
+  const built: { event: WireEvent; original: string }[] = [];
+  const envelope =
+    format === 'docker' || format === 'cri'
+      ? new ContainerEnvelope(format, input.max_line_bytes, (r) => built.push({ event: builder.build(r.text, logFile, 'offline', r.offset, r), original: r.text }))
+      : undefined;
+  const replayBuilt = async () => {
+    for (const { event, original } of built.splice(0)) {
+      if (event.error) {
+        unparsed++;
+        continue;
+      }
+      const doc = event.doc;
+      doc.event = { ...(doc.event as object), original };
+      await replay.add(doc, stream);
+    }
+  };
   const reader = createInterface({ input: createReadStream(logFile), crlfDelay: Infinity });
   for await (const line of reader) {
     const lineOffset = offset;
     offset += Buffer.byteLength(line) + 1;
     if (line.trim() === '') continue;
     lines++;
-    const event = builder.build(line, logFile, 'offline', lineOffset);
-    if (event.error) {
-      unparsed++;
-      continue;
-    }
-    const doc = event.doc;
-    doc.event = { ...(doc.event as object), original: line };
-    await replay.add(doc, stream);
+    if (envelope) envelope.push(line, lineOffset, offset);
+    else built.push({ event: builder.build(line, logFile, 'offline', lineOffset), original: line });
+    await replayBuilt();
     progress?.update(offset);
   }
+  envelope?.flush();
+  await replayBuilt();
   progress?.done();
   const incidents = await replay.finish();
   if (values.json) {
