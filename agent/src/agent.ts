@@ -224,6 +224,7 @@ export class Agent {
       },
       this.log,
       live.counters,
+      (key, head) => this.identities.observe(key, head),
     );
     const sizeAtStart = Number(st.size);
     const done = harvester

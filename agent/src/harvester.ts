@@ -43,6 +43,9 @@ export interface Resolution extends ResumePoint {
 /** Undefined: not now (a compressed copy whose original is still there). */
 export type Resolver = (head: Buffer, path: string, inode: string, compressed: boolean) => Promise<Resolution | undefined>;
 
+/** Told the longest head seen of an identified file (for telling it from files that only share its first line). */
+export type HeadObserver = (identity: string, head: Buffer) => void;
+
 /** Per-input running totals, shared by the harvesters of one input. */
 export interface InputCounters {
   lines: number;
@@ -91,6 +94,8 @@ export class Harvester {
   /** Inside an over-long line whose head was already shipped. */
   private skipping = false;
   private warnedInvalid = false;
+  /** Length of the longest head reported to observeHead. */
+  private headSeen = 0;
   /** Bytes read when closed for inactivity; discovery reopens the file when its size differs. */
   closedAt?: number;
 
@@ -104,6 +109,7 @@ export class Harvester {
     private readonly opts: HarvesterOptions,
     private readonly log: Logger,
     private readonly counters: InputCounters = { lines: 0, bytes: 0, invalidLines: 0 },
+    private readonly observeHead: HeadObserver = () => {},
   ) {
     this.path = path;
     this.decoding = DECODINGS[opts.encoding ?? 'utf-8'];
@@ -280,6 +286,8 @@ export class Harvester {
     if (!r) return 'deferred';
     this.key = r.identity;
     this.fp = r.fp;
+    this.headSeen = head.length;
+    this.observeHead(r.identity, head);
     if (r.identity === this.truncated?.key) {
       // Rewritten after a truncation with the same first bytes: a new generation, from 0.
       this.generation = this.truncated.generation;
@@ -329,10 +337,17 @@ export class Harvester {
         continue;
       }
       // A copytruncate can rewrite the file while we read it: check its first bytes are still ours.
-      if (this.lineStart > 0 && !headMatches(await this.readHead(), this.fp!) && (await this.fh!.stat()).size > 0) {
-        this.restartFromZero('first bytes changed (truncated and rewritten)');
-        filled = 0;
-        continue;
+      if (this.lineStart > 0) {
+        const head = await this.readHead();
+        if (!headMatches(head, this.fp!) && (await this.fh!.stat()).size > 0) {
+          this.restartFromZero('first bytes changed (truncated and rewritten)');
+          filled = 0;
+          continue;
+        }
+        if (head.length > this.headSeen) {
+          this.headSeen = head.length;
+          this.observeHead(this.key!, head);
+        }
       }
       const { bytesRead } = await this.fh!.read(buf, filled, buf.length - filled, this.lineStart + filled);
       if (bytesRead === 0) {

@@ -77,4 +77,27 @@ describe('IdentityResolver', () => {
     expect(await resolver.resolve('app/default', gz.head, gz.path, gz.inode, true)).toBeUndefined();
     expect(registry.size).toBe(size);
   });
+
+  it('a daily file that shares only its header with yesterday\'s (gone) file is a new file: read from 0, its own ids', async () => {
+    const { resolver, registry, file } = setup();
+    const a = file('report-1.csv', header);
+    const ra = (await resolver.resolve('app/default', a.head, a.path, a.inode))!;
+    const grown = header + '2024-01-01,INFO,' + 'x'.repeat(200) + '\n';
+    writeFileSync(a.path, grown);
+    resolver.observe(ra.identity, Buffer.from(grown));
+    registry.commit(ra.identity, a.path, grown.length, 0);
+    unlinkSync(a.path);
+    for (const name of ['report-2.csv', 'report-3.csv']) {
+      const b = file(name, header); // identified while it holds only the header, maybe on a reused inode
+      const rb = (await resolver.resolve('app/default', b.head, b.path, b.inode))!;
+      expect(rb.offset).toBe(0);
+      expect(rb.identity).not.toBe(ra.identity);
+      const later = header + '2024-01-02,INFO,' + name + '\n';
+      writeFileSync(b.path, later);
+      resolver.observe(rb.identity, Buffer.from(later));
+      registry.commit(rb.identity, b.path, later.length, 0);
+      unlinkSync(b.path);
+    }
+    expect(resolver.counters.resumedByContent).toBe(0);
+  });
 });

@@ -55,7 +55,8 @@ export class IdentityResolver {
     const matches: [string, RegistryEntry][] = [];
     let legacy: string | undefined;
     for (const [key, e] of this.registry.values()) {
-      if (e.scope === scope && e.fp && headMatches(head, e.fp)) matches.push([key, e]);
+      // Its first bytes, and the longest head we saw of it: a file that only shares a header line is another file.
+      if (e.scope === scope && e.fp && headMatches(head, e.fp) && (!e.check || headMatches(head, e.check))) matches.push([key, e]);
       else if (e.scope === undefined && legacy === undefined && key === legacyIdentity(head)) legacy = key;
     }
     // Longest fingerprint first: the most specific match.
@@ -83,14 +84,32 @@ export class IdentityResolver {
     if (matches.length > 0) {
       if (deferCollision) return undefined;
       this.counters.collisions++;
-      const key = newIdentity(scope, fp, inode);
+      const key = this.unusedIdentity(scope, fp, inode);
       this.log.warn(
         { path, other: matches[0][1].path, fingerprint_bytes: matches[0][1].fp!.len },
         'file starts with the same bytes as another file that is still there: reading both (this one from its start, under an identity of its own)',
       );
       return this.adopt(key, fp, scope, path, inode);
     }
-    return this.adopt(newIdentity(scope, fp), fp, scope, path, inode);
+    return this.adopt(this.unusedIdentity(scope, fp, inode), fp, scope, path, inode);
+  }
+
+  /**
+   * A new file's identity. A file that shares only its first line with a known one (both
+   * identified while they held just a header) would get that file's identity — and its
+   * event ids: the inode, then a counter, tell them apart.
+   */
+  private unusedIdentity(scope: string, fp: Fingerprint, inode: string): string {
+    let key = newIdentity(scope, fp);
+    for (let n = 1; this.registry.get(key); n++) key = newIdentity(scope, fp, n === 1 ? inode : `${inode}#${n}`);
+    return key;
+  }
+
+  /** The longest head seen of a file: kept, so a later file that shares only a shorter prefix is not taken for it. */
+  observe(key: string, head: Buffer): void {
+    const e = this.registry.get(key);
+    if (!e?.fp || head.length <= (e.check?.len ?? e.fp.len)) return;
+    this.registry.extendCheck(key, fingerprintOf(head, true)!);
   }
 
   private adopt(key: string, fp: Fingerprint, scope: string, path: string, inode: string): Resolution {

@@ -14,6 +14,11 @@ export interface RegistryEntry {
   fp?: Fingerprint;
   /** device:inode when last seen. */
   inode?: string;
+  /**
+   * Fingerprint of the longest head seen (up to 1 KiB): `fp` may cover only a header line
+   * (the file was identified early); a file taken for this one must match this too.
+   */
+  check?: Fingerprint;
   offset: number;
   /** Bumped each time the file was truncated, so the lines written after it get new ids. */
   generation: number;
@@ -52,6 +57,14 @@ export class Registry {
     const prev = this.entries.get(key);
     if (prev && prev.path === info.path && prev.inode === info.inode && prev.fp?.len === info.fp.len && prev.scope === info.scope) return;
     this.entries.set(key, { offset: 0, generation: 0, ...prev, ...info, updated: new Date().toISOString() });
+    this.dirty = true;
+  }
+
+  /** The file has grown past what `check` covers: remember the longer head. */
+  extendCheck(key: string, check: Fingerprint): void {
+    const e = this.entries.get(key);
+    if (!e || (e.check && e.check.len >= check.len)) return;
+    e.check = check;
     this.dirty = true;
   }
 
