@@ -12,6 +12,7 @@ import { EventBuilder, AGENT_VERSION } from './event-builder.js';
 import type { Server } from 'node:http';
 import { Harvester, inodeKey, type HarvestEnd, type InputCounters, type ResumePoint } from './harvester.js';
 import { IdentityResolver } from './identity-resolver.js';
+import { FileErrors } from './file-errors.js';
 import { identityScope } from './file-identity.js';
 import { createAgentMetrics, serveMetrics, type AgentSnapshot } from './metrics.js';
 import type { RedactionKind } from './processors/redact.js';
@@ -59,6 +60,7 @@ export class Agent {
   /** Files skipped as binary, by inode: warned about once. */
   private readonly binaryFiles = new Set<string>();
   private readonly identities: IdentityResolver;
+  private readonly fileErrors: FileErrors;
   private scanTimer?: NodeJS.Timeout;
   private flushTimer?: NodeJS.Timeout;
   private stopping = false;
@@ -89,8 +91,10 @@ export class Agent {
         else await this.shipper.ship(events);
       },
       (cursor, end) => this.registry.commit(cursor.key, cursor.path, end, cursor.generation),
+      (err) => this.log.error({ err: (err as Error).message }, 'sending a batch failed; sending it again in 1 s'),
     );
     this.inputs = config.inputs.map((input) => this.liveInput(input));
+    this.fileErrors = new FileErrors(this.log);
     this.identities = new IdentityResolver(this.registry, this.positions, () => this.liveFiles(), this.log);
     if (config.spool) this.spool = new Spool(config.state_dir, config.spool.max_bytes, this.log);
   }
@@ -171,6 +175,7 @@ export class Agent {
   }
 
   private async scanInputs(): Promise<void> {
+    const seen = new Set<string>();
     for (const live of this.inputs) {
       if (this.stopping) return;
       const input = live.config;
@@ -185,9 +190,11 @@ export class Agent {
         if (this.stopping) return;
         if (live.excluded(path)) continue;
         if (!this.inputs.includes(live)) break; // removed by a reload meanwhile
-        await this.startHarvester(path, live);
+        seen.add(path);
+        if (this.fileErrors.mayTry(path)) await this.startHarvester(path, live);
       }
     }
+    if (!this.stopping) this.fileErrors.retain(seen);
   }
 
   private async startHarvester(path: string, live: LiveInput): Promise<void> {
@@ -221,6 +228,7 @@ export class Agent {
         encoding: input.encoding,
         container: input.format === 'docker' || input.format === 'cri' ? input.format : undefined,
         gzip: input.decompress && path.endsWith('.gz'),
+        onOpen: () => this.fileErrors.ok(path),
       },
       this.log,
       live.counters,
@@ -232,7 +240,7 @@ export class Agent {
       .then((end) => this.harvestEnded(end, harvester, inode, path, sizeAtStart))
       .catch((err) => {
         this.errors.harvest++;
-        this.log.error({ path, err: (err as Error).message }, 'harvester failed');
+        this.fileErrors.failed(path, err);
       })
       .finally(() => {
         const pos = harvester.position;
@@ -304,14 +312,21 @@ export class Agent {
       openFiles: this.harvesters.size,
       registryFiles: this.registry.size,
       redactions,
-      errors: { ...this.errors },
+      unreadableFiles: this.fileErrors.size,
+      errors: { ...this.errors, file: this.fileErrors.reported, ship: this.pipeline.failures, encode: this.shipper.unencodable, refused: this.shipper.refused },
       fileLag: async () => Promise.all([...this.harvesters.values()].map(async ({ harvester }) => ({ path: harvester.currentPath, bytes: await harvester.lag() }))),
     };
   }
 
-  /** Stop reading, ship what was read (up to drainMs), commit, and stop. */
-  async stop(drainMs = 10_000): Promise<void> {
-    if (this.stopping) return;
+  private stopped?: Promise<void>;
+
+  /** Stop reading, ship what was read (up to drainMs), commit, and stop. Every caller waits for the same stop. */
+  stop(drainMs = 10_000): Promise<void> {
+    this.stopped ??= this.shutdown(drainMs);
+    return this.stopped;
+  }
+
+  private async shutdown(drainMs: number): Promise<void> {
     this.stopping = true;
     clearInterval(this.scanTimer);
     clearInterval(this.flushTimer);
@@ -320,6 +335,7 @@ export class Agent {
     await Promise.all([...this.harvesters.values()].map((h) => h.done));
     const drained = await this.pipeline.drain(drainMs);
     if (!drained) this.log.warn({ pending: this.pipeline.pendingEvents }, 'collector did not acknowledge everything before shutdown; the rest is re-sent on the next start');
+    this.pipeline.close();
     this.senders.abort();
     this.shipper.stop();
     await Promise.all(this.sending);

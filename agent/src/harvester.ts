@@ -67,6 +67,8 @@ export interface HarvesterOptions {
   closeRemovedAfterMs?: number;
   /** Close a file that has not grown for this long (discovery reopens it when it does). */
   closeInactiveMs?: number;
+  /** Told when the file was opened (it is readable). */
+  onOpen?: () => void;
 }
 
 /**
@@ -262,6 +264,7 @@ export class Harvester {
 
   async run(): Promise<HarvestEnd> {
     this.fh = await open(this.path, 'r');
+    this.opts.onOpen?.();
     try {
       // The path may have been rotated between discovery and open: only tail the file we were given.
       if (inodeKey(await this.fh.stat({ bigint: true })) !== this.inode) return 'replaced';

@@ -24,6 +24,8 @@ export interface AgentSnapshot {
   spoolBytes: number;
   spoolBatches: number;
   registryFiles: number;
+  /** Files that cannot be opened or read right now. */
+  unreadableFiles: number;
   files: { resumedByContent: number; skippedBytes: number; collisions: number; skippedBinary: number };
   redactions: Record<RedactionKind, number>;
   errors: Record<string, number>;
@@ -64,12 +66,13 @@ export function createAgentMetrics(snapshot: () => AgentSnapshot): Registry {
   totalCounter(registry, 'stacklens_agent_redactions_total', 'Secrets masked before shipping, by kind.', ['kind'], (set) => {
     for (const [kind, n] of Object.entries(snapshot().redactions)) set({ kind }, n);
   });
-  totalCounter(registry, 'stacklens_agent_errors_total', 'Failures not tied to one line, by stage (harvest: a file could not be tailed; registry: a registry write failed).', ['stage'], (set) => {
+  totalCounter(registry, 'stacklens_agent_errors_total', 'Failures by stage (harvest: a file could not be tailed; registry: a registry write failed; ship: a batch send failed other than by an outage, retried; encode: an event could not be encoded and was dead-lettered; refused: the collector refused an event, dead-lettered; file: a file could not be opened or read, see stacklens_agent_unreadable_files).', ['stage'], (set) => {
     for (const [stage, n] of Object.entries(snapshot().errors)) set({ stage }, n);
   });
   new Gauge({ name: 'stacklens_agent_pending_events', help: 'Events read but not yet acknowledged.', registers: [registry], collect() { this.set(snapshot().pendingEvents); } });
   new Gauge({ name: 'stacklens_agent_spool_bytes', help: 'Bytes of batches waiting in the disk spool.', registers: [registry], collect() { this.set(snapshot().spoolBytes); } });
   new Gauge({ name: 'stacklens_agent_spool_batches', help: 'Batches waiting in the disk spool.', registers: [registry], collect() { this.set(snapshot().spoolBatches); } });
+  new Gauge({ name: 'stacklens_agent_unreadable_files', help: 'Files matching an input that cannot be opened or read now (tried again with a growing pause).', registers: [registry], collect() { this.set(snapshot().unreadableFiles); } });
   new Gauge({ name: 'stacklens_agent_open_files', help: 'Files being tailed (open descriptors).', registers: [registry], collect() { this.set(snapshot().openFiles); } });
   new Gauge({ name: 'stacklens_agent_registry_files', help: 'Files known to the registry.', registers: [registry], collect() { this.set(snapshot().registryFiles); } });
   new Gauge({

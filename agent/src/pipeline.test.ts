@@ -38,4 +38,24 @@ describe('Pipeline', () => {
     await waiting;
     expect(woke).toBe(true);
   });
+
+  it('a send that fails for another reason than shutdown is sent again, not left blocking every later offset', async () => {
+    let attempts = 0;
+    const commits: number[] = [];
+    const failures: unknown[] = [];
+    const p = new Pipeline(
+      { maxEvents: 1, maxBytes: 1e9, flushIntervalMs: 1000, maxInFlight: 1 },
+      async () => {
+        if (++attempts === 1) throw new Error('encode failed');
+      },
+      (_cursor, end) => commits.push(end),
+      (err) => failures.push(err),
+    );
+    p.push(ev(1), 10, { key: 'k', path: '/x', generation: 0 }, 100);
+    p.push(ev(2), 10, { key: 'k', path: '/x', generation: 0 }, 200);
+    expect(await p.drain(5000)).toBe(true);
+    expect(commits).toEqual([100, 200]);
+    expect(failures).toHaveLength(1);
+    expect(p.failures).toBe(1);
+  });
 });

@@ -32,12 +32,21 @@ export class Pipeline implements HarvesterSink {
   private waiters: (() => void)[] = [];
   eventsAcked = 0;
   batchesAcked = 0;
+  /** Sends that failed for a reason other than shutdown (each retried after a pause). */
+  failures = 0;
+  private closed = false;
 
   constructor(
     private readonly opts: PipelineOptions,
     private readonly ship: ShipFn,
     private readonly commit: CommitFn,
+    private readonly onFailure: (err: unknown) => void = () => {},
   ) {}
+
+  /** No more sending (shutdown): batches not acknowledged stay so, and are re-read after restart. */
+  close(): void {
+    this.closed = true;
+  }
 
   push(event: WireEvent, approxBytes: number, cursor: FileCursor, endOffset: number): void {
     let batch = this.current;
@@ -88,9 +97,19 @@ export class Pipeline implements HarvesterSink {
           this.commitAckedPrefix();
           this.pump();
         },
-        () => {
-          // Only an abort (shutdown) rejects: the batch stays unacknowledged and is re-read after restart.
+        (err) => {
           this.inFlight--;
+          // On shutdown the batch stays unacknowledged and is re-read after restart. Any other
+          // failure must not leave it stuck at the head of the queue (every later offset would
+          // wait for it): it is sent again after a pause.
+          if (this.closed) return;
+          this.failures++;
+          this.onFailure(err);
+          setTimeout(() => {
+            if (this.closed) return;
+            this.toSend.unshift(batch);
+            this.pump();
+          }, 1000).unref();
         },
       );
     }

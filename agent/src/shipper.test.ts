@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, type WireEvent } from '@stacklens/common';
 import { Shipper } from './shipper.js';
@@ -62,6 +63,52 @@ describe('Shipper', () => {
     expect(calls).toBe(3);
     expect(Date.now() - started).toBeGreaterThanOrEqual(2000); // two Retry-After: 1 waits
     expect(shipper.retries).toBe(2);
+    shipper.stop();
+  });
+
+  it('a batch the collector refuses (400) is split until the refused event is alone; that one goes as a dead letter, the rest is delivered', async () => {
+    const received: WireEvent[] = [];
+    let requests = 0;
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        requests++;
+        const batch = JSON.parse(gunzipSync(Buffer.concat(chunks)).toString()) as { events: WireEvent[] };
+        // This collector refuses any batch holding the poison event as it is.
+        if (batch.events.some((e) => e.doc.message === 'poison' && !e.error)) {
+          res.writeHead(400, { 'content-type': 'application/json' });
+          return res.end('{"error":"events[0]: bad"}');
+        }
+        received.push(...batch.events);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ indexed: batch.events.length, duplicates: 0, dead_lettered: 0, errors: [] }));
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const shipper = new Shipper({ urls: [`http://127.0.0.1:${(server.address() as { port: number }).port}`], token: 't', timeoutMs: 5000, agent }, log);
+    const batch: WireEvent[] = Array.from({ length: 16 }, (_, i) => ({ id: `e${i}`, dataset: 'app', namespace: 'default', doc: { message: i === 11 ? 'poison' : `ok ${i}` } }));
+    await shipper.ship(batch);
+    expect(received.map((e) => e.id).sort()).toEqual(batch.map((e) => e.id).sort());
+    const dead = received.find((e) => e.id === 'e11')!;
+    expect(dead.error).toEqual({ type: 'collector.refused', message: 'collector answered 400: {"error":"events[0]: bad"}' });
+    expect(dead.raw).toBe('poison');
+    expect(requests).toBeLessThanOrEqual(1 + 2 * 4 + 1); // log2(16) levels of halving, then the dead letter
+    expect(shipper.refused).toBe(1);
+    shipper.stop();
+  });
+
+  it('an event that cannot be encoded (a cycle, or nesting deeper than JSON.stringify goes) is sent as a dead letter; its neighbours as they are', async () => {
+    const c = await collector(200);
+    const shipper = new Shipper({ urls: [c.url], token: 't', timeoutMs: 5000, agent }, log);
+    const cyclic: Record<string, unknown> = { message: 'cyclic' };
+    cyclic.self = cyclic;
+    const body = await shipper.encode([events[0], { id: 'c', dataset: 'app', namespace: 'default', doc: cyclic, raw: '{"the":"line"}' }]);
+    const sent = JSON.parse(gunzipSync(body).toString()) as { events: WireEvent[] };
+    expect(sent.events[0]).toEqual(events[0]);
+    expect(sent.events[1]).toMatchObject({ id: 'c', error: { type: 'agent.encode' }, raw: '{"the":"line"}' });
+    expect(shipper.unencodable).toBe(1);
     shipper.stop();
   });
 });

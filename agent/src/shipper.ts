@@ -1,6 +1,13 @@
 // Sends batches to the collector: gzip-compressed JSON, bearer token, retried with
 // jittered exponential backoff until acknowledged — a batch is never dropped. With several
 // collector URLs it moves to the next one when one fails.
+//
+// One bad event never blocks the others: an event that cannot be encoded is replaced by its
+// dead letter (reason and raw text); a batch the collector refuses as a client error (400,
+// 413, 422) is split in halves until the refused event is alone, and that one is sent as a
+// dead letter instead (reason and text, at most 32 KiB). A collector that refuses even that
+// small dead letter is broken for every event, not for this one: it is retried with
+// backoff like an outage, never dropped.
 import { gzip, gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { Agent as HttpAgent, fetch } from 'undici';
@@ -8,6 +15,26 @@ import { Backoff, sleep, EVENTS_PATH, type WireAck, type WireBatch, type WireEve
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
+
+/** Statuses that say "this request is wrong": retrying it unchanged cannot help. */
+const REFUSED = new Set([400, 413, 422]);
+/** How much of a refused event's text a dead letter keeps. */
+const DEAD_LETTER_TEXT = 32 * 1024;
+
+/** The dead letter that stands for an event the collector cannot take as it is. */
+function deadLetterOf(e: WireEvent, type: string, message: string): WireEvent {
+  let raw = typeof e.raw === 'string' ? e.raw : typeof e.doc?.message === 'string' ? (e.doc.message as string) : '';
+  if (raw.length > DEAD_LETTER_TEXT) raw = `${raw.slice(0, DEAD_LETTER_TEXT)}…`;
+  const log = e.doc?.log as { file?: unknown; offset?: unknown } | undefined;
+  return {
+    id: e.id,
+    dataset: e.dataset,
+    namespace: e.namespace,
+    doc: { '@timestamp': new Date().toISOString(), message: raw, log: log ? { file: log.file, offset: log.offset } : undefined },
+    error: { type, message: message.slice(0, 1000) },
+    raw,
+  };
+}
 
 export interface ShipperOptions {
   urls: string[];
@@ -49,9 +76,35 @@ export class Shipper {
     this.opts = opts;
   }
 
+  /** Events that could not be encoded and were sent as dead letters. */
+  unencodable = 0;
+  /** Events the collector refused, sent as dead letters. */
+  refused = 0;
+
   /** The request body for a batch: gzip-compressed JSON. */
   encode(events: WireEvent[]): Promise<Buffer> {
-    return gzipAsync(JSON.stringify({ agent: this.opts.agent, events } satisfies WireBatch), { level: 1 });
+    return gzipAsync(this.serialize(events), { level: 1 });
+  }
+
+  private serialize(events: WireEvent[]): string {
+    const batch = (list: WireEvent[]) => JSON.stringify({ agent: this.opts.agent, events: list } satisfies WireBatch);
+    try {
+      return batch(events);
+    } catch {
+      // Some event cannot be encoded (nesting too deep for JSON.stringify, a cycle): find it, dead-letter it alone.
+      return batch(
+        events.map((e) => {
+          try {
+            JSON.stringify(e);
+            return e;
+          } catch (err) {
+            this.unencodable++;
+            this.log.warn({ id: e.id, err: (err as Error).message }, 'event cannot be encoded; sending it to the dead-letter stream');
+            return deadLetterOf(e, 'agent.encode', `cannot be encoded: ${(err as Error).message}`);
+          }
+        }),
+      );
+    }
   }
 
   /** Resolves with the collector's acknowledgement; rejects only when stopped. */
@@ -62,6 +115,13 @@ export class Shipper {
   /** Send an encoded batch (from the spool); on 413 it is decoded and split. */
   async shipBody(body: Buffer): Promise<WireAck> {
     return this.send(body, async () => (JSON.parse((await gunzipAsync(body)).toString('utf8')) as WireBatch).events);
+  }
+
+  /** One event the collector refuses: send its dead letter instead. */
+  private async refusedAlone(e: WireEvent, status: number, response: string): Promise<WireAck> {
+    this.refused++;
+    this.log.warn({ id: e.id, status, response }, 'collector refused one event; sending it to the dead-letter stream');
+    return this.ship([deadLetterOf(e, 'collector.refused', `collector answered ${status}: ${response}`)]);
   }
 
   private async send(body: Buffer, events: () => Promise<WireEvent[]>): Promise<WireAck> {
@@ -94,13 +154,16 @@ export class Shipper {
           return ack;
         }
         const text = (await res.text()).slice(0, 300);
-        const all = res.status === 413 ? await events() : [];
-        if (all.length > 1) {
-          const half = Math.ceil(all.length / 2);
-          this.log.warn({ events: all.length }, 'collector says the batch is too large; splitting it');
-          const a = await this.ship(all.slice(0, half));
-          const b = await this.ship(all.slice(half));
-          return { indexed: a.indexed + b.indexed, duplicates: a.duplicates + b.duplicates, dead_lettered: a.dead_lettered + b.dead_lettered, errors: [...a.errors, ...b.errors] };
+        if (REFUSED.has(res.status)) {
+          const all = await events();
+          if (all.length > 1) {
+            const half = Math.ceil(all.length / 2);
+            this.log.warn({ request_id: requestId, status: res.status, events: all.length, response: text }, 'collector refused the batch; splitting it to find the event it refuses');
+            const a = await this.ship(all.slice(0, half));
+            const b = await this.ship(all.slice(half));
+            return { indexed: a.indexed + b.indexed, duplicates: a.duplicates + b.duplicates, dead_lettered: a.dead_lettered + b.dead_lettered, errors: [...a.errors, ...b.errors] };
+          }
+          if (all.length === 1 && all[0].error?.type !== 'collector.refused') return this.refusedAlone(all[0], res.status, text);
         }
         const retryAfter = Number(res.headers.get('retry-after'));
         if (Number.isFinite(retryAfter) && retryAfter > 0) waitMs = retryAfter * 1000;

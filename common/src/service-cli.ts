@@ -49,15 +49,23 @@ async function main<C>(spec: ServiceCliSpec<C>): Promise<number> {
     return 1;
   }
   await new Promise<void>((resolve) => {
+    // One clean stop, whatever arrives meanwhile: a second signal (Ctrl-C then SIGTERM, as a
+    // supervisor sends) must not cut the shutdown short — the listeners stay installed so
+    // Node's default (exit at once) never runs. SIGKILL remains for "stop now".
+    let stopping: Promise<void> | undefined;
     const shutdown = (signal: string) => {
+      if (stopping) {
+        log.warn({ signal }, 'already shutting down (shipping what was read, then committing); send SIGKILL to stop at once');
+        return;
+      }
       log.info({ signal }, 'shutting down');
-      service.stop().then(resolve, (err) => {
+      stopping = service.stop().then(resolve, (err) => {
         log.error({ err: (err as Error).message }, 'error during shutdown');
         resolve();
       });
     };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGHUP', () => {
       if (!service.reload) return log.warn('SIGHUP: this program reloads nothing; restart it to apply a new configuration');
       let next: C;

@@ -10,7 +10,36 @@
 import { ParseError, type ParseContext, type ParsedLine } from './parse-error.js';
 import { parseTimestamp } from './timestamp.js';
 
+/**
+ * Deeper JSON than this is not an event: it cannot be encoded again (JSON.stringify recurses),
+ * Elasticsearch refuses it, and one such line must not stop the agent. It is dead-lettered
+ * as text instead. The collector applies the same limit (`max_depth`).
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** Throws a ParseError if the JSON text nests objects/arrays deeper than MAX_JSON_DEPTH (counted on the text, before parsing). */
+export function checkJsonDepth(text: string, format: string): void {
+  // Cheap pre-check: fewer brackets than the limit cannot nest past it.
+  let brackets = 0;
+  for (let i = text.indexOf('{'); i >= 0 && brackets <= MAX_JSON_DEPTH; i = text.indexOf('{', i + 1)) brackets++;
+  for (let i = text.indexOf('['); i >= 0 && brackets <= MAX_JSON_DEPTH; i = text.indexOf('[', i + 1)) brackets++;
+  if (brackets <= MAX_JSON_DEPTH) return;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > MAX_JSON_DEPTH) throw new ParseError(`${format}.depth`, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+    } else if (c === 125 || c === 93) depth--;
+  }
+}
+
 export function parseJsonObject(line: string, format: string): Record<string, unknown> {
+  checkJsonDepth(line, format);
   let value: unknown;
   try {
     value = JSON.parse(line);

@@ -6,6 +6,7 @@
 import { ParseError, type ParseContext, type ParsedLine } from './parse-error.js';
 import { parseTimestamp } from './timestamp.js';
 import { snakeCase } from './field-names.js';
+import { checkJsonDepth } from './json.js';
 
 const HEAD = /^\[([^\]]+)\]\s+\[([A-Za-z]+)\]\s?(.*)$/s;
 const TAIL_SEPARATOR = ' | {';
@@ -34,6 +35,7 @@ export function parsePosLine(line: string, ctx: ParseContext): ParsedLine {
 
   const jsonText = message.slice(cut + 3);
   message = message.slice(0, cut).trim();
+  checkJsonDepth(jsonText, 'pos');
   let data: unknown;
   try {
     data = JSON.parse(jsonText);
