@@ -2,6 +2,7 @@ export * from './schema.js';
 export * from './rule.js';
 export * from './loader.js';
 export * from './filter.js';
+export { analyzeStandard } from './standard-analyzer.js';
 export * from './fields.js';
 export * from './template.js';
 export * from './stats.js';

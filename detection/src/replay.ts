@@ -7,6 +7,7 @@
 // runs on its schedule (run_every), which is what finds flatlines inside the log.
 import { MemorySource } from './memory-source.js';
 import { MemoryIncidentStore, evaluateRule, type Outcome } from './evaluate.js';
+import { compileFilter, type CompiledFilter } from './filter.js';
 import { applyAction, type Incident } from './incident.js';
 import type { Rule } from './rule.js';
 import { messageTemplate } from './template.js';
@@ -24,7 +25,8 @@ export class Replay {
 
   constructor(private readonly rules: Rule[]) {
     for (const r of rules) {
-      if (r.filter.unsupported) throw new Error(`${r.file}: filter: ${r.filter.unsupported}; offline replays cannot evaluate it`);
+      const refusal = offlineRefusal(r);
+      if (refusal) throw new Error(refusal);
     }
   }
 
@@ -85,4 +87,16 @@ export class Replay {
   }
 }
 
-
+/**
+ * Why this rule cannot be replayed offline, if so: a filter the offline evaluator cannot
+ * answer exactly as Elasticsearch would. Replaying it anyway would open incidents the
+ * collector never opens (or miss ones it does).
+ */
+function offlineRefusal(rule: Rule): string | undefined {
+  const filters: [string, CompiledFilter][] = [['filter', rule.filter]];
+  if (rule.spec.type === 'percentage_match') filters.push(['match_filter', compileFilter(rule.spec.match_filter)]);
+  for (const [key, compiled] of filters) {
+    if (compiled.unsupported) return `rule ${rule.spec.name} (${rule.file}): ${key}.${compiled.unsupported}; \`stacklens rules test\` refuses it (the collector evaluates it in Elasticsearch)`;
+  }
+  return undefined;
+}
