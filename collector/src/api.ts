@@ -15,6 +15,8 @@ import { BadSearchCursor, MAX_SEARCH_SIZE, SEARCH_SOURCES, search, type SearchSo
 const STATUSES = ['open', 'acknowledged', 'resolved'];
 const MAX_PAGE = 200;
 
+export class BadRequest extends Error {}
+
 export interface ApiDeps {
   adminTokens: string[];
   viewerTokens: string[];
@@ -23,8 +25,6 @@ export interface ApiDeps {
   metrics?: CollectorMetrics;
   es: Client;
 }
-
-class BadRequest extends Error {}
 
 function list(req: Request, name: string, allowed?: readonly string[]): string[] | undefined {
   const raw = req.query[name];
@@ -36,14 +36,29 @@ function list(req: Request, name: string, allowed?: readonly string[]): string[]
   return values;
 }
 
+/** Times Elasticsearch's date type and our ISO strings both hold: years 1 to 9999. */
+const EARLIEST = Date.UTC(1, 0, 1) - 1;
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** A time given by a client, or a BadRequest naming it: never a value that makes Elasticsearch (or toISOString) fail. */
+export function clientTime(name: string, s: string, now = Date.now()): number {
+  let t: number;
+  if (/^now-/.test(s)) {
+    try {
+      t = now - parseDuration(s.slice(4));
+    } catch {
+      t = Number.NaN;
+    }
+  } else t = Date.parse(s);
+  if (!Number.isFinite(t)) throw new BadRequest(`${name}: "${s.slice(0, 100)}" is not a time (ISO 8601, or now-1h)`);
+  if (t < EARLIEST || t > LATEST) throw new BadRequest(`${name}: "${s.slice(0, 100)}" is outside the years 1 to 9999`);
+  return t;
+}
+
 function time(req: Request, name: string): string | undefined {
   const raw = req.query[name];
   if (raw === undefined) return undefined;
-  const s = String(raw);
-  if (/^now-/.test(s)) return new Date(Date.now() - parseDuration(s.slice(4))).toISOString();
-  const t = Date.parse(s);
-  if (Number.isNaN(t)) throw new BadRequest(`${name}: "${s}" is not a time (ISO 8601, or now-1h)`);
-  return new Date(t).toISOString();
+  return new Date(clientTime(name, String(raw))).toISOString();
 }
 
 function actor(req: Request): string {
@@ -151,14 +166,14 @@ export function createApi(deps: ApiDeps): Router {
     const now = Date.now();
     let ends: number;
     if (b.until !== undefined) {
-      ends = Date.parse(String(b.until));
-      if (Number.isNaN(ends)) throw new BadRequest(`until: "${b.until}" is not a time (ISO 8601)`);
+      ends = clientTime('until', String(b.until), now);
     } else if (b.duration !== undefined) {
       try {
         ends = now + parseDuration(b.duration);
       } catch (err) {
         throw new BadRequest(`duration: ${(err as Error).message}`);
       }
+      if (!(ends <= LATEST)) throw new BadRequest('duration: too long (the silence would end after the year 9999)');
     } else throw new BadRequest('until (a time) or duration (e.g. 1h) is required');
     if (ends <= now) throw new BadRequest('until: must be in the future');
     const silence = await engine.silences.create({

@@ -8,6 +8,16 @@ export const SEARCH_SOURCES = { chat: 'logs-chat-*', pos: 'logs-pos-*', chatbot:
 export type SearchSource = keyof typeof SEARCH_SOURCES;
 const KEEP_ALIVE = '5m';
 export const MAX_SEARCH_SIZE = 500;
+/**
+ * Highlighting reads at most this many characters of a message. Elasticsearch refuses to
+ * highlight past index.highlight.max_analyzed_offset (1,000,000) and fails the whole shard —
+ * every other hit on it vanished from the page. Past this offset a long message is returned
+ * without marks; it still matches.
+ */
+export const HIGHLIGHT_MAX_OFFSET = 100_000;
+
+/** Shard failures seen by searches (a page answered from part of the data). */
+export const searchStats = { shardFailures: 0, partialPages: 0 };
 
 export interface SearchRequest {
   q?: string;
@@ -39,6 +49,9 @@ export interface SearchPage {
   hits: SearchHit[];
   /** Pass as search_after for the next page; null on the last page. */
   next: string | null;
+  /** Some shards failed: the page holds what the others answered. */
+  partial?: boolean;
+  warnings?: string[];
 }
 
 export class BadSearchCursor extends Error {}
@@ -49,14 +62,16 @@ interface Cursor {
 }
 
 const encode = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
+const NOT_A_CURSOR = 'search_after: not a cursor from a previous page (pass "next" as it was returned)';
 function decode(s: string): Cursor {
   try {
     const c = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    if (typeof c?.pit === 'string' && Array.isArray(c.sort)) return c;
+    // The shape we hand out: [@timestamp as a string, _shard_doc as a number].
+    if (typeof c?.pit === 'string' && c.pit.length < 4096 && Array.isArray(c.sort) && c.sort.length === 2 && typeof c.sort[0] === 'string' && Number.isSafeInteger(c.sort[1])) return c;
   } catch {
     // fall through
   }
-  throw new BadSearchCursor('search_after: not a cursor from a previous page (pass "next" as it was returned)');
+  throw new BadSearchCursor(NOT_A_CURSOR);
 }
 
 export async function search(client: Client, req: SearchRequest): Promise<SearchPage> {
@@ -90,13 +105,16 @@ export async function search(client: Client, req: SearchRequest): Promise<Search
       sort: [{ '@timestamp': { order: 'desc', format: 'strict_date_optional_time_nanos' } }, { _shard_doc: 'asc' }],
       search_after: cursor?.sort as never,
       track_total_hits: true,
-      highlight: { fields: { message: { number_of_fragments: 3, fragment_size: 200 } }, pre_tags: ['<mark>'], post_tags: ['</mark>'] },
+      highlight: { fields: { message: { number_of_fragments: 3, fragment_size: 200 } }, pre_tags: ['<mark>'], post_tags: ['</mark>'], max_analyzed_offset: HIGHLIGHT_MAX_OFFSET },
     } as never);
   } catch (err) {
     const type = (err as any)?.meta?.body?.error?.root_cause?.[0]?.type ?? (err as any)?.meta?.body?.error?.type;
-    if (cursor && (type === 'search_context_missing_exception' || (err as any)?.meta?.statusCode === 404)) {
+    const status = (err as any)?.meta?.statusCode;
+    if (cursor && (type === 'search_context_missing_exception' || status === 404)) {
       throw new BadSearchCursor('search_after: the cursor expired (pages live 5 minutes); search again from the first page');
     }
+    // A cursor we did not hand out that still got past decode (a made-up point in time or sort values).
+    if (cursor && status >= 400 && status < 500) throw new BadSearchCursor(NOT_A_CURSOR);
     throw err;
   }
   const hits: SearchHit[] = res.hits.hits.map((h: any) => ({
@@ -114,5 +132,14 @@ export async function search(client: Client, req: SearchRequest): Promise<Search
   const more = req.paginate !== false && hits.length === req.size && last;
   // A point in time holds search contexts open in Elasticsearch: close it when no page follows.
   if (!more) void client.closePointInTime({ id: res.pit_id ?? pit }).catch(() => undefined);
-  return { total: res.hits.total.value, hits, next: more ? encode({ pit: res.pit_id ?? pit, sort: last.sort }) : null };
+  const page: SearchPage = { total: res.hits.total.value, hits, next: more ? encode({ pit: res.pit_id ?? pit, sort: last.sort }) : null };
+  const failed = res._shards?.failed ?? 0;
+  if (failed > 0) {
+    // Say so: an empty or short page from part of the data must not pass for the whole answer.
+    searchStats.shardFailures += failed;
+    searchStats.partialPages++;
+    page.partial = true;
+    page.warnings = [...new Set<string>((res._shards.failures ?? []).map((f: any) => `${f.reason?.type ?? 'shard failure'}: ${String(f.reason?.reason ?? '').slice(0, 300)}`))];
+  }
+  return page;
 }

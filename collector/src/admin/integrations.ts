@@ -76,12 +76,13 @@ export class IntegrationStore {
 
   /** Validate settings against the type's schema; secrets left out keep their stored value. */
   private build(type: string, settings: unknown, previous?: StoredIntegration): { settings: Record<string, unknown>; sealed: Record<string, string> } {
-    const def = INTEGRATION_TYPES[type];
+    // Own keys only: "__proto__" or "constructor" must be an unknown type, not Object's members.
+    const def = Object.hasOwn(INTEGRATION_TYPES, type) ? INTEGRATION_TYPES[type] : undefined;
     if (!def) throw new IntegrationError(`type: must be one of ${Object.keys(INTEGRATION_TYPES).join(', ')}`);
     if (settings === null || typeof settings !== 'object' || Array.isArray(settings)) throw new IntegrationError('settings: must be an object');
     const merged: Record<string, unknown> = { ...(settings as Record<string, unknown>) };
     for (const key of def.secrets) {
-      if (merged[key] === undefined && previous?.sealed[key]) merged[key] = unsealed(this.box.open(previous.sealed[key]));
+      if (merged[key] === undefined && previous?.sealed[key]) merged[key] = unsealed(this.openStored(previous.sealed[key], key));
     }
     const checked = def.schema.safeParse(merged);
     if (!checked.success) {
@@ -130,6 +131,15 @@ export class IntegrationStore {
     } catch (err) {
       if (isNotFound(err)) return false;
       throw err;
+    }
+  }
+
+  /** A stored secret, or a 409 naming the key to supply again when it was sealed under another STACKLENS_SECRET_KEY. */
+  private openStored(sealed: string, key: string): string {
+    try {
+      return this.box.open(sealed);
+    } catch {
+      throw new IntegrationError(`settings.${key}: the stored value cannot be opened with the current STACKLENS_SECRET_KEY (was the key changed?); supply ${key} again`, 409);
     }
   }
 

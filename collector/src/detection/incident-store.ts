@@ -83,6 +83,10 @@ export class ElasticsearchIncidentStore implements IncidentStore {
       try {
         searchAfter = JSON.parse(Buffer.from(q.after, 'base64url').toString('utf8'));
       } catch {
+        // handled below
+      }
+      // Exactly the shape this API hands out ([detected_at millis, id]): anything else would reach Elasticsearch.
+      if (!Array.isArray(searchAfter) || searchAfter.length !== 2 || !Number.isSafeInteger(searchAfter[0]) || typeof searchAfter[1] !== 'string') {
         throw new BadCursorError('after: not a cursor returned by this API');
       }
     }
