@@ -20,12 +20,12 @@ const { values } = parseArgs({
   options: { lines: { type: 'string', default: '1000000' }, 'agent-mb': { type: 'string', default: '1000' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
 });
 const ONLY = values.only;
-if (ONLY && !['e2e', 'agent', 'detection', 'tickets', 'redact'].includes(ONLY)) {
-  console.error(`--only must be e2e, agent, detection, tickets or redact, got "${ONLY}"`);
+if (ONLY && !['e2e', 'agent', 'detection', 'tickets', 'redact', 'fuzz'].includes(ONLY)) {
+  console.error(`--only must be e2e, agent, detection, tickets, redact or fuzz, got "${ONLY}"`);
   process.exit(2);
 }
 if (values.help) {
-  console.log(`Usage: npm run bench [-- --lines N] [--agent-mb MB] [--only e2e|agent|detection|tickets|redact]
+  console.log(`Usage: npm run bench [-- --lines N] [--agent-mb MB] [--only e2e|agent|detection|tickets|redact|fuzz]
 
   e2e    file → agent → collector → Elasticsearch on N POS lines (default 1,000,000), beside
          the ceiling (the same documents sent straight to _bulk with the official client)
@@ -37,8 +37,19 @@ if (values.help) {
   tickets  POS line → Jira ticket latency through triage (an LLM answering after 1 s) and
          Jira (local protocol servers), p50/p99
   redact the agent's card redaction before (Luhn only) and after issue #12 (card shapes and
-         issuer ranges), side by side: ns per line on the LogHub dev set and POS lines`);
+         issuer ranges), side by side: ns per line on the LogHub dev set and POS lines
+  fuzz   the property tests (*fuzz*.test.ts) with 50,000 cases each and a seed from the
+         clock (printed; STACKLENS_FUZZ_SEED=<seed> reproduces a failure)`);
   process.exit(0);
+}
+if (ONLY === 'fuzz') {
+  const seed = process.env.STACKLENS_FUZZ_SEED ?? String(Date.now() % 2 ** 31);
+  console.log(`fuzzing with seed ${seed}, 50,000 cases per property`);
+  const { status } = (await import('node:child_process')).spawnSync('npx', ['vitest', 'run', 'fuzz'], {
+    stdio: 'inherit',
+    env: { ...process.env, STACKLENS_FUZZ_SEED: seed, STACKLENS_FUZZ_RUNS: process.env.STACKLENS_FUZZ_RUNS ?? '50000' },
+  });
+  process.exit(status ?? 1);
 }
 if (ONLY === 'redact') {
   console.log(await (await import('./redact.mjs')).redactBench({ progress: (msg) => process.stderr.write(`\r\x1b[K${msg}`) }));
