@@ -4,7 +4,7 @@
 // is not a secret. The eight defects of #12 are regression cases here, and the LogHub dev set
 // (../shared/datasets) plus real-log shapes from other systems (test/fixtures/real-logs) are
 // the corpus.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it, inject, beforeAll } from 'vitest';
@@ -96,10 +96,14 @@ describe('regressions of #12', () => {
     writeFileSync(join(dir, 'a', 'first.csv.log'), 'timestamp,level,message\n');
     const agent = run(dir, `dup-${ns}`, `  - paths: ["a/*.log"]\n    format: plain\n    dataset: dupa\n    namespace: ${ns}\n  - paths: ["b/*.log"]\n    format: plain\n    dataset: dupb\n    namespace: ${ns}\n`);
     await waitFor('input a shipped', async () => (await count(es, `logs-dupa-${ns}`)) >= 2002, 60_000);
-    appendFileSync(join(dir, 'a', 'first.csv.log'), '2024-01-01,INFO,one\n');
-    // Now files starting with the same bytes arrive: in the other input, and in the same one.
+    // Now files starting with the same bytes arrive: in the other input, and in the same one —
+    // a second CSV that also holds only the header when first seen (the two cannot be told
+    // apart by content: the inode breaks the tie).
     writeFileSync(join(dir, 'b', 'proxifier.log'), header + common + 'the end of b\n');
-    writeFileSync(join(dir, 'a', 'second.csv.log'), 'timestamp,level,message\n2024-01-01,INFO,two\n');
+    writeFileSync(join(dir, 'a', 'second.csv.log'), 'timestamp,level,message\n');
+    await waitFor('the second header', async () => (await count(es, `logs-dupa-${ns}`)) >= 2003, 60_000);
+    appendFileSync(join(dir, 'a', 'first.csv.log'), '2024-01-01,INFO,one\n');
+    appendFileSync(join(dir, 'a', 'second.csv.log'), '2024-01-01,INFO,two\n');
     await waitFor('every line of both inputs', async () => (await count(es, `logs-dupa-${ns}`)) >= 2005 && (await count(es, `logs-dupb-${ns}`)) >= 2001, 60_000);
     await sleep(500);
     const a = await byPlace(`logs-dupa-${ns}`);
@@ -200,7 +204,7 @@ describe('regressions of #12', () => {
     const latin1 = Buffer.from('Adi\xf3s se\xf1or\nplain ascii\n', 'latin1');
     writeFileSync(join(dir, 'u8', 'w.log'), latin1);
     writeFileSync(join(dir, 'l1', 'w.log'), latin1);
-    writeFileSync(join(dir, 'u16', 'w.log'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('Grüße aus Köln\r\n\u0a0a second\r\n', 'utf16le')]));
+    writeFileSync(join(dir, 'u16', 'w.log'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('Grüße aus Köln\r\n\r\n\u0a0a second\r\nСлужба запущена\r\n', 'utf16le')]));
     run(
       dir,
       `enc-${ns}`,
@@ -208,7 +212,7 @@ describe('regressions of #12', () => {
         `  - paths: ["l1/*.log"]\n    format: plain\n    dataset: encl1\n    namespace: ${ns}\n    encoding: latin1\n` +
         `  - paths: ["u16/*.log"]\n    format: plain\n    dataset: encu16\n    namespace: ${ns}\n    encoding: utf-16le\n`,
     );
-    await waitFor('all three', async () => (await count(es, `logs-encu8-${ns}`)) >= 2 && (await count(es, `logs-encl1-${ns}`)) >= 2 && (await count(es, `logs-encu16-${ns}`)) >= 2, 30_000);
+    await waitFor('all three', async () => (await count(es, `logs-encu8-${ns}`)) >= 2 && (await count(es, `logs-encl1-${ns}`)) >= 2 && (await count(es, `logs-encu16-${ns}`)) >= 3, 30_000);
     const sorted = async (ds: string) => (await allDocs(es, `logs-${ds}-${ns}`)).map((d) => d._source).sort((x, y) => x.log.offset - y.log.offset);
     const u8 = await sorted('encu8');
     expect(u8.map((d) => [d.message, d.log.flags])).toEqual([
@@ -219,7 +223,7 @@ describe('regressions of #12', () => {
       ['Adiós señor', undefined],
       ['plain ascii', undefined],
     ]);
-    expect((await sorted('encu16')).map((d) => d.message)).toEqual(['Grüße aus Köln', '\u0a0a second']);
+    expect((await sorted('encu16')).map((d) => d.message)).toEqual(['Grüße aus Köln', '\u0a0a second', 'Служба запущена']);
   });
 
   it('json lines: ES-7, zone-less and epoch timestamps; an "error" string is kept as error.message; a mapping conflict dead-letters the line as read', async () => {
@@ -273,5 +277,90 @@ describe('regressions of #12', () => {
       ['no timestamp and no indent', undefined],
       ['2024-11-16 10:00:01 INFO next', undefined],
     ]);
+  });
+
+  it('copytruncate under a writer without O_APPEND: the NUL hole it leaves is skipped, not taken for a binary file', async () => {
+    const ns = uniqueNamespace();
+    const dir = tempDir();
+    mkdirSync(join(dir, 'l'));
+    const path = join(dir, 'l', 'app.log');
+    const fd = openSync(path, 'w'); // like `app > app.log`: writes go on at the fd's own offset
+    const lines = (from: number, n: number) => Array.from({ length: n }, (_, i) => `2024-11-16T10:00:00Z worker ${from + i} done`);
+    writeSync(fd, lines(0, 200).join('\n') + '\n');
+    run(dir, `hole-${ns}`, `  - paths: ["l/app.log*"]\n    format: plain\n    dataset: hole\n    namespace: ${ns}\n`);
+    await waitFor('200 lines', async () => (await count(es, `logs-hole-${ns}`)) >= 200, 30_000);
+    copyFileSync(path, join(dir, 'l', 'app.log.1'));
+    truncateSync(path, 0);
+    writeSync(fd, lines(200, 199).join('\n') + '\n');
+    closeSync(fd);
+    await waitFor('399 lines', async () => (await count(es, `logs-hole-${ns}`)) >= 399, 30_000);
+    await sleep(1000);
+    const messages = (await allDocs(es, `logs-hole-${ns}`)).map((d) => d._source.message);
+    expect(messages.length).toBe(399);
+    expect(new Set(messages)).toEqual(new Set(lines(0, 399)));
+  });
+
+  it('files that start with the same 1.3 KB banner: rotation while running and while stopped loses and doubles nothing', async () => {
+    const ns = uniqueNamespace();
+    const dir = tempDir();
+    mkdirSync(join(dir, 'run'));
+    mkdirSync(join(dir, 'stop'));
+    const banner = Array.from({ length: 30 }, (_, i) => `Loading module com.example.module${String(i).padStart(2, '0')} ... OK`).join('\n') + '\n';
+    const body = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `${tag} line ${i}`).join('\n') + '\n';
+    writeFileSync(join(dir, 'run', 'app.log'), banner + body('run-old', 3));
+    writeFileSync(join(dir, 'stop', 'app.log'), banner + body('stop-old', 20));
+    const agent = run(
+      dir,
+      `banner-${ns}`,
+      `  - paths: ["run/*.log"]\n    format: plain\n    dataset: bannerrun\n    namespace: ${ns}\n  - paths: ["stop/app.log*"]\n    format: plain\n    dataset: bannerstop\n    namespace: ${ns}\n`,
+    );
+    await waitFor('both files', async () => (await count(es, `logs-bannerrun-${ns}`)) >= 33 && (await count(es, `logs-bannerstop-${ns}`)) >= 50, 30_000);
+    // logrotate create while the agent runs (the rotated name is outside the glob)
+    renameSync(join(dir, 'run', 'app.log'), join(dir, 'run', 'app.log.1'));
+    writeFileSync(join(dir, 'run', 'app.log'), banner + body('run-new', 50));
+    await waitFor('the new run file', async () => (await count(es, `logs-bannerrun-${ns}`)) >= 113, 30_000);
+    // logrotate create while the agent is stopped (the rotated name inside the glob)
+    await agent.stop();
+    appendFileSync(join(dir, 'stop', 'app.log'), body('stop-late', 5));
+    renameSync(join(dir, 'stop', 'app.log'), join(dir, 'stop', 'app.log.1'));
+    writeFileSync(join(dir, 'stop', 'app.log'), banner + body('stop-new', 40));
+    agent.restart();
+    await waitFor('the new stop file', async () => (await count(es, `logs-bannerstop-${ns}`)) >= 125, 30_000);
+    await sleep(1500);
+    const tally = async (ds: string) => {
+      const docs = await allDocs(es, `logs-${ds}-${ns}`);
+      const byMessage = new Map<string, number>();
+      for (const d of docs) byMessage.set(d._source.message, (byMessage.get(d._source.message) ?? 0) + 1);
+      return { total: docs.length, byMessage };
+    };
+    const r = await tally('bannerrun');
+    expect(r.total).toBe(30 + 3 + 30 + 50);
+    expect(r.byMessage.get('Loading module com.example.module00 ... OK')).toBe(2);
+    expect(r.byMessage.get('run-new line 0')).toBe(1);
+    const st = await tally('bannerstop');
+    expect(st.total).toBe(30 + 20 + 5 + 30 + 40);
+    expect(st.byMessage.get('stop-late line 4')).toBe(1);
+    expect(st.byMessage.get('stop-new line 0')).toBe(1);
+    expect(st.byMessage.get('stop-old line 0')).toBe(1);
+  });
+
+  it('dead letters are masked like documents: secret keys, and a card behind a JSON escape', async () => {
+    const ns = uniqueNamespace();
+    const dir = tempDir();
+    const lines = [
+      '{"ts":"not a time","msg":"x","db_password":"Sup3rS3cret!","token":"tok_live_abcdef123456","secret":"s3cr3t-value-0123"}',
+      '{"ts":"2024-11-16T10:30:00Z","status":5,"msg":"first"}',
+      '{"ts":"2024-11-16T10:30:01Z","status":"not-a-number","msg":"conflict\\n4111111111111111"}',
+    ];
+    writeFileSync(join(dir, 'svc.log'), lines.join('\n') + '\n');
+    run(dir, `dlsec-${ns}`, `  - paths: ["svc.log"]\n    format: json\n    dataset: dlsec\n    namespace: ${ns}\n`);
+    const q = { term: { 'agent.id': `dlsec-${ns}` } };
+    const dead = await waitFor('2 dead letters', async () => {
+      const d = await allDocs(es, 'logs-stacklens.deadletter-default', q);
+      return d.length >= 2 && d;
+    });
+    const text = JSON.stringify(dead);
+    for (const secret of ['Sup3rS3cret!', 'tok_live_abcdef123456', 's3cr3t-value-0123', '4111111111111111']) expect(text).not.toContain(secret);
+    expect(text).toContain('[REDACTED-CARD-1111]');
   });
 });

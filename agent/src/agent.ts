@@ -57,6 +57,8 @@ export class Agent {
   private readonly positions = new Map<string, ResumePoint>();
   /** Files closed for inactivity (or skipped: binary, compressed and done), by inode, with their size then: reopened when they change. */
   private readonly idleFiles = new Map<string, number>();
+  /** Files matched by a second input (inode + input), warned about once. */
+  private readonly overlaps = new Set<string>();
   /** Files skipped as binary, by inode: warned about once. */
   private readonly binaryFiles = new Set<string>();
   private readonly identities: IdentityResolver;
@@ -209,6 +211,10 @@ export class Agent {
     const running = this.harvesters.get(inode);
     if (running) {
       running.harvester.updatePath(path);
+      if (running.input !== live && !this.overlaps.has(`${inode}\u0000${live.key}`)) {
+        this.overlaps.add(`${inode}\u0000${live.key}`);
+        this.log.warn({ path, read_by: running.input.config.dataset, also_matched_by: input.dataset }, 'file matches the globs of two inputs: it is read by the first only');
+      }
       return;
     }
     if (this.idleFiles.get(inode) === Number(st.size)) return; // closed for inactivity and unchanged
@@ -260,7 +266,7 @@ export class Agent {
       if (!this.binaryFiles.has(inode)) {
         this.binaryFiles.add(inode);
         this.skipped.binary++;
-        this.log.warn({ path }, 'file is not text (binary or compressed content in its first block): skipped; exclude it, or set decompress: true for .gz files');
+        this.log.warn({ path }, 'file is not text (NUL or control characters, or a compressed file\'s header, in its first block): skipped until it changes. Text in another encoding: set the input\'s encoding (e.g. utf-16le); a .gz file: set decompress: true; anything else: exclude it');
       }
     }
   }

@@ -19,6 +19,8 @@ export interface DecodedRecord {
   envelope?: Envelope;
   /** The line could not be read as the runtime's format: dead-lettered with this reason. */
   error?: { type: string; message: string };
+  /** The line as read, when the record is one line: what a dead letter keeps. */
+  raw?: string;
 }
 
 interface Pending {
@@ -74,7 +76,8 @@ export class ContainerEnvelope {
     const stream = u.envelope.stream ?? '';
     let p = this.pending.get(stream);
     if (!p && !u.partial) {
-      this.emit({ text: u.text, offset, end, flags, envelope: u.envelope });
+      // An empty record (a bare newline) is no event, as an empty line is none.
+      if (u.text !== '') this.emit({ text: u.text, offset, end, flags, envelope: u.envelope, raw: line });
       return;
     }
     if (!p) {
@@ -95,7 +98,9 @@ export class ContainerEnvelope {
   private emitPending(stream: string, p: Pending, end: number, cut: boolean): void {
     this.pending.delete(stream);
     const flags = p.split || cut ? ['split'] : undefined;
-    this.emit({ text: p.parts.join(''), offset: p.offset, end, flags, envelope: p.envelope });
+    let text = p.parts.join('');
+    if (!cut && text.endsWith('\r')) text = text.slice(0, -1); // a CRLF split over two records
+    if (text !== '' || flags) this.emit({ text, offset: p.offset, end, flags, envelope: p.envelope });
   }
 
   /** Emit what is pending (the file ends without a final record: a stopped container). */

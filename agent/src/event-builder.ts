@@ -10,14 +10,22 @@ import { redactFields } from './processors/redact-fields.js';
 
 export const AGENT_VERSION = '0.2.0';
 
-/** Formats whose message is not the line: the line is sent too, so a dead letter holds it as read. */
+/** Formats parsed into fields: redacted value by value after parsing. */
 const STRUCTURED = new Set(['json', 'chatbot', 'pos']);
+/**
+ * Formats of foreign JSON whose keys we do not define: a mapping conflict is likely, so the
+ * line is sent beside its document and a dead letter holds it as read. (pos fields are ours
+ * and mapped by the pos template; its dead letters hold the document.)
+ */
+const RAW_KEPT = new Set(['json', 'chatbot']);
 
 export interface LineContext {
   flags?: string[];
   envelope?: Envelope;
   /** The line could not be read as its container format. */
   error?: { type: string; message: string };
+  /** The line as read, when it differs from the text handed over (a container envelope's line). */
+  raw?: string;
 }
 
 export class EventBuilder {
@@ -27,6 +35,7 @@ export class EventBuilder {
   private readonly dataStream: { type: string; dataset: string; namespace: string };
   private readonly service?: { name: string };
   private readonly structured: boolean;
+  private readonly keepsRawLine: boolean;
   private readonly timeZone: string;
   /** Masks secrets before anything leaves the host: in the text of unstructured lines, in the values of parsed ones. */
   readonly redactor?: Redactor;
@@ -43,6 +52,7 @@ export class EventBuilder {
   ) {
     this.parse = PARSERS[input.format];
     this.structured = STRUCTURED.has(input.format);
+    this.keepsRawLine = RAW_KEPT.has(input.format);
     this.timeZone = input.timezone ?? 'UTC';
     this.host = { name: hostName };
     this.agent = { id: agentId, type: 'stacklens', version: AGENT_VERSION };
@@ -51,14 +61,37 @@ export class EventBuilder {
     const redactor = new Redactor(input.redact);
     if (redactor.enabled) {
       this.redactor = redactor;
-      this.copyRedactor = this.structured ? new Redactor(input.redact) : redactor;
+      this.copyRedactor = new Redactor(input.redact);
     }
   }
 
-  /** A structured line that failed to parse is shipped as text: its secrets count now. */
-  private countFailedLine(redacted: string, raw: string): string {
-    if (this.structured && this.redactor && redacted !== raw) this.redactor.redact(raw);
-    return redacted;
+  private static redactions(r: Redactor): number {
+    const c = r.counts;
+    return c.card_numbers + c.bearer_tokens + c.api_keys + c.passwords + c.emails;
+  }
+
+  /**
+   * The copy of a line kept for the dead-letter stream, with the same secrets masked as its
+   * document: for JSON, the line parsed, masked value by value and written back (text
+   * patterns cannot see a secret behind a JSON escape or under a key name); otherwise the
+   * line with the text patterns applied. The line exactly as read when nothing was masked.
+   */
+  private deadLetterCopy(rawLine: string, redactor: Redactor): string {
+    const before = EventBuilder.redactions(redactor);
+    let copy: string | undefined;
+    if (this.input.format === 'json' || this.input.format === 'chatbot') {
+      try {
+        const value = JSON.parse(rawLine) as Record<string, unknown>;
+        if (value !== null && typeof value === 'object') {
+          redactFields(redactor, value, this.input.redact.passwords, this.input.redact.api_keys);
+          copy = JSON.stringify(value);
+        }
+      } catch {
+        // not JSON: text patterns below
+      }
+    }
+    copy ??= redactor.redact(rawLine);
+    return EventBuilder.redactions(redactor) === before ? rawLine : copy;
   }
 
   build(rawLine: string, path: string, fileIdentity: string, offset: number, ctx?: LineContext): WireEvent {
@@ -76,12 +109,13 @@ export class EventBuilder {
       event: { dataset: this.input.dataset },
       ...(this.service ? { service: this.service } : {}),
     };
-    // Text-level redaction: the whole line for unstructured formats; for structured ones only
-    // the copy kept for the dead-letter stream (their values are redacted after parsing).
-    const redactedLine = this.copyRedactor ? this.copyRedactor.redact(rawLine) : rawLine;
+    const before = this.redactor ? EventBuilder.redactions(this.redactor) : 0;
     try {
       if (ctx?.error) throw new ParseError(ctx.error.type, ctx.error.message);
-      const parsed = this.parse(this.structured ? rawLine : redactedLine, { timeZone: this.timeZone, envelope: ctx?.envelope } satisfies ParseContext);
+      // Unstructured lines are masked as text; structured ones value by value after parsing,
+      // so masking never breaks the JSON they came in.
+      const line = this.redactor && !this.structured ? this.redactor.redact(rawLine) : rawLine;
+      const parsed = this.parse(line, { timeZone: this.timeZone, envelope: ctx?.envelope } satisfies ParseContext);
       let message = parsed.message;
       const fields = parsed.fields;
       if (this.structured && this.redactor) {
@@ -102,18 +136,22 @@ export class EventBuilder {
         if (typeof fields.event === 'object') doc.event = { ...(fields.event as object), dataset: this.input.dataset };
       } else doc.log = log;
       const event: WireEvent = { id, dataset: this.input.dataset, namespace: this.input.namespace, doc };
-      if (this.structured) event.raw = redactedLine;
+      // The copy needs masking only if the document did (a second redactor: counted once).
+      if (this.keepsRawLine) event.raw = this.redactor && EventBuilder.redactions(this.redactor) !== before ? this.deadLetterCopy(rawLine, this.copyRedactor!) : rawLine;
       return event;
     } catch (err) {
       this.parseErrors++;
       const reason = err instanceof ParseError ? { type: err.type, message: err.message } : { type: 'parse', message: String(err) };
+      // Shipped as the line, masked as its document would have been; its secrets count now.
+      const asRead = ctx?.raw ?? rawLine;
+      const copy = this.redactor ? this.deadLetterCopy(asRead, this.redactor) : asRead;
       return {
         id,
         dataset: this.input.dataset,
         namespace: this.input.namespace,
-        doc: { '@timestamp': new Date().toISOString(), message: this.countFailedLine(redactedLine, rawLine), log, ...base },
+        doc: { '@timestamp': new Date().toISOString(), message: copy, log, ...base },
         error: reason,
-        raw: redactedLine,
+        raw: copy,
       };
     }
   }

@@ -91,7 +91,8 @@ export class Harvester {
   private fp?: Fingerprint;
   private path: string;
   private readonly decoding: TextDecoding;
-  private readonly joiner?: MultilineJoiner;
+  /** Multiline joiners, one per container stream (stdout and stderr interleave; '' otherwise). */
+  private readonly joiners = new Map<string, MultilineJoiner>();
   private readonly envelope?: ContainerEnvelope;
   /** Inside an over-long line whose head was already shipped. */
   private skipping = false;
@@ -115,7 +116,6 @@ export class Harvester {
   ) {
     this.path = path;
     this.decoding = DECODINGS[opts.encoding ?? 'utf-8'];
-    if (opts.multiline) this.joiner = new MultilineJoiner(opts.multiline);
     if (opts.container) this.envelope = new ContainerEnvelope(opts.container, opts.maxLineBytes, (r) => this.afterEnvelope(r));
   }
 
@@ -163,8 +163,9 @@ export class Harvester {
 
   private pendingOffset(): number | undefined {
     const a = this.envelope?.pendingOffset;
-    const b = this.joiner?.pending ? this.joiner.pendingOffset : undefined;
-    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+    let min = a;
+    for (const j of this.joiners.values()) if (j.pending && (min === undefined || j.pendingOffset < min)) min = j.pendingOffset;
+    return min;
   }
 
   private get hasPending(): boolean {
@@ -188,13 +189,16 @@ export class Harvester {
   }
 
   private afterEnvelope(r: DecodedRecord): void {
-    if (!this.joiner || r.error) return this.ship(r.text, r.offset, r.end, r);
+    if (!this.opts.multiline || r.error) return this.ship(r.text, r.offset, r.end, r);
+    const stream = r.envelope?.stream ?? '';
+    let joiner = this.joiners.get(stream);
+    if (!joiner) this.joiners.set(stream, (joiner = new MultilineJoiner(this.opts.multiline)));
     if (r.flags?.includes('truncated')) {
       // A cut line stands alone: it ends whatever was pending.
-      this.flushMultiline(true);
+      this.flushJoiner(joiner, true);
       return this.ship(r.text, r.offset, r.end, r);
     }
-    const done = this.joiner.push(r.text, r.offset, r.end, r.envelope);
+    const done = joiner.push(r.text, r.offset, r.end, r.envelope);
     if (done) this.ship(done.text, done.offset, done.end, done);
   }
 
@@ -207,7 +211,11 @@ export class Harvester {
   }
 
   private flushMultiline(force: boolean): void {
-    const done = this.joiner?.flush(Date.now(), force);
+    for (const joiner of this.joiners.values()) this.flushJoiner(joiner, force);
+  }
+
+  private flushJoiner(joiner: MultilineJoiner, force: boolean): void {
+    const done = joiner.flush(Date.now(), force);
     if (done) this.ship(done.text, done.offset, done.end, done);
   }
 
@@ -229,14 +237,32 @@ export class Harvester {
     for (let nl = this.decoding.newline(buf, 0, total, this.lineStart); nl !== -1; nl = this.decoding.newline(buf, pos, total, this.lineStart)) {
       if (this.skipping) {
         this.skipping = false;
-      } else if (nl - pos > max) {
-        this.emitLine(buf, pos, pos + max, this.lineStart + pos, this.lineStart + nl + nlBytes, ['truncated']);
-      } else if (nl > pos && !(nl - pos === 1 && buf[pos] === 13 && nlBytes === 1)) {
-        this.emitLine(buf, pos, nl, this.lineStart + pos, this.lineStart + nl + nlBytes);
+      } else {
+        // NUL bytes before a line are a hole (a writer going on at its old offset after a truncation), not text.
+        let start = pos;
+        if (buf[start] === 0 && nlBytes === 1) while (start < nl && buf[start] === 0) start++;
+        const textEnd = nlBytes === 1 && nl > start && buf[nl - 1] === 13 ? nl - 1 : nl; // a CR is not text
+        if (textEnd - start > max) this.emitLine(buf, start, this.charBoundary(buf, start, start + max), this.lineStart + start, this.lineStart + nl + nlBytes, ['truncated']);
+        else if (nl > start && !this.isLoneCr(buf, start, nl)) this.emitLine(buf, start, nl, this.lineStart + start, this.lineStart + nl + nlBytes);
       }
       pos = nl + nlBytes;
     }
     return pos;
+  }
+
+  /** A line holding only a carriage return (an empty CRLF line) is no event. */
+  private isLoneCr(buf: Buffer, start: number, end: number): boolean {
+    if (end - start !== this.decoding.newlineBytes) return false;
+    return this.decoding.newlineBytes === 1 ? buf[start] === 13 : (buf[start] === 13 && buf[start + 1] === 0) || (buf[start] === 0 && buf[start + 1] === 13);
+  }
+
+  /** Where to cut a line at `cut` without splitting a character (UTF-8 continuation bytes; UTF-16 code units). */
+  private charBoundary(buf: Buffer, start: number, cut: number): number {
+    if (this.decoding.newlineBytes === 2) return cut - ((cut - start) % 2);
+    if (this.opts.encoding && this.opts.encoding !== 'utf-8') return cut;
+    let c = cut;
+    while (c > start && (buf[c] & 0xc0) === 0x80) c--;
+    return c > start ? c : cut;
   }
 
   /**
@@ -254,7 +280,7 @@ export class Harvester {
       // A line longer than max_line_bytes: ship its head, flagged, and skip the rest. Its end
       // offset stays at the line's start until the newline is read, so a restart re-reads it
       // and the same id deduplicates it.
-      this.emitLine(buf, 0, max, this.lineStart, this.lineStart, ['truncated']);
+      this.emitLine(buf, 0, this.charBoundary(buf, 0, max), this.lineStart, this.lineStart, ['truncated']);
       this.lineStart += filled;
       this.skipping = true;
       return 0;
@@ -282,6 +308,14 @@ export class Harvester {
 
   private truncated?: { key: string; generation: number };
 
+  /** Does a line break end just before `offset`? */
+  private async endsLine(offset: number): Promise<boolean> {
+    const n = this.decoding.newlineBytes;
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await this.fh!.read(buf, 0, n, offset - n);
+    return bytesRead === n && this.decoding.newline(buf, 0, n, offset - n) === 0;
+  }
+
   /** Decide who the file is and where to start, from its head. */
   private async identify(head: Buffer, size: number): Promise<'binary' | 'deferred' | 'ok'> {
     if (looksBinary(head, this.decoding)) return 'binary';
@@ -302,6 +336,12 @@ export class Harvester {
     if (this.lineStart > size) {
       this.generation++;
       this.log.warn({ path: this.path, size, offset: this.lineStart }, 'file is shorter than the saved offset (truncated while we were away); reading it from the start');
+      this.lineStart = 0;
+    } else if (this.lineStart > 0 && Number.isFinite(size) && !(await this.endsLine(this.lineStart))) {
+      // A saved offset is always just past a line break. If the byte before it is not one, the
+      // file was rewritten in place while we were away (same first bytes, other content).
+      this.generation++;
+      this.log.warn({ path: this.path, offset: this.lineStart }, 'file was rewritten while we were away (no line ends at the saved offset); reading it from the start');
       this.lineStart = 0;
     }
     if (this.lineStart === 0) this.lineStart = this.decoding.bomLength(head);
@@ -365,6 +405,12 @@ export class Harvester {
         }
         const idle = Date.now() - lastDataAt;
         if (idle > closeRemovedAfter && (await this.checkPath()) === 'gone') {
+          // Renamed away or deleted: no newline will ever come for an unterminated last line.
+          if (filled > 0 && !this.skipping) {
+            this.emitLine(buf, 0, this.charBoundary(buf, 0, Math.min(filled, max)), this.lineStart, this.lineStart + filled, filled > max ? ['truncated'] : undefined);
+            this.lineStart += filled;
+            filled = 0;
+          }
           this.flushAll();
           this.log.info({ path: this.path, offset: this.lineStart }, 'file renamed away or deleted and fully read; closing it');
           return 'removed';
@@ -490,7 +536,7 @@ export class Harvester {
     this.generation++;
     this.truncated = { key: this.key!, generation: this.generation };
     this.log.warn({ path: this.path, offset: this.lineStart, generation: this.generation }, `${reason}; reading it again from the start`);
-    this.joiner?.reset();
+    for (const joiner of this.joiners.values()) joiner.reset();
     this.envelope?.reset();
     this.skipping = false;
     this.lineStart = 0;

@@ -11,8 +11,8 @@
 //     own (the inode breaks the tie), with a warning and a metric.
 //  4. Otherwise a new file, read from the start.
 // Files of different inputs' data streams never match each other.
-import { open } from 'node:fs/promises';
-import { stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Logger } from '@stacklens/common';
 import { FINGERPRINT_BYTES, fingerprintOf, headMatches, legacyIdentity, newIdentity, type Fingerprint } from './file-identity.js';
 import { inodeKey, type Resolution, type ResumePoint } from './harvester.js';
@@ -134,16 +134,47 @@ export class IdentityResolver {
     return false;
   }
 
-  /** Is the file known by this entry still on disk (another inode) with the same first bytes? */
+  /**
+   * Is the file known by this entry still on disk, under another inode than the one asking,
+   * with the entry's first bytes? The files being read under that identity, and the inode
+   * the registry last saw, are looked for where they were last seen and beside it —
+   * logrotate renames within a folder (app.log → app.log.1). A file truncated and rewritten
+   * in place (copytruncate) no longer starts with them: its old content is gone.
+   */
   private async stillThere(key: string, e: RegistryEntry, inode: string): Promise<boolean> {
-    const candidates: { path: string; inode?: string }[] = [];
-    for (const f of this.liveFiles()) if (f.key === key && f.inode !== inode) candidates.push(f);
-    if (e.inode && e.inode !== inode) candidates.push({ path: e.path, inode: e.inode });
-    for (const c of candidates) {
-      if (await sameContentAt(c.path, c.inode, e.fp!)) return true;
+    const known: { path: string; inode: string }[] = [];
+    for (const f of this.liveFiles()) if (f.key === key && f.inode !== inode) known.push(f);
+    if (e.inode && e.inode !== inode) known.push({ path: e.path, inode: e.inode });
+    for (const k of known) {
+      const at = await findInode(k.path, k.inode);
+      if (at !== undefined && (await sameContentAt(at, k.inode, e.check ?? e.fp!))) return true;
     }
     return false;
   }
+}
+
+/** The path of file `inode` at `path` or in the same folder, if it is there. */
+async function findInode(path: string, inode: string): Promise<string | undefined> {
+  try {
+    if (inodeKey(await stat(path, { bigint: true })) === inode) return path;
+  } catch {
+    // gone from there: look beside it
+  }
+  const dir = dirname(path);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return undefined;
+  }
+  for (const name of names.slice(0, 10_000)) {
+    try {
+      if (inodeKey(await stat(join(dir, name), { bigint: true })) === inode) return join(dir, name);
+    } catch {
+      // vanished meanwhile
+    }
+  }
+  return undefined;
 }
 
 /** Does `path` still hold the file `inode` (when given), starting with these bytes? */

@@ -103,18 +103,26 @@ export const DECODINGS: Record<Encoding, TextDecoding> = {
 };
 
 /**
- * Is this the head of a binary file? NUL bytes (outside UTF-16) or many control characters
- * in the first block; gzip/zip/bzip2/xz magic numbers always.
+ * Is this the head of a binary file? NUL characters or many control characters in the first
+ * block; gzip/zip/bzip2/xz magic numbers always. Judged on characters, not bytes, so UTF-16
+ * text (whose high bytes are 0x00–0x1F for Greek, Cyrillic, Arabic …) is text. A leading run
+ * of NUL bytes is a hole, not content: a writer without O_APPEND whose file was truncated
+ * under it (copytruncate) goes on at its old offset, and the file starts with zeros.
  */
 export function looksBinary(head: Buffer, decoding: TextDecoding): boolean {
   if (head.length === 0) return false;
   const magic = head.subarray(0, 6).toString('latin1');
-  if (magic.startsWith('\x1f\x8b') || magic.startsWith('PK\x03\x04') || magic.startsWith('BZh') || magic.startsWith('\xfd7zXZ')) return true;
+  if (magic.startsWith('\x1f\x8b') || magic.startsWith('PK\x03\x04') || /^BZh[1-9]/.test(magic) || magic.startsWith('\xfd7zXZ')) return true;
+  let start = 0;
+  while (start < head.length && head[start] === 0) start++;
+  const text = decoding.wideChars ? decoding.decode(head, start - (start % 2), head.length - ((head.length - start) % 2)).text : head.toString('latin1', start);
+  if (text.length === 0) return false;
   let control = 0;
-  for (const b of head) {
-    if (b === 0 && !decoding.wideChars) return true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0) return true;
     // TAB, LF, VT, FF, CR and ESC (colour codes) are text.
-    if (b < 32 && b !== 0 && b !== 9 && b !== 10 && b !== 11 && b !== 12 && b !== 13 && b !== 27) control++;
+    if (c < 32 && c !== 9 && c !== 10 && c !== 11 && c !== 12 && c !== 13 && c !== 27) control++;
   }
-  return control / head.length > 0.1;
+  return control / text.length > 0.1;
 }

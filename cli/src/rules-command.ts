@@ -4,7 +4,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ContainerEnvelope, EventBuilder, FORMATS, type Format, type InputConfig } from '@stacklens/agent';
+import { ContainerEnvelope, EventBuilder, FORMATS, REDACT_DEFAULTS, type Format, type InputConfig } from '@stacklens/agent';
 import type { WireEvent } from '@stacklens/common';
 import { dataStreamName } from '@stacklens/common';
 import { loadRules, Replay, type Incident } from '@stacklens/detection';
@@ -65,7 +65,7 @@ export async function rulesCommand(argv: string[]): Promise<number> {
     process.stderr.write(`stacklens rules: cannot read ${logFile}: ${(err as Error).message}\n`);
     return 1;
   }
-  const input = { paths: [logFile], format, dataset, namespace, max_line_bytes: 1024 * 1024, close_inactive: 0, redact: { card_numbers: false, bearer_tokens: false, api_keys: false, passwords: false, emails: false } } as InputConfig;
+  const input = { paths: [logFile], format, dataset, namespace, max_line_bytes: 1024 * 1024, close_inactive: 0, redact: REDACT_DEFAULTS } as InputConfig; // redacted as the agent ships it, so rules see what Elasticsearch holds
   const builder = new EventBuilder('rules-test', hostname(), input);
   const replay = new Replay(rules);
   const progress = size >= PROGRESS_FROM_BYTES ? new Progress(size) : undefined;

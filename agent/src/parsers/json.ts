@@ -38,11 +38,45 @@ export function checkJsonDepth(text: string, format: string): void {
   }
 }
 
+/**
+ * Integers beyond 2^53 (int64 ids, nanosecond epochs) lose digits in JSON.parse: 20241116103000123
+ * would be stored as …124. They are kept exactly, as strings, instead.
+ */
+export function quoteUnsafeIntegers(text: string): string {
+  if (!/\d{16}/.test(text)) return text;
+  let out = '';
+  let last = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+      continue;
+    }
+    if (c === 34) {
+      inString = true;
+      continue;
+    }
+    if (c === 45 || (c >= 48 && c <= 57)) {
+      let j = i + 1;
+      while (j < text.length && /[0-9.eE+-]/.test(text[j])) j++;
+      const token = text.slice(i, j);
+      if (/^-?\d{16,}$/.test(token) && !Number.isSafeInteger(Number(token))) {
+        out += `${text.slice(last, i)}"${token}"`;
+        last = j;
+      }
+      i = j - 1;
+    }
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
 export function parseJsonObject(line: string, format: string): Record<string, unknown> {
   checkJsonDepth(line, format);
   let value: unknown;
   try {
-    value = JSON.parse(line);
+    value = JSON.parse(quoteUnsafeIntegers(line));
   } catch (err) {
     throw new ParseError(`${format}.json`, `invalid JSON: ${(err as Error).message}`);
   }
@@ -53,6 +87,7 @@ export function parseJsonObject(line: string, format: string): Record<string, un
 }
 
 const TIME_KEYS = ['@timestamp', 'timestamp', 'ts', 'time'];
+const PINO_LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 const MESSAGE_KEYS = ['message', 'msg'];
 
 /** ECS object fields, and where a plain value of that name belongs. */
@@ -78,12 +113,15 @@ const ECS_OBJECT_VALUE: Record<string, string> = {
   stacklens: 'value',
 };
 
+/** Text of a plain value: the sub-fields that hold them are keyword/text, whatever type the first line used. */
+const asText = (v: unknown): unknown => (v === null || typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v));
+
 /** Move plain values of ECS object fields under the sub-field that holds them. */
 export function nestEcsValues(fields: Record<string, unknown>): void {
   for (const key in ECS_OBJECT_VALUE) {
     const value = fields[key];
     if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
-      fields[key] = { [ECS_OBJECT_VALUE[key]]: value };
+      fields[key] = { [ECS_OBJECT_VALUE[key]]: Array.isArray(value) ? value.map(asText) : asText(value) };
     }
   }
 }
@@ -113,8 +151,9 @@ export function parseJsonLine(line: string, ctx: ParseContext): ParsedLine {
   }
   let level: string | undefined;
   const rawLevel = fields.level ?? fields['log.level'];
-  if (typeof rawLevel === 'string') {
-    level = rawLevel.toLowerCase();
+  if (typeof rawLevel === 'string') level = rawLevel.toLowerCase();
+  else if (typeof rawLevel === 'number') level = PINO_LEVELS[rawLevel]; // pino and bunyan write numbers
+  if (level !== undefined) {
     delete fields.level;
     delete fields['log.level'];
   }

@@ -4,13 +4,20 @@
 // nanoseconds), a zone as `Z`, `+01:00`, `+0100` or `+01`, or no zone (then the input's
 // `timezone` applies); epoch numbers — seconds, milliseconds, microseconds or nanoseconds,
 // told apart by magnitude (as Vector and Filebeat do) — as JSON numbers or digit strings;
-// and RFC 2822 / HTTP dates (`Tue, 01 Dec 2026 01:09:34 GMT`). Anything else is a ParseError
+// RFC 2822 / HTTP dates (`Tue, 01 Dec 2026 01:09:34 GMT`); Go's time.String(); the Common
+// Log Format's `16/Nov/2024:10:30:00 +0000` (nginx, Apache); compact `20241116103000[123]`. Anything else is a ParseError
 // naming the value, so the line goes to the dead-letter stream with its reason.
 import { ParseError } from './parse-error.js';
 
 /** Already what Elasticsearch's date type reads, in UTC: kept as it is, no Date round trip. */
 const CANONICAL_UTC = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?Z$/;
-const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+// ISO-8601 / RFC 3339, and Go's time.String() (2024-11-16 10:30:00.123456789 +0000 UTC).
+const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?(?: [A-Z]{3,5})?$/;
+// Common Log Format / nginx $time_local: 16/Nov/2024:10:30:00 +0000
+const CLF = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:\s*([+-]\d{4}))?$/;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+// Compact yyyyMMddHHmmss[SSS], as digits: read as a date, not as an epoch in the year 2611.
+const COMPACT = /^((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])([01]\d|2[0-3])([0-5]\d)([0-5]\d)(\d{3})?$/;
 const RFC2822 = /^(?:[A-Z][a-z]{2},\s*)?\d{1,2}\s+[A-Z][a-z]{2}\s+\d{4}\s+\d{2}:\d{2}(?::\d{2})?\s+(?:GMT|UTC|UT|[+-]\d{4})$/;
 const DIGITS = /^-?\d{9,19}(?:\.\d+)?$/;
 
@@ -63,17 +70,32 @@ function fromIso(m: RegExpExecArray, timeZone: string): string | undefined {
   return frac ? `${iso.slice(0, 19)}.${frac.padEnd(3, '0')}Z` : iso;
 }
 
+/** A timestamp of digits only: compact yyyyMMddHHmmss[SSS] when it is a calendar date, else an epoch. */
+function fromDigits(digits: string, timeZone: string): string | undefined {
+  const c = COMPACT.exec(digits);
+  if (c) {
+    const iso = fromIso(['', c[1], c[2], c[3], c[4], c[5], c[6], c[7] ?? '', ''] as unknown as RegExpExecArray, timeZone);
+    if (iso) return iso;
+  }
+  return fromEpoch(Number(digits));
+}
+
 /** Normalize a timestamp to ISO-8601 UTC, or throw a ParseError naming it. */
 export function parseTimestamp(value: unknown, timeZone = 'UTC'): string {
   let out: string | undefined;
-  if (typeof value === 'number' && Number.isFinite(value)) out = fromEpoch(value);
+  if (typeof value === 'number' && Number.isFinite(value)) out = Number.isInteger(value) && value > 0 ? fromDigits(String(value), timeZone) : fromEpoch(value);
   else if (typeof value === 'string') {
     // The hot path (what our own formats write): only days 29–31 need a calendar check.
     if (CANONICAL_UTC.test(value) && (value.charCodeAt(8) < 50 || (value.charCodeAt(8) === 50 && value.charCodeAt(9) < 57) || new Date(value).getUTCDate() === Number(value.slice(8, 10)))) return value;
     const trimmed = value.trim();
     const iso = ISO.exec(trimmed);
     if (iso) out = fromIso(iso, timeZone);
-    else if (DIGITS.test(trimmed)) out = fromEpoch(Number(trimmed));
+    else if (DIGITS.test(trimmed)) out = trimmed.includes('.') || trimmed.startsWith('-') ? fromEpoch(Number(trimmed)) : fromDigits(trimmed, timeZone);
+    else if (CLF.test(trimmed)) {
+      const m = CLF.exec(trimmed)!;
+      const month = MONTHS.indexOf(m[2]) + 1;
+      if (month > 0) out = fromIso(['', m[3], String(month).padStart(2, '0'), m[1], m[4], m[5], m[6], '', m[7]] as unknown as RegExpExecArray, timeZone);
+    }
     else if (RFC2822.test(trimmed)) {
       const ms = Date.parse(trimmed);
       if (!Number.isNaN(ms)) out = new Date(ms).toISOString();

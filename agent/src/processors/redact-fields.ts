@@ -9,12 +9,22 @@ import type { Redactor } from './redact.js';
 const PASSWORD_KEY = /^(?:.*[_-])?(?:password|passwd|pwd|pass)$/i;
 const SECRET_KEY = /^(?:.*[_-])?(?:api[_-]?key|apikey|x[_-]api[_-]key|access[_-]?token|auth[_-]?token|token|secret|client[_-]?secret|secret[_-]?key|private[_-]?key|authorization)$/i;
 const MASK = '[REDACTED]';
+const CARD_IN_KEY = /\d{4}[ -]?\d{4}[ -]?\d{4}/;
 const MAX_DEPTH = 64;
 
 export function redactFields(redactor: Redactor, value: Record<string, unknown>, allowPasswords: boolean, allowKeys: boolean, depth = 0): void {
   if (depth > MAX_DEPTH) return;
-  for (const key in value) {
+  for (let key in value) {
     const v = value[key];
+    if (key.length >= 13 && CARD_IN_KEY.test(key)) {
+      // A card number used as a key ({"4111…": "declined"}) would become a field name.
+      const masked = redactor.redact(key);
+      if (masked !== key) {
+        delete value[key];
+        value[masked] = v;
+        key = masked;
+      }
+    }
     if (typeof v === 'string') {
       if (allowPasswords && PASSWORD_KEY.test(key)) {
         value[key] = MASK;

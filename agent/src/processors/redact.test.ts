@@ -106,3 +106,36 @@ describe('Redactor', () => {
     expect(luhnValid('79927398710')).toBe(false);
   });
 });
+
+describe('secrets in common shapes (table)', () => {
+  const r = () => new Redactor(REDACT_DEFAULTS);
+  it.each([
+    ['db_password=hunter2 host=db1', 'db_password=[REDACTED] host=db1'],
+    ['DB_PASSWORD=hunter2', 'DB_PASSWORD=[REDACTED]'],
+    ['{"user_password":"hunter2","user":"ana"}', '{"user_password":"[REDACTED]","user":"ana"}'],
+    ['mysql_pwd=hunter2;', 'mysql_pwd=[REDACTED];'],
+    ['connecting to postgres://app:s3cr3t@db.internal:5432/pos', 'connecting to postgres://app:[REDACTED]@db.internal:5432/pos'],
+    ['token=ab12cd34ef56 ok', 'token=[REDACTED] ok'],
+    ['secret=0123456789abcdef0123', 'secret=[REDACTED]'],
+    ['authorization=Basic YWxpY2U6c2VjcmV0', 'authorization=Basic [REDACTED]'],
+    ['x_api_key=9f8e7d6c5b4a', 'x_api_key=[REDACTED]'],
+    ['AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'AWS_SECRET_ACCESS_KEY=[REDACTED]'],
+    ['key -----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY----- done', 'key [REDACTED-PRIVATE-KEY] done'],
+    ['card pan%3D4111111111111111%26exp', 'card pan%3D[REDACTED-CARD-1111]%26exp'],
+  ])('%s', (line, expected) => {
+    expect(r().redact(line)).toBe(expected);
+  });
+
+  it.each([
+    'sudo: ana : TTY=pts/0 ; PWD=/home/ana ; USER=root ; COMMAND=/bin/ls',
+    'Token: Token { kind: ContainerToken, service: 172.22.149.145:28345 }',
+    'prompt_tokens=420 completion_tokens=96',
+    'Basic authentication failed for user ana',
+    'order ORD-1234567890123 at 20241116103000123 epoch 1497039058810',
+    'GET https://example.com/path?a=1 HTTP/1.1',
+    'block blk_-1608999687919862906 and blk_3110450235716427143',
+    'see https://user@example.com/ for details',
+  ])('leaves alone: %s', (line) => {
+    expect(r().redact(line)).toBe(line);
+  });
+});

@@ -28,16 +28,29 @@ export type RedactionKind = keyof RedactConfig;
 // ORD-…), a signed or joined number (-1608…, 2024-…), a dotted one (10.4111…, v1.4111…) or a
 // phone number (+4915…). The lookahead keeps it from ending inside one: letters or digits
 // (…abc), a decimal or dotted tail (.25, .11.09) or a dash-joined suffix (-2).
-const CARD_CANDIDATE = /(?<![\w.+-])(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?!\w|[.-]\d)/g;
+// A URL-encoded separator (%3D "=", %22 '"', %20 " ", %2C ",", %3A ":") before the number
+// counts as a boundary: access logs carry query strings such as pan%3D4111….
+const CARD_CANDIDATE = /(?:(?<=%[0-9A-Fa-f]{2})|(?<![\w.+-]))(?:\d{13,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?|\d{4}([ -])\d{6}\2\d{4,5})(?!\w|[.-]\d)/g;
 const BEARER = /\b(Bearer)\s+[A-Za-z0-9\-._~+/]{8,}=*/gi;
-// key=value, key: value and "key": "value" forms of API keys and secrets
-const API_KEY_FIELD = /((?:"|\b)(?:api[_-]?key|apikey|x-api-key|access[_-]?token|client[_-]?secret|secret[_-]?key|auth[_-]?token)"?\s*[:=]\s*"?)([^\s"&,;}]{4,})/gi;
+// HTTP basic credentials: "Basic" and base64 of user:password (checked when decoding, so
+// "Basic authentication failed" stays).
+const BASIC = /\b(Basic)\s+([A-Za-z0-9+/]{8,}={0,2})(?![\w+/=])/g;
+// key=value, key: value and "key": "value" forms of API keys and secrets; the key may carry a
+// prefix (x_api_key, db_token, "client_secret", AWS_SECRET_ACCESS_KEY …).
+const API_KEY_FIELD = /((?:["']|\b)[A-Za-z0-9_.-]*?(?:api[_-]?key|apikey|access[_-]?token|access[_-]?key|client[_-]?secret|secret[_-]?key|auth[_-]?token|private[_-]?key|secret|token)["']?\s*[:=]\s*["']?)([^\s"'&,;}]{4,})/gi;
 // well-known token shapes: OpenAI, AWS access key ids, Slack, GitHub, Stripe
 const API_KEY_SHAPES = /\b(?:sk-[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}|gh[pousr]_[A-Za-z0-9]{30,}|(?:sk|rk)_live_[A-Za-z0-9]{16,})\b/g;
 // Cheap pre-checks, so the full patterns run only on lines that could match.
 const API_KEY_HINT = /key|token|secret/i;
+const CREDENTIAL_VALUE = /^[A-Za-z0-9._~+/=:-]+$/;
+// Credentials in URLs: scheme://user:password@host.
+const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:)([^\s@/]+)(@)/gi;
+// PEM private keys (RSA, EC, OpenSSH, PKCS#8), whole blocks.
+const PRIVATE_KEY = /-----BEGIN ((?:[A-Z]+ )?PRIVATE KEY)-----[\s\S]*?(?:-----END \1-----|$)/g;
 const KEY_SHAPE_HINT = /sk-|AKIA|xox|gh[pousr]_|_live_/;
-const PASSWORD_FIELD = /((?:"|\b)(?:password|passwd|pwd)"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\s&,;}]+)/gi;
+// password=…, "db_password": "…", DB_PASSWORD=…, mysql_pwd=… (the key may carry a prefix).
+// A bare upper-case PWD= is the shell's working directory (sudo logs), not a password.
+const PASSWORD_FIELD = /((?:["']|\b)(?!PWD=)[A-Za-z0-9_.-]*?(?:password|passwd|pwd)["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\s&,;}]+)/gi;
 const EMAIL = /\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b/g;
 
 // Issuer (IIN) prefix ranges and the lengths each issuer uses. A candidate is a card only if
@@ -143,8 +156,30 @@ export class Redactor {
         return `${word} [REDACTED]`;
       });
     }
+    if (this.cfg.bearer_tokens && out.includes('Basic')) {
+      out = out.replace(BASIC, (m, word: string, b64: string) => {
+        if (!Buffer.from(b64, 'base64').toString('latin1').includes(':')) return m;
+        this.counts.bearer_tokens++;
+        return `${word} [REDACTED]`;
+      });
+    }
+    if (this.cfg.passwords && out.includes('://')) {
+      out = out.replace(URL_CREDENTIALS, (_m, head: string, _pw: string, at: string) => {
+        this.counts.passwords++;
+        return `${head}[REDACTED]${at}`;
+      });
+    }
+    if (this.cfg.api_keys && out.includes('PRIVATE KEY-----')) {
+      out = out.replace(PRIVATE_KEY, () => {
+        this.counts.api_keys++;
+        return '[REDACTED-PRIVATE-KEY]';
+      });
+    }
     if (this.cfg.api_keys && API_KEY_HINT.test(out)) {
-      out = out.replace(API_KEY_FIELD, (_m, key: string) => {
+      out = out.replace(API_KEY_FIELD, (m, key: string, value: string) => {
+        // Keys and tokens are long runs of token characters: "Token: Token { kind: … }" and
+        // Android's "token=Token{a64f992 …}" are object dumps, not secrets.
+        if (!CREDENTIAL_VALUE.test(value) || !(value.length >= 16 || (value.length >= 8 && /\d/.test(value)))) return m;
         this.counts.api_keys++;
         return `${key}[REDACTED]`;
       });
