@@ -8,7 +8,7 @@ import { requireBearerToken } from './auth.js';
 import type { RuleEngine } from './detection/engine.js';
 import { BadCursorError } from './detection/incident-store.js';
 import type { Notifier } from './integrations/notifier.js';
-import type { CollectorMetrics } from './metrics.js';
+import { OUTBOX_ACTIONS, type CollectorMetrics } from './metrics.js';
 import type { Client } from '@elastic/elasticsearch';
 import { BadSearchCursor, MAX_SEARCH_SIZE, SEARCH_SOURCES, search, type SearchSource } from './search.js';
 
@@ -125,7 +125,11 @@ export function createApi(deps: ApiDeps): Router {
     if (!deps.notifier) return void res.json({ total: 0, tasks: [] });
     const size = req.query.size === undefined ? 50 : Number(req.query.size);
     if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw new BadRequest(`size: must be a whole number from 1 to ${MAX_PAGE}`);
-    res.json(await deps.notifier.outbox.list({ status: list(req, 'status', ['pending', 'running', 'done', 'failed']), incident: req.query.incident === undefined ? undefined : String(req.query.incident), size }));
+    const outbox = deps.notifier.outbox;
+    const page = await outbox.list({ status: list(req, 'status', ['pending', 'running', 'done', 'failed']), action: list(req, 'action', OUTBOX_ACTIONS), incident: req.query.incident === undefined ? undefined : String(req.query.incident), size });
+    // Who answers, and which collectors share the outbox (recent heartbeats): what each can run.
+    const collectors = (await outbox.registry.list(24 * 3_600_000)).map(({ rules: _rules, ...c }) => c);
+    res.json({ ...page, collector: { id: outbox.collectorId, capabilities: outbox.capabilities }, collectors });
   });
 
   api.get('/search', viewer, async (req, res) => {

@@ -14,6 +14,7 @@ import { Indexer } from './indexer.js';
 import { createServer } from './server.js';
 import { RuleEngine } from './detection/engine.js';
 import { Notifier, type NotifierConfig } from './integrations/notifier.js';
+import { ruleKey } from './outbox/registry.js';
 import { SECRET_KEY_ENV, SecretBox } from './admin/secret-box.js';
 import { IntegrationStore } from './admin/integrations.js';
 import type { IntegrationsApiDeps } from './admin/integrations-api.js';
@@ -63,7 +64,7 @@ export class Collector {
       const engine = new RuleEngine(this.client, { rulesDir: config.rules_dir, tickMs: config.detection.tick, scheduleMs: config.detection.schedule, metrics: this.metrics }, this.log.child({ module: 'detection' }));
       this.indexer.onIndexed = (docs) => engine.observe(docs);
       this.engine = engine;
-      const notifier = new Notifier(this.client, engine.incidents, this.notifierConfig({}), this.log.child({ module: 'notify' }), { metrics: this.metrics });
+      const notifier = new Notifier(this.client, engine.incidents, this.notifierConfig({}), this.log.child({ module: 'notify' }), { metrics: this.metrics, rules: () => engine.rules.map((r) => ruleKey(r.spec.name, r.index)) });
       engine.onOutcome = (o) => void this.queueActions(notifier, o);
       engine.onAutoResolved = (inc) => void notifier.onResolved(inc).catch((err) => this.log.warn({ incident: inc.id, err: (err as Error).message }, 'could not queue the ticket transition'));
       this.notifier = notifier;
@@ -101,6 +102,14 @@ export class Collector {
       for (const action of OUTBOX_ACTIONS) for (const status of ['pending', 'running', 'done', 'failed']) set({ action, status }, 0);
       for (const d of await notifier.outbox.depth()) set({ action: d.action, status: d.status }, d.count);
     });
+    this.metrics.gauge('stacklens_outbox_unclaimable_tasks', 'Pending outbox tasks no running collector can run: what they need (llm, jira, slack, mattermost) is configured on none of them. They wait (never done) until one that has it runs.', ['action'], async (set) => {
+      for (const action of OUTBOX_ACTIONS) set({ action }, 0);
+      for (const [action, count] of await notifier.outbox.unclaimable()) set({ action }, count);
+    });
+    this.metrics.gauge('stacklens_outbox_oldest_pending_seconds', 'By action: how long the oldest due pending outbox task has waited for a collector to claim it (0: none waiting).', ['action'], async (set) => {
+      for (const action of OUTBOX_ACTIONS) set({ action }, 0);
+      for (const [action, s] of await notifier.outbox.oldestDue()) set({ action }, s);
+    });
     this.metrics.gauge('stacklens_rules_loaded', 'Rules loaded, and rule files that failed to load.', ['state'], (set) => {
       set({ state: 'loaded' }, engine.rules.length);
       set({ state: 'failed' }, engine.loadErrors.length);
@@ -131,6 +140,7 @@ export class Collector {
     const app = createServer({
       agentTokens: this.config.agent_tokens,
       maxBodyBytes: this.config.max_body_bytes,
+      ingest: this.config.ingest,
       indexer: this.indexer,
       notReadyReason: () => this.notReadyReason(),
       templatesReady: () => this.templatesReady,

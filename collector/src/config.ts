@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadYamlConfig, byteSize, durationMs, httpUrl } from '@stacklens/common';
+import { DEFAULT_INGEST_LIMITS } from './ingest/limits.js';
 
 
 /** Jira Cloud (REST v3). */
@@ -178,6 +179,21 @@ const schema = z.strictObject({
     })
     .default({ admin_tokens: [], viewer_tokens: [] }),
   max_body_bytes: byteSize().default(16 * 1024 * 1024),
+  /** What one ingest request (POST /v1/events) may carry; README "What happens to bad input". */
+  ingest: z
+    .strictObject({
+      /** More events in one request: 413 naming this key, nothing indexed (the agent splits the batch). */
+      max_events_per_request: z.number().int().min(1).max(1_000_000).default(DEFAULT_INGEST_LIMITS.max_events_per_request),
+      /** A larger event (its JSON text in the request) is dead-lettered unparsed; its neighbours are indexed. */
+      max_event_bytes: byteSize()
+        .refine((n) => n >= 1024, 'must be at least 1KiB')
+        .default(DEFAULT_INGEST_LIMITS.max_event_bytes),
+      /** Deeper nesting of objects and arrays in an event's doc (the doc is level 1) is dead-lettered unparsed. */
+      max_depth: z.number().int().min(2).max(1000).default(DEFAULT_INGEST_LIMITS.max_depth),
+      /** Invalid events of one request kept one by one; the rest are counted in one summary dead letter. */
+      max_dead_letters_per_request: z.number().int().min(1).max(100_000).default(DEFAULT_INGEST_LIMITS.max_dead_letters_per_request),
+    })
+    .default(DEFAULT_INGEST_LIMITS),
   tls: z
     .strictObject({
       cert: z.string().min(1),

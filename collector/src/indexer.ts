@@ -1,15 +1,23 @@
 // Writes events to Elasticsearch data streams with `_bulk`, op_type create and the event's
 // deterministic _id: a retried batch never doubles a document (409 counts as success).
-// Items rejected with 429 or 5xx are retried with backoff within a time budget; documents
-// Elasticsearch refuses for good (mapping conflicts) go to the dead-letter stream with the
-// reason. Resolves only when every document is accepted — only then is the agent acked.
-import { createHash } from 'node:crypto';
-import type { Client } from '@elastic/elasticsearch';
-import { Backoff, sleep, dataStreamName, DEADLETTER_DATASET, type WireEvent, type WireAck, type Logger } from '@stacklens/common';
-import { messageTemplate } from '@stacklens/detection';
-import { checkEvent } from './validate.js';
+//
+// What fails what:
+// - an item Elasticsearch defers (429, 5xx) is retried with backoff within a time budget;
+// - an item it refuses for good (400-class: mapping conflict, depth limit, bad value) is
+//   dead-lettered with the reason — that item only;
+// - a request it refuses as a whole (400, 413, or a document the client cannot serialize) is
+//   split in halves until the document it objects to is alone, and that one is dead-lettered;
+// - only a whole-request failure that says nothing about the documents (Elasticsearch
+//   unreachable, overloaded past the budget, or refusing our credentials) fails the batch:
+//   ElasticsearchUnavailable → 503, and the agent retries.
+// Resolves only when every document is accepted — only then is the agent acked.
+import { errors, type Client } from '@elastic/elasticsearch';
+import { Backoff, sleep, type WireAck, type Logger } from '@stacklens/common';
+import { capJson, wholeText } from './ingest/capped-text.js';
+import { deadLetter, DEADLETTER_STREAM } from './ingest/dead-letters.js';
+import type { IngestBatch } from './ingest/ingest-batch.js';
 
-export const DEADLETTER_STREAM = dataStreamName(DEADLETTER_DATASET, 'default');
+export { DEADLETTER_STREAM };
 
 export interface Doc {
   index: string;
@@ -21,14 +29,25 @@ export interface Doc {
 
 interface Rejected {
   doc: Doc;
+  /** error.type of its dead letter. */
+  type: string;
   reason: string;
 }
+
+/** Elasticsearch's answer to one _bulk request. */
+type BulkAnswer =
+  | { kind: 'items'; items: Array<Partial<Record<string, { status?: number; error?: { type?: string; reason?: string } }>>> }
+  /** The request as a whole was refused for its content: some document in it is the cause. */
+  | { kind: 'refused'; reason: string }
+  /** Nothing was written, for a reason that is not the documents' (unreachable, overloaded, auth). */
+  | { kind: 'failed'; reason: string };
 
 export class ElasticsearchUnavailable extends Error {}
 
 export interface IndexerStats {
   indexed: number;
   duplicates: number;
+  /** Events that went to the dead-letter stream (one by one, or counted in a request's summary). */
   deadLettered: number;
   bulkRequests: number;
   bulkRetries: number;
@@ -52,107 +71,108 @@ export class Indexer {
   ) {}
 
   /** Index one agent batch; returns the ack, or throws ElasticsearchUnavailable (→ 503, the agent retries). */
-  async indexBatch(agentId: string, events: unknown[]): Promise<WireAck> {
-    this.stats.received += events.length;
+  async indexBatch(batch: IngestBatch): Promise<WireAck> {
+    this.stats.received += batch.received;
     this.stats.inFlight++;
     try {
-      return await this.index(agentId, events);
+      return await this.index(batch);
     } finally {
       this.stats.inFlight--;
     }
   }
 
-  private async index(agentId: string, events: unknown[]): Promise<WireAck> {
-    const ingested = new Date().toISOString();
-    const docs: Doc[] = [];
-    const dead: Doc[] = [];
-    const reasons: string[] = [];
-    events.forEach((value, i) => {
-      const checked = checkEvent(value, i);
-      if (!checked.ok) {
-        reasons.push(checked.reason);
-        dead.push(deadLetter(agentId, undefined, checked.raw, { type: 'invalid_event', message: checked.reason }, 'collector.validate', ingested));
-        return;
+  private async index(batch: IngestBatch): Promise<WireAck> {
+    let created = 0;
+    let duplicates = 0;
+    const refused: Doc[] = [];
+    const refusals: string[] = [];
+    // bulk.retry_budget is the request's: every chunk and the dead letters share it.
+    const deadline = Date.now() + this.retryBudgetMs;
+    // A chunk at a time (a large request is never held parsed all at once); each chunk is
+    // shown to the rules once Elasticsearch has it.
+    for await (const docs of batch.documents()) {
+      const outcome = await this.bulkCreate(docs, deadline);
+      created += outcome.created;
+      duplicates += outcome.duplicates;
+      for (const r of outcome.rejected) {
+        if (refusals.length < 5) refusals.push(r.reason);
+        refused.push(this.refusedLetter(batch, r));
       }
-      const e = checked.event;
-      if (e.error) {
-        reasons.push(`${e.error.type}: ${e.error.message}`);
-        dead.push(deadLetter(agentId, e, e.raw ?? e.doc.message, e.error, 'agent.parse', ingested));
-        return;
-      }
-      const body = e.doc;
-      body.event = { ...(body.event as object | undefined), dataset: e.dataset, ingested };
-      // The message with numbers, ids and quoted values masked: rules group incidents by it.
-      body.stacklens = { ...(body.stacklens as object | undefined), message_template: messageTemplate(body.message) };
-      docs.push({ index: dataStreamName(e.dataset, e.namespace), id: e.id, body, raw: typeof e.raw === 'string' ? e.raw : undefined });
-    });
-
-    const first = await this.bulkCreate(docs);
-    for (const r of first.rejected) {
-      reasons.push(r.reason);
-      // The line as read when the agent sent it; else the document (what we have of it).
-      const original = r.doc.raw ?? JSON.stringify(r.doc.body);
-      dead.push({
-        index: DEADLETTER_STREAM,
-        id: r.doc.id,
-        body: deadLetterBody(agentId, r.doc.body, original, { type: 'mapping', message: r.reason }, 'elasticsearch.index', r.doc.index, ingested),
-      });
+      // Duplicates included: a batch retried after a crash may never have been evaluated.
+      this.onIndexed(docs);
     }
-    const second = await this.bulkCreate(dead);
+    const second = await this.bulkCreate(batch.deadLetters().concat(refused), deadline);
     if (second.rejected.length > 0) {
-      // The dead-letter stream maps almost nothing, so this means something is badly wrong:
-      // refuse the batch (the agent keeps it and retries) rather than lose it.
+      // Dead letters are built to be accepted (dynamic: false, checked fields), so this means
+      // something is badly wrong: refuse the batch (the agent keeps it and retries) rather than lose it.
       this.log.error({ reasons: second.rejected.slice(0, 3).map((r) => r.reason) }, 'dead-letter stream refused documents');
       throw new ElasticsearchUnavailable(`dead-letter stream refused ${second.rejected.length} documents: ${second.rejected[0].reason}`);
     }
+    const deadLettered = batch.deadLetteredEvents + refused.length;
     const ack: WireAck = {
-      indexed: first.created,
-      duplicates: first.duplicates + second.duplicates,
-      dead_lettered: dead.length,
-      errors: reasons.slice(0, 5),
+      indexed: created,
+      duplicates: duplicates + second.duplicates,
+      dead_lettered: deadLettered,
+      errors: batch.reasons.concat(refusals).slice(0, 5),
     };
     this.stats.indexed += ack.indexed;
     this.stats.duplicates += ack.duplicates;
-    this.stats.deadLettered += ack.dead_lettered;
-    // Duplicates included: a batch retried after a crash may never have been evaluated.
-    if (docs.length > 0) this.onIndexed(docs);
+    this.stats.deadLettered += deadLettered;
     return ack;
   }
 
-  /** Create every document; retry 429/5xx items and transport errors until the budget is spent. */
-  private async bulkCreate(docs: Doc[]): Promise<{ created: number; duplicates: number; rejected: Rejected[] }> {
+  /** The dead letter of a document Elasticsearch refused. */
+  private refusedLetter(batch: IngestBatch, r: Rejected): Doc {
+    return deadLetter({
+      agentId: batch.agentId,
+      id: r.doc.id,
+      // The line as read when the agent sent it; else the document (what we have of it). Whole:
+      // a log line, bounded by max_event_bytes; written without recursion all the same.
+      original: r.doc.raw !== undefined ? wholeText(r.doc.raw) : capJson(r.doc.body, Infinity),
+      error: { type: r.type, message: r.reason },
+      stage: 'elasticsearch.index',
+      target: { dataStream: r.doc.index, dataset: (r.doc.body.event as { dataset?: string }).dataset },
+      source: r.doc.body,
+      ingested: batch.ingested,
+    });
+  }
+
+  /** Create every document; retry deferred items and failed requests until `deadline` (one attempt at least). */
+  private async bulkCreate(docs: Doc[], deadline: number): Promise<{ created: number; duplicates: number; rejected: Rejected[] }> {
     let created = 0;
     let duplicates = 0;
     const rejected: Rejected[] = [];
     let pending = docs;
-    const deadline = Date.now() + this.retryBudgetMs;
     const backoff = new Backoff({ initialMs: 100, maxMs: 5000 });
     while (pending.length > 0) {
       const retry: Doc[] = [];
       let lastError = '';
-      try {
-        const operations: unknown[] = [];
-        for (const d of pending) operations.push({ create: { _index: d.index, _id: d.id } }, d.body);
-        this.stats.bulkRequests++;
-        const started = performance.now();
-        const res = await this.client.bulk({ operations, filter_path: 'items.*.status,items.*.error' });
-        this.onBulk((performance.now() - started) / 1000);
-        const items = res.items ?? [];
-        for (let i = 0; i < pending.length; i++) {
-          const item = items[i]?.create;
-          const status = item?.status ?? 500;
-          if (status === 200 || status === 201) created++;
-          else if (status === 409) duplicates++;
-          else if (status === 429 || status >= 500) {
-            retry.push(pending[i]);
-            lastError = `${item?.error?.type ?? status}: ${item?.error?.reason ?? ''}`;
-          } else {
-            rejected.push({ doc: pending[i], reason: `${item?.error?.type ?? `status ${status}`}: ${item?.error?.reason ?? 'rejected'}`.slice(0, 1000) });
+      // One request, unless Elasticsearch refuses it as a whole: then halves, until the
+      // document it objects to is alone.
+      const groups: Doc[][] = [pending];
+      for (let group = groups.pop(); group; group = groups.pop()) {
+        const answer = await this.send(group);
+        if (answer.kind === 'failed') {
+          lastError = answer.reason;
+          for (const d of group) retry.push(d);
+        } else if (answer.kind === 'refused') {
+          if (group.length === 1) rejected.push({ doc: group[0], type: 'elasticsearch.refused', reason: answer.reason });
+          else groups.push(group.slice(group.length >> 1), group.slice(0, group.length >> 1));
+        } else {
+          for (let i = 0; i < group.length; i++) {
+            const item = answer.items[i]?.create;
+            const status = item?.status ?? 500;
+            if (status === 200 || status === 201) created++;
+            else if (status === 409) duplicates++;
+            else if (status === 429 || status >= 500) {
+              retry.push(group[i]);
+              lastError = `${item?.error?.type ?? status}: ${item?.error?.reason ?? ''}`;
+            } else {
+              // Mapping conflicts, the mapping depth limit, values the field cannot take: this document only.
+              rejected.push({ doc: group[i], type: 'mapping', reason: `${item?.error?.type ?? `status ${status}`}: ${item?.error?.reason ?? 'rejected'}`.slice(0, 1000) });
+            }
           }
         }
-      } catch (err) {
-        lastError = (err as Error).message;
-        retry.push(...pending);
       }
       pending = retry;
       if (pending.length === 0) break;
@@ -165,35 +185,23 @@ export class Indexer {
     }
     return { created, duplicates, rejected };
   }
-}
 
-function deadLetter(agentId: string, e: WireEvent | undefined, raw: unknown, error: { type: string; message: string }, stage: string, ingested: string): Doc {
-  const original = typeof raw === 'string' ? raw : JSON.stringify(raw) ?? String(raw);
-  // An event without a usable id still gets a deterministic one, so a retried batch does not double it.
-  const id = e?.id ?? createHash('sha1').update(`${agentId}\u0000${original}`).digest('base64url');
-  const target = e ? dataStreamName(e.dataset, e.namespace) : undefined;
-  return { index: DEADLETTER_STREAM, id, body: deadLetterBody(agentId, e?.doc, original, error, stage, target, ingested) };
-}
-
-function deadLetterBody(
-  agentId: string,
-  doc: Record<string, unknown> | undefined,
-  original: string,
-  error: { type: string; message: string },
-  stage: string,
-  targetStream: string | undefined,
-  ingested: string,
-): Record<string, unknown> {
-  const source = (doc ?? {}) as Record<string, any>;
-  return {
-    '@timestamp': ingested,
-    message: original.length > 32_768 ? `${original.slice(0, 32_768)}…` : original,
-    error: { type: error.type, message: error.message },
-    event: { original, dataset: DEADLETTER_DATASET, kind: 'pipeline_error', ingested },
-    data_stream: { type: 'logs', dataset: DEADLETTER_DATASET, namespace: 'default' },
-    agent: { id: agentId },
-    host: source.host,
-    log: source.log ? { file: source.log.file, offset: source.log.offset } : undefined,
-    stacklens: { stage, target: { data_stream: targetStream, dataset: source.data_stream?.dataset } },
-  };
+  private async send(group: Doc[]): Promise<BulkAnswer> {
+    const operations: unknown[] = [];
+    for (const d of group) operations.push({ create: { _index: d.index, _id: d.id } }, d.body);
+    this.stats.bulkRequests++;
+    const started = performance.now();
+    try {
+      const res = await this.client.bulk({ operations, filter_path: 'items.*.status,items.*.error' });
+      this.onBulk((performance.now() - started) / 1000);
+      return { kind: 'items', items: (res.items ?? []) as Extract<BulkAnswer, { kind: 'items' }>['items'] };
+    } catch (err) {
+      const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;
+      if (err instanceof errors.SerializationError || status === 400 || status === 413) {
+        const body = (err as { meta?: { body?: { error?: { type?: string; reason?: string } } } }).meta?.body?.error;
+        return { kind: 'refused', reason: `${body?.type ?? `status ${status ?? 'serialization'}`}: ${body?.reason ?? (err as Error).message}`.slice(0, 1000) };
+      }
+      return { kind: 'failed', reason: (err as Error).message };
+    }
+  }
 }

@@ -1,9 +1,11 @@
 // The collector's HTTP API (Express): ingest, health and readiness.
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler } from 'express';
-import { EVENTS_PATH, type WireBatch, type Logger } from '@stacklens/common';
+import { EVENTS_PATH, type Logger } from '@stacklens/common';
 import { requireBearerToken } from './auth.js';
-import { ElasticsearchUnavailable, type Indexer } from './indexer.js';
+import type { Indexer } from './indexer.js';
+import { ingestHandler } from './ingest/ingest-handler.js';
+import { DEFAULT_INGEST_LIMITS, type IngestLimits } from './ingest/limits.js';
 import type { RuleEngine } from './detection/engine.js';
 import { createApi } from './api.js';
 import type { Notifier } from './integrations/notifier.js';
@@ -13,7 +15,10 @@ import type { Client } from '@elastic/elasticsearch';
 
 export interface ServerDeps {
   agentTokens: string[];
+  /** Largest ingest body after decompression (max_body_bytes). */
   maxBodyBytes: number;
+  /** Per-request and per-event ingest limits (collector.yaml `ingest`); the defaults when absent. */
+  ingest?: IngestLimits;
   indexer: Indexer;
   /** Why the collector is not ready (Elasticsearch unreachable, templates missing), or undefined when ready. */
   notReadyReason: () => Promise<string | undefined>;
@@ -72,37 +77,7 @@ export function createServer(deps: ServerDeps): express.Express {
     EVENTS_PATH,
     requireBearerToken(deps.agentTokens, 'stacklens-agents'),
     express.raw({ type: () => true, limit: deps.maxBodyBytes, inflate: true }),
-    async (req, res) => {
-      let batch: Partial<WireBatch>;
-      try {
-        batch = JSON.parse((req.body as Buffer).toString('utf8'));
-      } catch (err) {
-        res.status(400).json({ error: `body is not valid JSON: ${(err as Error).message}` });
-        return;
-      }
-      if (!batch || typeof batch !== 'object' || !Array.isArray(batch.events)) {
-        res.status(400).json({ error: 'body must be {"agent": {...}, "events": [...]}' });
-        return;
-      }
-      const agentId = typeof batch.agent?.id === 'string' ? batch.agent.id : 'unknown';
-      if (!deps.templatesReady()) {
-        res.setHeader('Retry-After', '2');
-        res.status(503).json({ error: 'collector not ready: its Elasticsearch templates are not installed yet' });
-        return;
-      }
-      try {
-        const ack = await deps.indexer.indexBatch(agentId, batch.events);
-        res.json(ack);
-      } catch (err) {
-        if (err instanceof ElasticsearchUnavailable) {
-          requestLog(res).warn({ agent_id: agentId, err: err.message }, 'batch not accepted; the agent will retry');
-          res.setHeader('Retry-After', '2');
-          res.status(503).json({ error: err.message });
-          return;
-        }
-        throw err;
-      }
-    },
+    ingestHandler({ indexer: deps.indexer, limits: deps.ingest ?? DEFAULT_INGEST_LIMITS, templatesReady: deps.templatesReady, metrics: deps.metrics, log: requestLog }),
   );
 
   if (deps.chatRoutes) app.use(deps.chatRoutes);
@@ -113,15 +88,30 @@ export function createServer(deps: ServerDeps): express.Express {
 
   const onError: ErrorRequestHandler = (err, req, res, _next) => {
     const status = typeof err.status === 'number' && err.status >= 400 && err.status < 600 ? err.status : 500;
-    const message =
-      err.type === 'entity.too.large'
-        ? `body larger than the collector's limit (${deps.maxBodyBytes} bytes after decompression)`
-        : status < 500
-          ? String(err.message)
-          : 'internal error';
+    if (err.type === 'entity.too.large') {
+      const refusal = bodyLimitRefusal(req.path, typeof err.limit === 'number' ? err.limit : undefined, deps.maxBodyBytes);
+      if (req.path === EVENTS_PATH) deps.metrics?.ingestRequestsRefused.inc({ limit: 'max_body_bytes' });
+      res.status(413).json(refusal);
+      return;
+    }
+    const message = status < 500 ? String(err.message) : 'internal error';
     if (status >= 500) (res.locals.requestId ? requestLog(res) : deps.log).error({ method: req.method, path: req.path, err: String(err?.stack ?? err) }, 'request failed');
     res.status(status).json({ error: message });
   };
   app.use(onError);
   return app;
+}
+
+/**
+ * The 413 for a body over its route's limit, naming that limit: the ingest endpoint's is
+ * collector.yaml's max_body_bytes; the chat and API endpoints have their own, much smaller,
+ * fixed by their routes (body-parser reports the one that applied).
+ */
+export function bodyLimitRefusal(path: string, limitBytes: number | undefined, maxBodyBytes: number): { error: string; limit: string } {
+  if (path === EVENTS_PATH) {
+    return { error: `body larger than the ingest limit, max_body_bytes (${maxBodyBytes} bytes after decompression); send smaller batches`, limit: 'max_body_bytes' };
+  }
+  const family = path.startsWith('/slack/') ? 'slack' : path.startsWith('/mattermost/') ? 'mattermost' : path.startsWith('/api/') ? 'api' : 'request';
+  const name = { slack: 'the Slack endpoints (/slack/*)', mattermost: 'the Mattermost endpoints (/mattermost/*)', api: 'the API (/api/*)', request: path }[family];
+  return { error: `body larger than the limit of ${name}: ${limitBytes ?? 'unknown'} bytes`, limit: `${family}_body_bytes` };
 }

@@ -3,13 +3,20 @@
 //     → task chat_post:<incident>:<platform>:<workspace>:<channel>, one per routed channel,
 //       once ever (a deterministic id); a retry first looks for the message a previous
 //       attempt posted, so a restart never posts twice; the incident records channel + ts
+//     → when this collector does not have the platform, task chat_post:<incident>:<platform>
+//       instead: a collector that has it routes (its chat config) and queues the posts
 //   incident changes (acknowledged, resolved, reopened, triaged, ticket filed, more events)
-//     → task chat_update:<incident>:<marker>: every message is edited to the new state and
-//       the lifecycle steps it has not told yet are replied in its thread
+//     → task chat_update:<incident>:<platform>:<workspace>:<marker>, one per platform and
+//       workspace with messages: every message there is edited to the new state and the
+//       lifecycle steps it has not told yet are replied in its thread
+// Every chat task needs its platform (slack:<team> for a workspace this collector has its
+// own token for): only a collector that has it claims the task; one that finds it cannot
+// serve it hands it back instead of skipping it.
 import type { Logger } from '@stacklens/common';
 import type { ChatMessageRef, Incident } from '@stacklens/detection';
 import type { ElasticsearchIncidentStore } from '../detection/incident-store.js';
-import { RetryableError, type Outbox, type Task } from '../outbox/outbox.js';
+import { CannotRunHere, RetryableError, type Outbox, type Task } from '../outbox/outbox.js';
+import { ruleKey } from '../outbox/registry.js';
 import type { ChatConfig } from '../config.js';
 import type { ChatSender } from './sender.js';
 import { destinations, type Destination } from './routing.js';
@@ -24,6 +31,9 @@ export interface ChatAlertsConfig {
   /** Default channel per configured platform. */
   defaults: Partial<Record<'slack' | 'mattermost', string>>;
 }
+
+/** Chat platforms a rule's notify list names. */
+const notifiedPlatforms = (inc: Incident) => [...new Set(inc.notify.map((n) => n.split(':')[0]).filter((p): p is 'slack' | 'mattermost' => p === 'slack' || p === 'mattermost'))];
 
 export class ChatAlerts {
   private cfg: ChatAlertsConfig = { chat: { answer_within: 2500, teams: {} }, senders: {}, defaults: {} };
@@ -49,34 +59,58 @@ export class ChatAlerts {
     return destinations(inc, this.cfg.chat, this.cfg.defaults);
   }
 
+  /** What a chat task for this platform and workspace needs. */
+  private needs(platform: string, workspace: string): string[] {
+    // A workspace with its own token here needs that token; otherwise the platform's default one.
+    return platform === 'slack' && workspace && this.outbox.capabilities.includes(`slack:${workspace}`) ? ['slack', `slack:${workspace}`] : [platform];
+  }
+
+  /** Queue a chat task: run by a collector that runs the incident's rule (while one is running) and has the platform. */
+  private enqueue(action: string, inc: Incident, id: string, needs: string[]): Promise<boolean> {
+    return this.outbox.enqueue(action, inc.id, id, { needs, rule: ruleKey(inc.rule, inc.index) });
+  }
+
   /** The incident fired: post where it is routed (and tell existing messages it reopened). */
   async fired(inc: Incident): Promise<void> {
-    for (const d of this.destinations(inc)) await this.outbox.enqueue('chat_post', inc.id, `chat_post:${inc.id}:${d.platform}:${d.workspace}:${d.channel}`);
+    for (const d of this.destinations(inc)) await this.enqueue('chat_post', inc, `chat_post:${inc.id}:${d.platform}:${d.workspace}:${d.channel}`, this.needs(d.platform, d.workspace));
+    // Platforms this collector does not have: a collector that has them routes and posts.
+    for (const platform of notifiedPlatforms(inc)) {
+      if (!this.cfg.senders[platform]) await this.enqueue('chat_post', inc, `chat_post:${inc.id}:${platform}`, [platform]);
+    }
     if (inc.chat?.messages.length) await this.changed(inc);
+  }
+
+  /** Each platform + workspace that has (or is about to have) a message of this incident, with its needs. */
+  private targets(inc: Incident): Map<string, { platform: 'slack' | 'mattermost'; workspace: string }> {
+    const out = new Map<string, { platform: 'slack' | 'mattermost'; workspace: string }>();
+    for (const m of inc.chat?.messages ?? []) out.set(`${m.platform}:${m.workspace}`, { platform: m.platform, workspace: m.workspace });
+    for (const d of this.destinations(inc)) out.set(`${d.platform}:${d.workspace}`, { platform: d.platform, workspace: d.workspace });
+    return out;
   }
 
   /** A lifecycle change: edit the messages, reply in their threads. */
   async changed(inc: Incident): Promise<void> {
-    if (!inc.chat?.messages.length && this.destinations(inc).length === 0) return;
-    await this.outbox.enqueue('chat_update', inc.id, `chat_update:${inc.id}:t${inc.timeline.length}:${inc.status}`);
+    for (const [key, t] of this.targets(inc)) {
+      await this.enqueue('chat_update', inc, `chat_update:${inc.id}:${key}:t${inc.timeline.length}:${inc.status}`, this.needs(t.platform, t.workspace));
+    }
   }
 
   /** More events only: refresh the counts, at most once a minute. */
   async grew(inc: Incident): Promise<void> {
-    if (!inc.chat?.messages.length) return;
-    await this.outbox.enqueue('chat_update', inc.id, `chat_update:${inc.id}:p${Math.floor(Date.now() / COUNT_REFRESH_MS)}`);
+    const keys = new Map((inc.chat?.messages ?? []).map((m) => [`${m.platform}:${m.workspace}`, m] as const));
+    for (const [key, m] of keys) await this.enqueue('chat_update', inc, `chat_update:${inc.id}:${key}:p${Math.floor(Date.now() / COUNT_REFRESH_MS)}`, this.needs(m.platform, m.workspace));
   }
 
   private async runPost(task: Task): Promise<Record<string, unknown>> {
     const [, , platform, workspace, ...rest] = task.id.split(':');
+    if (workspace === undefined) return this.route(task, platform as Destination['platform']);
     const dest: Destination = { platform: platform as Destination['platform'], workspace, channel: rest.join(':') };
     const inc = await this.load(task.incident_id);
     const same = (m: ChatMessageRef) => m.platform === dest.platform && m.workspace === dest.workspace && m.channel === dest.channel;
     const existing = inc.chat?.messages.find(same);
     if (existing) return { already: existing.message_id };
     const sender = this.cfg.senders[dest.platform];
-    // Retried: the platform may be configured (again) through the admin API within the retry budget.
-    if (!sender) throw new RetryableError(`${dest.platform} is not configured`);
+    if (!sender) throw new CannotRunHere([dest.platform], `${dest.platform} is not configured on this collector`);
     const found = task.attempts > 1 ? await sender.findPosted(dest, inc) : undefined;
     const posted = found ?? (await sender.post(dest, inc));
     await this.incidents.update(inc.id, async (current) => {
@@ -94,17 +128,30 @@ export class ChatAlerts {
     return { platform: dest.platform, channel: posted.channel_id, message: posted.message_id, found: Boolean(found) };
   }
 
+  /** chat_post:<incident>:<platform>, queued by a collector without the platform: route here, queue the posts. */
+  private async route(task: Task, platform: Destination['platform']): Promise<Record<string, unknown>> {
+    if (!this.cfg.senders[platform]) throw new CannotRunHere([platform], `${platform} is not configured on this collector`);
+    const inc = await this.load(task.incident_id);
+    const routed = this.destinations(inc).filter((d) => d.platform === platform);
+    for (const d of routed) await this.enqueue('chat_post', inc, `chat_post:${inc.id}:${d.platform}:${d.workspace}:${d.channel}`, this.needs(d.platform, d.workspace));
+    return { routed: routed.map((d) => `${d.workspace ? `${d.workspace}/` : ''}${d.channel}`) };
+  }
+
   private async runUpdate(task: Task): Promise<Record<string, unknown>> {
     const inc = await this.load(task.incident_id);
-    const messages = inc.chat?.messages ?? [];
+    const [, , platform, workspace] = task.id.split(':');
+    // chat_update:<incident>:<platform>:<workspace>:<marker>; older tasks (…:<marker>) cover every platform.
+    const scoped = platform === 'slack' || platform === 'mattermost';
+    const mine = (p: string, w: string) => !scoped || (p === platform && w === workspace);
+    const messages = (inc.chat?.messages ?? []).filter((m) => mine(m.platform, m.workspace));
     if (messages.length === 0) {
-      if (this.destinations(inc).length > 0) throw new RetryableError('the alert is not posted yet');
+      if (this.destinations(inc).some((d) => mine(d.platform, d.workspace))) throw new RetryableError('the alert is not posted yet');
       return { skipped: 'no chat message' };
     }
     let replies = 0;
     for (const ref of messages) {
       const sender = this.cfg.senders[ref.platform];
-      if (!sender) continue;
+      if (!sender) throw new CannotRunHere([ref.platform], `${ref.platform} is not configured on this collector`);
       if (sender.canEdit && ref.message_id) await sender.update(ref, inc);
       for (let i = ref.replied; i < inc.timeline.length; i++) {
         const text = threadText(inc, inc.timeline[i]);

@@ -2,16 +2,28 @@
 //   incident fires (opened, or reopened outside realert) and its rule notifies someone
 //     → task triage:<incident>:<fire_count>  (timeline: triage_pending); again when it grows
 //       past 10, 100, 1,000 … events
-//   triage done (AI analysis, or runbook triage when no LLM / a bad answer)
+//   triage done (AI analysis, or runbook triage when no LLM / the LLM failed — saying which)
 //     → incident.triage, timeline triage_completed | triage_failed
 //     → task ticket:<incident> when the rule notifies jira  (timeline: ticket_pending)
 //   ticket → the open ticket carrying the incident's fingerprint label, or a new one
 //     → incident.ticket, timeline ticket_created | ticket_failed
+//   recurrence → task comment:<incident>:<period> (at most one comment per comment_every)
+//   resolved   → task transition:<incident>:<resolved_at>
+//
+// The collector queueing a task need not be the one that runs it: collectors are not all
+// configured alike (a rolling change, a second site, a staging collector on the cluster).
+// So what is queued follows the rule, not this collector's integrations, and each task says
+// what it needs — ticket, comment, transition: jira; triage: an LLM (and Xero) when a
+// collector running the rule has had one within the retry budget, else nothing; chat: the
+// platform. Only a collector with those claims the task. A triage waiting for an LLM that
+// no collector brings within the retry budget runs as runbook triage anywhere, saying so.
+// Every task ends done, or failed with the reason on the incident's timeline.
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '@stacklens/common';
 import { addTimeline, type Incident, type Outcome } from '@stacklens/detection';
 import type { ElasticsearchIncidentStore } from '../detection/incident-store.js';
-import { Outbox, RetryableError } from '../outbox/outbox.js';
+import { CannotRunHere, Outbox, RetryableError, canRun, inScope, type Task } from '../outbox/outbox.js';
+import { ruleKey } from '../outbox/registry.js';
 import { Jira, type JiraConfig } from './jira.js';
 import { Triage, type OpenAiConfig, type TriageResult } from './triage.js';
 import { Xero, type XeroConfig } from './xero.js';
@@ -22,6 +34,38 @@ import type { ChatSender } from '../chat/sender.js';
 import { SlackSender } from '../chat/slack.js';
 import { ActionSigner, MattermostSender } from '../chat/mattermost.js';
 import { WebhookSender } from '../chat/webhook.js';
+
+/** LLM attempts per triage before it falls back to runbook triage (the ticket should not wait an hour for an analysis). */
+export const LLM_ATTEMPTS = 3;
+/** A collector that does not know comment_every queues comment tasks at most this often; the runner throttles. */
+const COMMENT_BUCKET_MS = 60_000;
+
+/** What a collector with these integrations can run (the outbox's capabilities); slack:<team> for each Slack workspace it has a token for. */
+export function capabilitiesOf(cfg: Pick<NotifierConfig, 'jira' | 'openai' | 'xero' | 'slack' | 'mattermost'>): string[] {
+  const caps: string[] = [];
+  if (cfg.openai) caps.push('llm');
+  if (cfg.xero) caps.push('xero');
+  if (cfg.jira) caps.push('jira');
+  if (cfg.slack) caps.push('slack', ...Object.keys(cfg.slack.workspaces ?? {}).map((team) => `slack:${team}`));
+  if (cfg.mattermost) caps.push('mattermost');
+  return caps;
+}
+
+type Peer = { capabilities: string[]; rules: string[] };
+
+/**
+ * What a triage needs: an LLM when this collector or a peer running the same rule has had one
+ * (Xero too when one of those has both), else nothing — runbook triage is then the truth.
+ */
+export function triageNeeds(own: readonly string[], peers: Peer[], rule: string): string[] {
+  const sets = [own, ...peers.filter((p) => p.rules.includes(rule)).map((p) => p.capabilities)].filter((c) => c.includes('llm'));
+  if (sets.length === 0) return [];
+  return sets.some((c) => c.includes('xero')) ? ['llm', 'xero'] : ['llm'];
+}
+
+export const notifiesJira = (inc: Pick<Incident, 'notify'>) => inc.notify.some((n) => n === 'jira' || n.startsWith('jira:'));
+
+const seconds = (ms: number) => (ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`);
 
 export interface NotifierConfig {
   jira?: JiraConfig;
@@ -35,6 +79,10 @@ export interface NotifierConfig {
 
 export interface NotifierOptions {
   metrics?: CollectorMetrics;
+  /** The rules this collector runs, as ruleKey(name, index): told to the peers in the heartbeat. */
+  rules?: () => string[];
+  /** Outbox overrides (tests). */
+  outbox?: { index?: string; collectorId?: string; pollMs?: number };
 }
 
 export class Notifier {
@@ -58,14 +106,21 @@ export class Notifier {
     const metrics = options.metrics;
     this.outbox = new Outbox(
       es,
-      { retryBudgetMs: cfg.retryBudgetMs, concurrency: { triage: 4, ticket: 2, chat_post: 2, chat_update: 1 }, onResult: (action, result) => metrics?.outboxTasks.inc({ action, result }) },
+      {
+        retryBudgetMs: cfg.retryBudgetMs,
+        concurrency: { triage: 4, ticket: 2, comment: 1, transition: 1, chat_post: 2, chat_update: 1 },
+        onResult: (action, result) => metrics?.outboxTasks.inc({ action, result }),
+        onFailed: (task, reason) => this.recordFailure(task, reason),
+        ...options.outbox,
+      },
       log,
     );
+    if (options.rules) this.outbox.registry.setRules(options.rules);
     this.chat = new ChatAlerts(this.outbox, incidents, log.child({ module: 'chat' }));
     this.configure(cfg);
-    this.outbox.handle('triage', (task, attempt) => this.runTriage(task.incident_id, attempt.final));
-    this.outbox.handle('ticket', (task, attempt) => this.runTicket(task.incident_id, attempt.final));
-    this.outbox.handle('comment', (task) => this.runComment(task.incident_id));
+    this.outbox.handle('triage', (task, attempt) => this.runTriage(task, attempt));
+    this.outbox.handle('ticket', (task) => this.runTicket(task.incident_id));
+    this.outbox.handle('comment', (task) => this.runComment(task));
     this.outbox.handle('transition', (task) => this.runTransition(task.incident_id));
   }
 
@@ -90,6 +145,7 @@ export class Notifier {
       defaults.mattermost = m.channel;
     }
     this.chat.configure({ chat: cfg.chat, senders, defaults });
+    this.outbox.setCapabilities(capabilitiesOf(cfg));
   }
 
   get config(): NotifierConfig {
@@ -105,27 +161,33 @@ export class Notifier {
     const inc = o.incident;
     if (inc.notify.length === 0) return;
     if (o.fired) {
-      const pending = await this.record(inc.id, (i) => addTimeline(i, { stage: 'triage_pending', at: new Date().toISOString() }));
-      await this.outbox.enqueue('triage', inc.id, `triage:${inc.id}:${inc.fire_count}`);
+      const needs = await this.triageNeeds(inc);
+      const waiting = await this.waitingNote(inc, needs);
+      const pending = await this.record(inc.id, (i) => addTimeline(i, { stage: 'triage_pending', at: new Date().toISOString(), ...(waiting ? { note: waiting } : {}) }));
+      // The alert first: it is quick, and the thread then tells the triage and the ticket as they come.
       await this.chat.fired(pending ?? inc);
+      await this.enqueueTriage(inc, `triage:${inc.id}:${inc.fire_count}`, needs);
       return;
     }
     await this.chat.grew(inc);
     // Grown markedly — crossed 10, 100, 1,000 … events: triage again with the new picture.
     if (inc.count >= 10 && !inc.silenced_by) {
-      await this.outbox.enqueue('triage', inc.id, `triage:${inc.id}:${inc.fire_count}:x${Math.floor(Math.log10(inc.count))}`);
+      await this.enqueueTriage(inc, `triage:${inc.id}:${inc.fire_count}:x${Math.floor(Math.log10(inc.count))}`);
     }
-    if (inc.ticket && this.jira && this.cfg.jira && !inc.silenced_by) {
-      // A recurrence: at most one comment per comment_every period (the task id is the period).
-      const period = Math.floor(Date.now() / this.cfg.jira.comment_every);
-      await this.outbox.enqueue('comment', inc.id, `comment:${inc.id}:${period}`);
+    if (inc.ticket && !inc.silenced_by) {
+      // A recurrence: at most one comment per comment_every (the runner checks; the task id is
+      // the period, so most recurrences queue nothing). Without Jira here the period is unknown:
+      // queue by the minute for the collector that has it.
+      const every = this.cfg.jira?.comment_every ?? COMMENT_BUCKET_MS;
+      await this.enqueue('comment', inc, `comment:${inc.id}:${Math.floor(Date.now() / every)}`, { needs: ['jira'] });
     }
   }
 
   /** Called when a person or the auto-resolver resolves an incident. */
   async onResolved(inc: Incident): Promise<void> {
     await this.chat.changed(inc);
-    if (inc.ticket && this.jira && this.cfg.jira?.resolve_transition) await this.outbox.enqueue('transition', inc.id, `transition:${inc.id}:${inc.resolved_at}`);
+    // Without Jira here, whether a transition is configured is for the collector that has Jira to say.
+    if (inc.ticket && (!this.cfg.jira || this.cfg.jira.resolve_transition)) await this.enqueue('transition', inc, `transition:${inc.id}:${inc.resolved_at}`, { needs: ['jira'] });
   }
 
   /** A person acknowledged (or otherwise changed) the incident: tell the chat messages. */
@@ -133,27 +195,80 @@ export class Notifier {
     await this.chat.changed(inc);
   }
 
-  /** POST /api/incidents/:id/ticket: a ticket now, whatever the rule's notify says. */
+  /** POST /api/incidents/:id/ticket: a ticket now, whatever the rule's notify says — by whichever collector has Jira. */
   async requestTicket(inc: Incident, by = 'api'): Promise<string> {
-    if (!this.jira) throw new Error('Jira is not configured (integrations.jira)');
+    if (!this.jira) {
+      const peers = await this.outbox.registry.list(this.cfg.retryBudgetMs);
+      if (!peers.some((p) => p.capabilities.includes('jira'))) throw new Error('Jira is not configured (integrations.jira) on any collector');
+    }
+    const needs = ['jira'];
+    const waiting = await this.waitingNote(inc, needs);
     await this.record(inc.id, (i) => {
       i.ticket_state = 'pending';
-      addTimeline(i, { stage: 'ticket_pending', at: new Date().toISOString(), by, note: by === 'api' ? 'requested through the API' : 'requested from chat' });
+      const note = by === 'api' ? 'requested through the API' : 'requested from chat';
+      addTimeline(i, { stage: 'ticket_pending', at: new Date().toISOString(), by, note: waiting ? `${note}; ${waiting}` : note });
     });
     const id = `ticket:${inc.id}`;
-    await this.outbox.enqueue('ticket', inc.id, id);
+    await this.enqueue('ticket', inc, id, { needs });
     return id;
   }
 
-  private async runTriage(incidentId: string, final: boolean): Promise<Record<string, unknown>> {
+  /** See triageNeeds: this collector's integrations and those of the peers running the rule lately. */
+  private async triageNeeds(inc: Incident): Promise<string[]> {
+    let peers: Peer[] = [];
+    try {
+      peers = await this.outbox.registry.list(this.cfg.retryBudgetMs);
+    } catch (err) {
+      this.log.warn({ incident: inc.id, err: (err as Error).message }, 'could not read which collectors run this rule; the triage needs what this collector has');
+    }
+    return triageNeeds(this.outbox.capabilities, peers, ruleKey(inc.rule, inc.index));
+  }
+
+  /** Queue a task of this incident: run by a collector that runs its rule (while one is running) and has what it needs. */
+  enqueue(action: string, inc: Pick<Incident, 'id' | 'rule' | 'index'>, id: string, opts: { needs?: string[]; fallbackAfterMs?: number } = {}): Promise<boolean> {
+    return this.outbox.enqueue(action, inc.id, id, { ...opts, rule: ruleKey(inc.rule, inc.index) });
+  }
+
+  private async enqueueTriage(inc: Incident, id: string, needs?: string[]): Promise<void> {
+    const wants = needs ?? (await this.triageNeeds(inc));
+    // Soft needs: an LLM no collector brings within the retry budget does not hold the ticket back for ever.
+    await this.enqueue('triage', inc, id, { needs: wants, fallbackAfterMs: this.cfg.retryBudgetMs });
+  }
+
+  /**
+   * "waiting for a collector with jira (none running)" when no running collector that may run
+   * a task of this incident's rule has these needs.
+   */
+  private async waitingNote(inc: Pick<Incident, 'rule' | 'index'>, needs: string[]): Promise<string | undefined> {
+    if (needs.length === 0) return undefined;
+    try {
+      const live = await this.outbox.registry.live();
+      const liveRules = new Set(live.flatMap((c) => c.rules));
+      const task = { rule: ruleKey(inc.rule, inc.index), needs };
+      if (live.some((c) => inScope(task, new Set(c.rules), liveRules) && canRun(task, c.capabilities))) return undefined;
+    } catch {
+      return undefined;
+    }
+    return `waiting for a collector with ${needs.join(' + ')} (none running)`;
+  }
+
+  private async runTriage(task: Task, attempt: { final: boolean; missing: string[] }): Promise<Record<string, unknown>> {
+    const incidentId = task.incident_id;
     const inc = await this.load(incidentId);
     let result: TriageResult;
-    try {
-      result = await this.triage.run(inc);
-    } catch (err) {
-      if (err instanceof RetryableError && !final) throw err;
-      // Out of retries, or refused for good: the ticket goes out with runbook triage.
-      result = { source: 'runbook', note: `LLM failed: ${(err as Error).message}`, runbook: inc.runbook, similar: [] };
+    if (attempt.missing.includes('llm')) {
+      // Claimed after fallback_after: the collectors with an LLM did not take it in time.
+      result = await this.triage.runbook(inc, `no collector with an LLM ran this triage within ${seconds(this.cfg.retryBudgetMs)}: runbook and similar past incidents only`);
+    } else {
+      try {
+        result = await this.triage.run(inc);
+      } catch (err) {
+        // Retried a few times (timeouts, 429, 5xx), then runbook triage saying why: the ticket
+        // and the chat alert should not wait for the LLM.
+        if (err instanceof RetryableError && !attempt.final && task.attempts < LLM_ATTEMPTS) throw err;
+        const why = (err as Error).message;
+        result = await this.triage.runbook(inc, `${why}${err instanceof RetryableError && task.attempts > 1 ? ` (${task.attempts} attempts)` : ''}; runbook and similar past incidents only`);
+      }
     }
     const failed = result.source === 'runbook' && Boolean(result.note?.startsWith('LLM'));
     const m = this.options.metrics;
@@ -168,56 +283,113 @@ export class Notifier {
       addTimeline(i, { stage: failed ? 'triage_failed' : 'triage_completed', at: new Date().toISOString(), note: result.source === 'llm' ? `${result.model}, confidence ${result.analysis?.confidence}` : result.note });
     });
     // The ticket first: the chat message is edited once more when it exists anyway.
-    if (this.jira && inc.notify.some((n) => n === 'jira' || n.startsWith('jira:')) && !inc.ticket) {
-      await this.record(incidentId, (i) => {
-        i.ticket_state = 'pending';
-        addTimeline(i, { stage: 'ticket_pending', at: new Date().toISOString() });
-      });
-      await this.outbox.enqueue('ticket', incidentId, `ticket:${incidentId}`);
-    }
+    await this.queueTicket(incidentId);
     if (triaged) await this.chat.changed(triaged);
     return { source: result.source, note: result.note };
   }
 
-  private async runTicket(incidentId: string, final: boolean): Promise<Record<string, unknown>> {
+  /** The rule notifies Jira and there is no ticket yet: queue it, for a collector with Jira (this one or another). */
+  private async queueTicket(incidentId: string): Promise<void> {
     const inc = await this.load(incidentId);
-    if (inc.ticket) return { key: inc.ticket.key, already: true };
-    // Retried: Jira may be configured (again) through the admin API within the retry budget.
-    if (!this.jira) throw new RetryableError('Jira is not configured');
-    try {
-      const ticket = await this.jira.ensureTicket(inc, inc.triage as unknown as TriageResult | undefined);
-      const ticketed = await this.record(incidentId, (i) => {
-        i.ticket = ticket;
-        i.ticket_state = 'created';
-        addTimeline(i, { stage: 'ticket_created', at: new Date().toISOString(), note: `${ticket.key}${ticket.found ? ' (found by its fingerprint label)' : ''}` });
-      });
-      if (ticketed) await this.chat.changed(ticketed);
-      this.log.info({ incident: incidentId, ticket: ticket.key, found: ticket.found }, 'ticket recorded');
-      return { key: ticket.key };
-    } catch (err) {
-      if (!(err instanceof RetryableError) || final) {
-        await this.record(incidentId, (i) => {
-          i.ticket_state = 'failed';
-          addTimeline(i, { stage: 'ticket_failed', at: new Date().toISOString(), note: (err as Error).message.slice(0, 500) });
-        });
-      }
-      throw err;
-    }
+    if (!notifiesJira(inc) || inc.ticket) return;
+    const id = `ticket:${incidentId}`;
+    if (await this.outbox.get(id)) return; // queued before (a re-triage, or a retry of this one)
+    const needs = ['jira'];
+    const waiting = await this.waitingNote(inc, needs);
+    // Recorded first: the task may run (and record ticket_created) as soon as it is queued.
+    await this.record(incidentId, (i) => {
+      i.ticket_state = 'pending';
+      addTimeline(i, { stage: 'ticket_pending', at: new Date().toISOString(), ...(waiting ? { note: waiting } : {}) });
+    });
+    await this.enqueue('ticket', inc, id, { needs });
   }
 
-  private async runComment(incidentId: string): Promise<Record<string, unknown>> {
+  private async runTicket(incidentId: string): Promise<Record<string, unknown>> {
     const inc = await this.load(incidentId);
-    if (!inc.ticket || !this.jira) return { skipped: 'no ticket' };
+    if (inc.ticket) return { key: inc.ticket.key, already: true };
+    if (!this.jira) throw new CannotRunHere(['jira'], 'Jira is not configured on this collector');
+    const ticket = await this.jira.ensureTicket(inc, inc.triage as unknown as TriageResult | undefined);
+    const ticketed = await this.record(incidentId, (i) => {
+      i.ticket = ticket;
+      i.ticket_state = 'created';
+      addTimeline(i, { stage: 'ticket_created', at: new Date().toISOString(), note: `${ticket.key}${ticket.found ? ' (found by its fingerprint label)' : ''}` });
+    });
+    if (ticketed) await this.chat.changed(ticketed);
+    this.log.info({ incident: incidentId, ticket: ticket.key, found: ticket.found }, 'ticket recorded');
+    return { key: ticket.key };
+  }
+
+  private async runComment(task: Task): Promise<Record<string, unknown>> {
+    const inc = await this.load(task.incident_id);
+    if (!inc.ticket) return { skipped: 'no ticket' };
+    if (!this.jira || !this.cfg.jira) throw new CannotRunHere(['jira'], 'Jira is not configured on this collector');
+    const every = this.cfg.jira.comment_every;
+    const ticket = inc.ticket as typeof inc.ticket & { commented_at?: string; comment_task?: string };
+    // At most one comment per comment_every, whoever queued the task: the slot is taken on the
+    // incident (optimistic concurrency) before commenting; a retry of the same task keeps it.
+    if (ticket.comment_task !== task.id && ticket.commented_at && Date.now() - Date.parse(ticket.commented_at) < every) {
+      return { skipped: `commented ${seconds(Date.now() - Date.parse(ticket.commented_at))} ago (comment_every ${seconds(every)})` };
+    }
+    let taken = false;
+    await this.incidents.update(inc.id, async (current) => {
+      taken = false;
+      const t = current?.ticket as (typeof ticket | undefined);
+      if (!current || !t) return undefined;
+      if (t.comment_task !== task.id && t.commented_at && Date.now() - Date.parse(t.commented_at) < every) return undefined;
+      taken = true;
+      if (t.comment_task === task.id) return undefined;
+      const next = structuredClone(current);
+      Object.assign(next.ticket!, { commented_at: new Date().toISOString(), comment_task: task.id });
+      return next;
+    });
+    if (!taken) return { skipped: 'another recurrence commented meanwhile' };
     await this.jira.comment(inc.ticket.key, `StackLens: the incident recurred — ${inc.count} event(s) in total, last at ${inc.last_seen} (${inc.summary}).`);
+    await this.record(inc.id, (i) => addTimeline(i, { stage: 'ticket_commented', at: new Date().toISOString(), note: `${inc.ticket!.key}: ${inc.count} event(s)` }));
     return { key: inc.ticket.key, count: inc.count };
   }
 
   private async runTransition(incidentId: string): Promise<Record<string, unknown>> {
     const inc = await this.load(incidentId);
-    const name = this.cfg.jira?.resolve_transition;
-    if (!inc.ticket || !this.jira || !name) return { skipped: 'no ticket or no transition configured' };
+    if (!inc.ticket) return { skipped: 'no ticket' };
+    if (!this.jira || !this.cfg.jira) throw new CannotRunHere(['jira'], 'Jira is not configured on this collector');
+    const name = this.cfg.jira.resolve_transition;
+    if (!name) return { skipped: 'no resolve_transition configured' };
     const done = await this.jira.transition(inc.ticket.key, name);
+    await this.record(incidentId, (i) => addTimeline(i, { stage: 'ticket_transitioned', at: new Date().toISOString(), note: done ? `${inc.ticket!.key} → ${name}` : `${inc.ticket!.key} has no transition "${name}" now` }));
     return { key: inc.ticket.key, transition: name, applied: done };
+  }
+
+  /** A task failed for good: the incident's timeline says which and why (and a failed triage still queues the ticket). */
+  private async recordFailure(task: Task, reason: string): Promise<void> {
+    const at = new Date().toISOString();
+    const note = reason.slice(0, 500);
+    switch (task.action) {
+      case 'ticket': {
+        const inc = await this.record(task.incident_id, (i) => {
+          i.ticket_state = 'failed';
+          addTimeline(i, { stage: 'ticket_failed', at, note });
+        });
+        if (inc) await this.chat.changed(inc);
+        return;
+      }
+      case 'triage': {
+        const inc = await this.record(task.incident_id, (i) => addTimeline(i, { stage: 'triage_failed', at, note }));
+        await this.queueTicket(task.incident_id);
+        if (inc) await this.chat.changed(inc);
+        return;
+      }
+      case 'comment':
+      case 'transition':
+        await this.record(task.incident_id, (i) => addTimeline(i, { stage: `ticket_${task.action}_failed`, at, note }));
+        return;
+      default: {
+        // Chat: no chat update follows (it could fail the same way): the timeline and the API tell.
+        const [, , platform, workspace, ...channel] = task.id.split(':');
+        const where = task.action === 'chat_post' ? [platform, workspace, channel.join(':')] : task.action === 'chat_update' ? [platform, workspace] : [];
+        const prefix = where.filter(Boolean).join(' ');
+        await this.record(task.incident_id, (i) => addTimeline(i, { stage: `${task.action}_failed`, at, note: prefix ? `${prefix}: ${note}` : note }));
+      }
+    }
   }
 
   private async load(id: string): Promise<Incident> {

@@ -1,7 +1,9 @@
 // AI triage of an incident: context from Elasticsearch (samples, counts by store/kiosk/
 // product, similar past incidents with how they ended) and, when an OpenAI-compatible API is
 // configured, a structured analysis from it — validated against a schema. Without an LLM, or
-// when its answer is unusable, triage is the runbook plus the similar incidents, labelled so.
+// when it fails, triage is the runbook plus the similar incidents, labelled with the truth:
+// no LLM configured, LLM timed out / unreachable / rate-limited / refused, or its answer
+// unusable (not JSON, not the schema).
 import type { Client } from '@elastic/elasticsearch';
 import OpenAI from 'openai';
 import { z } from 'zod';
@@ -132,6 +134,13 @@ export class Triage {
     if (openai) this.llm = new OpenAI({ baseURL: openai.base_url, apiKey: openai.api_key, timeout: openai.timeout, maxRetries: 0 });
   }
 
+  /** Runbook triage (runbook, similar incidents, Xero context) with the reason there is no AI analysis. */
+  async runbook(inc: Incident, note: string): Promise<TriageResult> {
+    const context = await buildContext(this.es, inc);
+    await this.addXero(inc, context);
+    return { source: 'runbook', note, runbook: inc.runbook, similar: context.similar, xero: context.xero, xero_note: context.xero_note };
+  }
+
   async run(inc: Incident): Promise<TriageResult> {
     const context = await buildContext(this.es, inc);
     await this.addXero(inc, context);
@@ -150,7 +159,7 @@ export class Triage {
         ],
       });
     } catch (err) {
-      const classified = classifyOpenAiError(err);
+      const classified = classifyOpenAiError(err, this.openai.timeout);
       this.observe(classified instanceof RetryableError ? 'retryable' : 'refused');
       throw classified;
     }
@@ -194,17 +203,29 @@ export async function testOpenAi(cfg: OpenAiConfig): Promise<string> {
     const ids = models.data.map((m) => m.id);
     return ids.includes(cfg.model) ? `model ${cfg.model} available` : `connected; model ${cfg.model} not among the ${ids.length} listed`;
   } catch (err) {
-    throw classifyOpenAiError(err);
+    throw classifyOpenAiError(err, cfg.timeout);
   }
 }
 
-/** 429, 5xx, timeouts and connection errors are retried from the outbox; 4xx are final. */
-export function classifyOpenAiError(err: unknown): Error {
+/**
+ * What went wrong, in words that say it: timed out, unreachable, rate-limited, a server error
+ * (all retried from the outbox), or refused — credentials or the request (final).
+ */
+export function classifyOpenAiError(err: unknown, timeoutMs?: number): Error {
+  if (err instanceof OpenAI.APIConnectionTimeoutError) return new RetryableError(`LLM timed out${timeoutMs ? ` after ${timeoutMs / 1000}s` : ''}`);
+  if (err instanceof OpenAI.APIConnectionError) {
+    const cause = (err as { cause?: Error }).cause;
+    return new RetryableError(`LLM unreachable: ${cause?.message ?? err.message}`);
+  }
   if (err instanceof OpenAI.APIError) {
     const status = err.status ?? 0;
     const retryAfter = Number(err.headers?.get?.('retry-after'));
-    if (status === 429 || status >= 500 || status === 0) return new RetryableError(`LLM ${status || 'connection'} error: ${err.message}`, Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined);
+    const after = Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined;
+    if (status === 429) return new RetryableError(`LLM rate-limited (429): ${err.message}`, after);
+    if (status >= 500 || status === 0) return new RetryableError(`LLM ${status || 'connection'} error: ${err.message}`, after);
+    if (status === 401 || status === 403) return new Error(`LLM refused our credentials (${status}): ${err.message}`);
     return new Error(`LLM refused the request (${status}): ${err.message}`);
   }
+  if ((err as Error)?.name === 'AbortError' || /timed? ?out/i.test((err as Error)?.message ?? '')) return new RetryableError(`LLM timed out${timeoutMs ? ` after ${timeoutMs / 1000}s` : ''}`);
   return new RetryableError(`LLM unreachable: ${(err as Error).message}`);
 }
