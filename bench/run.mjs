@@ -20,12 +20,12 @@ const { values } = parseArgs({
   options: { lines: { type: 'string', default: '1000000' }, 'agent-mb': { type: 'string', default: '1000' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
 });
 const ONLY = values.only;
-if (ONLY && !['e2e', 'agent', 'detection', 'tickets', 'redact', 'fuzz'].includes(ONLY)) {
-  console.error(`--only must be e2e, agent, detection, tickets, redact or fuzz, got "${ONLY}"`);
+if (ONLY && !['e2e', 'agent', 'detection', 'tickets', 'redact', 'fuzz', 'hostile'].includes(ONLY)) {
+  console.error(`--only must be e2e, agent, detection, tickets, redact, fuzz or hostile, got "${ONLY}"`);
   process.exit(2);
 }
 if (values.help) {
-  console.log(`Usage: npm run bench [-- --lines N] [--agent-mb MB] [--only e2e|agent|detection|tickets|redact|fuzz]
+  console.log(`Usage: npm run bench [-- --lines N] [--agent-mb MB] [--only e2e|agent|detection|tickets|redact|fuzz|hostile]
 
   e2e    file → agent → collector → Elasticsearch on N POS lines (default 1,000,000), beside
          the ceiling (the same documents sent straight to _bulk with the official client)
@@ -38,6 +38,9 @@ if (values.help) {
          Jira (local protocol servers), p50/p99
   redact the agent's card redaction before (Luhn only) and after issue #12 (card shapes and
          issuer ranges), side by side: ns per line on the LogHub dev set and POS lines
+  hostile  the collector under 2,000 valid events/s, alone and while hostile requests (a
+         1M-event body, a 10k-deep event, a 15 MiB message) arrive every second: valid
+         throughput ratio, /healthz p50/p99, peak RSS, nothing lost
   fuzz   the property tests (*fuzz*.test.ts) with 50,000 cases each and a seed from the
          clock (printed; STACKLENS_FUZZ_SEED=<seed> reproduces a failure)`);
   process.exit(0);
@@ -120,6 +123,15 @@ async function ticketBench() {
   const r = await ticketLatency({ esUrl, work, progress, run });
   progress('');
   console.log(ticketReport(r));
+}
+
+if (ONLY === 'hostile') {
+  const { hostileBench, hostileReport } = await import('./hostile.mjs');
+  const rows = await hostileBench({ esUrl, client, work, progress });
+  progress('');
+  console.log(hostileReport(rows));
+  await finish();
+  process.exit(0);
 }
 
 if (ONLY === 'detection' || ONLY === 'tickets') {
