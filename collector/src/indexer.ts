@@ -109,9 +109,11 @@ export class Indexer {
       throw new ElasticsearchUnavailable(`dead-letter stream refused ${second.rejected.length} documents: ${second.rejected[0].reason}`);
     }
     const deadLettered = batch.deadLetteredEvents + refused.length;
+    // Each event counts once: indexed, a duplicate of a document already there, or
+    // dead-lettered (a dead letter already there from a retried batch is still its event's fate).
     const ack: WireAck = {
       indexed: created,
-      duplicates: duplicates + second.duplicates,
+      duplicates,
       dead_lettered: deadLettered,
       errors: batch.reasons.concat(refusals).slice(0, 5),
     };
