@@ -39,6 +39,9 @@ describe('bad input to the API', () => {
       ['silence with an endless duration', send('POST', '/api/silences', { rule: 'r', reason: 'x', duration: '99999999999d' }), /duration/],
       ['integration type __proto__', send('POST', '/api/admin/integrations', { type: '__proto__', settings: {} }), /type: must be one of/],
       ['integration type constructor', send('POST', '/api/admin/integrations', { type: 'constructor', settings: {} }), /type: must be one of/],
+      ['a silence with no labels at all', send('POST', '/api/silences', { labels: {}, reason: 'x', duration: '1h' }), /labels: must name at least one label/],
+      ['a silence labelled __proto__', fetch(`${collector.url}/api/silences`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: '{"labels":{"__proto__":"x"},"reason":"x","duration":"1h"}' }), /labels/],
+      ['a search of thousands of words', get(`/api/search?q=${encodeURIComponent('a '.repeat(3000))}`), /q: at most/],
     ];
     for (const [what, pending, message] of cases) {
       const res = await pending;
@@ -66,7 +69,10 @@ describe('bad input to the API', () => {
     expect(res.status).toBe(200);
     const page = await res.json();
     expect(page.total).toBe(2);
-    expect(page.hits.map((h: any) => h.message.length).sort((a: number, b: number) => a - b)).toEqual([`a short ${word}`.length, huge.length]);
+    // The long one comes back cut to its head (a page of such hits must not be gigabytes), saying so.
+    expect(page.hits.map((h: any) => h.message_length ?? h.message.length).sort((a: number, b: number) => a - b)).toEqual([`a short ${word}`.length, huge.length]);
+    expect(page.hits.find((h: any) => h.message_truncated)).toMatchObject({ message_length: huge.length });
+    expect(page.hits.find((h: any) => h.message_truncated).message.length).toBe(32 * 1024);
     expect(page.hits.find((h: any) => h.message.startsWith('a short')).highlight).toEqual([`a short <mark>${word}</mark>`]);
     expect(page.partial).toBeUndefined();
   });

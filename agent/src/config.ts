@@ -46,7 +46,10 @@ const regex = () =>
 const inputSchema = z.strictObject({
   paths: z.array(z.string().min(1)).min(1, 'needs at least one glob'),
   format: z.enum(FORMATS, { message: `must be one of ${FORMATS.join(', ')}` }),
-  dataset: z.string().regex(DATASET_PATTERN, 'must be lower-case letters, digits, "_" or "." (it names the data stream logs-<dataset>-<namespace>)'),
+  dataset: z
+    .string()
+    .regex(DATASET_PATTERN, 'must be lower-case letters, digits, "_" or "." (it names the data stream logs-<dataset>-<namespace>)')
+    .refine((d) => d !== 'chat' && !d.startsWith('stacklens.'), { message: 'is reserved: the collector writes chat and stacklens.* itself' }),
   namespace: z.string().regex(NAMESPACE_PATTERN, 'must be lower-case letters, digits or "_"').default('default'),
   service: z.string().optional(),
   // Globs of files never read; without a slash a glob matches the file name. Default: compressed files.

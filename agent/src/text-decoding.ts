@@ -103,7 +103,7 @@ export const DECODINGS: Record<Encoding, TextDecoding> = {
 };
 
 /**
- * Is this the head of a binary file? NUL characters or many control characters in the first
+ * Is this the head of a binary file? Many NUL or other control characters in the first
  * block; gzip/zip/bzip2/xz magic numbers always. Judged on characters, not bytes, so UTF-16
  * text (whose high bytes are 0x00–0x1F for Greek, Cyrillic, Arabic …) is text. A leading run
  * of NUL bytes is a hole, not content: a writer without O_APPEND whose file was truncated
@@ -118,11 +118,14 @@ export function looksBinary(head: Buffer, decoding: TextDecoding): boolean {
   const text = decoding.wideChars ? decoding.decode(head, start - (start % 2), head.length - ((head.length - start) % 2)).text : head.toString('latin1', start);
   if (text.length === 0) return false;
   let control = 0;
+  let nul = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0) return true;
+    if (c === 0) nul++;
     // TAB, LF, VT, FF, CR and ESC (colour codes) are text.
-    if (c < 32 && c !== 9 && c !== 10 && c !== 11 && c !== 12 && c !== 13 && c !== 27) control++;
+    else if (c < 32 && c !== 9 && c !== 10 && c !== 11 && c !== 12 && c !== 13 && c !== 27) control++;
   }
-  return control / text.length > 0.1;
+  // One garbage line with a NUL in a text log is a bad line (shipped, flagged by its parser),
+  // not a binary file: binary formats are full of NULs.
+  return (nul >= 4 && nul / text.length > 0.01) || (nul + control) / text.length > 0.1;
 }

@@ -13,6 +13,8 @@ import type { Client } from '@elastic/elasticsearch';
 import { BadSearchCursor, MAX_SEARCH_SIZE, SEARCH_SOURCES, search, type SearchSource } from './search.js';
 
 const STATUSES = ['open', 'acknowledged', 'resolved'];
+const MAX_QUERY_CHARS = 1000;
+const MAX_QUERY_WORDS = 64;
 const MAX_PAGE = 200;
 
 export class BadRequest extends Error {}
@@ -139,6 +141,12 @@ export function createApi(deps: ApiDeps): Router {
     const size = req.query.size === undefined ? 50 : Number(req.query.size);
     if (!Number.isInteger(size) || size < 1 || size > MAX_SEARCH_SIZE) throw new BadRequest(`size: must be a whole number from 1 to ${MAX_SEARCH_SIZE}`);
     const one = (name: string) => (req.query[name] === undefined ? undefined : String(req.query[name]));
+    const q = one('q');
+    // Every word is a clause Elasticsearch evaluates: a query of thousands of words takes the
+    // cluster's CPU for tens of seconds. People search with a few words.
+    if (q !== undefined && (q.length > MAX_QUERY_CHARS || q.split(/\s+|\|/).filter(Boolean).length > MAX_QUERY_WORDS)) {
+      throw new BadRequest(`q: at most ${MAX_QUERY_WORDS} words and ${MAX_QUERY_CHARS} characters`);
+    }
     res.json(
       await search(deps.es, {
         q: one('q'),
@@ -166,6 +174,11 @@ export function createApi(deps: ApiDeps): Router {
     if (b.rule !== undefined && typeof b.rule !== 'string') throw new BadRequest('rule: must be a rule name');
     if (b.group_key !== undefined && typeof b.group_key !== 'string') throw new BadRequest('group_key: must be a group key such as "pos.store_id=STORE_001"');
     if (b.labels !== undefined && (typeof b.labels !== 'object' || b.labels === null || Array.isArray(b.labels))) throw new BadRequest('labels: must be an object of label: value');
+    // An empty label set would match every incident of every rule: a silence must name what it silences.
+    if (b.labels !== undefined && Object.keys(b.labels).length === 0) throw new BadRequest('labels: must name at least one label (an empty set would silence everything)');
+    if (b.labels !== undefined && Object.entries(b.labels).some(([k, v]) => k === '__proto__' || k === 'constructor' || (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean'))) {
+      throw new BadRequest('labels: values must be strings (or numbers/booleans), keyed by label names');
+    }
     if (typeof b.reason !== 'string' || b.reason.trim() === '') throw new BadRequest('reason: required (why is this silenced?)');
     const now = Date.now();
     let ends: number;
@@ -193,7 +206,8 @@ export function createApi(deps: ApiDeps): Router {
   });
 
   api.delete('/silences/:id', admin, async (req, res) => {
-    if (!(await engine.silences.expire(String(req.params.id)))) return void res.status(404).json({ error: `no silence ${req.params.id}` });
+    // Elasticsearch ids are at most 512 bytes: a longer one names no silence.
+    if (Buffer.byteLength(String(req.params.id)) > 512 || !(await engine.silences.expire(String(req.params.id)))) return void res.status(404).json({ error: `no silence ${req.params.id}` });
     res.json({ expired: req.params.id });
   });
 
@@ -212,6 +226,11 @@ export function createApi(deps: ApiDeps): Router {
 
   api.use((err: unknown, _req: Request, res: Response, next: (err?: unknown) => void) => {
     if (err instanceof BadRequest || err instanceof BadCursorError || err instanceof BadSearchCursor) return void res.status(400).json({ error: (err as Error).message });
+    // Elasticsearch slow or away: the request may work later; it is not our bug (500) nor the client's (400).
+    const name = (err as Error)?.name;
+    if (name === 'TimeoutError' || name === 'ConnectionError' || name === 'NoLivingConnectionsError') {
+      return void res.status(503).set('Retry-After', '5').json({ error: `Elasticsearch did not answer in time (${(err as Error).message}); try again` });
+    }
     next(err);
   });
   return api;

@@ -23,6 +23,8 @@ export const jiraSchema = z
     comment_every: durationMs().default(15 * 60_000),
     /** Transition to apply when the incident is resolved (e.g. "Done"); none when unset. */
     resolve_transition: z.string().min(1).optional(),
+    /** Per request: a Jira that never answers must not hold a ticket task past its lease. */
+    timeout: durationMs().default(20_000),
   });
 
 /** Any OpenAI-compatible chat API. */

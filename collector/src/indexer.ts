@@ -44,6 +44,15 @@ type BulkAnswer =
 
 export class ElasticsearchUnavailable extends Error {}
 
+/**
+ * A refusal that is about the cluster's state, not the document: no room for the shards of a
+ * new backing index. It passes when an operator makes room — retried, then 503 (the agent
+ * keeps the events), never dead-lettered for good.
+ */
+function isClusterLimit(error: { type?: string; reason?: string } | undefined): boolean {
+  return error?.type === 'validation_exception' && /maximum (?:normal )?shards open|max_shards_per_node/.test(error.reason ?? '');
+}
+
 export interface IndexerStats {
   indexed: number;
   duplicates: number;
@@ -166,7 +175,7 @@ export class Indexer {
             const status = item?.status ?? 500;
             if (status === 200 || status === 201) created++;
             else if (status === 409) duplicates++;
-            else if (status === 429 || status >= 500) {
+            else if (status === 429 || status >= 500 || isClusterLimit(item?.error)) {
               retry.push(group[i]);
               lastError = `${item?.error?.type ?? status}: ${item?.error?.reason ?? ''}`;
             } else {

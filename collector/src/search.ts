@@ -15,6 +15,8 @@ export const MAX_SEARCH_SIZE = 500;
  * without marks; it still matches.
  */
 export const HIGHLIGHT_MAX_OFFSET = 100_000;
+/** A hit carries at most this much of its message (a page of 500 hits of 4 MiB messages would be 2 GB). */
+export const HIT_MESSAGE_CHARS = 32 * 1024;
 
 /** Shard failures seen by searches (a page answered from part of the data). */
 export const searchStats = { shardFailures: 0, partialPages: 0 };
@@ -37,6 +39,9 @@ export interface SearchHit {
   '@timestamp': string;
   source: string;
   message: string;
+  /** The message is longer than HIT_MESSAGE_CHARS: only its head is in `message`. */
+  message_truncated?: boolean;
+  message_length?: number;
   highlight: string[];
   chat?: Record<string, unknown>;
   service?: unknown;
@@ -55,6 +60,11 @@ export interface SearchPage {
 }
 
 export class BadSearchCursor extends Error {}
+
+function capMessage(message: unknown): { message: string; message_truncated?: boolean; message_length?: number } {
+  const text = typeof message === 'string' ? message : JSON.stringify(message) ?? '';
+  return text.length <= HIT_MESSAGE_CHARS ? { message: text } : { message: text.slice(0, HIT_MESSAGE_CHARS), message_truncated: true, message_length: text.length };
+}
 
 interface Cursor {
   pit: string;
@@ -121,7 +131,7 @@ export async function search(client: Client, req: SearchRequest): Promise<Search
     id: h._id,
     '@timestamp': h._source['@timestamp'],
     source: h._source.data_stream?.dataset ?? h._index,
-    message: h._source.message,
+    ...capMessage(h._source.message),
     highlight: h.highlight?.message ?? [],
     chat: h._source.chat,
     service: h._source.service,

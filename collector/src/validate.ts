@@ -72,7 +72,9 @@ export function checkEvent(value: unknown, index: number, limits: Pick<IngestLim
   const idBytes = Buffer.byteLength(e.id);
   if (idBytes > MAX_ID_BYTES) return bad(`id is ${idBytes} bytes (UTF-8); Elasticsearch ids are at most ${MAX_ID_BYTES} bytes`);
   if (typeof e.dataset !== 'string' || !DATASET_PATTERN.test(e.dataset)) return bad(`dataset ${preview(e.dataset)} is not a valid dataset name (${DATASET_PATTERN.source})`);
-  if (e.dataset === DEADLETTER_DATASET) return bad(`dataset ${DEADLETTER_DATASET} is reserved`);
+  // Streams the collector writes itself: chat capture (an agent must not forge Slack or
+  // Mattermost messages) and StackLens' own (dead letters, audit).
+  if (e.dataset === DEADLETTER_DATASET || e.dataset === 'chat' || e.dataset.startsWith('stacklens.')) return bad(`dataset ${e.dataset} is reserved (the collector writes it itself)`);
   if (typeof e.namespace !== 'string' || !NAMESPACE_PATTERN.test(e.namespace)) return bad(`namespace ${preview(e.namespace)} is not a valid namespace (${NAMESPACE_PATTERN.source})`);
   if (!isPlainObject(e.doc)) return bad(`doc must be an object, not ${preview(e.doc)}`);
   if (e.raw !== undefined && typeof e.raw !== 'string') return bad(`raw must be a string, not ${preview(e.raw)}`);

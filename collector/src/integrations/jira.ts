@@ -19,6 +19,8 @@ export interface JiraConfig {
   grafana_url?: string;
   comment_every: number;
   resolve_transition?: string;
+  /** Per request, ms. */
+  timeout?: number;
 }
 
 export interface Ticket {
@@ -100,7 +102,7 @@ export class Jira {
     /** Told how each request ended: ok, retryable or refused. */
     private readonly observe: (result: 'ok' | 'retryable' | 'refused') => void = () => {},
   ) {
-    this.client = new Version3Client({ host: cfg.url, authentication: { basic: { email: cfg.email, apiToken: cfg.api_token } } });
+    this.client = new Version3Client({ host: cfg.url, authentication: { basic: { email: cfg.email, apiToken: cfg.api_token } }, baseRequestConfig: { timeout: cfg.timeout ?? 20_000 } });
   }
 
   async ensureTicket(inc: Incident, triage: TriageResult | undefined): Promise<Ticket> {
@@ -123,6 +125,9 @@ export class Jira {
         },
       }),
     );
+    // A 200 without the issue's key is no answer (a proxy, a truncated body): retried, and the
+    // retry finds the issue by its label if it was created after all.
+    if (typeof created?.key !== 'string' || created.key === '') throw new RetryableError('Jira answered the issue creation without an issue key');
     return { key: created.key, url: this.browse(created.key), found: false };
   }
 

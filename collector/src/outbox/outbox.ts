@@ -253,7 +253,7 @@ export class Outbox {
       if (isConflict(err)) return false; // already there: the same work was enqueued before
       throw err;
     }
-    if (canRun(task, this.capabilities)) void this.tryRun(id);
+    if (canRun(task, this.capabilities)) void this.tryRun(id, task.action);
     return true;
   }
 
@@ -365,7 +365,7 @@ export class Outbox {
       const res: any = await this.client.search({
         index: this.index,
         size: 50,
-        _source: false,
+        _source: ['action'],
         sort: [{ created_at: 'asc' }],
         query: {
           bool: {
@@ -378,7 +378,7 @@ export class Outbox {
           },
         },
       } as never);
-      for (const hit of res.hits.hits) void this.tryRun(hit._id);
+      for (const hit of res.hits.hits) void this.tryRun(hit._id, hit._source?.action);
     } catch (err) {
       if (!isIndexMissing(err)) this.log.warn({ err: (err as Error).message }, 'outbox poll failed');
     } finally {
@@ -394,8 +394,12 @@ export class Outbox {
     return { mine, live };
   }
 
-  private async tryRun(id: string): Promise<void> {
+  private async tryRun(id: string, action?: string): Promise<void> {
     if (this.inFlight.has(id) || this.stopped) return;
+    // Claim only what can start now: a task claimed to wait in a full queue would sit
+    // "running" while its lease runs out, and no other collector could take it meanwhile.
+    const queue = action === undefined ? undefined : this.queues.get(action);
+    if (queue && queue.pending + queue.size >= queue.concurrency) return;
     this.inFlight.add(id);
     try {
       const claimed = await this.claim(id);

@@ -98,12 +98,24 @@ export class CollectorRegistry {
       );
       this.cache = undefined;
       this.warned = false;
-      if (this.beats++ % 720 === 0) {
-        await this.client.deleteByQuery({ index: this.index, conflicts: 'proceed', query: { bool: { filter: [{ term: { kind: 'collector' } }, { range: { seen_at: { lt: Date.now() - FORGET_MS, format: 'epoch_millis' } } }] } } } as never);
-      }
+      if (this.beats++ % 720 === 0) await this.forgetOld();
     } catch (err) {
       if (!this.warned) this.log.warn({ err: (err as Error).message }, 'could not write the collector heartbeat; peers may think this collector is down');
       this.warned = true;
+    }
+  }
+
+  /**
+   * Forget collectors not seen for FORGET_MS. A search and a bulk delete, not
+   * _delete_by_query: that needs the reindex module, which the embedded distribution lacks.
+   */
+  private async forgetOld(): Promise<void> {
+    try {
+      const res: any = await this.client.search({ index: this.index, size: 100, _source: false, query: { bool: { filter: [{ term: { kind: 'collector' } }, { range: { seen_at: { lt: Date.now() - FORGET_MS, format: 'epoch_millis' } } }] } } } as never);
+      const ids: string[] = res.hits.hits.map((h: any) => h._id);
+      if (ids.length > 0) await this.client.bulk({ operations: ids.map((id) => ({ delete: { _index: this.index, _id: id } })) });
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'could not forget old collector heartbeats');
     }
   }
 
