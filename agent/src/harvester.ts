@@ -265,6 +265,23 @@ export class Harvester {
     return c > start ? c : cut;
   }
 
+  /** Frame the `total` bytes in buf, keep the unframed rest at its start; returns how many bytes stay. */
+  private consume(buf: Buffer, total: number): number {
+    const pos = this.frame(buf, total);
+    if (pos > 0) {
+      buf.copyWithin(0, pos, total);
+      this.lineStart += pos;
+    }
+    return this.remainder(buf, total - pos);
+  }
+
+  /** A buffer full of one unfinished line: a bigger one, up to just past max_line_bytes. */
+  private grow(buf: Buffer, filled: number): Buffer {
+    const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, this.opts.maxLineBytes + 1 + this.decoding.newlineBytes));
+    buf.copy(bigger, 0, 0, filled);
+    return bigger;
+  }
+
   /**
    * After framing: the unconsumed rest of buf, `filled` bytes at file offset lineStart.
    * Returns how many bytes of it stay buffered (the rest of an over-long line is skipped).
@@ -354,7 +371,7 @@ export class Harvester {
     const closeRemovedAfter = this.opts.closeRemovedAfterMs ?? 5000;
     const closeInactive = this.opts.closeInactiveMs ?? 5 * 60_000;
     const max = this.opts.maxLineBytes;
-    let buf = Buffer.allocUnsafe(this.opts.readChunkBytes ?? 256 * 1024);
+    let buf: Buffer = Buffer.allocUnsafe(this.opts.readChunkBytes ?? 256 * 1024);
     let filled = 0;
     let lastDataAt = Date.now();
 
@@ -425,18 +442,8 @@ export class Harvester {
       }
       lastDataAt = Date.now();
       this.counters.bytes += bytesRead;
-      const total = filled + bytesRead;
-      const pos = this.frame(buf, total);
-      if (pos > 0) {
-        buf.copyWithin(0, pos, total);
-        this.lineStart += pos;
-      }
-      filled = this.remainder(buf, total - pos);
-      if (filled === buf.length) {
-        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, max + 1 + this.decoding.newlineBytes));
-        buf.copy(bigger, 0, 0, filled);
-        buf = bigger;
-      }
+      filled = this.consume(buf, filled + bytesRead);
+      if (filled === buf.length) buf = this.grow(buf, filled);
     }
     return 'stopped';
   }
@@ -452,7 +459,7 @@ export class Harvester {
     const gunzip = createGunzip();
     source.on('error', (err) => gunzip.destroy(err));
     source.pipe(gunzip);
-    let buf = Buffer.allocUnsafe(this.opts.readChunkBytes ?? 256 * 1024);
+    let buf: Buffer = Buffer.allocUnsafe(this.opts.readChunkBytes ?? 256 * 1024);
     let filled = 0;
     let head: Buffer | undefined = Buffer.alloc(0);
     /** Uncompressed offset of buf[0] while skipping to the resume point. */
@@ -484,20 +491,10 @@ export class Harvester {
         for (let at = 0; at < data.length; ) {
           while (this.sink.full && !this.stopped) await this.sink.waitForCapacity();
           if (this.stopped) return 'stopped';
-          if (filled === buf.length) {
-            const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, max + 1 + this.decoding.newlineBytes));
-            buf.copy(bigger, 0, 0, filled);
-            buf = bigger;
-          }
+          if (filled === buf.length) buf = this.grow(buf, filled);
           const n = data.copy(buf, filled, at);
           at += n;
-          const total = filled + n;
-          const pos = this.frame(buf, total);
-          if (pos > 0) {
-            buf.copyWithin(0, pos, total);
-            this.lineStart += pos;
-          }
-          filled = this.remainder(buf, total - pos);
+          filled = this.consume(buf, filled + n);
         }
       }
       if (head) {
