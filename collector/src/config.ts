@@ -81,6 +81,8 @@ export const mattermostSchema = z
     /** Capture posts, edits, deletions, reactions and status changes over the WebSocket into logs-chat-default. */
     index_messages: z.boolean().default(true),
     /** Reconnection backoff of the WebSocket: first wait, growing with each failure up to max. */
+    /** Per REST request: a server that never answers must not hold an alert past its outbox lease. */
+    timeout: durationMs().default(10_000),
     reconnect_min: durationMs().default(3000),
     reconnect_max: durationMs().default(300_000),
   })

@@ -1,3 +1,4 @@
+export * from './faults.js';
 export * from './jira-server.js';
 export * from './openai-server.js';
 export * from './xero-server.js';

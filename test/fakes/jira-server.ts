@@ -2,9 +2,10 @@
 // basic auth (email:api_token), POST /rest/api/3/issue, GET /rest/api/3/search/jql (the
 // enhanced JQL search; `labels = "x"` and statusCategory), comments, serverInfo, myself.
 // It can be taken down (503), rate-limit (429 + Retry-After) and checks that descriptions
-// are well-formed Atlassian Document Format.
+// are well-formed Atlassian Document Format. `faults` fails chosen requests (see faults.ts).
 import express from 'express';
 import type { Server } from 'node:http';
+import { Faults, truncatedJson } from './faults.js';
 
 export interface FakeIssue {
   key: string;
@@ -19,6 +20,13 @@ export class FakeJira {
   readonly requests: { method: string; path: string; status: number }[] = [];
   /** 'up', 'down' (503 on everything), or 'rate-limited' (429 with Retry-After: 1). */
   mode: 'up' | 'down' | 'rate-limited' = 'up';
+  /** Fault injection: 503, 429, 401, malformed, timeout, refused, lost-response (the issue created, the answer never sent). */
+  readonly faults = new Faults('jira', {
+    unavailable: (res) => void res.status(503).type('text/plain').send('Service Unavailable'),
+    rateLimited: (res) => void res.status(429).set('Retry-After', '1').json({ errorMessages: ['Rate limit exceeded'] }),
+    unauthorized: (res) => void res.status(401).json({ errorMessages: ['You are not authenticated. Authentication required to perform this operation.'] }),
+    malformed: (res) => truncatedJson(res, { id: '10001', key: 'OPS-1', self: `${this.url}/rest/api/3/issue/OPS-1`, issues: [{ id: '10001', key: 'OPS-1', fields: {} }], isLast: true }),
+  });
   private server?: Server;
   url = '';
 
@@ -32,6 +40,10 @@ export class FakeJira {
     app.use(express.json({ limit: '2mb' }));
     app.use((req, res, next) => {
       res.on('finish', () => this.requests.push({ method: req.method, path: req.path, status: res.statusCode }));
+      next();
+    });
+    app.use(this.faults.middleware());
+    app.use((req, res, next) => {
       if (this.mode === 'down') return void res.status(503).send('Service Unavailable');
       if (this.mode === 'rate-limited') return void res.status(429).set('Retry-After', '1').json({ errorMessages: ['Rate limit exceeded'] });
       const expected = `Basic ${Buffer.from(`${this.email}:${this.apiToken}`).toString('base64')}`;
@@ -97,6 +109,7 @@ export class FakeJira {
   }
 
   async stop(): Promise<void> {
+    this.faults.close();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
 }

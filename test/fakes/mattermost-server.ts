@@ -5,11 +5,13 @@
 // name, the bot's channels, profiles by ids; and the WebSocket at /api/v4/websocket:
 // authentication_challenge, hello with a connection id, events numbered by `seq`, ping/pong.
 // Users can post, edit, delete, react and change status, and the server can be restarted
-// (every socket dropped) while keeping its data — as a real restart would.
+// (every socket dropped) while keeping its data — as a real restart would. `faults` fails
+// chosen REST requests (see faults.ts).
 import express from 'express';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { Faults, truncatedJson } from './faults.js';
 
 export interface FakeMattermostPost {
   id: string;
@@ -28,6 +30,12 @@ export interface FakeMattermostPost {
 
 const newId = () => randomBytes(13).toString('hex').slice(0, 26);
 
+/** Mattermost's error answer: {id, message, status_code} as exactly application/json (Client4 reads it as JSON only then). */
+function mattermostError(res: express.Response, status: number, id: string, message: string): void {
+  res.status(status).setHeader('Content-Type', 'application/json');
+  res.end(JSON.stringify({ id, message, detailed_error: '', request_id: newId(), status_code: status }));
+}
+
 export class FakeMattermost {
   readonly team = { id: newId(), name: 'ops', display_name: 'Ops' };
   readonly users = new Map<string, { id: string; username: string; is_bot?: boolean }>();
@@ -39,6 +47,17 @@ export class FakeMattermost {
   rateLimit = { remaining: 0 };
   /** WebSocket connections that completed authentication, over the server's life. */
   authenticatedSockets = 0;
+  /** Fault injection on the REST API (see faults.ts). */
+  readonly faults = new Faults('mattermost', {
+    unavailable: (res) => mattermostError(res, 503, 'api.context.server_unavailable.app_error', 'Service Unavailable'),
+    rateLimited: (res) => {
+      res.setHeader('Retry-After', '1');
+      res.setHeader('X-Ratelimit-Remaining', '0');
+      mattermostError(res, 429, 'api.context.rate_limit.app_error', 'Too many requests');
+    },
+    unauthorized: (res) => mattermostError(res, 401, 'api.context.session_expired.app_error', 'Invalid or expired session, please login again.'),
+    malformed: (res) => truncatedJson(res, { id: newId(), create_at: Date.now(), channel_id: newId(), message: '', props: {} }),
+  });
   url = '';
   private server?: Server;
   private wss?: WebSocketServer;
@@ -85,6 +104,10 @@ export class FakeMattermost {
     const error = (res: express.Response, status: number, id: string, message: string) => json(res, status, { id, message, detailed_error: '', request_id: newId(), status_code: status });
     app.use('/api/v4', (req, res, next) => {
       res.on('finish', () => this.requests.push({ method: req.method, path: req.path, status: res.statusCode }));
+      next();
+    });
+    app.use(this.faults.middleware());
+    app.use('/api/v4', (req, res, next) => {
       if (this.rateLimit.remaining > 0) {
         this.rateLimit.remaining--;
         res.setHeader('Retry-After', '1');
@@ -232,6 +255,7 @@ export class FakeMattermost {
 
   /** Stop listening and drop every connection; the data stays (start(port) brings it back). */
   async stop(): Promise<void> {
+    this.faults.close();
     for (const c of this.sockets) c.ws.terminate();
     this.sockets.clear();
     await new Promise<void>((resolve) => (this.wss ? this.wss.close(() => resolve()) : resolve()));

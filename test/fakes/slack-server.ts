@@ -4,10 +4,12 @@
 // HTTP 429 with Retry-After), chat.postMessage/update with Block Kit and message metadata,
 // conversations.history/list/info, users.info, auth.test; response_url endpoints that record
 // follow-ups; and the sending side of the Events API and slash commands: signed requests
-// (v0 HMAC-SHA256) delivered to an app, with Slack's retries (X-Slack-Retry-Num).
+// (v0 HMAC-SHA256) delivered to an app, with Slack's retries (X-Slack-Retry-Num). `faults`
+// fails chosen requests (see faults.ts).
 import express from 'express';
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import { Faults, truncatedJson } from './faults.js';
 
 export interface FakeSlackMessage {
   /** The workspace (team id) whose bot token posted it. */
@@ -42,6 +44,16 @@ export class FakeSlack {
   rateLimit = { remaining: 0, retryAfter: 1 };
   /** 'up' or 'down' (HTTP 503 on every Web API call). */
   mode: 'up' | 'down' = 'up';
+  /**
+   * Fault injection (see faults.ts). Slack answers an authentication failure with HTTP 200
+   * {ok: false, error: "invalid_auth"}, as its Web API documents.
+   */
+  readonly faults = new Faults('slack', {
+    unavailable: (res) => void res.status(503).json({ ok: false, error: 'service_unavailable' }),
+    rateLimited: (res) => void res.status(429).set('Retry-After', '1').json({ ok: false, error: 'ratelimited' }),
+    unauthorized: (res) => void res.status(200).json({ ok: false, error: 'invalid_auth' }),
+    malformed: (res) => truncatedJson(res, { ok: true, channel: 'C0ONCALL01', ts: '1700000000.000001', message: { type: 'message', text: 'cut short' } }, 'application/json; charset=utf-8'),
+  });
   url = '';
   private server?: Server;
   private seq = 0;
@@ -81,6 +93,12 @@ export class FakeSlack {
     const app = express();
     app.use(express.urlencoded({ extended: false, limit: '2mb' }));
     app.use(express.json({ limit: '2mb' }));
+    app.use('/api/:method', (req, res, next) => {
+      // Every Web API call, answered by the method or by a fault.
+      res.on('finish', () => this.calls.push({ method: String(req.params.method), ok: res.locals.ok === true, status: res.statusCode }));
+      next();
+    });
+    app.use(this.faults.middleware());
     app.post('/response/:id', (req, res) => {
       this.responses.push({ id: String(req.params.id), body: req.body });
       res.send('ok');
@@ -88,7 +106,7 @@ export class FakeSlack {
     app.post('/api/:method', (req, res) => {
       const method = String(req.params.method);
       const reply = (status: number, body: any) => {
-        this.calls.push({ method, ok: Boolean(body?.ok), status });
+        res.locals.ok = Boolean(body?.ok);
         res.status(status).json(body);
       };
       if (this.mode === 'down') return reply(503, { ok: false, error: 'service_unavailable' });
@@ -244,6 +262,7 @@ export class FakeSlack {
   }
 
   async stop(): Promise<void> {
+    this.faults.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections?.();
   }

@@ -145,6 +145,10 @@ export class ChatAlerts {
     const mine = (p: string, w: string) => !scoped || (p === platform && w === workspace);
     const messages = (inc.chat?.messages ?? []).filter((m) => mine(m.platform, m.workspace));
     if (messages.length === 0) {
+      // A post that failed for good (401, a channel that does not exist) will not appear: the
+      // update has nothing to update, and the timeline already says why.
+      const postFailed = inc.timeline.some((t) => t.stage === 'chat_post_failed' && (!scoped || String(t.note ?? '').startsWith(workspace ? `${platform} ${workspace} ` : `${platform} `)));
+      if (postFailed) return { skipped: 'the alert was never posted (see chat_post_failed)' };
       if (this.destinations(inc).some((d) => mine(d.platform, d.workspace))) throw new RetryableError('the alert is not posted yet');
       return { skipped: 'no chat message' };
     }

@@ -13,6 +13,10 @@ import { mattermostAttachment } from './render.js';
 
 export function mattermostClient(cfg: MattermostConfig): Client4 {
   const client = new Client4();
+  // Client4 fetches without a deadline: a server that never answers would hold an outbox
+  // task past its lease. Every request gets one (its options pass through getOptions).
+  const getOptions = client.getOptions.bind(client);
+  client.getOptions = (options: Parameters<typeof getOptions>[0]) => ({ ...getOptions(options), signal: (options as RequestInit).signal ?? AbortSignal.timeout(cfg.timeout ?? 10_000) });
   client.setUrl(cfg.url.replace(/\/+$/, ''));
   if (cfg.token) client.setToken(cfg.token);
   return client;

@@ -105,6 +105,12 @@ function slackError(err: unknown, observe: (result: string) => void): Error {
       return new RetryableError(`Slack unreachable: ${e.original?.message ?? e.message}`);
     case ErrorCode.PlatformError: {
       const reason = String(e.data?.error ?? 'unknown');
+      // Slack's error codes are snake_case words. Anything else is an answer that is not the
+      // Web API's JSON (a proxy page, a cut body): worth retrying, and never quoted back.
+      if (!/^[a-z0-9_]{1,64}$/.test(reason)) {
+        observe('malformed');
+        return new RetryableError('Slack answered something that is not its Web API\'s JSON');
+      }
       observe(reason);
       // Slack's own transient errors are worth retrying; the rest (invalid_auth, channel_not_found …) are not.
       if (['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout'].includes(reason)) return new RetryableError(`Slack: ${reason}`);

@@ -46,8 +46,10 @@ export class Xero {
 
   private async item(code: string, errorType: string): Promise<XeroContext> {
     await this.authorize();
-    const res = await this.client.accountingApi.getItems(this.cfg.tenant_id, undefined, `Code=="${code.replace(/"/g, '')}"`);
-    const item = res.body.items?.[0];
+    const res = await this.deadline(this.client.accountingApi.getItems(this.cfg.tenant_id, undefined, `Code=="${code.replace(/"/g, '')}"`));
+    // No "items" list is not "no such item": an unreadable answer must not become a false statement in a ticket.
+    if (!Array.isArray(res?.body?.items)) throw new Error("Xero answered something that is not its API's JSON (no items list)");
+    const item = res.body.items[0];
     if (!item) return { summary: `Xero has no item with code ${code}` };
     const price = item.salesDetails?.unitPrice;
     const pos = errorType === 'MISSING_PRICE' ? 'the POS master data has no price' : 'the POS catalogue does not know it';
@@ -59,8 +61,9 @@ export class Xero {
 
   private async invoice(number: string): Promise<XeroContext> {
     await this.authorize();
-    const res = await this.client.accountingApi.getInvoices(this.cfg.tenant_id, undefined, `InvoiceNumber=="${number.replace(/"/g, '')}"`);
-    const inv = res.body.invoices?.[0];
+    const res = await this.deadline(this.client.accountingApi.getInvoices(this.cfg.tenant_id, undefined, `InvoiceNumber=="${number.replace(/"/g, '')}"`));
+    if (!Array.isArray(res?.body?.invoices)) throw new Error("Xero answered something that is not its API's JSON (no invoices list)");
+    const inv = res.body.invoices[0];
     if (!inv) return { summary: `Xero has no invoice ${number}` };
     return {
       summary: `Xero has invoice ${number} with status ${String(inv.status)}${inv.amountDue !== undefined ? `, ${inv.amountDue.toFixed(2)} due` : ''}`,
@@ -71,8 +74,18 @@ export class Xero {
   /** Connection test: a token, then the organisation behind tenant_id. */
   async test(): Promise<string> {
     await this.authorize();
-    const res = await this.client.accountingApi.getOrganisations(this.cfg.tenant_id);
+    const res = await this.deadline(this.client.accountingApi.getOrganisations(this.cfg.tenant_id));
     return `token obtained; organisation ${res.body.organisations?.[0]?.name ?? '(unnamed)'}`;
+  }
+
+  /** xero-node's calls take no timeout: a Xero that never answers must not hold a triage. */
+  private deadline<T>(call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Xero timed out (no answer within ${this.cfg.timeout / 1000} s)`)), this.cfg.timeout);
+    });
+    call.catch(() => undefined); // its late failure, after the deadline, is nobody's
+    return Promise.race([call, expired]).finally(() => clearTimeout(timer));
   }
 
   /** Client-credentials token from token_url, renewed a minute before it expires. */
@@ -110,5 +123,8 @@ export function describeXeroError(err: unknown): string {
   }
   const status = e?.response?.statusCode ?? e?.response?.status ?? e?.statusCode;
   if (status) return `Xero answered ${status}`;
+  // Our own words (a deadline, an unreadable answer) say what happened already.
+  if (typeof e?.message === 'string' && e.message.startsWith('Xero')) return e.message.slice(0, 200);
+  if (e?.code) return `Xero unreachable: ${String(e.code)}`;
   return `Xero unreachable: ${String(e?.message ?? 'unknown error').slice(0, 200)}`;
 }
