@@ -33,6 +33,14 @@ export class Xero {
   constructor(private readonly cfg: XeroConfig) {
     this.client = new XeroClient({ clientId: cfg.client_id, clientSecret: cfg.client_secret, grantType: 'client_credentials' });
     this.client.accountingApi.basePath = cfg.base_url.replace(/\/$/, '');
+    // xero-node takes no request options but headers; its "default authentication" sees every
+    // request's axios options before it is sent: the one place to give each a timeout, so a
+    // Xero that never answers has its connection closed, not just abandoned.
+    this.client.accountingApi.setDefaultAuthentication({
+      applyToRequest: (options: { timeout?: number }) => {
+        options.timeout = cfg.timeout;
+      },
+    } as never);
   }
 
   /** Context for this incident, undefined when Xero has nothing to say about its error type. */
