@@ -1,7 +1,7 @@
 // One bad input never stops the agent (#13, agent side), through the real agent CLI: a line
 // nested 10,000 levels deep, unreadable files, and a second stop signal.
 import { spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, inject } from 'vitest';
 import { REPO, allDocs, count, esClient, freePort, startAgent, tempDir, uniqueNamespace, useSharedCollector, waitFor } from './helpers.js';
@@ -97,5 +97,28 @@ describe('poison input and the agent', () => {
     const offsets = Object.values(registry.files as Record<string, { path: string; offset: number }>).filter((e) => e.path.endsWith('app.log'));
     expect(offsets.map((e) => e.offset)).toEqual([Buffer.byteLength(lines.join('\n') + '\n')]);
     expect(await count(es, `logs-poison-${ns}`)).toBe(5000);
+  });
+
+  it('symbolic links are not followed unless follow_symlinks is set; the state directory and registry are private', async () => {
+    const ns = uniqueNamespace();
+    const dir = tempDir();
+    mkdirSync(join(dir, 'logs'));
+    mkdirSync(join(dir, 'elsewhere'));
+    writeFileSync(join(dir, 'elsewhere', 'secret.txt'), 'a line nobody meant to ship\n');
+    symlinkSync(join(dir, 'elsewhere', 'secret.txt'), join(dir, 'logs', 'link.log'));
+    writeFileSync(join(dir, 'logs', 'real.log'), 'a real line\n');
+    const agent = startAgent(dir, yaml(`link-${ns}`, ns, 'plain'), { TEST_AGENT_TOKEN: shared.collector.token, STACKLENS_LOG_LEVEL: 'info' });
+    shared.agents.push(agent);
+    await waitFor('the real line', async () => (await count(es, `logs-poison-${ns}`)) >= 1, 30_000);
+    await waitFor('the skipped link said once', async () => agent.proc.output.includes('skipping a symbolic link'), 10_000);
+    expect((await allDocs(es, `logs-poison-${ns}`)).map((d) => d._source.message)).toEqual(['a real line']);
+    expect(statSync(join(dir, 'state')).mode & 0o777).toBe(0o700);
+    await waitFor('the registry written', async () => existsSync(join(dir, 'state', 'registry.json')), 10_000);
+    expect(statSync(join(dir, 'state', 'registry.json')).mode & 0o777).toBe(0o600);
+    // Asked for: followed.
+    await agent.stop();
+    writeFileSync(agent.configPath, yaml(`link-${ns}`, ns, 'plain').replace('format: plain\n', 'format: plain\n    follow_symlinks: true\n'));
+    agent.restart();
+    await waitFor('the linked line too', async () => (await count(es, `logs-poison-${ns}`)) >= 2, 30_000);
   });
 });

@@ -2,7 +2,7 @@
 // (batch, ship, ordered acks) → registry. Offsets are committed only after the collector
 // acknowledged the lines, so after a crash the agent resumes where the acks stopped.
 import { hostname } from 'node:os';
-import { stat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import { glob } from 'tinyglobby';
 import picomatch from 'picomatch';
 import { basename } from 'node:path';
@@ -57,6 +57,8 @@ export class Agent {
   private readonly positions = new Map<string, ResumePoint>();
   /** Files closed for inactivity (or skipped: binary, compressed and done), by inode, with their size then: reopened when they change. */
   private readonly idleFiles = new Map<string, number>();
+  /** Symbolic links skipped (follow_symlinks off), warned about once. */
+  private readonly symlinksSkipped = new Set<string>();
   /** Files matched by a second input (inode + input), warned about once. */
   private readonly overlaps = new Set<string>();
   /** Files skipped as binary, by inode: warned about once. */
@@ -203,6 +205,13 @@ export class Agent {
     const input = live.config;
     let st;
     try {
+      if (!input.follow_symlinks && (await lstat(path)).isSymbolicLink()) {
+        if (!this.symlinksSkipped.has(path)) {
+          this.symlinksSkipped.add(path);
+          this.log.warn({ path }, 'skipping a symbolic link (set follow_symlinks: true on the input to read what it points to)');
+        }
+        return;
+      }
       st = await stat(path, { bigint: true });
     } catch {
       return; // vanished between glob and stat

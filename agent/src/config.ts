@@ -57,6 +57,9 @@ const inputSchema = z.strictObject({
   encoding: z.enum(ENCODINGS, { message: `must be one of ${ENCODINGS.join(', ')}` }).default('utf-8'),
   // Read gzip-compressed rotated files (*.gz) through gunzip, with offsets in the uncompressed text.
   decompress: z.boolean().default(false),
+  // Symbolic links matching the globs are skipped unless this is set (Filebeat's `symlinks`):
+  // a link can point the agent at a file nobody meant to ship.
+  follow_symlinks: z.boolean().default(false),
   // The zone of timestamps written without one (e.g. 2024-11-16 10:30:00).
   timezone: timezone().default('UTC'),
   max_line_bytes: byteSize().default(1024 * 1024),

@@ -2,7 +2,7 @@
 // the collector has acknowledged every line, and what identifies the file again after a
 // restart (its scope, content fingerprint, inode and last path). Written atomically (temp file, fsync, rename), so a crash
 // leaves either the old or the new registry, never half of one.
-import { mkdirSync, readFileSync, openSync, writeSync, fsyncSync, closeSync, renameSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, openSync, writeSync, fsyncSync, closeSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Fingerprint } from './file-identity.js';
 
@@ -31,7 +31,13 @@ export class Registry {
   private dirty = false;
 
   constructor(stateDir: string) {
-    mkdirSync(stateDir, { recursive: true });
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    // Offsets and spooled lines are the agent's alone, also in a directory an older version made.
+    try {
+      chmodSync(stateDir, 0o700);
+    } catch {
+      // not ours to change (a shared mount): the files themselves are still 0600
+    }
     this.file = join(stateDir, 'registry.json');
     try {
       const data = JSON.parse(readFileSync(this.file, 'utf8')) as { files?: Record<string, RegistryEntry> };

@@ -33,7 +33,7 @@ export class Spool {
     private readonly log: Logger,
   ) {
     this.dir = join(stateDir, 'spool');
-    mkdirSync(this.dir, { recursive: true });
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     for (const name of readdirSync(this.dir).sort()) {
       const m = NAME.exec(name);
       if (!m) {
@@ -68,7 +68,8 @@ export class Spool {
     const seq = this.seq++;
     const file = join(this.dir, `${String(seq).padStart(12, '0')}-${events}.batch`);
     const tmp = `${file}.tmp`;
-    const fh = await open(tmp, 'w');
+    // Spooled batches hold log lines: readable by the agent's user only, whatever the log files allowed.
+    const fh = await open(tmp, 'w', 0o600);
     try {
       await fh.writeFile(body);
       await fh.sync();
