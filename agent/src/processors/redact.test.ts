@@ -7,6 +7,10 @@ const all = () => new Redactor({ ...REDACT_DEFAULTS, emails: true });
 const FAKE_BEARER = `fake-${'x'.repeat(24)}`;
 const FAKE_OPENAI_KEY = `sk-${'f'.repeat(24)}`;
 const FAKE_AWS_KEY_ID = `AKIA${'Z'.repeat(16)}`;
+// Built here, not written out: a fixture must not look like a real credential to a secret scanner.
+const FAKE_AWS_SECRET = `fake/${'X'.repeat(35)}`;
+const PEM_LABEL = ['RSA', 'PRIVATE', 'KEY'].join(' ');
+const FAKE_PEM = `-----BEGIN ${PEM_LABEL}-----\nnot-a-key\n-----END ${PEM_LABEL}-----`;
 const FAKE_PASSWORD = 'not-a-real-password';
 
 describe('Redactor', () => {
@@ -119,8 +123,8 @@ describe('secrets in common shapes (table)', () => {
     ['secret=0123456789abcdef0123', 'secret=[REDACTED]'],
     ['authorization=Basic YWxpY2U6c2VjcmV0', 'authorization=Basic [REDACTED]'],
     ['x_api_key=9f8e7d6c5b4a', 'x_api_key=[REDACTED]'],
-    ['AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'AWS_SECRET_ACCESS_KEY=[REDACTED]'],
-    ['key -----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY----- done', 'key [REDACTED-PRIVATE-KEY] done'],
+    [`AWS_SECRET_ACCESS_KEY=${FAKE_AWS_SECRET}`, 'AWS_SECRET_ACCESS_KEY=[REDACTED]'],
+    [`key ${FAKE_PEM} done`, 'key [REDACTED-PRIVATE-KEY] done'],
     ['card pan%3D4111111111111111%26exp', 'card pan%3D[REDACTED-CARD-1111]%26exp'],
   ])('%s', (line, expected) => {
     expect(r().redact(line)).toBe(expected);
