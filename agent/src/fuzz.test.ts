@@ -25,7 +25,7 @@ const dockerLine = fc.tuple(fc.string(), fc.constantFrom('stdout', 'stderr', '')
 const criLine = fc.tuple(timestamps, fc.constantFrom('stdout', 'stderr', 'other'), fc.constantFrom('F', 'P', 'X', 'F:P'), fc.string()).map(([t, s, tag, text]) => `${String(t)} ${s} ${tag} ${text}`);
 const anyLine = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 300 }), fc.json(), deep, jsonLine, posLine, dockerLine, criLine);
 
-function checkEvent(e: ReturnType<EventBuilder['build']>, line: string): void {
+function checkEvent(e: ReturnType<EventBuilder['build']>): void {
   const wire = JSON.stringify(e); // must not throw: this is what the shipper sends
   expect(typeof wire).toBe('string');
   if (e.error) {
@@ -36,7 +36,6 @@ function checkEvent(e: ReturnType<EventBuilder['build']>, line: string): void {
     expect(String(e.doc['@timestamp'])).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/);
     expect(typeof e.doc.message).toBe('string');
   }
-  expect(line.length >= 0).toBe(true);
 }
 
 describe('fuzzing the agent', () => {
@@ -46,10 +45,10 @@ describe('fuzzing the agent', () => {
       fc.assert(
         fc.property(anyLine, (line) => {
           if (format === 'docker' || format === 'cri') {
-            const env = new ContainerEnvelope(format, 1 << 20, (r) => checkEvent(builder.build(r.text, '/x', 'id', r.offset, r), line));
+            const env = new ContainerEnvelope(format, 1 << 20, (r) => checkEvent(builder.build(r.text, '/x', 'id', r.offset, r)));
             env.push(line, 0, line.length + 1);
             env.flush();
-          } else checkEvent(builder.build(line, '/x', 'id', 0), line);
+          } else checkEvent(builder.build(line, '/x', 'id', 0));
         }),
         { seed: SEED, numRuns: RUNS },
       );
