@@ -1,10 +1,18 @@
-// The admin API: incidents, silences and rules. Viewer tokens read; admin tokens read and
-// change. Errors name what was wrong; no token or secret is ever echoed.
+// The API: incidents, silences, rules, search and the audit trail. Viewers read, operators
+// also act on incidents, admins also change configuration (security/principals.ts); a
+// team-scoped principal sees and acts on its teams' incidents and data only — another
+// team's incident answers 404, as if it did not exist. Every change and every refusal is
+// audited. Errors name what was wrong; no token or secret is ever echoed.
 import express, { type Request, type Response, type Router } from 'express';
 import { SEVERITIES, type IncidentAction } from '@stacklens/detection';
 import { changeIncident } from './incident-actions.js';
 import { parseDuration } from '@stacklens/common';
-import { requireBearerToken } from './auth.js';
+import type { Gate } from './security/gate.js';
+import { seesTeam, type ApiPrincipal } from './security/principals.js';
+import { dataScope } from './security/team-scope.js';
+import { BadAuditCursor } from './security/audit.js';
+import type { ChatConfig } from './config.js';
+import type { Incident } from '@stacklens/detection';
 import type { RuleEngine } from './detection/engine.js';
 import { BadCursorError } from './detection/incident-store.js';
 import type { Notifier } from './integrations/notifier.js';
@@ -20,8 +28,9 @@ const MAX_PAGE = 200;
 export class BadRequest extends Error {}
 
 export interface ApiDeps {
-  adminTokens: string[];
-  viewerTokens: string[];
+  gate: Gate;
+  /** The teams (what a team-scoped principal owns), read on every request. */
+  chat: () => ChatConfig;
   engine: RuleEngine;
   notifier?: Notifier;
   metrics?: CollectorMetrics;
@@ -63,21 +72,52 @@ function time(req: Request, name: string): string | undefined {
   return new Date(clientTime(name, String(raw))).toISOString();
 }
 
-function actor(req: Request): string {
+const principalOf = (res: Response) => res.locals.principal as ApiPrincipal;
+
+/**
+ * Who the timeline names. A named principal (api.tokens) is itself; the unnamed admin and
+ * viewer tokens are shared by tools acting for people, who may say for whom (`by`).
+ */
+function actor(req: Request, res: Response): string {
+  const p = principalOf(res);
   const by = req.body?.by;
-  if (by === undefined) return 'api';
-  if (typeof by !== 'string' || by.length === 0 || by.length > 200) throw new BadRequest('by: must be a name of 1–200 characters');
-  return by;
+  if (by !== undefined && (typeof by !== 'string' || by.length === 0 || by.length > 200)) throw new BadRequest('by: must be a name of 1–200 characters');
+  if (!/^(admin|viewer)_tokens\[\d+\]$/.test(p.name)) return p.name;
+  return by ?? 'api';
 }
 
 export function createApi(deps: ApiDeps): Router {
   const api = express.Router();
-  const viewer = requireBearerToken([...deps.viewerTokens, ...deps.adminTokens], 'stacklens-api', 'API token');
-  const admin = requireBearerToken(deps.adminTokens, 'stacklens-api', 'admin token', deps.viewerTokens);
-  const { engine } = deps;
+  const { engine, gate } = deps;
+  const viewer = gate.api('viewer');
+  const operator = gate.api('operator');
+  const admin = gate.api('admin');
+  /** Configuration of every team (rules, integrations, the audit trail): admins of no team scope only. */
+  const everyTeam: express.RequestHandler = (req, res, next) => {
+    const p = principalOf(res);
+    if (!p.teams) return next();
+    gate.refuse(req, res, 403, `${p.name} is scoped to team ${p.teams.join(', ')}; this changes or reads what every team shares`, 'authorization', `${req.method} ${req.baseUrl}${req.route?.path ?? ''}`);
+  };
+  /** The incident, when the principal may see it; else undefined after a 404 (another team's incident is not confirmed to exist). */
+  const visibleIncident = async (req: Request, res: Response, action: string): Promise<Incident | undefined> => {
+    const id = String(req.params.id);
+    const found = await engine.incidents.get(id);
+    const p = principalOf(res);
+    if (found && seesTeam(p, found.incident.labels?.team)) return found.incident;
+    if (found) gate.refuse(req, res, 404, `no incident ${id}`, 'authorization', action, id);
+    else res.status(404).json({ error: `no incident ${id}` });
+    return undefined;
+  };
+  /** The team a silence would apply to, or the reason a team-scoped principal may not make it. */
+  const silenceTeam = (b: { rule?: string; labels?: Record<string, unknown> }): string | undefined => {
+    if (b.labels && typeof b.labels.team === 'string') return b.labels.team;
+    const rule = b.rule === undefined ? undefined : engine.rules.find((r) => r.spec.name === b.rule);
+    return rule?.spec.labels?.team;
+  };
   api.use(express.json({ limit: '64kb' }));
 
   api.get('/incidents', viewer, async (req, res) => {
+    const teams = principalOf(res).teams;
     const size = req.query.size === undefined ? 50 : Number(req.query.size);
     if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw new BadRequest(`size: must be a whole number from 1 to ${MAX_PAGE}`);
     const page = await engine.incidents.search({
@@ -89,41 +129,50 @@ export function createApi(deps: ApiDeps): Router {
       to: time(req, 'to'),
       size,
       after: req.query.after === undefined ? undefined : String(req.query.after),
+      teams,
     });
     res.json(page);
   });
 
   api.get('/incidents/:id', viewer, async (req, res) => {
-    const found = await engine.incidents.get(String(req.params.id));
-    if (!found) return void res.status(404).json({ error: `no incident ${req.params.id}` });
-    res.json(found.incident);
+    const incident = await visibleIncident(req, res, 'incident.read');
+    if (incident) res.json(incident);
   });
 
   const act = (action: IncidentAction) => async (req: Request, res: Response) => {
     const id = String(req.params.id);
-    const by = actor(req);
+    const by = actor(req, res);
     const note = typeof req.body?.note === 'string' ? req.body.note.slice(0, 2000) : undefined;
+    if (!(await visibleIncident(req, res, `incident.${action}`))) return;
     const outcome = await changeIncident(deps, id, action, by, note);
+    gate.record(req, res, { action: `incident.${action}`, category: 'incident', target: id, outcome: outcome.kind === 'done' ? 'success' : 'failure', reason: outcome.kind === 'refused' ? outcome.reason : outcome.kind === 'missing' ? 'no such incident' : undefined });
     if (outcome.kind === 'missing') return void res.status(404).json({ error: `no incident ${id}` });
     if (outcome.kind === 'refused') return void res.status(409).json({ error: outcome.reason });
     res.json(outcome.incident);
   };
-  api.post('/incidents/:id/ack', admin, act('acknowledge'));
-  api.post('/incidents/:id/resolve', admin, act('resolve'));
+  api.post('/incidents/:id/ack', operator, act('acknowledge'));
+  api.post('/incidents/:id/resolve', operator, act('resolve'));
 
-  api.post('/incidents/:id/ticket', admin, async (req, res) => {
-    const found = await engine.incidents.get(String(req.params.id));
-    if (!found) return void res.status(404).json({ error: `no incident ${req.params.id}` });
-    if (found.incident.ticket) return void res.json({ ticket: found.incident.ticket, created: false });
-    if (!deps.notifier) return void res.status(409).json({ error: 'Jira is not configured (integrations.jira)' });
+  api.post('/incidents/:id/ticket', operator, async (req, res) => {
+    const incident = await visibleIncident(req, res, 'incident.ticket');
+    if (!incident) return;
+    if (incident.ticket) return void res.json({ ticket: incident.ticket, created: false });
+    const audit = (outcome: 'success' | 'failure', reason?: string) => gate.record(req, res, { action: 'incident.ticket', category: 'incident', target: incident.id, outcome, reason });
+    if (!deps.notifier) {
+      audit('failure', 'Jira is not configured');
+      return void res.status(409).json({ error: 'Jira is not configured (integrations.jira)' });
+    }
     try {
-      res.status(202).json({ task: await deps.notifier.requestTicket(found.incident) });
+      const task = await deps.notifier.requestTicket(incident);
+      audit('success');
+      res.status(202).json({ task });
     } catch (err) {
+      audit('failure', (err as Error).message);
       res.status(409).json({ error: (err as Error).message });
     }
   });
 
-  api.get('/outbox', viewer, async (req, res) => {
+  api.get('/outbox', viewer, everyTeam, async (req, res) => {
     if (!deps.notifier) return void res.json({ total: 0, tasks: [] });
     const size = req.query.size === undefined ? 50 : Number(req.query.size);
     if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw new BadRequest(`size: must be a whole number from 1 to ${MAX_PAGE}`);
@@ -147,8 +196,10 @@ export function createApi(deps: ApiDeps): Router {
     if (q !== undefined && (q.length > MAX_QUERY_CHARS || q.split(/\s+|\|/).filter(Boolean).length > MAX_QUERY_WORDS)) {
       throw new BadRequest(`q: at most ${MAX_QUERY_WORDS} words and ${MAX_QUERY_CHARS} characters`);
     }
+    const teams = principalOf(res).teams;
     res.json(
       await search(deps.es, {
+        scope: teams ? dataScope(teams, deps.chat()) : undefined,
         q: one('q'),
         source: list(req, 'source', Object.keys(SEARCH_SOURCES)) as SearchSource[] | undefined,
         channel: one('channel'),
@@ -162,10 +213,11 @@ export function createApi(deps: ApiDeps): Router {
   });
 
   api.get('/silences', viewer, (_req, res) => {
-    res.json({ silences: engine.silences.list() });
+    const p = principalOf(res);
+    res.json({ silences: engine.silences.list().filter((s) => seesTeam(p, silenceTeam(s))) });
   });
 
-  api.post('/silences', admin, async (req, res) => {
+  api.post('/silences', operator, async (req, res) => {
     const b = req.body ?? {};
     const known = ['rule', 'labels', 'group_key', 'until', 'duration', 'reason', 'by'];
     const unknown = Object.keys(b).filter((k) => !known.includes(k));
@@ -180,6 +232,11 @@ export function createApi(deps: ApiDeps): Router {
       throw new BadRequest('labels: values must be strings (or numbers/booleans), keyed by label names');
     }
     if (typeof b.reason !== 'string' || b.reason.trim() === '') throw new BadRequest('reason: required (why is this silenced?)');
+    const p = principalOf(res);
+    const team = silenceTeam(b);
+    if (!seesTeam(p, team)) {
+      return gate.refuse(req, res, 403, `${p.name} may silence only team ${p.teams!.join(', ')}'s incidents: name one of its rules, or labels.team`, 'authorization', 'silence.create', b.rule ?? b.group_key);
+    }
     const now = Date.now();
     let ends: number;
     if (b.until !== undefined) {
@@ -200,32 +257,62 @@ export function createApi(deps: ApiDeps): Router {
       starts_at: new Date(now).toISOString(),
       ends_at: new Date(ends).toISOString(),
       reason: b.reason,
-      created_by: actor(req),
+      created_by: actor(req, res),
     });
+    gate.record(req, res, { action: 'silence.create', category: 'configuration', target: silence.id, outcome: 'success' });
     res.status(201).json(silence);
   });
 
-  api.delete('/silences/:id', admin, async (req, res) => {
+  api.delete('/silences/:id', operator, async (req, res) => {
+    const id = String(req.params.id);
+    const p = principalOf(res);
+    const silence = engine.silences.list().find((s) => s.id === id);
+    if (silence && !seesTeam(p, silenceTeam(silence))) return gate.refuse(req, res, 404, `no silence ${id}`, 'authorization', 'silence.expire', id);
     // Elasticsearch ids are at most 512 bytes: a longer one names no silence.
-    if (Buffer.byteLength(String(req.params.id)) > 512 || !(await engine.silences.expire(String(req.params.id)))) return void res.status(404).json({ error: `no silence ${req.params.id}` });
-    res.json({ expired: req.params.id });
+    if (Buffer.byteLength(id) > 512 || !(await engine.silences.expire(id))) return void res.status(404).json({ error: `no silence ${id}` });
+    gate.record(req, res, { action: 'silence.expire', category: 'configuration', target: id, outcome: 'success' });
+    res.json({ expired: id });
   });
 
   api.get('/rules', viewer, (_req, res) => {
+    const p = principalOf(res);
     res.json({
       loaded_at: engine.loadedAt,
-      rules: engine.rules.map((r) => ({ ...r.spec, file: r.file, index: r.index, run_every: r.runEveryMs, scheduled_runs_here: engine.scheduledRuns.get(r.spec.name) ?? 0 })),
-      errors: engine.loadErrors,
+      rules: engine.rules.filter((r) => seesTeam(p, r.spec.labels?.team)).map((r) => ({ ...r.spec, file: r.file, index: r.index, run_every: r.runEveryMs, scheduled_runs_here: engine.scheduledRuns.get(r.spec.name) ?? 0 })),
+      errors: p.teams ? [] : engine.loadErrors,
     });
   });
 
-  api.post('/rules/reload', admin, (_req, res) => {
+  api.post('/rules/reload', admin, everyTeam, (req, res) => {
     const result = engine.reload();
+    gate.record(req, res, { action: 'rules.reload', category: 'configuration', outcome: result.errors.length ? 'failure' : 'success', reason: result.errors.length ? `${result.errors.length} rule file(s) failed to load` : undefined });
     res.status(result.errors.length ? 422 : 200).json({ rules: result.rules, errors: result.errors });
   });
 
+  api.get('/audit', admin, everyTeam, async (req, res) => {
+    const known = ['from', 'to', 'action', 'outcome', 'category', 'user', 'size', 'search_after'];
+    const unknown = Object.keys(req.query).filter((k) => !known.includes(k));
+    if (unknown.length) throw new BadRequest(`unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; expected ${known.join(', ')}`);
+    const size = req.query.size === undefined ? 50 : Number(req.query.size);
+    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw new BadRequest(`size: must be a whole number from 1 to ${MAX_PAGE}`);
+    if (!gate.audit) return void res.status(404).json({ error: 'the audit trail is not kept by this collector' });
+    await gate.audit.flush();
+    res.json(
+      await gate.audit.search({
+        from: time(req, 'from'),
+        to: time(req, 'to'),
+        action: list(req, 'action'),
+        outcome: list(req, 'outcome', ['success', 'failure']),
+        category: list(req, 'category', ['authentication', 'authorization', 'configuration', 'incident', 'integration']),
+        actor: req.query.user === undefined ? undefined : String(req.query.user),
+        size,
+        search_after: req.query.search_after === undefined ? undefined : String(req.query.search_after),
+      }),
+    );
+  });
+
   api.use((err: unknown, _req: Request, res: Response, next: (err?: unknown) => void) => {
-    if (err instanceof BadRequest || err instanceof BadCursorError || err instanceof BadSearchCursor) return void res.status(400).json({ error: (err as Error).message });
+    if (err instanceof BadRequest || err instanceof BadCursorError || err instanceof BadSearchCursor || err instanceof BadAuditCursor) return void res.status(400).json({ error: (err as Error).message });
     // Elasticsearch slow or away: the request may work later; it is not our bug (500) nor the client's (400).
     const name = (err as Error)?.name;
     if (name === 'TimeoutError' || name === 'ConnectionError' || name === 'NoLivingConnectionsError') {

@@ -30,6 +30,9 @@ import { MattermostIngest } from './chat/mattermost-ingest.js';
 import { testIntegration } from './admin/connection-tests.js';
 import type { WebClient } from '@slack/web-api';
 import type { Router } from 'express';
+import { AuditLog } from './security/audit.js';
+import { Gate } from './security/gate.js';
+import { agentPrincipals, apiPrincipals } from './security/principals.js';
 
 export class Collector {
   readonly log: Logger;
@@ -39,6 +42,8 @@ export class Collector {
   readonly notifier?: Notifier;
   readonly metrics = new CollectorMetrics();
   readonly chatStore: ChatStore;
+  readonly audit: AuditLog;
+  readonly gate: Gate;
   mattermostIngest?: MattermostIngest;
   private chatRoutes?: Router;
   private integrations?: IntegrationsApiDeps;
@@ -59,6 +64,8 @@ export class Collector {
     this.client = createEsClient(config.elasticsearch);
     this.indexer = new Indexer(this.client, config.bulk.retry_budget, this.log);
     this.chatStore = new ChatStore(this.client);
+    this.audit = new AuditLog(this.client, this.log.child({ module: 'audit' }));
+    this.gate = new Gate({ api: apiPrincipals(config.api), agents: agentPrincipals(config.agent_tokens), limits: config.rate_limits, audit: this.audit });
     this.registerPipelineMetrics();
     if (config.detection.enabled) {
       const engine = new RuleEngine(this.client, { rulesDir: config.rules_dir, tickMs: config.detection.tick, scheduleMs: config.detection.schedule, metrics: this.metrics }, this.log.child({ module: 'detection' }));
@@ -73,8 +80,6 @@ export class Collector {
       const box = SecretBox.fromEnv();
       const store = typeof box === 'string' ? box : new IntegrationStore(this.client, box);
       this.integrations = {
-        adminTokens: config.api.admin_tokens,
-        viewerTokens: config.api.viewer_tokens,
         store,
         test: (type, settings) => testIntegration(type, settings),
         changed: () => this.applyIntegrations(),
@@ -138,7 +143,7 @@ export class Collector {
   /** Listen now; install templates in the background until Elasticsearch answers (see /readyz). */
   async start(): Promise<{ host: string; port: number }> {
     const app = createServer({
-      agentTokens: this.config.agent_tokens,
+      gate: this.gate,
       maxBodyBytes: this.config.max_body_bytes,
       ingest: this.config.ingest,
       indexer: this.indexer,
@@ -151,8 +156,7 @@ export class Collector {
       integrations: this.integrations,
       chatRoutes: this.chatRoutes,
       es: this.client,
-      adminTokens: this.config.api.admin_tokens,
-      viewerTokens: this.config.api.viewer_tokens,
+      chat: () => this.config.chat,
     });
     const { host, port } = this.config.listen;
     const tls = this.config.tls;
@@ -288,6 +292,7 @@ export class Collector {
     this.mattermostIngest?.stop();
     await this.engine?.stop();
     await this.notifier?.stop();
+    await this.audit.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections?.();
     await this.client.close();

@@ -4,6 +4,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadYamlConfig, byteSize, durationMs, httpUrl } from '@stacklens/common';
 import { DEFAULT_INGEST_LIMITS } from './ingest/limits.js';
+import { agentTokenSchema, apiTokenSchema, duplicateNames, tokenValue } from './security/principals.js';
+import { rateLimitsSchema } from './security/rate-limit.js';
 
 
 /** Jira Cloud (REST v3). */
@@ -118,6 +120,8 @@ export const chatSchema = z
           mattermost: platformTeam().optional(),
           /** Extra routes inside the team: the first that matches adds its channels. */
           routes: z.array(routeSchema).default([]),
+          /** The datasets whose logs the team owns: a team-scoped API token or chat user searches these (and the team's channels). */
+          datasets: z.array(z.string().min(1)).default([]),
         }),
       )
       .default({}),
@@ -145,7 +149,11 @@ const schema = z.strictObject({
     })
     .refine((e) => e.url || e.urls, { message: 'needs url (or urls)' })
     .refine((e) => !e.username === !e.password, { message: 'username and password go together' }),
-  agent_tokens: z.array(z.string().min(1, 'must not be empty')).min(1, 'needs at least one token'),
+  /**
+   * Tokens agents present. A plain string may send as any agent id to any dataset but the
+   * reserved ones; an object names the agent ids and datasets its token may use.
+   */
+  agent_tokens: z.array(agentTokenSchema).min(1, 'needs at least one token'),
   /** Detection rules: one YAML file per rule, hot-reloaded. */
   rules_dir: z.string().default('./rules'),
   detection: z
@@ -175,13 +183,20 @@ const schema = z.strictObject({
       retry_budget: durationMs().default(3_600_000),
     })
     .default({ retry_budget: 3_600_000 }),
-  /** Admin API tokens: viewers read incidents, silences and rules; admins also change them. */
+  /**
+   * API principals: `tokens` with a role (viewer reads; operator also acknowledges, resolves,
+   * silences and files tickets; admin also changes rules, integrations and reads the audit
+   * trail) and optionally a team scope. admin_tokens / viewer_tokens: unnamed admins and viewers.
+   */
   api: z
     .strictObject({
-      admin_tokens: z.array(z.string().min(16, 'must be at least 16 characters')).default([]),
-      viewer_tokens: z.array(z.string().min(16, 'must be at least 16 characters')).default([]),
+      tokens: z.array(apiTokenSchema).default([]),
+      admin_tokens: z.array(tokenValue()).default([]),
+      viewer_tokens: z.array(tokenValue()).default([]),
     })
-    .default({ admin_tokens: [], viewer_tokens: [] }),
+    .default({ tokens: [], admin_tokens: [], viewer_tokens: [] }),
+  /** Requests per caller and family of endpoints; over them, 429 with Retry-After. */
+  rate_limits: rateLimitsSchema,
   max_body_bytes: byteSize().default(16 * 1024 * 1024),
   /** What one ingest request (POST /v1/events) may carry; README "What happens to bad input". */
   ingest: z
@@ -212,6 +227,9 @@ const schema = z.strictObject({
       retry_budget: durationMs().default(20_000),
     })
     .default({ retry_budget: 20_000 }),
+}).superRefine((c, ctx) => {
+  const names = [...c.api.tokens.map((t) => t.name), ...c.agent_tokens.flatMap((t) => (typeof t === 'string' ? [] : [t.name]))];
+  for (const name of duplicateNames(names)) ctx.addIssue({ code: 'custom', path: ['api', 'tokens'], message: `the principal name "${name}" is used twice (api.tokens and agent_tokens names are what the audit trail records)` });
 });
 
 export type CollectorConfigFile = z.infer<typeof schema>;

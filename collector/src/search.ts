@@ -22,6 +22,8 @@ export const HIT_MESSAGE_CHARS = 32 * 1024;
 export const searchStats = { shardFailures: 0, partialPages: 0 };
 
 export interface SearchRequest {
+  /** An Elasticsearch filter the caller is confined to (security/team-scope.ts), when scoped. */
+  scope?: Record<string, unknown>;
   q?: string;
   source?: SearchSource[];
   channel?: string;
@@ -88,6 +90,7 @@ export async function search(client: Client, req: SearchRequest): Promise<Search
   const cursor = req.search_after === undefined ? undefined : decode(req.search_after);
   const filter: unknown[] = [];
   if (req.from || req.to) filter.push({ range: { '@timestamp': { gte: req.from, lte: req.to } } });
+  if (req.scope) filter.push(req.scope);
   if (req.channel) {
     const c = req.channel.replace(/^#/, '');
     filter.push({ bool: { should: [{ term: { 'chat.channel.name': c } }, { term: { 'chat.channel.id': c } }], minimum_should_match: 1 } });

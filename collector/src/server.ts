@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler } from 'express';
 import { EVENTS_PATH, type Logger } from '@stacklens/common';
-import { requireBearerToken } from './auth.js';
+import type { Gate } from './security/gate.js';
+import { rateLimit } from './security/rate-limit.js';
 import type { Indexer } from './indexer.js';
 import { ingestHandler } from './ingest/ingest-handler.js';
 import { DEFAULT_INGEST_LIMITS, type IngestLimits } from './ingest/limits.js';
@@ -12,9 +13,11 @@ import type { Notifier } from './integrations/notifier.js';
 import { createIntegrationsApi, type IntegrationsApiDeps } from './admin/integrations-api.js';
 import type { CollectorMetrics } from './metrics.js';
 import type { Client } from '@elastic/elasticsearch';
+import type { ChatConfig } from './config.js';
 
 export interface ServerDeps {
-  agentTokens: string[];
+  /** Authentication, roles, rate limits and the audit trail of every endpoint. */
+  gate: Gate;
   /** Largest ingest body after decompression (max_body_bytes). */
   maxBodyBytes: number;
   /** Per-request and per-event ingest limits (collector.yaml `ingest`); the defaults when absent. */
@@ -30,11 +33,11 @@ export interface ServerDeps {
   notifier?: Notifier;
   integrations?: IntegrationsApiDeps;
   metrics?: CollectorMetrics;
-  adminTokens: string[];
-  viewerTokens: string[];
   /** Slack and Mattermost endpoints (absent when detection is disabled). */
   chatRoutes?: express.Router;
   es?: Client;
+  /** Teams (what a team-scoped token may see), read on every request. */
+  chat?: () => ChatConfig;
 }
 
 export function createServer(deps: ServerDeps): express.Express {
@@ -75,15 +78,20 @@ export function createServer(deps: ServerDeps): express.Express {
 
   app.post(
     EVENTS_PATH,
-    requireBearerToken(deps.agentTokens, 'stacklens-agents'),
+    deps.gate.agent(),
     express.raw({ type: () => true, limit: deps.maxBodyBytes, inflate: true }),
     ingestHandler({ indexer: deps.indexer, limits: deps.ingest ?? DEFAULT_INGEST_LIMITS, templatesReady: deps.templatesReady, metrics: deps.metrics, log: requestLog }),
   );
 
-  if (deps.chatRoutes) app.use(deps.chatRoutes);
-  if (deps.integrations) app.use('/api/admin/integrations', createIntegrationsApi(deps.integrations));
+  if (deps.chatRoutes) {
+    // Per source address: Slack and Mattermost call from their servers; a flood from anywhere else is refused early.
+    app.use('/slack', rateLimit(deps.gate.limiters.slack, 'slack'));
+    app.use('/mattermost', rateLimit(deps.gate.limiters.mattermost, 'mattermost'));
+    app.use(deps.chatRoutes);
+  }
+  if (deps.integrations) app.use('/api/admin/integrations', createIntegrationsApi(deps.integrations, deps.gate));
   if (deps.engine) {
-    app.use('/api', createApi({ adminTokens: deps.adminTokens, viewerTokens: deps.viewerTokens, engine: deps.engine, notifier: deps.notifier, metrics: deps.metrics, es: deps.es! }));
+    app.use('/api', createApi({ gate: deps.gate, engine: deps.engine, notifier: deps.notifier, metrics: deps.metrics, es: deps.es!, chat: deps.chat! }));
   }
 
   const onError: ErrorRequestHandler = (err, req, res, _next) => {

@@ -1,12 +1,10 @@
 // /api/admin/integrations — admin token only. Create, read, replace, delete, enable,
 // disable and test integrations. Answers never carry a credential: secrets are write-only.
 import express, { type Request, type Response, type Router } from 'express';
-import { requireBearerToken } from '../auth.js';
+import type { Gate } from '../security/gate.js';
 import { IntegrationError, publicView, type IntegrationStore, type StoredIntegration } from './integrations.js';
 
 export interface IntegrationsApiDeps {
-  adminTokens: string[];
-  viewerTokens: string[];
   /** The store, or why there is none (no encryption key in the environment). */
   store: IntegrationStore | string;
   /** Runs a connection test with full settings; resolves to a message, rejects with the reason. */
@@ -15,9 +13,9 @@ export interface IntegrationsApiDeps {
   changed: () => Promise<void>;
 }
 
-export function createIntegrationsApi(deps: IntegrationsApiDeps): Router {
+export function createIntegrationsApi(deps: IntegrationsApiDeps, gate: Gate): Router {
   const api = express.Router();
-  api.use(requireBearerToken(deps.adminTokens, 'stacklens-api', 'admin token', deps.viewerTokens));
+  api.use(gate.api('admin'));
   api.use(express.json({ limit: '64kb' }));
   api.use((_req, res, next) => {
     if (typeof deps.store === 'string') return void res.status(503).json({ error: `integrations cannot be stored: ${deps.store}` });

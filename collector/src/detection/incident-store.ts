@@ -23,6 +23,8 @@ export interface IncidentQuery {
   size: number;
   /** Cursor from a previous page (search_after on detected_at, id). */
   after?: string;
+  /** Only incidents of these teams (labels.team): a team-scoped caller's view. */
+  teams?: string[];
 }
 
 export class ElasticsearchIncidentStore implements IncidentStore {
@@ -77,6 +79,7 @@ export class ElasticsearchIncidentStore implements IncidentStore {
     if (q.severity?.length) filter.push({ terms: { severity: q.severity } });
     if (q.rule?.length) filter.push({ terms: { rule: q.rule } });
     if (q.group_key) filter.push({ term: { group_key: q.group_key } });
+    if (q.teams) filter.push({ terms: { 'labels.team': q.teams } });
     if (q.from || q.to) filter.push({ range: { last_seen: { ...(q.from ? { gte: q.from } : {}), ...(q.to ? { lte: q.to } : {}) } } });
     let searchAfter: unknown[] | undefined;
     if (q.after) {
