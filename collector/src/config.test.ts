@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCollectorConfig } from './config.js';
 
-const BASE = 'listen: 127.0.0.1:8080\nelasticsearch:\n  url: http://127.0.0.1:9200\nagent_tokens: ["t"]\n';
+const BASE = 'listen: 127.0.0.1:8080\nelasticsearch:\n  url: http://127.0.0.1:9200\nagent_tokens: ["agent-token-for-tests-01"]\n';
 const load = (extra: string) => {
   const file = join(mkdtempSync(join(tmpdir(), 'collector-config-')), 'collector.yaml');
   writeFileSync(file, BASE + extra);

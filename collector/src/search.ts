@@ -133,7 +133,7 @@ export async function search(client: Client, req: SearchRequest): Promise<Search
   const hits: SearchHit[] = res.hits.hits.map((h: any) => ({
     id: h._id,
     '@timestamp': h._source['@timestamp'],
-    source: h._source.data_stream?.dataset ?? h._index,
+    source: h._source.data_stream?.dataset ?? h._source.event?.dataset ?? h._index,
     ...capMessage(h._source.message),
     highlight: h.highlight?.message ?? [],
     chat: h._source.chat,

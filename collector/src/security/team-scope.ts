@@ -9,7 +9,7 @@ import type { ChatConfig } from '../config.js';
 export function dataScope(teams: string[], chat: ChatConfig): Record<string, unknown> {
   const should: unknown[] = [];
   const datasets = teams.flatMap((t) => chat.teams[t]?.datasets ?? []);
-  if (datasets.length) should.push({ terms: { 'data_stream.dataset': datasets } });
+  if (datasets.length) should.push({ terms: { 'event.dataset': datasets } });
   for (const t of teams) {
     const team = chat.teams[t];
     for (const platform of ['slack', 'mattermost'] as const) {
