@@ -174,6 +174,16 @@ const pipeline = dashboard(
       ], { w: 8 }),
       timeseries('Jira, LLM and chat calls by result', [prom(`sum by (service, result) (rate(stacklens_external_requests_total[${RATE}]))`, '{{service}} · {{result}}')], { w: 8, description: 'ok, rate_limited, unreachable, http_<status> or the platform\'s error code.' }),
     ],
+    [
+      timeseries('Audit trail by outcome', [es('logs', 'event.dataset:stacklens.audit', [count()], [terms('event.outcome'), perTime()], '{{term event.outcome}}')], {
+        w: 8,
+        description: 'logs-stacklens.audit-default: authentication failures, refusals, admin changes, incident actions and integration tests. A rise in failures is someone trying what they may not.',
+      }),
+      table('Audit trail: latest records', [es('logs', 'event.dataset:stacklens.audit', [rawData(50)])], {
+        w: 16,
+        description: 'Who (principal or chat user, never a token), what, target, outcome, reason, address, request id. Kibana: saved search "Audit trail". API: GET /api/audit (admins).',
+      }),
+    ],
   ],
   { from: 'now-1h', refresh: '10s' },
 );
