@@ -70,7 +70,7 @@ beforeAll(async () => {
       '    - { name: pos-viewer, token: "${POS_VIEWER}", role: viewer, teams: [pos] }',
       '    - { name: everyone-viewer, token: "${VIEWER}", role: viewer }',
       'chat:\n  teams:\n    pos:\n      datasets: [pos]\n    payments:\n      datasets: [chatbot]',
-      'rate_limits:\n  api: { per_second: 5, burst: 40 }\n  auth_failures: { per_second: 0.5, burst: 12 }',
+      'rate_limits:\n  api: { per_second: 5, burst: 40 }\n  auth_failures: { per_second: 0.5, burst: 12 }\n  ingest: { per_second: 1, burst: 4 }\n  slack: { per_second: 1, burst: 5 }\n  mattermost: { per_second: 1, burst: 5 }',
       '',
     ].join('\n'),
     env: { LEGACY_ADMIN, POS_VIEWER, VIEWER },
@@ -189,6 +189,30 @@ describe('rate limits', () => {
     expect(Number(limited[0].headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(limited[0].body.limit).toBe('rate_limits.api');
     expect((await call('/api/rules', POS_VIEWER)).status).toBe(200);
+  });
+
+  it('ingest per agent token, /slack/* and /mattermost/* per address: 429 with Retry-After naming the limit', async () => {
+    const ingest = () =>
+      fetch(`${collector.url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${collector.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ agent: { id: `agent-${ns}` }, events: [] }) });
+    const statuses = [];
+    for (let i = 0; i < 8; i++) {
+      const res = await ingest();
+      statuses.push(res.status);
+      if (res.status === 429) {
+        expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        expect((await res.json()).limit).toBe('rate_limits.ingest');
+      } else await res.arrayBuffer();
+    }
+    expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
+    expect(statuses).toContain(429);
+    for (const path of ['/slack/commands', '/mattermost/commands']) {
+      const answers = [];
+      for (let i = 0; i < 10; i++) answers.push(await fetch(`${collector.url}${path}`, { method: 'POST', body: 'text=help' }));
+      const limited = answers.find((a) => a.status === 429);
+      expect(limited, path).toBeDefined();
+      expect((await limited!.json()).limit).toBe(`rate_limits.${path.split('/')[1]}`);
+      expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
   });
 
   it('guessing tokens from one address is slowed down: 429 before the token is even checked', async () => {

@@ -167,8 +167,13 @@ export class Shipper {
         }
         const retryAfter = Number(res.headers.get('retry-after'));
         if (Number.isFinite(retryAfter) && retryAfter > 0) waitMs = retryAfter * 1000;
-        const hint = res.status === 401 || res.status === 403 ? ' (check collector.token)' : '';
-        this.log.error({ request_id: requestId, url, status: res.status, response: text }, `collector rejected the batch${hint}; will retry`);
+        if (res.status === 429) {
+          // The collector's rate limit (rate_limits.ingest): slow down, nothing is wrong.
+          this.log.warn({ request_id: requestId, url, retry_after_s: retryAfter }, 'collector asks to slow down (429); will retry');
+        } else {
+          const hint = res.status === 401 || res.status === 403 ? ' (check collector.token and the agent ids and datasets the token allows)' : '';
+          this.log.error({ request_id: requestId, url, status: res.status, response: text }, `collector rejected the batch${hint}; will retry`);
+        }
       } catch (err) {
         if (this.stopSignal.signal.aborted) throw new Error('shipper stopped');
         const cause = (err as { cause?: Error }).cause?.message;
