@@ -82,13 +82,21 @@ outbox:
   retry_budget: 2m
 ${teams}`;
 
+/** Team ops, in the default channels: acting from chat needs a team configured in chat.teams. */
+const opsTeam = `chat:
+  teams:
+    ops:
+      slack: { channels: ["#oncall"] }
+      mattermost: { channels: [oncall] }
+`;
+
 const slackAlertFor = (id: string, channel = 'C0ONCALL01') => slack.posts(channel).filter((m) => m.metadata?.event_payload?.incident_id === id);
 const mattermostAlertFor = (id: string) => mattermost.botPosts().filter((p) => p.props.stacklens_incident === id);
 const blockText = (m: { blocks?: any[] }) => JSON.stringify(m.blocks ?? []);
 
 describe('chat alerts', () => {
   it('one alert per incident in Slack and Mattermost, updated in place and threaded as it is triaged, ticketed, acknowledged and resolved', async () => {
-    const s = await startStack(esUrl, running, { 'r.yml': rule('chat-missing-price', 'labels: { error_type: MISSING_PRICE }\nnotify: [jira, slack, mattermost]') }, { extra: chatConfig(), env });
+    const s = await startStack(esUrl, running, { 'r.yml': rule('chat-missing-price', 'labels: { team: ops, error_type: MISSING_PRICE }\nnotify: [jira, slack, mattermost]') }, { extra: chatConfig(opsTeam), env });
     const store = `STORE_${s.ns}`;
     s.log.append([missingPrice(store, 999)]);
     const inc = await waitFor('the incident, triaged and ticketed', async () => (await incidentsOf(es, s.ns)).find((i) => i.ticket && i.triage), 30_000);
@@ -168,7 +176,7 @@ describe('chat alerts', () => {
   });
 
   it('Slack rate limits delay the alert but deliver it once; a post a crashed attempt left is found, not doubled', async () => {
-    const s = await startStack(esUrl, running, { 'r.yml': rule('chat-rate-limited', 'notify: [slack]') }, { extra: chatConfig(), env });
+    const s = await startStack(esUrl, running, { 'r.yml': rule('chat-rate-limited', 'labels: { team: ops }\nnotify: [slack]') }, { extra: chatConfig(opsTeam), env });
     const store = `STORE_${s.ns}`;
     // The incident id is known in advance: a previous attempt "posted" it and died before recording.
     const line = missingPrice(`${store}_B`, 999);
@@ -255,7 +263,7 @@ describe('chat alerts', () => {
 
     // Bob is not in team pos: his click is refused and changes nothing.
     await slack.click(s.collectors[0].url, SIGNING_SECRET, posAlert, 'stacklens_ack', { id: 'U0BOB00001', username: 'bob' });
-    await waitFor('bob is told no', async () => slack.responses.some((r) => r.body.text?.includes('bob is not in team pos')), 10_000);
+    await waitFor('bob is told no', async () => slack.responses.some((r) => r.body.text?.includes(`bob (U0BOB00001) may not act on ${byRule['route-pos'].id} of team pos: bob (U0BOB00001) is not one of its members`)), 10_000);
     expect((await incidentsOf(es, s.ns)).find((i) => i.rule === 'route-pos').status).toBe('open');
     // Alice is.
     await slack.click(s.collectors[0].url, SIGNING_SECRET, posAlert, 'stacklens_ack', { id: 'U0ALICE001', username: 'alice' });
@@ -263,7 +271,12 @@ describe('chat alerts', () => {
 
     // Someone in the first workspace cannot act on the other workspace's incident.
     await slack.click(s.collectors[0].url, SIGNING_SECRET, botAlert, 'stacklens_ack', { id: 'U0ALICE001', username: 'alice' });
-    await waitFor('alice is told no', async () => slack.responses.some((r) => r.body.text?.includes('belongs to team chatbot in another workspace')), 10_000);
+    await waitFor('alice is told no', async () => slack.responses.some((r) => r.body.text?.includes(`may not act on ${byRule['route-bot'].id} of team chatbot: that team is in another Slack workspace`)), 10_000);
+    // Nor on an incident of no team: nobody acts on those from chat.
+    const noneAlert = slackAlertFor(byRule['route-none'].id)[0];
+    await slack.click(s.collectors[0].url, SIGNING_SECRET, noneAlert, 'stacklens_ack', { id: 'U0ALICE001', username: 'alice' });
+    await waitFor('no-team refused', async () => slack.responses.some((r) => r.body.text?.includes(`${byRule['route-none'].id} belongs to no team`)), 10_000);
+    expect((await incidentsOf(es, s.ns)).find((i) => i.rule === 'route-none').status).toBe('open');
 
     // /stacklens incidents from the chat-bot channel lists the chat-bot team's incident, not the POS one.
     const res = await slack.command(s.collectors[0].url, SIGNING_SECRET, { text: 'incidents', user_id: 'U0BOB00001', user_name: 'bob', channel_id: 'C0BOTONCL1', channel_name: 'bot-oncall', team_id: 'T0SECOND01' });

@@ -2,7 +2,7 @@
 // API, with requests signed (or not) the way Slack and Mattermost send them.
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { esClient, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
-import { VIEWER, api, incidentsOf, missingPrice, missingPriceAnyRule, startStack, testSecret } from './stack.js';
+import { ADMIN, VIEWER, api, incidentsOf, missingPrice, missingPriceAnyRule, startStack, testSecret } from './stack.js';
 import { FakeSlack, slackSign } from './fakes/slack-server.js';
 
 const esUrl = inject('esUrl');
@@ -25,7 +25,8 @@ afterEach(async () => {
   for (const p of running.splice(0)) await p.stop('SIGKILL');
 });
 
-const rule = missingPriceAnyRule('ops-missing-price', 'notify: [slack]');
+// The incidents belong to team ops: only a team configured in chat.teams is acted on from chat.
+const rule = missingPriceAnyRule('ops-missing-price', 'labels: { team: ops }\nnotify: [slack]');
 
 const config = (answerWithin = '2500ms') => `integrations:
   slack:
@@ -39,6 +40,11 @@ const config = (answerWithin = '2500ms') => `integrations:
     command_token: \${MATTERMOST_COMMAND_TOKEN}
 chat:
   answer_within: ${answerWithin}
+  teams:
+    ops:
+      slack: { channels: ["#oncall", "#support"] }
+      mattermost: { channels: [oncall] }
+      datasets: [pos]
 `;
 
 async function stack(answerWithin?: string) {
@@ -56,6 +62,7 @@ async function chatDocs(word: string): Promise<any[]> {
 
 describe('ChatOps endpoints', () => {
   it('unsigned, tampered, stale and replayed Slack requests get 401 and change nothing', async () => {
+    const started = new Date().toISOString();
     const { s, url } = await stack();
     s.log.append([missingPrice(`STORE_${s.ns}`, 999)]);
     const inc = await waitFor('the incident', async () => (await incidentsOf(es, s.ns))[0]);
@@ -101,6 +108,15 @@ describe('ChatOps endpoints', () => {
     expect((await resolved.json()).text).toBe(`${inc.id} resolved by carol (mattermost).`);
     expect((await incidentsOf(es, s.ns))[0]).toMatchObject({ status: 'resolved', resolved_by: 'carol (mattermost)' });
     expect((await (await mm(MM_COMMAND_TOKEN, 'help')).json()).text).toContain('/stacklens search <words>');
+
+    // Every refusal is in the audit trail (nobody identified: the request was not trusted).
+    const audit = async (action: string) => (await api(s.collectors[0], `/audit?action=${action}&from=${started}&size=200`, { token: ADMIN })).body.records.map((r: any) => r.event.reason);
+    const slackReasons = await waitFor('the Slack refusals audited', async () => {
+      const reasons = await audit('auth.slack_signature');
+      return reasons.length >= 7 ? reasons : undefined;
+    });
+    for (const why of ['missing X-Slack-Signature', 'signature does not match', 'more than 5 minutes', 'replayed']) expect(slackReasons.some((r: string) => r.includes(why))).toBe(true);
+    expect(await audit('auth.mattermost_token')).toEqual(['invalid Mattermost command token']);
   });
 
   it('Events API: messages, edits, deletions, reactions and files are indexed once, whatever Slack retries; search finds them', async () => {

@@ -79,6 +79,8 @@ export class Collector {
       this.chatRoutes = this.composeChat(engine, notifier);
       const box = SecretBox.fromEnv();
       const store = typeof box === 'string' ? box : new IntegrationStore(this.client, box);
+      // Said at start: integrations stored through the admin API are not applied without the key.
+      if (typeof box === 'string') this.log.warn(`integrations stored through /api/admin/integrations are not applied (collector.yaml's are) and none can be stored: ${box}`);
       this.integrations = {
         store,
         test: (type, settings) => testIntegration(type, settings),
@@ -125,10 +127,15 @@ export class Collector {
   private composeChat(engine: RuleEngine, notifier: Notifier): Router {
     const chatLog = this.log.child({ module: 'chat' });
     const slackEvents = new SlackEvents(this.chatStore, (team) => this.slackClient(team), chatLog);
+    // Workspace and channel ids come from the current senders (rebuilt when integrations change).
+    const platforms = () => ({ slack: notifier.slack, mattermost: notifier.mattermost, mattermostTeam: notifier.config.mattermost?.team });
     return createChatRoutes({
-      ops: new ChatOps({ es: this.client, engine, notifier, metrics: this.metrics, chat: () => notifier.config.chat }),
+      ops: new ChatOps({ es: this.client, engine, notifier, metrics: this.metrics, chat: () => notifier.config.chat, platforms, audit: this.audit, log: chatLog }),
       log: chatLog,
       answerWithinMs: () => this.config.chat.answer_within,
+      // Slack replay protection shared through Elasticsearch by every collector.
+      es: this.client,
+      audit: this.audit,
       slack: () => {
         const s = notifier.config.slack;
         return s && { signingSecret: s.signing_secret, events: slackEvents, indexMessages: s.index_messages };
@@ -226,7 +233,7 @@ export class Collector {
       const unreadableKey = unreadable.join(',');
       if (unreadableKey !== this.unreadableIntegrations) {
         this.unreadableIntegrations = unreadableKey;
-        if (unreadable.length) this.log.warn({ integrations: unreadable }, `enabled integrations whose credentials the current ${SECRET_KEY_ENV} cannot open are skipped; store them again or disable them`);
+        if (unreadable.length) this.log.warn({ integrations: unreadable }, `enabled integrations whose credentials cannot be opened are skipped (sealed with another ${SECRET_KEY_ENV}, moved from another integration or field, or stored by an older version): store their secrets again or disable them`);
       }
       const cfg = this.notifierConfig(active);
       // Rebuild the clients only when something changed (they keep tokens and connections).

@@ -96,7 +96,7 @@ const platformTeam = () =>
     /** Slack: the team id of the workspace (default workspace when unset). */
     workspace: z.string().min(1).optional(),
     channels: channelList(),
-    /** Who may act on the team's incidents (Slack user ids, Mattermost user ids or usernames). Unset: anyone acting from the team's channels. */
+    /** Who may act on the team's incidents: Slack or Mattermost user ids (never names: a name can be taken). Unset: anyone acting from the team's channels, in its workspace. */
     users: z.array(z.string().min(1)).optional(),
   });
 const routeSchema = z.strictObject({

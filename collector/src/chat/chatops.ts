@@ -1,7 +1,9 @@
 // ChatOps, the same for Slack and Mattermost: `/stacklens <command>` and the alert buttons.
-// Every change records who made it (incident timeline), and only the incident's team acts.
+// Every change records who made it (incident timeline and audit trail), and only the
+// incident's team acts (routing.ts mayAct). Answers are scoped to the asker's teams: their
+// incidents, their channels' messages and their datasets — a person in no team gets none.
 import type { Client } from '@elastic/elasticsearch';
-import { parseDuration } from '@stacklens/common';
+import { parseDuration, type Logger } from '@stacklens/common';
 import { addTimeline, type Incident } from '@stacklens/detection';
 import type { RuleEngine } from '../detection/engine.js';
 import type { Notifier } from '../integrations/notifier.js';
@@ -9,8 +11,11 @@ import type { CollectorMetrics } from '../metrics.js';
 import type { ChatConfig } from '../config.js';
 import { changeIncident } from '../incident-actions.js';
 import { search } from '../search.js';
+import type { AuditCategory, AuditLog } from '../security/audit.js';
+import { dataScope } from '../security/team-scope.js';
 import { chatStats } from './stats.js';
-import { refusal, type Actor } from './routing.js';
+import { mayAct, teamsOf, type Actor, type ChatDirectory } from './routing.js';
+import { PlatformDirectory, type DirectorySources } from './directory.js';
 import type { ChatAction } from './render.js';
 
 export interface ChatOpsDeps {
@@ -19,6 +24,12 @@ export interface ChatOpsDeps {
   notifier?: Notifier;
   metrics?: CollectorMetrics;
   chat: () => ChatConfig;
+  /** The current Slack and Mattermost senders: workspace and channel ids come from them (directory.ts). */
+  platforms?: () => DirectorySources;
+  /** Or those ids from elsewhere (tests). */
+  directory?: ChatDirectory;
+  audit?: AuditLog;
+  log?: Logger;
 }
 
 export interface Reply {
@@ -36,10 +47,19 @@ export const USAGE = [
 ].join('\n');
 
 const SILENCE_MS = 3_600_000;
-const MAX_INCIDENT_PAGES = 10;
+const LISTED = 15;
+const UNKNOWN_WORKSPACE = 'stacklens:unknown-workspace';
+/** The audit trail's names for the chat actions (the API's names where it has them). */
+const AUDIT_ACTION: Record<ChatAction, string> = { ack: 'incident.acknowledge', resolve: 'incident.resolve', ticket: 'incident.ticket', silence: 'incident.silence' };
+const NO_TEAM = (actor: Actor) =>
+  `You are in no StackLens team on ${actor.platform} here, so StackLens shows you nothing. A team (chat.teams in collector.yaml) names its ${actor.platform === 'slack' ? 'workspace, ' : ''}channels and, optionally, its members' user ids.`;
 
 export class ChatOps {
-  constructor(private readonly deps: ChatOpsDeps) {}
+  private readonly directory: ChatDirectory;
+
+  constructor(private readonly deps: ChatOpsDeps) {
+    this.directory = deps.directory ?? new PlatformDirectory(deps.platforms ?? (() => ({})), deps.log);
+  }
 
   async command(actor: Actor, text: string): Promise<Reply> {
     const [verb = '', ...args] = text.trim().split(/\s+/).filter(Boolean);
@@ -65,28 +85,47 @@ export class ChatOps {
 
   /** A button or a command acting on one incident. */
   async act(actor: Actor, id: string, action: ChatAction): Promise<Reply> {
-    const found = await this.deps.engine.incidents.get(id);
-    if (!found) return { text: `No incident ${id}.` };
-    const refused = refusal(found.incident, this.deps.chat(), actor);
-    if (refused) return { text: `Not allowed: ${refused}.` };
-    const by = `${actor.user_name ?? actor.user_id} (${actor.platform})`;
-    if (action === 'ack' || action === 'resolve') {
-      const outcome = await changeIncident(this.deps, id, action === 'ack' ? 'acknowledge' : 'resolve', by);
-      if (outcome.kind === 'missing') return { text: `No incident ${id}.` };
-      if (outcome.kind === 'refused') return { text: outcome.reason };
-      return { text: `${id} ${action === 'ack' ? 'acknowledged' : 'resolved'} by ${by}.`, inChannel: true };
-    }
-    if (action === 'ticket') {
-      if (found.incident.ticket) return { text: `${id} already has ${found.incident.ticket.key}: ${found.incident.ticket.url}` };
-      if (!this.deps.notifier) return { text: 'Jira is not configured.' };
-      try {
-        await this.deps.notifier.requestTicket(found.incident, by);
-      } catch (err) {
-        return { text: (err as Error).message };
+    const audit = (outcome: 'success' | 'failure', reason?: string, category: AuditCategory = 'incident') => this.record(actor, { action: AUDIT_ACTION[action], category, outcome, target: id, reason });
+    try {
+      const found = await this.deps.engine.incidents.get(id);
+      if (!found) {
+        audit('failure', `no incident ${id}`);
+        return { text: `No incident ${id}.` };
       }
-      return { text: `Ticket requested for ${id} by ${by}; the alert will link it.`, inChannel: true };
+      const refused = await mayAct(found.incident, this.deps.chat(), actor, this.directory);
+      if (refused) {
+        audit('failure', refused, 'authorization');
+        return { text: `Not allowed: ${refused}.` };
+      }
+      const by = `${actor.user_name || actor.user_id} (${actor.platform})`;
+      if (action === 'ack' || action === 'resolve') {
+        const outcome = await changeIncident(this.deps, id, action === 'ack' ? 'acknowledge' : 'resolve', by);
+        if (outcome.kind !== 'done') {
+          const reason = outcome.kind === 'missing' ? `no incident ${id}` : outcome.reason;
+          audit('failure', reason);
+          return { text: outcome.kind === 'missing' ? `No incident ${id}.` : reason };
+        }
+        audit('success');
+        return { text: `${id} ${action === 'ack' ? 'acknowledged' : 'resolved'} by ${by}.`, inChannel: true };
+      }
+      if (action === 'ticket') {
+        const refusedTicket = found.incident.ticket ? `${id} already has ${found.incident.ticket.key}: ${found.incident.ticket.url}` : !this.deps.notifier ? 'Jira is not configured.' : undefined;
+        if (refusedTicket) {
+          audit('failure', refusedTicket);
+          return { text: refusedTicket };
+        }
+        await this.deps.notifier!.requestTicket(found.incident, by);
+        audit('success');
+        return { text: `Ticket requested for ${id} by ${by}; the alert will link it.`, inChannel: true };
+      }
+      const reply = await this.silence(found.incident, by);
+      audit('success');
+      return reply;
+    } catch (err) {
+      audit('failure', (err as Error).message);
+      if (action === 'ticket') return { text: (err as Error).message };
+      throw err;
     }
-    return this.silence(found.incident, by);
   }
 
   private async silence(inc: Incident, by: string): Promise<Reply> {
@@ -110,20 +149,45 @@ export class ChatOps {
     return { text: `${inc.rule}${inc.group_key ? ` (${inc.group_key})` : ''} silenced for 1 h by ${by}.`, inChannel: true };
   }
 
+  /** The asker's teams; none: the "no team" answer is theirs, and the refusal is audited. */
+  private async teams(actor: Actor, command: string): Promise<string[]> {
+    const teams = await teamsOf(this.deps.chat(), actor, this.directory);
+    if (!teams.length) this.record(actor, { action: `chat.${command}`, category: 'authorization', outcome: 'failure', reason: 'in no StackLens team' });
+    return teams;
+  }
+
   private async incidents(actor: Actor): Promise<Reply> {
-    // Team membership is decided here, not in the query: read every open page (bounded).
-    const mine: Incident[] = [];
-    let after: string | undefined;
-    for (let pages = 0; pages < MAX_INCIDENT_PAGES; pages++) {
-      const page = await this.deps.engine.incidents.search({ status: ['open', 'acknowledged'], size: 200, after });
-      mine.push(...page.incidents.filter((i) => !refusal(i, this.deps.chat(), actor)));
-      after = page.next;
-      if (!after) break;
-    }
-    if (mine.length === 0) return { text: 'No open incidents for your team.' };
+    const teams = await this.teams(actor, 'incidents');
+    if (!teams.length) return { text: NO_TEAM(actor) };
+    // Membership is per team, so the query can say which (labels.team).
+    const page = await this.deps.engine.incidents.search({ status: ['open', 'acknowledged'], size: LISTED, teams });
+    if (page.total === 0) return { text: `No open incidents for ${teams.join(', ')}.` };
     const b = bold(actor);
-    const lines = mine.slice(0, 15).map((i) => `${b(i.id)} [${i.severity}] ${i.status} — ${i.summary} (${i.count} events, last ${i.last_seen})${i.ticket ? ` ${i.ticket.key}` : ''}`);
-    return { text: `${mine.length} open incident(s):\n${lines.join('\n')}${mine.length > 15 ? `\n… and ${mine.length - 15} more` : ''}` };
+    const lines = page.incidents.map((i) => `${b(i.id)} [${i.severity}] ${i.status} — ${i.summary} (${i.count} events, last ${i.last_seen})${i.ticket ? ` ${i.ticket.key}` : ''}`);
+    return { text: `${page.total} open incident(s):\n${lines.join('\n')}${page.total > lines.length ? `\n… and ${page.total - lines.length} more` : ''}` };
+  }
+
+  /**
+   * The filter confining what `teams` may read (team-scope.ts), each team's chat pinned to its
+   * workspace: a team without `workspace` is in the default Slack workspace, and Mattermost
+   * teams are in the configured team — else a same-named channel elsewhere would match.
+   */
+  private async scope(teams: string[]): Promise<Record<string, unknown>> {
+    const chat = structuredClone(this.deps.chat());
+    const slackDefault = await this.directory.slackDefaultWorkspace();
+    const mattermost = await this.directory.mattermostTeam();
+    for (const t of teams) {
+      const team = chat.teams[t];
+      // Unknown: a value no document has (fail closed).
+      if (team?.slack && !team.slack.workspace) team.slack.workspace = slackDefault ?? UNKNOWN_WORKSPACE;
+      if (team?.mattermost) team.mattermost.workspace = mattermost?.id ?? mattermost?.name ?? UNKNOWN_WORKSPACE;
+    }
+    return dataScope(teams, chat);
+  }
+
+  /** An audit record of something `actor` did or was refused from chat. */
+  private record(actor: Actor, r: { action: string; category: AuditCategory; outcome: 'success' | 'failure'; target?: string; reason?: string }): void {
+    this.deps.audit?.record({ ...r, actor: { name: actor.user_name || actor.user_id || 'unknown', id: actor.user_id, kind: 'chat' }, via: actor.platform, source: actor.origin?.source, requestId: actor.origin?.requestId });
   }
 
   private async search(actor: Actor, args: string[]): Promise<Reply> {
@@ -143,7 +207,10 @@ export class ChatOps {
       } else words.push(a);
     }
     if (words.length === 0 && !channel && !user) return { text: 'Usage: /stacklens search <words> [in:#channel] [from:@user] [since:1h]' };
-    const page = await search(this.deps.es, { q: words.join(' '), source: ['chat'], channel, user, from, size: 10, paginate: false });
+    const teams = await this.teams(actor, 'search');
+    if (!teams.length) return { text: NO_TEAM(actor) };
+    const scope = await this.scope(teams);
+    const page = await search(this.deps.es, { scope, q: words.join(' '), source: ['chat'], channel, user, from, size: 10, paginate: false });
     if (page.hits.length === 0) return { text: `Nothing found for "${args.join(' ')}".` };
     const b = bold(actor);
     const lines = page.hits.map((h) => {
@@ -155,7 +222,9 @@ export class ChatOps {
   }
 
   private async stats(actor: Actor): Promise<Reply> {
-    const s = await chatStats(this.deps.es);
+    const teams = await this.teams(actor, 'stats');
+    if (!teams.length) return { text: NO_TEAM(actor) };
+    const s = await chatStats(this.deps.es, Date.now(), await this.scope(teams));
     const b = bold(actor);
     const errors = s.errors_24h.length ? s.errors_24h.map((e) => `${e.type} ${e.count}`).join(', ') : 'none';
     return {
@@ -164,6 +233,7 @@ export class ChatOps {
         `${b('Active users')}: ${s.active_users_today} today, ${s.active_users_7d} in 7 days`,
         `${b('Bot response time')}: ${s.bot_response_ms_avg === null ? 'no replies in 24 h' : `${s.bot_response_ms_avg} ms average over ${s.bot_replies_24h} replies`}`,
         `${b('Errors (24 h)')}: ${errors}`,
+        `(teams ${teams.join(', ')})`,
       ].join('\n'),
     };
   }

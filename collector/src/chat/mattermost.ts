@@ -22,19 +22,54 @@ export function mattermostClient(cfg: MattermostConfig): Client4 {
   return client;
 }
 
-/** Signs and checks the context of interactive buttons (HMAC of incident and action). */
-export class ActionSigner {
-  constructor(private readonly key: string) {}
+/**
+ * How long an alert's buttons work after the alert was last drawn. Every change to the
+ * incident draws it again (fresh buttons), so only an alert untouched for a week has stale
+ * ones; the slash command still works then. Bounds how long a leaked context is worth anything.
+ */
+export const ACTION_TTL_SECONDS = 7 * 86_400;
 
-  sign(incident: string, action: string): string {
-    return createHmac('sha256', this.key).update(`stacklens-action:${incident}:${action}`).digest('hex');
+export interface ActionContext {
+  incident_id: string;
+  action: string;
+  /** The channel the alert was posted in: a click must come from there. */
+  channel_id: string;
+  /** Unix seconds after which the button is refused. */
+  exp: number;
+  sig: string;
+}
+
+/**
+ * Signs and checks the context of interactive buttons: an HMAC over incident, action,
+ * channel and expiry. Buttons are drawn for a channel, not for a person, so the person is not
+ * in it: who clicked is checked against the team (routing.ts mayAct) by user id.
+ */
+export class ActionSigner {
+  constructor(
+    private readonly key: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  context(incident: string, action: string, channelId: string): ActionContext {
+    const exp = Math.floor(this.now() / 1000) + ACTION_TTL_SECONDS;
+    return { incident_id: incident, action, channel_id: channelId, exp, sig: this.sign(incident, action, channelId, exp) };
   }
 
-  verify(incident: unknown, action: unknown, signature: unknown): boolean {
-    if (typeof incident !== 'string' || typeof action !== 'string' || typeof signature !== 'string') return false;
-    const expected = Buffer.from(this.sign(incident, action));
-    const given = Buffer.from(signature);
-    return expected.length === given.length && timingSafeEqual(expected, given);
+  /** Why a clicked button's context is refused (undefined: it is ours, fresh, and clicked where it was posted). */
+  check(c: any, clickedIn: unknown): string | undefined {
+    const shaped = c && typeof c.incident_id === 'string' && typeof c.action === 'string' && typeof c.channel_id === 'string' && Number.isSafeInteger(c.exp) && typeof c.sig === 'string';
+    if (!shaped) return 'its context is not signed by this StackLens';
+    const expected = Buffer.from(this.sign(c.incident_id, c.action, c.channel_id, c.exp));
+    const given = Buffer.from(c.sig);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return 'its context is not signed by this StackLens';
+    if (c.exp * 1000 < this.now()) return `this button expired at ${new Date(c.exp * 1000).toISOString()} (buttons work for 7 days after the alert last changed); use /stacklens ack|resolve ${c.incident_id}`;
+    if (clickedIn !== c.channel_id) return 'this button belongs to an alert in another channel';
+    return undefined;
+  }
+
+  private sign(incident: string, action: string, channelId: string, exp: number): string {
+    // JSON keeps the fields apart (no separator a value could contain).
+    return createHmac('sha256', this.key).update(JSON.stringify(['stacklens-action', 2, incident, action, channelId, exp])).digest('hex');
   }
 }
 
@@ -43,6 +78,7 @@ export class MattermostSender implements ChatSender {
   readonly canEdit = true;
   readonly client: Client4;
   private readonly channelIds = new Map<string, string>();
+  private team?: Promise<string>;
 
   constructor(
     private readonly cfg: MattermostConfig,
@@ -52,17 +88,17 @@ export class MattermostSender implements ChatSender {
     this.client = mattermostClient(cfg);
   }
 
-  private attachment(inc: Incident) {
+  private attachment(inc: Incident, channelId: string) {
     const callback = this.cfg.callback_url;
     return mattermostAttachment(
       inc,
-      callback ? (action) => ({ url: `${callback.replace(/\/+$/, '')}/mattermost/actions`, context: { action, incident_id: inc.id, sig: this.signer.sign(inc.id, action) } }) : undefined,
+      callback ? (action) => ({ url: `${callback.replace(/\/+$/, '')}/mattermost/actions`, context: { ...this.signer.context(inc.id, action, channelId) } }) : undefined,
     );
   }
 
   async post(dest: Destination, inc: Incident): Promise<Posted> {
     const channel_id = await this.channelId(dest.channel);
-    const post = await this.call(() => this.client.createPost({ channel_id, message: '', props: { attachments: [this.attachment(inc)], stacklens_incident: inc.id } } as never));
+    const post = await this.call(() => this.client.createPost({ channel_id, message: '', props: { attachments: [this.attachment(inc, channel_id)], stacklens_incident: inc.id } } as never));
     return { channel_id, message_id: post.id };
   }
 
@@ -75,11 +111,28 @@ export class MattermostSender implements ChatSender {
   }
 
   async update(ref: ChatMessageRef, inc: Incident): Promise<void> {
-    await this.call(() => this.client.patchPost({ id: ref.message_id, props: { attachments: [this.attachment(inc)], stacklens_incident: inc.id } } as never));
+    await this.call(() => this.client.patchPost({ id: ref.message_id, props: { attachments: [this.attachment(inc, ref.channel_id)], stacklens_incident: inc.id } } as never));
   }
 
   async reply(ref: ChatMessageRef, inc: Incident, text: string): Promise<void> {
     await this.call(() => this.client.createPost({ channel_id: ref.channel_id, root_id: ref.message_id, message: text, props: { stacklens_incident: inc.id } } as never));
+  }
+
+  /** The configured team's id (asked once per sender; asked again after a failure). */
+  teamId(): Promise<string> {
+    const asked = (this.team ??= this.call(() => this.client.getTeamByName(this.cfg.team)).then((t) => t.id));
+    asked.catch(() => this.team === asked && (this.team = undefined));
+    return asked;
+  }
+
+  /** A channel's id in the configured team; undefined when Mattermost says there is none. */
+  async channelIdOf(name: string): Promise<string | undefined> {
+    try {
+      return await this.channelId(name);
+    } catch (err) {
+      if (/HTTP 404/.test((err as Error).message)) return undefined;
+      throw err;
+    }
   }
 
   private async channelId(name: string): Promise<string> {

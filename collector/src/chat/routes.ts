@@ -2,6 +2,8 @@
 // the signing secret on the raw body), Mattermost slash commands (command token) and
 // interactive actions (the context signature). Slack wants an answer within 3 seconds: a
 // command that takes longer answers "working on it" and follows up through response_url.
+// Every refused request (bad signature or token, replay, stale button) is audited; what the
+// person may do once authenticated is ChatOps' (chatops.ts, routing.ts mayAct).
 import express, { type Request, type Response, type Router } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '@stacklens/common';
@@ -11,6 +13,9 @@ import type { ChatOps, Reply } from './chatops.js';
 import type { Actor } from './routing.js';
 import { ACTIONS, type ChatAction } from './render.js';
 import type { ActionSigner } from './mattermost.js';
+import type { Client } from '@elastic/elasticsearch';
+import { SlackReplayGuard } from './replay-guard.js';
+import type { AuditLog } from '../security/audit.js';
 
 export interface ChatRoutesDeps {
   ops: ChatOps;
@@ -19,14 +24,20 @@ export interface ChatRoutesDeps {
   answerWithinMs: () => number;
   slack?: () => { signingSecret?: string; events?: SlackEvents; indexMessages: boolean } | undefined;
   mattermost?: () => { commandToken?: string; signer?: ActionSigner } | undefined;
+  /** Where Slack replay protection is shared by every collector (replay-guard.ts); without it, this process's memory only. */
+  es?: Client;
+  audit?: AuditLog;
 }
 
 const ACTION_IDS = new Set<string>(ACTIONS.map((a) => a.id));
+/** A field of a request body, when it is a non-empty string (anything else: absent). */
+const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
 const raw = express.raw({ type: () => true, limit: '1mb' });
 
 export function createChatRoutes(deps: ChatRoutesDeps): Router {
   const router = express.Router();
   const verifiers = new Map<string, SlackVerifier>();
+  const replay = deps.es && new SlackReplayGuard(deps.es, deps.log);
 
   const verifierFor = (secret: string) => {
     let verifier = verifiers.get(secret);
@@ -34,30 +45,52 @@ export function createChatRoutes(deps: ChatRoutesDeps): Router {
     return verifier;
   };
 
-  /** 401 unless the request carries a valid, fresh, unreplayed Slack signature. */
-  const verifySlack = (req: Request, res: Response): boolean => {
+  /** Answer `status` with `reason`, and put the refusal in the audit trail (nobody is identified: the request is not trusted). */
+  const refuse = (req: Request, res: Response, status: number, via: string, action: string, reason: string, target?: string) => {
+    deps.log.warn({ path: req.path, reason }, `${via} request refused`);
+    deps.audit?.record({ action, category: 'authentication', outcome: 'failure', reason, target, via, source: req.socket.remoteAddress, requestId: res.locals.requestId, method: req.method, path: req.originalUrl.split('?')[0] });
+    res.status(status).json({ error: reason });
+  };
+
+  /**
+   * 401 unless the request carries a valid, fresh, unreplayed Slack signature. Replays are
+   * caught in memory first (cheap), then by Elasticsearch (every collector, any restart).
+   */
+  const verifySlack = async (req: Request, res: Response): Promise<boolean> => {
     const secret = deps.slack?.()?.signingSecret;
     if (!secret) {
       res.status(404).json({ error: 'Slack is not configured (integrations.slack.signing_secret)' });
       return false;
     }
     const verifier = verifierFor(secret);
-    const verdict = verifier.verify(req.headers, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+    let verdict = verifier.verify(req.headers, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+    if (verdict.ok && replay) {
+      try {
+        if ((await replay.claim(String(req.headers['x-slack-signature']), Number(req.headers['x-slack-request-timestamp']))) === 'replayed') verdict = { ok: false, reason: 'request already received (replayed)' };
+      } catch (err) {
+        // Fail closed: unchecked is not accepted. Slack's retry (a new signature) may pass.
+        verifier.forget(req.headers);
+        deps.log.warn({ path: req.path, err: (err as Error).message }, 'Slack request not checked for replay: Elasticsearch did not answer');
+        res.status(503).set('Retry-After', '1').json({ error: 'cannot check the request for replay now (Elasticsearch did not answer); retry' });
+        return false;
+      }
+    }
     if (verdict.ok) return true;
-    deps.log.warn({ path: req.path, reason: verdict.reason }, 'Slack request refused');
-    res.status(401).json({ error: `invalid Slack request: ${verdict.reason}` });
+    refuse(req, res, 401, 'slack', 'auth.slack_signature', `invalid Slack request: ${verdict.reason}`);
     return false;
   };
 
+  const origin = (req: Request, res: Response) => ({ source: req.socket.remoteAddress, requestId: res.locals.requestId as string | undefined });
+
   router.post('/slack/commands', raw, async (req, res) => {
-    if (!verifySlack(req, res)) return;
+    if (!(await verifySlack(req, res))) return;
     const f = new URLSearchParams(req.body.toString('utf8'));
-    const actor: Actor = { platform: 'slack', workspace: f.get('team_id') ?? '', user_id: f.get('user_id') ?? '', user_name: f.get('user_name') ?? undefined, channel_id: f.get('channel_id') ?? undefined, channel_name: f.get('channel_name') ?? undefined };
+    const actor: Actor = { platform: 'slack', workspace: f.get('team_id') ?? '', user_id: f.get('user_id') ?? '', user_name: f.get('user_name') ?? undefined, channel_id: f.get('channel_id') ?? undefined, channel_name: f.get('channel_name') ?? undefined, origin: origin(req, res) };
     await answer(res, deps.ops.command(actor, f.get('text') ?? ''), f.get('response_url'), slackBody, deps);
   });
 
   router.post('/slack/actions', raw, async (req, res) => {
-    if (!verifySlack(req, res)) return;
+    if (!(await verifySlack(req, res))) return;
     let payload: any;
     try {
       payload = JSON.parse(new URLSearchParams(req.body.toString('utf8')).get('payload') ?? '');
@@ -67,7 +100,8 @@ export function createChatRoutes(deps: ChatRoutesDeps): Router {
     const a = payload?.actions?.[0];
     const action = typeof a?.action_id === 'string' ? a.action_id.replace(/^stacklens_/, '') : '';
     if (payload?.type !== 'block_actions' || !ACTION_IDS.has(action) || typeof a.value !== 'string') return void res.status(200).end(); // not one of our buttons
-    const actor: Actor = { platform: 'slack', workspace: payload.team?.id ?? payload.user?.team_id ?? '', user_id: payload.user?.id ?? '', user_name: payload.user?.username ?? payload.user?.name, channel_id: payload.channel?.id, channel_name: payload.channel?.name };
+    // The workspace the button was clicked in (team.id), not the user's home team.
+    const actor: Actor = { platform: 'slack', workspace: str(payload.team?.id) ?? '', user_id: str(payload.user?.id) ?? '', user_name: str(payload.user?.username) ?? str(payload.user?.name), channel_id: str(payload.channel?.id), channel_name: str(payload.channel?.name), origin: origin(req, res) };
     // Block actions are acknowledged with an empty 200; what happened goes to response_url.
     const work = deps.ops.act(actor, a.value, action as ChatAction);
     res.status(200).end();
@@ -76,7 +110,7 @@ export function createChatRoutes(deps: ChatRoutesDeps): Router {
   });
 
   router.post('/slack/events', raw, async (req, res) => {
-    if (!verifySlack(req, res)) return;
+    if (!(await verifySlack(req, res))) return;
     let envelope: any;
     try {
       envelope = JSON.parse(req.body.toString('utf8'));
@@ -94,6 +128,7 @@ export function createChatRoutes(deps: ChatRoutesDeps): Router {
       // Not stored: a 5xx makes Slack send the event again (up to three times).
       deps.log.warn({ event_id: envelope.event_id, err: (err as Error).message }, 'Slack event not stored; Slack will retry');
       if (slack.signingSecret) verifierFor(slack.signingSecret).forget(req.headers);
+      await replay?.forget(String(req.headers['x-slack-signature']));
       res.status(503).json({ error: 'event not stored; retry' });
     }
   });
@@ -103,11 +138,8 @@ export function createChatRoutes(deps: ChatRoutesDeps): Router {
     if (!expected) return void res.status(404).json({ error: 'Mattermost commands are not configured (integrations.mattermost.command_token)' });
     const b = req.body ?? {};
     const given = typeof b.token === 'string' ? b.token : (/^Token\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
-    if (!sameSecret(given, expected)) {
-      deps.log.warn({ path: req.path }, 'Mattermost command refused: bad token');
-      return void res.status(401).json({ error: 'invalid Mattermost command token' });
-    }
-    const actor: Actor = { platform: 'mattermost', workspace: '', user_id: String(b.user_id ?? ''), user_name: b.user_name, channel_id: b.channel_id, channel_name: b.channel_name };
+    if (!sameSecret(given, expected)) return refuse(req, res, 401, 'mattermost', 'auth.mattermost_token', 'invalid Mattermost command token');
+    const actor = mattermostActor(b, origin(req, res));
     await answer(res, deps.ops.command(actor, String(b.text ?? '')), b.response_url, mattermostBody, deps);
   });
 
@@ -116,16 +148,21 @@ export function createChatRoutes(deps: ChatRoutesDeps): Router {
     if (!signer) return void res.status(404).json({ error: 'Mattermost is not configured' });
     const b = req.body ?? {};
     const c = b.context ?? {};
-    if (!signer.verify(c.incident_id, c.action, c.sig) || !ACTION_IDS.has(c.action)) {
-      deps.log.warn({ path: req.path }, 'Mattermost action refused: bad signature');
-      return void res.status(401).json({ error: 'invalid action: its context is not signed by this StackLens' });
-    }
-    const actor: Actor = { platform: 'mattermost', workspace: '', user_id: String(b.user_id ?? ''), user_name: b.user_name, channel_id: b.channel_id, channel_name: b.channel_name };
+    // Mattermost does not sign action requests: the context's HMAC proves the button is ours,
+    // still fresh, and clicked in the channel it was posted to; the person is checked by id.
+    const why = signer.check(c, b.channel_id) ?? (ACTION_IDS.has(c.action) ? undefined : 'not one of the StackLens actions');
+    if (why) return refuse(req, res, 401, 'mattermost', 'auth.mattermost_action', `invalid action: ${why}`, str(c.incident_id));
+    const actor = mattermostActor(b, origin(req, res));
     const reply = await deps.ops.act(actor, c.incident_id, c.action);
     res.json({ ephemeral_text: reply.text });
   });
 
   return router;
+}
+
+/** Who a Mattermost request says is acting, where (team id and name, channel). */
+function mattermostActor(b: any, origin: Actor['origin']): Actor {
+  return { platform: 'mattermost', workspace: str(b.team_id) ?? '', workspace_name: str(b.team_domain), user_id: str(b.user_id) ?? '', user_name: str(b.user_name), channel_id: str(b.channel_id), channel_name: str(b.channel_name), origin };
 }
 
 function sameSecret(a: string, b: string): boolean {

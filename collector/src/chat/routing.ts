@@ -3,6 +3,11 @@
 // included) and, optionally, the people who may act. Team routes add channels by rule,
 // severity or labels. Incidents of a team go to that team's channels only; incidents of no
 // configured team go to the platform's default channel.
+//
+// Acting from chat fails closed: only incidents of a team configured in chat.teams for the
+// platform can be acted on, and only by that team's members — the workspace (Slack team id,
+// Mattermost team) is always compared, users by id only, channels by id wherever the
+// platform can tell us a configured channel's id.
 import type { Incident } from '@stacklens/detection';
 import type { ChatConfig } from '../config.js';
 import type { ChatPlatform } from './chat-store.js';
@@ -16,11 +21,30 @@ export interface Destination {
 
 export interface Actor {
   platform: ChatPlatform;
+  /** Slack: the team id the request came from; Mattermost: the team id. */
   workspace: string;
+  /** Mattermost: the team name (team_domain). Slack's is not used (ids only). */
+  workspace_name?: string;
   user_id: string;
+  /** For display and the audit trail only: never compared. */
   user_name?: string;
   channel_id?: string;
   channel_name?: string;
+  /** Where the request came from, for the audit trail. */
+  origin?: { source?: string; requestId?: string };
+}
+
+/** What the chat platforms say about the configured workspaces and channels (chat/directory.ts). */
+export interface ChatDirectory {
+  /** The Slack team id of the default workspace (auth.test of the default bot token); undefined when it cannot be known. */
+  slackDefaultWorkspace(): Promise<string | undefined>;
+  /** The configured Mattermost team (integrations.mattermost.team) and, when the bot can look it up, its id. */
+  mattermostTeam(): Promise<{ name: string; id?: string } | undefined>;
+  /**
+   * A configured channel's id, looked up by name through the platform's API. `undefined`: the
+   * platform says there is no such channel; `null`: nobody could ask (no bot token, API down).
+   */
+  channelId(platform: ChatPlatform, workspace: string, channel: string): Promise<string | undefined | null>;
 }
 
 const bare = (c: string) => c.replace(/^[#@~]/, '');
@@ -68,21 +92,57 @@ function routeMatches(r: ChatConfig['teams'][string]['routes'][number], inc: Inc
   return true;
 }
 
+/** A person as refusals name them: the display name they chose, and the id that counts. */
+const who = (actor: Actor) => (actor.user_name && actor.user_name !== actor.user_id ? `${actor.user_name} (${actor.user_id || 'no id'})` : actor.user_id || 'someone');
+
 /**
- * Undefined when `actor` may act on the incident, else why not. Members are the team's
- * listed users; a team that lists none trusts whoever acts from one of its channels.
+ * Undefined when `actor` may act on the incident, else why not. Incidents of no team, or of a
+ * team chat.teams does not configure for the platform, cannot be acted on from chat at all:
+ * nobody could say who their members are, so nobody is (fail closed).
  */
-export function refusal(inc: Pick<Incident, 'labels' | 'id'>, chat: ChatConfig, actor: Actor): string | undefined {
+export async function mayAct(inc: Pick<Incident, 'labels' | 'id'>, chat: ChatConfig, actor: Actor, dir: ChatDirectory): Promise<string | undefined> {
   const team = teamOf(inc);
-  if (!team || !chat.teams[team]) return undefined;
-  const p = chat.teams[team][actor.platform];
-  const who = actor.user_name ?? actor.user_id;
-  if (!p) return `${who} may not act on ${inc.id}: team ${team} has no ${actor.platform} members`;
-  if (actor.platform === 'slack' && p.workspace && actor.workspace !== p.workspace) return `${who} may not act on ${inc.id}: it belongs to team ${team} in another workspace`;
-  if (p.users) {
-    const member = p.users.some((u) => u === actor.user_id || bare(u) === actor.user_name);
-    return member ? undefined : `${who} is not in team ${team}, which owns ${inc.id}`;
+  if (!team) return `${inc.id} belongs to no team (its rule has no labels.team), so it cannot be changed from chat; use the StackLens API, or give the rule a team configured in chat.teams`;
+  if (!chat.teams[team]?.[actor.platform]) return `${inc.id} belongs to team ${team}, which chat.teams does not configure for ${actor.platform}, so it cannot be changed from chat; use the StackLens API, or configure chat.teams.${team}.${actor.platform}`;
+  const why = await notMember(team, chat, actor, dir);
+  return why && `${who(actor)} may not act on ${inc.id} of team ${team}: ${why}`;
+}
+
+/** The configured teams `actor` is a member of (on the platform they are asking from). */
+export async function teamsOf(chat: ChatConfig, actor: Actor, dir: ChatDirectory): Promise<string[]> {
+  const mine: string[] = [];
+  for (const team of Object.keys(chat.teams)) if (chat.teams[team][actor.platform] && !(await notMember(team, chat, actor, dir))) mine.push(team);
+  return mine;
+}
+
+/** Undefined when `actor` is a member of `team` on their platform, else why not. */
+async function notMember(team: string, chat: ChatConfig, actor: Actor, dir: ChatDirectory): Promise<string | undefined> {
+  const p = chat.teams[team]?.[actor.platform];
+  if (!p) return `the team has no ${actor.platform} members`;
+  // 1. The workspace, always: a same-named channel or a same-id user elsewhere is someone else.
+  let workspace = '';
+  if (actor.platform === 'slack') {
+    // A team without `workspace` lives in the default one, known only from the default bot
+    // token (auth.test). Without it (webhook mode, Slack unreachable) nobody passes.
+    const expected = p.workspace ?? (await dir.slackDefaultWorkspace());
+    if (!expected) return `the default Slack workspace's id is unknown (no bot token, or auth.test failed); set chat.teams.${team}.slack.workspace`;
+    if (actor.workspace !== expected) return 'that team is in another Slack workspace';
+    workspace = p.workspace ?? '';
+  } else {
+    const expected = await dir.mattermostTeam();
+    // Ids when the bot could look the team's up; else the team name Mattermost sends along.
+    const same = expected && (expected.id ? actor.workspace === expected.id : Boolean(actor.workspace_name) && actor.workspace_name === expected.name);
+    if (!same) return 'that team is in another Mattermost team';
   }
-  const inChannel = p.channels.some((c) => bare(c) === actor.channel_id || bare(c) === actor.channel_name);
-  return inChannel ? undefined : `${who} may act on ${inc.id} only from team ${team}'s channels (${p.channels.join(', ')})`;
+  // 2. The person, by platform user id only (a display name is anyone's to choose).
+  if (p.users) return p.users.includes(actor.user_id) ? undefined : `${who(actor)} is not one of its members (chat.teams.${team}.${actor.platform}.users)`;
+  // 3. Else the channel the request came from, by id: configured ids compare as they are,
+  // names are looked up. Only when nobody can look them up (no bot token) are names compared
+  // — inside the workspace checked above, where a channel name is unique.
+  for (const c of p.channels) {
+    if (bare(c) === actor.channel_id) return undefined;
+    const id = await dir.channelId(actor.platform, workspace, c);
+    if (id ? id === actor.channel_id : id === null && bare(c) === actor.channel_name) return undefined;
+  }
+  return `act from its channels (${p.channels.join(', ')})`;
 }

@@ -19,6 +19,7 @@ export class SlackSender implements ChatSender {
   readonly canEdit = true;
   private readonly clients = new Map<string, WebClient>();
   private readonly channelIds = new Map<string, string>();
+  private defaultTeam?: Promise<string>;
 
   constructor(
     private readonly cfg: SlackConfig,
@@ -67,6 +68,27 @@ export class SlackSender implements ChatSender {
 
   async reply(ref: ChatMessageRef, _inc: Incident, text: string): Promise<void> {
     await this.call(() => this.client(ref.workspace).chat.postMessage({ channel: ref.channel_id, thread_ts: ref.message_id, text }));
+  }
+
+  /**
+   * The default workspace's team id: auth.test of the top-level bot_token, asked once per
+   * sender (a new token makes a new sender). Undefined without a default bot token.
+   */
+  defaultWorkspaceId(): Promise<string | undefined> {
+    const client = this.clients.get('');
+    if (!client) return Promise.resolve(undefined);
+    const asked = (this.defaultTeam ??= this.call(() => client.auth.test()).then((r) => {
+      if (!r.team_id) throw new Error('auth.test named no team');
+      return r.team_id;
+    }));
+    asked.catch(() => this.defaultTeam === asked && (this.defaultTeam = undefined)); // ask again next time
+    return asked;
+  }
+
+  /** A configured channel's id in exactly that workspace; null when no bot token of that workspace can ask. */
+  async channelIdOf(workspace: string, channel: string): Promise<string | undefined | null> {
+    const client = this.clients.get(workspace);
+    return client ? this.channelId(client, { platform: 'slack', workspace, channel }) : null;
   }
 
   /** A channel's id from its configured name (history needs ids); ids pass through. */

@@ -1,5 +1,6 @@
 // `/stacklens stats`: what the on-call channel asks most — how busy chat is, who is around,
-// how fast the bot answers and which errors the services log. Two searches, aggregations only.
+// how fast the bot answers and which errors the services log. Two searches, aggregations only,
+// both confined to `scope` (the asker's teams' channels and datasets, security/team-scope.ts).
 import type { Client } from '@elastic/elasticsearch';
 
 export interface ChatStats {
@@ -12,7 +13,8 @@ export interface ChatStats {
   errors_24h: { type: string; count: number }[];
 }
 
-export async function chatStats(client: Client, now = Date.now()): Promise<ChatStats> {
+export async function chatStats(client: Client, now = Date.now(), scope?: Record<string, unknown>): Promise<ChatStats> {
+  const scoped = scope ? [scope] : [];
   const dayStart = new Date(now);
   dayStart.setUTCHours(0, 0, 0, 0);
   const range = (ms: number) => ({ range: { '@timestamp': { gte: now - ms, format: 'epoch_millis' } } });
@@ -22,7 +24,7 @@ export async function chatStats(client: Client, now = Date.now()): Promise<ChatS
       size: 0,
       ignore_unavailable: true,
       allow_no_indices: true,
-      query: { bool: { filter: [{ term: { 'chat.type': 'message' } }, range(7 * 86_400_000)], must_not: [{ term: { 'chat.is_bot': true } }] } },
+      query: { bool: { filter: [{ term: { 'chat.type': 'message' } }, range(7 * 86_400_000), ...scoped], must_not: [{ term: { 'chat.is_bot': true } }] } },
       aggs: {
         hour: { filter: range(3_600_000) },
         day: { filter: range(86_400_000) },
@@ -35,7 +37,7 @@ export async function chatStats(client: Client, now = Date.now()): Promise<ChatS
       size: 0,
       ignore_unavailable: true,
       allow_no_indices: true,
-      query: { bool: { filter: [range(86_400_000)] } },
+      query: { bool: { filter: [range(86_400_000), ...scoped] } },
       aggs: {
         replies: { filter: { exists: { field: 'chatbot.response_time_ms' } }, aggs: { avg: { avg: { field: 'chatbot.response_time_ms' } } } },
         errors: { terms: { field: 'error.type', size: 10 } },
