@@ -32,7 +32,7 @@ function writeRules(dir, ns, copies = 1) {
 function startPipeline({ work, name, esUrl, rulesDir, ns, logGlob, port }) {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
-  const token = `bench-${name}-token`;
+  const token = `bench-${name}-agent-token-${process.pid}`;
   writeFileSync(join(dir, 'collector.yaml'), `listen: 127.0.0.1:${port}\nelasticsearch:\n  url: ${esUrl}\nagent_tokens: ["${token}"]\nrules_dir: ${rulesDir}\n`);
   writeFileSync(
     join(dir, 'agent.yaml'),

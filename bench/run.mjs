@@ -229,7 +229,7 @@ progress(`ceiling done in ${directSeconds.toFixed(1)} s\n`);
 // 4. StackLens end to end -----------------------------------------------------------------
 const ns = `bench${run}`;
 const port = 18080 + Math.floor(Math.random() * 1000);
-const token = `bench-${run}`;
+const token = `bench-agent-token-${run}`;
 // No rules in this leg: it measures the pipeline (rule cost is measured by the detection bench).
 await import('node:fs').then((fs) => fs.mkdirSync(join(work, 'no-rules')));
 writeFileSync(join(work, 'collector.yaml'), `listen: 127.0.0.1:${port}\nelasticsearch:\n  url: ${esUrl}\nagent_tokens: ["${token}"]\nrules_dir: ./no-rules\n`);

@@ -120,7 +120,7 @@ describe('ingest: one bad input never stops the pipeline', () => {
       event(ns, 'arrays', arrays),
       event(ns, 'ok-2'),
       event(ns, 'big', `"blob":"${'x'.repeat(4 * MiB + 10)}"`),
-      event(ns, `esdeep-${ns}`, esDeep), // its dead letter keeps the event's id: unique per run
+      event(ns, `esdeep-${ns}`, esDeep), // its dead letter keeps the event's id (event.id): unique per run
       '{"id":"broken","doc":}',
       event(ns, 'ok-3'),
     ];
@@ -129,7 +129,8 @@ describe('ingest: one bad input never stops the pipeline', () => {
     expect(res.json).toMatchObject({ indexed: 3, dead_lettered: 6 });
 
     const indexed = await allDocs(es, `logs-hostile-${ns}`);
-    expect(indexed.map((d) => d._id).sort()).toEqual(['ok-1', 'ok-2', 'ok-3']);
+    // The _id is namespaced by token and agent (#14); the event's own id is event.id.
+    expect(indexed.map((d) => d._source.event.id).sort()).toEqual(['ok-1', 'ok-2', 'ok-3']);
     const dead = await deadLetters(agentId);
     const reasonOf = (pick: (text: string) => boolean) => dead.find((d) => pick(d._source.event.original))?._source;
     const deepLetter = reasonOf((t) => t.includes('"id":"deep"'))!;
@@ -141,7 +142,7 @@ describe('ingest: one bad input never stops the pipeline', () => {
     expect(reasonOf((t) => t.includes('é'))!.error).toEqual({ type: 'invalid_event', message: 'events[2]: id is 1024 bytes (UTF-8); Elasticsearch ids are at most 512 bytes' });
     expect(reasonOf((t) => t.includes('"arrays"'))!.error.type).toBe('event_too_deep');
     expect(reasonOf((t) => t.includes('"id":"big"'))!.error).toEqual({ type: 'event_too_large', message: `events[5]: the event is ${Buffer.byteLength(events[5])} bytes; the limit is ingest.max_event_bytes (${4 * MiB})` });
-    const esRefused = dead.find((d) => d._id === `esdeep-${ns}`)!._source;
+    const esRefused = dead.find((d) => d._source.event.id === `esdeep-${ns}`)!._source;
     expect(esRefused.error.type).toBe('mapping');
     expect(esRefused.error.message).toMatch(/depth/);
     expect(esRefused.stacklens).toMatchObject({ stage: 'elasticsearch.index', target: { data_stream: `logs-hostile-${ns}`, dataset: 'hostile' } });

@@ -5,6 +5,9 @@ import { createLogger } from '@stacklens/common';
 import { ElasticsearchUnavailable, Indexer } from './indexer.js';
 import { outlineBody } from './ingest/body-outline.js';
 import { IngestBatch } from './ingest/ingest-batch.js';
+import { AgentScope } from './ingest/agent-scope.js';
+import { DataStreamQuota } from './ingest/data-stream-quota.js';
+import { docId, docIdPrefix } from './ingest/event-ids.js';
 import { DEFAULT_INGEST_LIMITS } from './ingest/limits.js';
 import { Pacer } from './ingest/pacer.js';
 
@@ -14,8 +17,12 @@ const event = (id: string, doc: Record<string, unknown> = {}) => ({ id, dataset:
 async function batchOf(events: unknown[]): Promise<IngestBatch> {
   const body = Buffer.from(JSON.stringify({ agent: { id: 'agent-1' }, events }));
   const pacer = new Pacer();
-  return new IngestBatch(body, await outlineBody(body, { maxEvents: 1_000_000, pacer }), 'agent-1', DEFAULT_INGEST_LIMITS, pacer);
+  const quota = new DataStreamQuota({ indices: { resolveIndex: async () => ({ data_streams: [] }) } } as never);
+  const scope = new AgentScope({ kind: 'agent', name: 'token-1', agents: ['*'], datasets: ['*'], maxDataStreams: 100, idNamespace: 'agent_tokens' }, 'agent-1', quota, () => log);
+  return new IngestBatch(body, await outlineBody(body, { maxEvents: 1_000_000, pacer }), scope, DEFAULT_INGEST_LIMITS, pacer);
 }
+/** The _id of event `id` of agent-1 sent with a plain agent token. */
+const idOf = (id: string) => docId(docIdPrefix('agent_tokens', 'agent-1'), id);
 
 type Op = { create: { _index: string; _id: string } };
 type Item = { status: number; error?: { type: string; reason: string } };
@@ -71,7 +78,7 @@ describe('Indexer', () => {
     const indexer = new Indexer(es.client, 5_000, log);
     const ack = await indexer.indexBatch(await batchOf([event('a'), event('b', { conflict: true }), event('c', { busy: true })]));
     expect(ack).toMatchObject({ indexed: 2, dead_lettered: 1 });
-    expect(es.written.get('logs-stacklens.deadletter-default/b')).toMatchObject({ error: { type: 'mapping', message: expect.stringContaining('mapping depth') } });
+    expect(es.written.get(`logs-stacklens.deadletter-default/${idOf('b')}`)).toMatchObject({ error: { type: 'mapping', message: expect.stringContaining('mapping depth') } });
     expect(indexer.stats.bulkRetries).toBe(1);
   });
 

@@ -1,5 +1,6 @@
 // Writes events to Elasticsearch data streams with `_bulk`, op_type create and the event's
-// deterministic _id: a retried batch never doubles a document (409 counts as success).
+// deterministic _id (namespaced by token and agent: ingest/event-ids.ts): a retried batch
+// never doubles a document (409 counts as success).
 //
 // What fails what:
 // - an item Elasticsearch defers (429, 5xx) is retried with backoff within a time budget;
@@ -74,7 +75,8 @@ export class Indexer {
   onIndexed: (docs: Doc[]) => void = () => {};
 
   constructor(
-    private readonly client: Client,
+    /** Also read by the ingest path (which data streams exist: ingest/data-stream-quota.ts). */
+    readonly client: Client,
     private readonly retryBudgetMs: number,
     private readonly log: Logger,
   ) {}
@@ -134,15 +136,17 @@ export class Indexer {
 
   /** The dead letter of a document Elasticsearch refused. */
   private refusedLetter(batch: IngestBatch, r: Rejected): Doc {
+    const event = r.doc.body.event as { id?: string; dataset?: string };
     return deadLetter({
       agentId: batch.agentId,
       id: r.doc.id,
+      eventId: event.id,
       // The line as read when the agent sent it; else the document (what we have of it). Whole:
       // a log line, bounded by max_event_bytes; written without recursion all the same.
       original: r.doc.raw !== undefined ? wholeText(r.doc.raw) : capJson(r.doc.body, Infinity),
       error: { type: r.type, message: r.reason },
       stage: 'elasticsearch.index',
-      target: { dataStream: r.doc.index, dataset: (r.doc.body.event as { dataset?: string }).dataset },
+      target: { dataStream: r.doc.index, dataset: event.dataset },
       source: r.doc.body,
       ingested: batch.ingested,
     });

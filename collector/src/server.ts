@@ -80,7 +80,7 @@ export function createServer(deps: ServerDeps): express.Express {
     EVENTS_PATH,
     deps.gate.agent(),
     express.raw({ type: () => true, limit: deps.maxBodyBytes, inflate: true }),
-    ingestHandler({ indexer: deps.indexer, limits: deps.ingest ?? DEFAULT_INGEST_LIMITS, templatesReady: deps.templatesReady, metrics: deps.metrics, log: requestLog }),
+    ingestHandler({ indexer: deps.indexer, limits: deps.ingest ?? DEFAULT_INGEST_LIMITS, templatesReady: deps.templatesReady, metrics: deps.metrics, log: requestLog, audit: deps.gate.audit }),
   );
 
   if (deps.chatRoutes) {

@@ -89,8 +89,9 @@ export function checkEvent(value: unknown, index: number, limits: Pick<IngestLim
   const ts = e.doc['@timestamp'];
   if (typeof ts !== 'string' || Number.isNaN(Date.parse(ts))) return bad(`doc.@timestamp ${preview(ts)} is missing or not a date`);
   if (e.doc.message !== undefined && typeof e.doc.message !== 'string') return bad(`doc.message must be a string, not ${preview(e.doc.message)}`);
-  // The collector adds event.dataset, event.ingested and stacklens.message_template: those parents must be objects.
-  for (const key of ['event', 'stacklens'] as const) {
+  // The collector adds event.id, event.dataset, event.ingested, agent.id and
+  // stacklens.message_template: those parents must be objects.
+  for (const key of ['event', 'agent', 'stacklens'] as const) {
     if (e.doc[key] !== undefined && !isPlainObject(e.doc[key])) return bad(`doc.${key} must be an object, not ${preview(e.doc[key])}`);
   }
   const problem = docProblem(e.doc, limits.max_depth);

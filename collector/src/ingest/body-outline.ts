@@ -27,9 +27,9 @@ export interface BodyOutline {
 /** A request refused as a whole: 400 (not the agreed shape) or 413 (over a limit, named in `limit`). */
 export class RequestRefused extends Error {
   constructor(
-    readonly status: 400 | 413,
+    readonly status: 400 | 403 | 413,
     message: string,
-    /** The configuration key of the limit, or 'invalid_body'. */
+    /** The configuration key of the limit, 'invalid_body', or 'agent_id' (403: an agent id the token may not send as). */
     readonly limit: string,
   ) {
     super(message);

@@ -10,7 +10,7 @@ const invalid = (text: string, type = 'invalid_event') => {
 
 describe('InvalidEventLetters', () => {
   it('keeps the first `cap` invalid events one by one and counts the rest in one summary', () => {
-    const letters = new InvalidEventLetters('agent-1', 3, ingested);
+    const letters = new InvalidEventLetters('agent-1', 3, ingested, 'scope-1');
     for (let i = 0; i < 10; i++) letters.add(invalid(`${i}`, i % 2 ? 'invalid_json' : 'invalid_event'));
     expect(letters.letters).toHaveLength(3);
     expect(letters.letters.map((l) => l.body.message)).toEqual(['0', '1', '2']);
@@ -24,14 +24,17 @@ describe('InvalidEventLetters', () => {
   });
 
   it('gives the same request the same ids (a retry meets 409), and another request other ids', () => {
-    const run = (texts: string[]) => {
-      const l = new InvalidEventLetters('agent-1', 1, ingested);
+    const run = (texts: string[], scope = 'scope-1') => {
+      const l = new InvalidEventLetters('agent-1', 1, ingested, scope);
       for (const t of texts) l.add(invalid(t));
       return [...l.letters.map((d) => d.id), l.summary()!.id];
     };
     expect(run(['a', 'b', 'c'])).toEqual(run(['a', 'b', 'c']));
     expect(run(['a', 'b', 'c'])[1]).not.toBe(run(['a', 'b', 'd'])[1]);
-    expect(new InvalidEventLetters('a', 5, ingested).summary()).toBeUndefined();
+    // Another sender (token or agent): other ids, so no sender can take another's dead letters.
+    const other = run(['a', 'b', 'c'], 'scope-2');
+    expect(other.filter((id) => run(['a', 'b', 'c']).includes(id))).toEqual([]);
+    expect(new InvalidEventLetters('a', 5, ingested, 's').summary()).toBeUndefined();
   });
 });
 

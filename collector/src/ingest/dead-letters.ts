@@ -18,12 +18,14 @@ import { DEAD_LETTER_TEXT_BYTES } from './limits.js';
 export const DEADLETTER_STREAM = dataStreamName(DEADLETTER_DATASET, 'default');
 
 /** Pipeline stage that refused the event, as stacklens.stage. */
-export type Stage = 'collector.validate' | 'agent.parse' | 'elasticsearch.index';
+export type Stage = 'collector.validate' | 'collector.authorize' | 'agent.parse' | 'elasticsearch.index';
 
 export interface DeadLetterInput {
   agentId: string;
-  /** Deterministic: a retried batch meets 409 instead of doubling the dead letter. */
+  /** Deterministic, and namespaced like documents' ids (event-ids.ts): a retried batch meets 409 instead of doubling the dead letter. */
   id: string;
+  /** The agent's id of the event, when it has one: kept as event.id, so the event can be found. */
+  eventId?: string;
   /** What event.original keeps: the whole line, or the first bytes of what a client sent. */
   original: CappedText;
   error: { type: string; message: string };
@@ -54,7 +56,14 @@ export function deadLetter(input: DeadLetterInput): Doc {
       '@timestamp': input.ingested,
       message: capString(original.text, DEAD_LETTER_TEXT_BYTES).text,
       error: { type: input.error.type, message: input.error.message.slice(0, 4000) },
-      event: { original: original.text, dataset: DEADLETTER_DATASET, kind: 'pipeline_error', ingested: input.ingested },
+      event: {
+        original: original.text,
+        // Bounded: an invalid event's id may be any size.
+        id: input.eventId !== undefined && input.eventId.length <= 512 ? input.eventId : undefined,
+        dataset: DEADLETTER_DATASET,
+        kind: 'pipeline_error',
+        ingested: input.ingested,
+      },
       data_stream: { type: 'logs', dataset: DEADLETTER_DATASET, namespace: 'default' },
       agent: { id: input.agentId },
       host: hostName === undefined ? undefined : { name: hostName },
@@ -75,9 +84,12 @@ export function targetOf(dataset: unknown, namespace: unknown): DeadLetterInput[
   return { dataStream: dataStreamName(dataset, namespace), dataset };
 }
 
-/** An id for a dead letter whose event has no usable one: a hash of the agent and the event's bytes. */
-export function contentId(agentId: string, bytes: Uint8Array): string {
-  return createHash('sha1').update(agentId).update('\u0000').update(bytes).digest('base64url');
+/**
+ * An id for a dead letter whose event has no usable one: a hash of the sender (the request's
+ * id prefix: token and agent, event-ids.ts) and the event's bytes.
+ */
+export function contentId(idScope: string, bytes: Uint8Array): string {
+  return createHash('sha1').update(idScope).update('\u0000').update(bytes).digest('base64url');
 }
 
 export interface InvalidEvent {
@@ -86,6 +98,10 @@ export interface InvalidEvent {
   bytes: Uint8Array;
   original: () => CappedText;
   target?: DeadLetterInput['target'];
+  /** The event's own id, when it had a string one. */
+  eventId?: string;
+  /** Default collector.validate; collector.authorize for what the token may not do. */
+  stage?: Stage;
 }
 
 /**
@@ -103,12 +119,14 @@ export class InvalidEventLetters {
   private readonly summaryHash: Hash;
   private summaryLetter?: Doc;
 
+  /** `idScope`: what namespaces the dead letters' ids (the request's id prefix: token and agent). */
   constructor(
     private readonly agentId: string,
     private readonly cap: number,
     private readonly ingested: string,
+    private readonly idScope: string,
   ) {
-    this.summaryHash = createHash('sha1').update(agentId).update('\u0000summary');
+    this.summaryHash = createHash('sha1').update(idScope).update('\u0000summary');
   }
 
   add(e: InvalidEvent): void {
@@ -116,10 +134,11 @@ export class InvalidEventLetters {
       this.letters.push(
         deadLetter({
           agentId: this.agentId,
-          id: contentId(this.agentId, e.bytes),
+          id: contentId(this.idScope, e.bytes),
+          eventId: e.eventId,
           original: e.original(),
           error: { type: e.type, message: e.reason },
-          stage: 'collector.validate',
+          stage: e.stage ?? 'collector.validate',
           target: e.target,
           ingested: this.ingested,
         }),

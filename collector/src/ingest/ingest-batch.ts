@@ -6,12 +6,18 @@
 // handed to the indexer once its estimated size in memory reaches CHUNK_HEAP_BYTES. Parsed
 // JSON can take ~25× its text (an array of empty objects), so a request is never held parsed
 // all at once: a 16 MiB body costs its bytes plus one chunk, whatever it holds.
+//
+// What the request's token may do (agent-scope.ts) is applied event by event: an event for a
+// dataset the token may not write, or for one data stream more than its max_data_streams, is
+// dead-lettered like an invalid one. Documents get _ids namespaced by token and agent
+// (event-ids.ts); the event's own id stays visible as event.id.
 import { dataStreamName, type WireEvent } from '@stacklens/common';
 import { messageTemplate } from '@stacklens/detection';
 import type { Doc } from '../indexer.js';
 import { checkEventBytes, heapEstimate } from '../validate.js';
 import { RequestRefused, type BodyOutline, type EventSpan } from './body-outline.js';
 import { capBytes, wholeText } from './capped-text.js';
+import type { AgentScope } from './agent-scope.js';
 import { deadLetter, InvalidEventLetters, targetOf } from './dead-letters.js';
 import { DEAD_LETTER_TEXT_BYTES, type IngestLimits } from './limits.js';
 import type { Pacer } from './pacer.js';
@@ -36,11 +42,17 @@ export class IngestBatch {
   constructor(
     private readonly body: Buffer,
     private readonly outline: BodyOutline,
-    readonly agentId: string,
+    /** Who sends: the token's principal and the request's agent id (already checked against the token's agents). */
+    readonly scope: AgentScope,
     private readonly limits: IngestLimits,
     private readonly pacer: Pacer,
   ) {
-    this.invalid = new InvalidEventLetters(agentId, limits.max_dead_letters_per_request, this.ingested);
+    this.invalid = new InvalidEventLetters(scope.agentId, limits.max_dead_letters_per_request, this.ingested, scope.idPrefix);
+  }
+
+  /** The request's agent id. */
+  get agentId(): string {
+    return this.scope.agentId;
   }
 
   /** Events in the request. */
@@ -98,28 +110,53 @@ export class IngestBatch {
         bytes,
         original: () => capBytes(bytes, DEAD_LETTER_TEXT_BYTES),
         target: targetOf(parsed?.dataset, parsed?.namespace),
+        eventId: typeof parsed?.id === 'string' ? parsed.id : undefined,
       });
       return undefined;
     }
     const e = checked.event;
+    // Parse failures only need the dataset (they create no data stream); documents both.
+    const stream = dataStreamName(e.dataset, e.namespace);
+    let refused = this.scope.datasetRefusal(e.dataset);
+    if (!refused && !e.error) {
+      const r = this.scope.streamRefusal(stream);
+      refused = r instanceof Promise ? await r : r;
+    }
+    if (refused) {
+      const reason = `events[${index}]: ${refused.reason}`;
+      this.note(reason);
+      this.invalidByType[refused.type] = (this.invalidByType[refused.type] ?? 0) + 1;
+      this.invalid.add({
+        type: refused.type,
+        reason,
+        bytes,
+        original: () => capBytes(bytes, DEAD_LETTER_TEXT_BYTES),
+        target: { dataStream: stream, dataset: e.dataset },
+        eventId: e.id,
+        stage: 'collector.authorize',
+      });
+      return undefined;
+    }
+    const id = this.scope.docId(e.id);
     if (e.error) {
       this.note(`${e.error.type}: ${e.error.message.slice(0, 300)}`);
       this.parseFailures.push(
         deadLetter({
           agentId: this.agentId,
-          id: e.id,
+          id,
+          eventId: e.id,
           // The line as read: kept whole (it is bounded by max_event_bytes).
           original: wholeText(e.raw ?? (e.doc.message as string | undefined) ?? ''),
           error: { type: e.error.type, message: e.error.message },
           stage: 'agent.parse',
-          target: targetOf(e.dataset, e.namespace),
+          target: { dataStream: stream, dataset: e.dataset },
           source: e.doc,
           ingested: this.ingested,
         }),
       );
       return undefined;
     }
-    return toDoc(e, this.ingested);
+    return toDoc(e, stream, id, this.agentId, this.ingested);
   }
 
   private note(reason: string): void {
@@ -127,13 +164,20 @@ export class IngestBatch {
   }
 }
 
-/** The document to index for a valid event: the collector's own fields added. */
-function toDoc(e: WireEvent, ingested: string): Doc {
+/**
+ * The document to index for a valid event under its namespaced _id: the collector's own
+ * fields added — event.id (the agent's id of the event), agent.id (the request's, which the
+ * token may send as: a document cannot claim another agent).
+ */
+function toDoc(e: WireEvent, stream: string, id: string, agentId: string, ingested: string): Doc {
   const body = e.doc;
-  body.event = { ...(body.event as object | undefined), dataset: e.dataset, ingested };
+  body.event = { ...(body.event as object | undefined), id: e.id, dataset: e.dataset, ingested };
+  const agent = body.agent as Record<string, unknown> | undefined;
+  if (agent === undefined) body.agent = { id: agentId };
+  else if (agent.id !== agentId) body.agent = { ...agent, id: agentId };
   // The message with numbers, ids and quoted values masked: rules group incidents by it.
   body.stacklens = { ...(body.stacklens as object | undefined), message_template: messageTemplate(body.message) };
-  return { index: dataStreamName(e.dataset, e.namespace), id: e.id, body, raw: e.raw };
+  return { index: stream, id, body, raw: e.raw };
 }
 
 /** The request's agent id: `agent.id`, or "unknown" when the body names none. */

@@ -1,13 +1,19 @@
-// POST /v1/events after authentication and body reading: outline → request limits → events
-// checked one by one as they are indexed → ack. A request fails as a whole only when it is
-// not an agent batch (400), breaks a request limit (413, the limit named), or Elasticsearch
-// cannot take it (503, the agent retries); every other problem is one event's, and that event
-// is dead-lettered while its neighbours are indexed.
+// POST /v1/events after authentication and body reading: outline → request limits → the
+// token may send as this agent → events checked one by one as they are indexed → ack. A
+// request fails as a whole only when it is not an agent batch (400), breaks a request limit
+// (413, the limit named), names an agent id its token may not send as (403, audited: it is
+// one agent's batch), or Elasticsearch cannot take it (503, the agent retries); every other
+// problem is one event's — including a dataset the token may not write, or a data stream
+// past its max_data_streams — and that event is dead-lettered while its neighbours are indexed.
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '@stacklens/common';
 import { ElasticsearchUnavailable, type Indexer } from '../indexer.js';
 import type { CollectorMetrics } from '../metrics.js';
+import { requestFacts, type AuditLog } from '../security/audit.js';
+import type { AgentPrincipal } from '../security/principals.js';
+import { AgentScope, agentIdRefusal } from './agent-scope.js';
 import { outlineBody, RequestRefused } from './body-outline.js';
+import { DataStreamQuota } from './data-stream-quota.js';
 import { agentIdOf, IngestBatch } from './ingest-batch.js';
 import type { IngestLimits } from './limits.js';
 import { Pacer } from './pacer.js';
@@ -20,17 +26,28 @@ export interface IngestHandlerDeps {
   metrics?: CollectorMetrics;
   /** The request's logger. */
   log: (res: Response) => Logger;
+  /** Where refusals are recorded (an agent id the token may not send as). */
+  audit?: AuditLog;
+  /** Data streams each agent token created; default: one for this handler, over the indexer's client. */
+  dataStreams?: DataStreamQuota;
 }
 
 export function ingestHandler(deps: IngestHandlerDeps): RequestHandler {
   const { limits, metrics } = deps;
+  const dataStreams = deps.dataStreams ?? new DataStreamQuota(deps.indexer.client);
 
   /** The request's batch, or RequestRefused when the request fails as a whole. */
-  const openBatch = async (req: Request): Promise<IngestBatch> => {
+  const openBatch = async (req: Request, res: Response, principal: AgentPrincipal): Promise<IngestBatch> => {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const pacer = new Pacer();
     const outline = await outlineBody(body, { maxEvents: limits.max_events_per_request, pacer });
-    return new IngestBatch(body, outline, agentIdOf(body, outline.agent), limits, pacer);
+    const agentId = agentIdOf(body, outline.agent);
+    const refused = agentIdRefusal(principal, agentId);
+    if (refused) {
+      deps.audit?.record({ ...requestFacts(req, res), action: 'ingest.agent_id', category: 'authorization', outcome: 'failure', reason: refused, target: agentId, via: 'ingest' });
+      throw new RequestRefused(403, refused, 'agent_id');
+    }
+    return new IngestBatch(body, outline, new AgentScope(principal, agentId, dataStreams, () => deps.log(res)), limits, pacer);
   };
 
   return async (req, res) => {
@@ -39,9 +56,12 @@ export function ingestHandler(deps: IngestHandlerDeps): RequestHandler {
       res.status(503).json({ error: 'collector not ready: its Elasticsearch templates are not installed yet' });
       return;
     }
+    // Set by gate.agent() before this handler: only an agent token gets here.
+    const principal = res.locals.principal as AgentPrincipal | undefined;
+    if (principal?.kind !== 'agent') throw new Error('ingest handler reached without an agent principal (gate.agent() must come first)');
     let batch: IngestBatch;
     try {
-      batch = await openBatch(req);
+      batch = await openBatch(req, res, principal);
     } catch (err) {
       if (!(err instanceof RequestRefused)) throw err;
       metrics?.ingestRequestsRefused.inc({ limit: err.limit });

@@ -29,6 +29,12 @@ export interface AgentPrincipal {
   datasets: string[];
   /** Distinct data streams this token may create; events for more are dead-lettered. */
   maxDataStreams: number;
+  /**
+   * Whose ids its events' ids are (ingest/event-ids.ts): a named token's name; every plain
+   * token shares one — each may already send as any agent — so reordering or rotating plain
+   * tokens never changes the ids of events a retry sends again.
+   */
+  idNamespace: string;
 }
 
 export type Principal = ApiPrincipal | AgentPrincipal;
@@ -87,8 +93,8 @@ export function globMatcher(patterns: string[]): (s: string) => boolean {
 export function agentPrincipals(tokens: AgentTokenConfig[]): Array<{ digest: Buffer; principal: AgentPrincipal }> {
   return tokens.map((t, i) =>
     typeof t === 'string'
-      ? { digest: tokenDigest(t), principal: { kind: 'agent', name: `agent_tokens[${i}]`, agents: ['*'], datasets: ['*'], maxDataStreams: DEFAULT_MAX_DATA_STREAMS } }
-      : { digest: tokenDigest(t.token), principal: { kind: 'agent', name: t.name, agents: t.agents, datasets: t.datasets, maxDataStreams: t.max_data_streams } },
+      ? { digest: tokenDigest(t), principal: { kind: 'agent', name: `agent_tokens[${i}]`, agents: ['*'], datasets: ['*'], maxDataStreams: DEFAULT_MAX_DATA_STREAMS, idNamespace: 'agent_tokens' } }
+      : { digest: tokenDigest(t.token), principal: { kind: 'agent', name: t.name, agents: t.agents, datasets: t.datasets, maxDataStreams: t.max_data_streams, idNamespace: `token:${t.name}` } },
   );
 }
 
