@@ -28,6 +28,10 @@ describe('principals', () => {
     expect(plain.principal).toMatchObject({ name: 'agent_tokens[0]', agents: ['*'], datasets: ['*'] });
     expect(named.principal).toMatchObject({ name: 'pos-fleet', maxDataStreams: 5 });
     expect(named.digest.equals(tokenDigest('y'.repeat(16)))).toBe(true);
+    // Event ids are namespaced by this: reordering or rotating plain tokens must not change them.
+    const [first, second] = agentPrincipals(['p'.repeat(16), 'q'.repeat(16)]);
+    expect(first.principal.idNamespace).toBe(second.principal.idNamespace);
+    expect(named.principal.idNamespace).not.toBe(plain.principal.idNamespace);
   });
 
   it('globs: * is any run of characters, everything else literal', () => {
