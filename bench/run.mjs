@@ -20,12 +20,12 @@ const { values } = parseArgs({
   options: { lines: { type: 'string', default: '1000000' }, 'agent-mb': { type: 'string', default: '1000' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
 });
 const ONLY = values.only;
-if (ONLY && !['e2e', 'agent', 'detection', 'tickets', 'redact', 'fuzz', 'hostile'].includes(ONLY)) {
-  console.error(`--only must be e2e, agent, detection, tickets, redact, fuzz or hostile, got "${ONLY}"`);
+if (ONLY && !['e2e', 'agent', 'detection', 'tickets', 'redact', 'fuzz', 'hostile', 'logmask'].includes(ONLY)) {
+  console.error(`--only must be e2e, agent, detection, tickets, redact, fuzz, hostile or logmask, got "${ONLY}"`);
   process.exit(2);
 }
 if (values.help) {
-  console.log(`Usage: npm run bench [-- --lines N] [--agent-mb MB] [--only e2e|agent|detection|tickets|redact|fuzz|hostile]
+  console.log(`Usage: npm run bench [-- --lines N] [--agent-mb MB] [--only e2e|agent|detection|tickets|redact|fuzz|hostile|logmask]
 
   e2e    file → agent → collector → Elasticsearch on N POS lines (default 1,000,000), beside
          the ceiling (the same documents sent straight to _bulk with the official client)
@@ -41,6 +41,8 @@ if (values.help) {
   hostile  the collector under 2,000 valid events/s, alone and while hostile requests (a
          1M-event body, a 10k-deep event, a 15 MiB message) arrive every second: valid
          throughput ratio, /healthz p50/p99, peak RSS, nothing lost
+  logmask  the logger with URL-credential masking (issue #14) beside the same logger without
+         it: ns per line and the ratio, for lines with no URL, a URL, and credentials
   fuzz   the property tests (*fuzz*.test.ts) with 50,000 cases each and a seed from the
          clock (printed; STACKLENS_FUZZ_SEED=<seed> reproduces a failure)`);
   process.exit(0);
@@ -52,6 +54,10 @@ if (ONLY === 'fuzz') {
     stdio: 'inherit',
     env: { ...process.env, STACKLENS_FUZZ_SEED: seed, STACKLENS_FUZZ_RUNS: process.env.STACKLENS_FUZZ_RUNS ?? '50000' },
   });
+  process.exit(status ?? 1);
+}
+if (ONLY === 'logmask') {
+  const { status } = (await import('node:child_process')).spawnSync(process.execPath, [new URL('./log-mask.mjs', import.meta.url).pathname], { stdio: 'inherit' });
   process.exit(status ?? 1);
 }
 if (ONLY === 'redact') {

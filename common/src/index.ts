@@ -6,3 +6,4 @@ export * from './config-file.js';
 export * from './config-schema.js';
 export * from './service-cli.js';
 export * from './process-metrics.js';
+export * from './mask-url.js';

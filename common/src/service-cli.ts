@@ -1,8 +1,14 @@
 // The command line shared by stacklens-agent and stacklens-collector: --config, --check,
-// --help, clear config errors (exit 2), and a clean stop on SIGTERM/SIGINT.
+// --help, clear config errors (exit 2), and a clean stop on SIGTERM/SIGINT. Whatever it
+// prints itself (--check's summary, config and start-up errors) goes through
+// maskUrlCredentials: a URL's password (http://elastic:***@es:9200) is never echoed.
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config-file.js';
 import { createLogger, type Logger } from './log.js';
+import { maskUrlCredentials } from './mask-url.js';
+
+const writeOut = (text: string) => process.stdout.write(maskUrlCredentials(text));
+const writeErr = (text: string) => process.stderr.write(maskUrlCredentials(text));
 
 export interface ServiceCliSpec<C> {
   name: string;
@@ -17,35 +23,35 @@ async function main<C>(spec: ServiceCliSpec<C>): Promise<number> {
   let args;
   try {
     args = parseArgs({ options: { config: { type: 'string', short: 'c' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }).values;
-  } catch (err) {
-    process.stderr.write(`${spec.name}: ${(err as Error).message}\n\n${spec.help}\n`);
+  } catch (e) {
+    writeErr(`${spec.name}: ${(e as Error).message}\n\n${spec.help}\n`);
     return 2;
   }
   if (args.help) {
-    process.stdout.write(`${spec.help}\n`);
+    writeOut(`${spec.help}\n`);
     return 0;
   }
   if (!args.config) {
-    process.stderr.write(`${spec.name}: --config is required\n\n${spec.help}\n`);
+    writeErr(`${spec.name}: --config is required\n\n${spec.help}\n`);
     return 2;
   }
   let config: C;
   try {
     config = spec.load(args.config);
-  } catch (err) {
-    process.stderr.write(`${spec.name}: invalid configuration:\n${(err as Error).message}\n`);
-    return err instanceof ConfigError ? 2 : 1;
+  } catch (e) {
+    writeErr(`${spec.name}: invalid configuration:\n${(e as Error).message}\n`);
+    return e instanceof ConfigError ? 2 : 1;
   }
   if (args.check) {
-    process.stdout.write(`${args.config}: OK (${spec.describe(config)})\n`);
+    writeOut(`${args.config}: OK (${spec.describe(config)})\n`);
     return 0;
   }
   const log = createLogger(spec.name.replace(/^stacklens-/, ''));
   let service;
   try {
     service = await spec.start(config, log);
-  } catch (err) {
-    process.stderr.write(`${spec.name}: cannot start: ${(err as Error).message}\n`);
+  } catch (e) {
+    writeErr(`${spec.name}: cannot start: ${(e as Error).message}\n`);
     return 1;
   }
   await new Promise<void>((resolve) => {
@@ -87,8 +93,8 @@ async function main<C>(spec: ServiceCliSpec<C>): Promise<number> {
 export function runServiceCli<C>(spec: ServiceCliSpec<C>): void {
   main(spec).then(
     (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`${spec.name}: ${(err as Error).stack ?? err}\n`);
+    (e) => {
+      writeErr(`${spec.name}: ${(e as Error).stack ?? e}\n`);
       process.exit(1);
     },
   );
