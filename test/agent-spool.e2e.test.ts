@@ -34,7 +34,7 @@ function setup(maxBytes: string, token: string, port: number) {
 describe('disk spool', () => {
   it('keeps reading into the spool while the collector is away, across an agent SIGKILL, then delivers exactly once', async () => {
     const port = await freePort();
-    const token = 'spool-token';
+    const token = 'spool-agent-token-1';
     const t = setup('64MiB', token, port);
     const agent = startAgent(t.dir, t.yaml);
     running.push(agent);
@@ -58,7 +58,7 @@ describe('disk spool', () => {
 
   it('stops reading when the spool is full (backpressure) and resumes when the collector returns; nothing dropped', async () => {
     const port = await freePort();
-    const token = 'spool-token-2';
+    const token = 'spool-agent-token-2';
     const t = setup('16KiB', token, port);
     const agent = startAgent(t.dir, t.yaml);
     running.push(agent);

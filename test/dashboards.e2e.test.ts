@@ -44,7 +44,7 @@ beforeAll(async () => {
   for (const f of readdirSync(join(REPO_ROOT, 'rules')).filter((x) => x.endsWith('.yml'))) {
     writeFileSync(join(rulesDir, f), `${readFileSync(join(REPO_ROOT, 'rules', f), 'utf8')}\nnamespace: ${ns}\n`);
   }
-  const token = `agent-${ns}`;
+  const token = `agent-token-${ns}`;
   mkdirSync(join(dir, 'collector'));
   collector = await startCollector(esUrl, {
     dir: join(dir, 'collector'),

@@ -18,6 +18,7 @@ const POS_OPERATOR = secret('pos-op');
 const POS_VIEWER = secret('pos-view');
 const VIEWER = secret('viewer');
 const LEGACY_ADMIN = secret('legacy-admin');
+const POS_ADMIN = secret('pos-admin');
 let collector: CollectorHandle;
 let ns: string;
 const started = new Date().toISOString();
@@ -43,11 +44,11 @@ const call = async (path: string, token: string, init: RequestInit = {}) => {
 const post = (path: string, token: string, body: unknown = {}) => call(path, token, { method: 'POST', body: JSON.stringify(body) });
 
 /** The audit records matching a query, once at least `min` are there. */
-const audit = (query: string, min = 1) =>
+const audit = (query: string, min = 1, until: (records: any[]) => boolean = () => true) =>
   waitFor(`audit records for ${query}`, async () => {
     // This run's records only: the audit stream outlives collectors.
     const r = await call(`/api/audit?${query}&from=${started}&size=200`, ROOT);
-    return r.status === 200 && r.body.records.length >= min ? (r.body.records as any[]) : undefined;
+    return r.status === 200 && r.body.records.length >= min && until(r.body.records) ? (r.body.records as any[]) : undefined;
   }, 20_000, 200);
 
 beforeAll(async () => {
@@ -69,11 +70,12 @@ beforeAll(async () => {
       `    - { name: pos-operator, token: "${sha(POS_OPERATOR)}", role: operator, teams: [pos] }`,
       '    - { name: pos-viewer, token: "${POS_VIEWER}", role: viewer, teams: [pos] }',
       '    - { name: everyone-viewer, token: "${VIEWER}", role: viewer }',
-      'chat:\n  teams:\n    pos:\n      datasets: [pos]\n    payments:\n      datasets: [chatbot]',
+      '    - { name: pos-admin, token: "${POS_ADMIN}", role: admin, teams: [pos] }',
+      'chat:\n  teams:\n    pos:\n      datasets: [pos]\n      slack: { workspace: T0POSTEAM, channels: ["#pos-oncall"] }\n    payments:\n      datasets: [chatbot]',
       'rate_limits:\n  api: { per_second: 5, burst: 40 }\n  auth_failures: { per_second: 0.5, burst: 12 }\n  ingest: { per_second: 1, burst: 4 }\n  slack: { per_second: 1, burst: 5 }\n  mattermost: { per_second: 1, burst: 5 }',
       '',
     ].join('\n'),
-    env: { LEGACY_ADMIN, POS_VIEWER, VIEWER },
+    env: { LEGACY_ADMIN, POS_VIEWER, VIEWER, POS_ADMIN, STACKLENS_SECRET_KEY: '' },
   });
   // Two incidents from one line: one of team pos, one of team payments.
   const event = (i: number, dataset: string) => ({
@@ -120,6 +122,53 @@ describe('API principals', () => {
     expect(refusal).toMatchObject({ event: { outcome: 'failure', category: 'authorization' }, user: { name: 'pos-viewer', roles: ['viewer'] } });
   });
 
+  it('a team-scoped search reads its team\'s chat channels in its workspace only, never chat-shaped fields an agent wrote', async () => {
+    const word = `chatword${ns}`;
+    const chatDoc = (id: string, team: string, channelId: string) => ({
+      '@timestamp': new Date().toISOString(),
+      message: `${word} from ${team}`,
+      data_stream: { type: 'logs', dataset: 'chat', namespace: 'default' },
+      chat: { platform: 'slack', type: 'message', message_id: id, team: { id: team }, channel: { id: channelId, name: 'pos-oncall' }, user: { id: 'U1', name: 'alice' }, deleted: false },
+    });
+    // As the Slack capture stores them: one in the team's workspace, one in another with a channel of the same name.
+    for (const [id, team, channel] of [[`own-${ns}`, 'T0POSTEAM', 'C0POS'], [`other-${ns}`, 'T0ELSEWHERE', 'C0ELSE']]) {
+      await es.index({ index: 'logs-chat-default', op_type: 'create', id, refresh: true, document: chatDoc(id, team, channel) });
+    }
+    // An agent allowed to write chatbot (payments' dataset) dressing a log line as pos's chat.
+    const forged = { ...chatDoc(`forged-${ns}`, 'T0POSTEAM', 'C0POS'), data_stream: undefined };
+    const sent = await fetch(`${collector.url}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${collector.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ agent: { id: `agent-${ns}` }, events: [{ id: `forged-${ns}`, dataset: 'chatbot', namespace: ns, doc: forged }] }),
+    });
+    expect((await sent.json()).indexed).toBe(1);
+    await es.indices.refresh({ index: `logs-chatbot-${ns}` });
+    const scoped = await call(`/api/search?q=${word}`, POS_VIEWER);
+    expect(scoped.body.hits.map((h: any) => h.chat?.team?.id + ':' + h.source)).toEqual(['T0POSTEAM:chat']);
+    const all = await call(`/api/search?q=${word}`, VIEWER);
+    expect(all.body.total).toBe(3);
+  });
+
+  it('a team-scoped admin may not read or change what every team shares: integrations, rules reload, the audit trail', async () => {
+    for (const [method, path] of [['GET', '/api/admin/integrations'], ['POST', '/api/admin/integrations'], ['POST', '/api/rules/reload'], ['GET', '/api/audit'], ['GET', '/api/outbox']]) {
+      const res = await call(path, POS_ADMIN, { method, body: method === 'POST' ? JSON.stringify({ type: 'slack', settings: { webhook_url: 'http://127.0.0.1:9/x' } }) : undefined });
+      expect([path, res.status]).toEqual([path, 403]);
+      expect(res.body.error).toMatch(/scoped to team pos/);
+    }
+    const refusals = await audit('action=auth.team_scope&user=pos-admin', 5);
+    expect(refusals.map((r) => r.stacklens.audit.target).sort()).toEqual(['GET /api/admin/integrations/', 'GET /api/audit', 'GET /api/outbox', 'POST /api/admin/integrations/', 'POST /api/rules/reload']);
+  });
+
+  it('a silence another collector just made is judged from Elasticsearch, not this collector\'s cache', async () => {
+    const id = `race-${ns}`;
+    const now = Date.now();
+    const silence = { id, rule: `mp-payments-${ns}`, starts_at: new Date(now).toISOString(), ends_at: new Date(now + 3_600_000).toISOString(), reason: 'made elsewhere', created_by: 'root', created_at: new Date(now).toISOString() };
+    await es.index({ index: 'stacklens-silences', id, document: silence, refresh: true });
+    expect((await call(`/api/silences/${id}`, POS_OPERATOR, { method: 'DELETE' })).status).toBe(404);
+    expect((await es.get<any>({ index: 'stacklens-silences', id }))._source.ends_at).toBe(silence.ends_at);
+    expect((await call(`/api/silences/${id}`, ROOT, { method: 'DELETE' })).status).toBe(200);
+  });
+
   it('roles: a viewer cannot act, an operator acts on its team only, the audit trail names each', async () => {
     const pos = await incidentOf('pos');
     const payments = await incidentOf('payments');
@@ -138,11 +187,11 @@ describe('API principals', () => {
     expect((await call('/api/audit', POS_OPERATOR)).status).toBe(403);
     expect((await call('/api/admin/integrations', POS_OPERATOR)).status).toBe(403);
 
-    const records = await audit('category=incident,authorization', 4);
+    const records = await audit('category=incident,authorization&user=pos-operator,pos-viewer', 3, (rs) => rs.some((r) => r.event.action === 'incident.acknowledge' && r.event.outcome === 'success'));
     const find = (user: string, action: string, outcome: string) => records.find((r) => r.user?.name === user && r.event.action.includes(action) && r.event.outcome === outcome);
     expect(find('pos-operator', 'incident.acknowledge', 'success')).toMatchObject({ stacklens: { audit: { target: pos.id, via: 'api' } }, source: { ip: '127.0.0.1' } });
     expect(find('pos-operator', 'incident.acknowledge', 'failure')).toMatchObject({ stacklens: { audit: { target: payments.id } } });
-    expect(find('pos-viewer', 'POST', 'failure')?.event.reason).toMatch(/operator role/);
+    expect(find('pos-viewer', 'auth.role', 'failure')).toMatchObject({ event: { reason: expect.stringMatching(/needs the operator role/) }, stacklens: { audit: { target: pos.id } } });
     // Never a token in the trail.
     expect(JSON.stringify(records)).not.toContain(POS_OPERATOR);
   });
@@ -226,6 +275,10 @@ describe('rate limits', () => {
 });
 
 describe('configuration', () => {
+  it('says at start that integrations stored through the API are not applied without STACKLENS_SECRET_KEY', () => {
+    expect(collector.proc.output).toMatch(/integrations stored through \/api\/admin\/integrations are not applied.*STACKLENS_SECRET_KEY is not set/);
+  });
+
   it('refuses short tokens, malformed digests and duplicate names, naming the key', async () => {
     const dir = tempDir();
     const file = join(dir, 'collector.yaml');

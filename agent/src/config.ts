@@ -49,7 +49,7 @@ const inputSchema = z.strictObject({
   dataset: z
     .string()
     .regex(DATASET_PATTERN, 'must be lower-case letters, digits, "_" or "." (it names the data stream logs-<dataset>-<namespace>)')
-    .refine((d) => d !== 'chat' && !d.startsWith('stacklens.'), { message: 'is reserved: the collector writes chat and stacklens.* itself' }),
+    .refine((d) => d !== 'chat' && d !== 'stacklens' && !d.startsWith('stacklens.'), { message: 'is reserved: the collector writes chat and stacklens.* itself' }),
   namespace: z.string().regex(NAMESPACE_PATTERN, 'must be lower-case letters, digits or "_"').default('default'),
   service: z.string().optional(),
   // Globs of files never read; without a slash a glob matches the file name. Default: compressed files.

@@ -9,10 +9,8 @@ import { changeIncident } from './incident-actions.js';
 import { parseDuration } from '@stacklens/common';
 import type { Gate } from './security/gate.js';
 import { seesTeam, type ApiPrincipal } from './security/principals.js';
-import { dataScope } from './security/team-scope.js';
 import { BadAuditCursor } from './security/audit.js';
-import type { ChatConfig } from './config.js';
-import type { Incident } from '@stacklens/detection';
+import type { Incident, Silence } from '@stacklens/detection';
 import type { RuleEngine } from './detection/engine.js';
 import { BadCursorError } from './detection/incident-store.js';
 import type { Notifier } from './integrations/notifier.js';
@@ -29,8 +27,8 @@ export class BadRequest extends Error {}
 
 export interface ApiDeps {
   gate: Gate;
-  /** The teams (what a team-scoped principal owns), read on every request. */
-  chat: () => ChatConfig;
+  /** The filter confining a team-scoped principal's searches to its teams' data. */
+  teamScope: (teams: string[]) => Promise<Record<string, unknown>>;
   engine: RuleEngine;
   notifier?: Notifier;
   metrics?: CollectorMetrics;
@@ -92,12 +90,7 @@ export function createApi(deps: ApiDeps): Router {
   const viewer = gate.api('viewer');
   const operator = gate.api('operator');
   const admin = gate.api('admin');
-  /** Configuration of every team (rules, integrations, the audit trail): admins of no team scope only. */
-  const everyTeam: express.RequestHandler = (req, res, next) => {
-    const p = principalOf(res);
-    if (!p.teams) return next();
-    gate.refuse(req, res, 403, `${p.name} is scoped to team ${p.teams.join(', ')}; this changes or reads what every team shares`, 'authorization', `${req.method} ${req.baseUrl}${req.route?.path ?? ''}`);
-  };
+  const everyTeam = gate.everyTeam();
   /** The incident, when the principal may see it; else undefined after a 404 (another team's incident is not confirmed to exist). */
   const visibleIncident = async (req: Request, res: Response, action: string): Promise<Incident | undefined> => {
     const id = String(req.params.id);
@@ -199,7 +192,7 @@ export function createApi(deps: ApiDeps): Router {
     const teams = principalOf(res).teams;
     res.json(
       await search(deps.es, {
-        scope: teams ? dataScope(teams, deps.chat()) : undefined,
+        scope: teams ? await deps.teamScope(teams) : undefined,
         q: one('q'),
         source: list(req, 'source', Object.keys(SEARCH_SOURCES)) as SearchSource[] | undefined,
         channel: one('channel'),
@@ -266,10 +259,13 @@ export function createApi(deps: ApiDeps): Router {
   api.delete('/silences/:id', operator, async (req, res) => {
     const id = String(req.params.id);
     const p = principalOf(res);
-    const silence = engine.silences.list().find((s) => s.id === id);
-    if (silence && !seesTeam(p, silenceTeam(silence))) return gate.refuse(req, res, 404, `no silence ${id}`, 'authorization', 'silence.expire', id);
+    let hidden = false;
+    const mayEnd = (s: Silence) => (hidden = !seesTeam(p, silenceTeam(s))) === false;
     // Elasticsearch ids are at most 512 bytes: a longer one names no silence.
-    if (Buffer.byteLength(id) > 512 || !(await engine.silences.expire(id))) return void res.status(404).json({ error: `no silence ${id}` });
+    if (Buffer.byteLength(id) > 512 || !(await engine.silences.expire(id, mayEnd))) {
+      if (hidden) return gate.refuse(req, res, 404, `no silence ${id}`, 'authorization', 'silence.expire', id);
+      return void res.status(404).json({ error: `no silence ${id}` });
+    }
     gate.record(req, res, { action: 'silence.expire', category: 'configuration', target: id, outcome: 'success' });
     res.json({ expired: id });
   });
@@ -304,7 +300,7 @@ export function createApi(deps: ApiDeps): Router {
         action: list(req, 'action'),
         outcome: list(req, 'outcome', ['success', 'failure']),
         category: list(req, 'category', ['authentication', 'authorization', 'configuration', 'incident', 'integration']),
-        actor: req.query.user === undefined ? undefined : String(req.query.user),
+        actor: list(req, 'user'),
         size,
         search_after: req.query.search_after === undefined ? undefined : String(req.query.search_after),
       }),

@@ -46,6 +46,8 @@ export class Collector {
   readonly gate: Gate;
   mattermostIngest?: MattermostIngest;
   private chatRoutes?: Router;
+  /** ChatOps, and what a team scope may read (the API's team-scoped tokens use it too). */
+  private chatOps?: ChatOps;
   private integrations?: IntegrationsApiDeps;
   private integrationsTimer?: NodeJS.Timeout;
   private appliedIntegrations = '';
@@ -129,8 +131,9 @@ export class Collector {
     const slackEvents = new SlackEvents(this.chatStore, (team) => this.slackClient(team), chatLog);
     // Workspace and channel ids come from the current senders (rebuilt when integrations change).
     const platforms = () => ({ slack: notifier.slack, mattermost: notifier.mattermost, mattermostTeam: notifier.config.mattermost?.team });
+    this.chatOps = new ChatOps({ es: this.client, engine, notifier, metrics: this.metrics, chat: () => notifier.config.chat, platforms, audit: this.audit, log: chatLog });
     return createChatRoutes({
-      ops: new ChatOps({ es: this.client, engine, notifier, metrics: this.metrics, chat: () => notifier.config.chat, platforms, audit: this.audit, log: chatLog }),
+      ops: this.chatOps,
       log: chatLog,
       answerWithinMs: () => this.config.chat.answer_within,
       // Slack replay protection shared through Elasticsearch by every collector.
@@ -163,7 +166,7 @@ export class Collector {
       integrations: this.integrations,
       chatRoutes: this.chatRoutes,
       es: this.client,
-      chat: () => this.config.chat,
+      teamScope: (teams) => this.chatOps!.scope(teams),
     });
     const { host, port } = this.config.listen;
     const tls = this.config.tls;

@@ -13,7 +13,6 @@ import type { Notifier } from './integrations/notifier.js';
 import { createIntegrationsApi, type IntegrationsApiDeps } from './admin/integrations-api.js';
 import type { CollectorMetrics } from './metrics.js';
 import type { Client } from '@elastic/elasticsearch';
-import type { ChatConfig } from './config.js';
 
 export interface ServerDeps {
   /** Authentication, roles, rate limits and the audit trail of every endpoint. */
@@ -36,8 +35,8 @@ export interface ServerDeps {
   /** Slack and Mattermost endpoints (absent when detection is disabled). */
   chatRoutes?: express.Router;
   es?: Client;
-  /** Teams (what a team-scoped token may see), read on every request. */
-  chat?: () => ChatConfig;
+  /** The filter confining a team-scoped token's searches to its teams' data (ChatOps.scope). */
+  teamScope?: (teams: string[]) => Promise<Record<string, unknown>>;
 }
 
 export function createServer(deps: ServerDeps): express.Express {
@@ -85,13 +84,13 @@ export function createServer(deps: ServerDeps): express.Express {
 
   if (deps.chatRoutes) {
     // Per source address: Slack and Mattermost call from their servers; a flood from anywhere else is refused early.
-    app.use('/slack', rateLimit(deps.gate.limiters.slack, 'slack'));
-    app.use('/mattermost', rateLimit(deps.gate.limiters.mattermost, 'mattermost'));
+    app.use('/slack', rateLimit(deps.gate.limiters.slack, 'slack'), deps.gate.countsAuthFailures());
+    app.use('/mattermost', rateLimit(deps.gate.limiters.mattermost, 'mattermost'), deps.gate.countsAuthFailures());
     app.use(deps.chatRoutes);
   }
   if (deps.integrations) app.use('/api/admin/integrations', createIntegrationsApi(deps.integrations, deps.gate));
   if (deps.engine) {
-    app.use('/api', createApi({ gate: deps.gate, engine: deps.engine, notifier: deps.notifier, metrics: deps.metrics, es: deps.es!, chat: deps.chat! }));
+    app.use('/api', createApi({ gate: deps.gate, engine: deps.engine, notifier: deps.notifier, metrics: deps.metrics, es: deps.es!, teamScope: deps.teamScope! }));
   }
 
   const onError: ErrorRequestHandler = (err, req, res, _next) => {

@@ -63,6 +63,8 @@ describe('checkEvent: the wire format, one event at a time', () => {
     expect(failure(checkEvent(valid({ id: 42 }), 0, limits))).toContain('not 42');
     expect(failure(checkEvent(valid({ dataset: 'Has Spaces' }), 0, limits))).toContain('dataset "Has Spaces" is not a valid dataset name');
     expect(failure(checkEvent(valid({ dataset: 'stacklens.deadletter' }), 0, limits))).toContain('reserved');
+    expect(failure(checkEvent(valid({ dataset: 'stacklens' }), 0, limits))).toContain('reserved');
+    expect(failure(checkEvent(valid({ dataset: 'chat' }), 0, limits))).toContain('reserved');
     expect(failure(checkEvent(valid({ namespace: 'a-b' }), 0, limits))).toContain('namespace "a-b"');
     expect(failure(checkEvent(valid({ doc: 'text' }), 0, limits))).toContain('doc must be an object, not "text"');
     expect(failure(checkEvent(valid({ raw: 5 }), 0, limits))).toContain('raw must be a string');
@@ -75,6 +77,11 @@ describe('checkEvent: the wire format, one event at a time', () => {
     // The collector writes event.dataset and stacklens.message_template into these: a string there would be silently changed.
     expect(failure(checkEvent(valid({}, { event: 'login' }), 0, limits))).toContain('doc.event must be an object');
     expect(failure(checkEvent(valid({}, { stacklens: [1] }), 0, limits))).toContain('doc.stacklens must be an object');
+    // A dotted name is the nested field to Elasticsearch: it would sit beside the collector's own value.
+    for (const key of ['agent.id', 'event.dataset', 'event.id', 'stacklens.message_template']) {
+      expect(failure(checkEvent(valid({}, { [key]: 'forged' }), 0, limits)), key).toContain(`doc key "${key}" is a dotted name`);
+    }
+    expect(checkEvent(valid({}, { 'log.level': 'info', 'pos.store_id': 'S1' }), 0, limits).ok).toBe(true);
   });
 
   it('passes the agent\'s own parse failures (no timestamp needed), but only with a well-formed error', () => {

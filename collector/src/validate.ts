@@ -74,7 +74,7 @@ export function checkEvent(value: unknown, index: number, limits: Pick<IngestLim
   if (typeof e.dataset !== 'string' || !DATASET_PATTERN.test(e.dataset)) return bad(`dataset ${preview(e.dataset)} is not a valid dataset name (${DATASET_PATTERN.source})`);
   // Streams the collector writes itself: chat capture (an agent must not forge Slack or
   // Mattermost messages) and StackLens' own (dead letters, audit).
-  if (e.dataset === DEADLETTER_DATASET || e.dataset === 'chat' || e.dataset.startsWith('stacklens.')) return bad(`dataset ${e.dataset} is reserved (the collector writes it itself)`);
+  if (e.dataset === DEADLETTER_DATASET || e.dataset === 'chat' || e.dataset === 'stacklens' || e.dataset.startsWith('stacklens.')) return bad(`dataset ${e.dataset} is reserved (the collector writes it itself)`);
   if (typeof e.namespace !== 'string' || !NAMESPACE_PATTERN.test(e.namespace)) return bad(`namespace ${preview(e.namespace)} is not a valid namespace (${NAMESPACE_PATTERN.source})`);
   if (!isPlainObject(e.doc)) return bad(`doc must be an object, not ${preview(e.doc)}`);
   if (e.raw !== undefined && typeof e.raw !== 'string') return bad(`raw must be a string, not ${preview(e.raw)}`);
@@ -93,6 +93,12 @@ export function checkEvent(value: unknown, index: number, limits: Pick<IngestLim
   // stacklens.message_template: those parents must be objects.
   for (const key of ['event', 'agent', 'stacklens'] as const) {
     if (e.doc[key] !== undefined && !isPlainObject(e.doc[key])) return bad(`doc.${key} must be an object, not ${preview(e.doc[key])}`);
+  }
+  // Elasticsearch reads a dotted name as the nested field: {"agent.id": "b"} beside the
+  // agent.id the collector sets would store both, and match queries for either.
+  for (const key in e.doc) {
+    const dot = key.indexOf('.');
+    if (dot >= 0 && COLLECTOR_SET.has(key.slice(0, dot))) return bad(`doc key ${preview(key)} is a dotted name under ${key.slice(0, dot)}, whose fields the collector sets: send it nested (${JSON.stringify({ [key.slice(0, dot)]: { [key.slice(dot + 1)]: '…' } })})`);
   }
   const problem = docProblem(e.doc, limits.max_depth);
   if (problem) return bad(problem);
@@ -122,6 +128,9 @@ export function docProblem(doc: Record<string, unknown>, maxDepth: number): stri
   }
   return undefined;
 }
+
+/** Objects of a document the collector adds fields to (event.id/dataset/ingested, agent.id, stacklens.message_template). */
+const COLLECTOR_SET = new Set(['event', 'agent', 'stacklens']);
 
 function isPlainObject(v: unknown): v is Record<string, any> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);

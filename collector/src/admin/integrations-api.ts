@@ -25,7 +25,8 @@ const MAX_TEST_MESSAGE = 200;
 
 export function createIntegrationsApi(deps: IntegrationsApiDeps, gate: Gate): Router {
   const api = express.Router();
-  api.use(gate.api('admin'));
+  // Integrations serve every team: a team-scoped admin may not read or change them.
+  api.use(gate.api('admin'), gate.everyTeam());
   api.use(express.json({ limit: '64kb' }));
   api.use((_req, res, next) => {
     if (typeof deps.store === 'string') return void res.status(503).json({ error: `integrations cannot be stored: ${deps.store}` });

@@ -168,11 +168,12 @@ export class ChatOps {
   }
 
   /**
-   * The filter confining what `teams` may read (team-scope.ts), each team's chat pinned to its
+   * The filter confining what `teams` may read (team-scope.ts) — from chat and from the API
+   * alike — each team's chat pinned to its
    * workspace: a team without `workspace` is in the default Slack workspace, and Mattermost
    * teams are in the configured team — else a same-named channel elsewhere would match.
    */
-  private async scope(teams: string[]): Promise<Record<string, unknown>> {
+  async scope(teams: string[]): Promise<Record<string, unknown>> {
     const chat = structuredClone(this.deps.chat());
     const slackDefault = await this.directory.slackDefaultWorkspace();
     const mattermost = await this.directory.mattermostTeam();

@@ -40,10 +40,16 @@ export class SilenceStore {
     return silence;
   }
 
-  /** End a silence now. */
-  async expire(id: string): Promise<boolean> {
+  /**
+   * End a silence now; false when there is none with this id, or `allowed` refuses it. The
+   * silence is read from Elasticsearch (not this collector's cache, which may not have one
+   * another collector just made) and changed only if it was not changed meanwhile.
+   */
+  async expire(id: string, allowed: (s: Silence) => boolean = () => true): Promise<boolean> {
     try {
-      await this.client.update({ index: SILENCES_INDEX, id, doc: { ends_at: new Date().toISOString() }, refresh: 'wait_for' });
+      const found = await this.client.get<Silence>({ index: SILENCES_INDEX, id });
+      if (!found._source || !allowed(found._source)) return false;
+      await this.client.update({ index: SILENCES_INDEX, id, doc: { ends_at: new Date().toISOString() }, if_seq_no: found._seq_no, if_primary_term: found._primary_term, refresh: 'wait_for' });
     } catch (err) {
       if (isNotFound(err)) return false;
       throw err;

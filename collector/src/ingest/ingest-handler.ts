@@ -50,6 +50,16 @@ export function ingestHandler(deps: IngestHandlerDeps): RequestHandler {
     return new IngestBatch(body, outline, new AgentScope(principal, agentId, dataStreams, () => deps.log(res)), limits, pacer);
   };
 
+  /** One audit record per request whose token wrote, or tried to create, data streams it may not. */
+  const auditRefusedDatasets = (req: Request, res: Response, batch: IngestBatch): void => {
+    const counts = ['dataset_not_allowed', 'max_data_streams'].filter((t) => batch.invalidByType[t]).map((t) => `${batch.invalidByType[t]} ${t}`);
+    const reserved = batch.reasons.find((r) => r.includes('is reserved'));
+    if (!deps.audit || (counts.length === 0 && !reserved)) return;
+    const example = batch.reasons.find((r) => /may not write dataset|max_data_streams|is reserved/.test(r));
+    const reason = [counts.length ? `events dead-lettered: ${counts.join(', ')}` : 'a reserved dataset', example].filter(Boolean).join('; ');
+    deps.audit.record({ ...requestFacts(req, res), action: 'ingest.dataset', category: 'authorization', outcome: 'failure', reason, target: batch.agentId, via: 'ingest' });
+  };
+
   return async (req, res) => {
     if (!deps.templatesReady()) {
       res.setHeader('Retry-After', '2');
@@ -76,6 +86,7 @@ export function ingestHandler(deps: IngestHandlerDeps): RequestHandler {
       res.setHeader('Retry-After', '2');
       res.status(503).json({ error: err.message });
     } finally {
+      auditRefusedDatasets(req, res, batch);
       if (metrics) {
         for (const [type, n] of Object.entries(batch.invalidByType)) metrics.eventsInvalid.inc({ type }, n);
         if (batch.summarized > 0) metrics.deadLettersSummarized.inc(batch.summarized);

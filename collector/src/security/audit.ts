@@ -54,7 +54,7 @@ export interface AuditQuery {
   to?: string;
   action?: string[];
   outcome?: string[];
-  actor?: string;
+  actor?: string[];
   category?: string[];
   size: number;
   search_after?: string;
@@ -159,7 +159,7 @@ export class AuditLog {
     if (q.action) filter.push({ terms: { 'event.action': q.action } });
     if (q.outcome) filter.push({ terms: { 'event.outcome': q.outcome } });
     if (q.category) filter.push({ terms: { 'event.category': q.category } });
-    if (q.actor) filter.push({ term: { 'user.name': q.actor } });
+    if (q.actor) filter.push({ terms: { 'user.name': q.actor } });
     let after: unknown[] | undefined;
     if (q.search_after) {
       try {

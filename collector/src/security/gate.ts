@@ -49,10 +49,40 @@ export class Gate {
       const check = () => {
         const p = res.locals.principal as ApiPrincipal;
         if (ROLE_RANK[p.role] >= ROLE_RANK[min]) return next();
-        this.refuse(req, res, 403, `${p.name} is a ${p.role}; this needs the ${min} role (to ${ROLE_CAN[min]})`, 'authorization', `${req.method} ${req.baseUrl}${req.route?.path ?? ''}`.trim());
+        this.refuse(req, res, 403, `${p.name} has the ${p.role} role; this needs the ${min} role (to ${ROLE_CAN[min]})`, 'authorization', 'auth.role', typeof req.params.id === 'string' ? req.params.id : routeOf(req));
       };
       if (known) return check();
       authenticate(req, res, check);
+    };
+  }
+
+  /**
+   * Configuration every team shares (rules reload, integrations, the outbox, the audit trail):
+   * principals of no team scope only.
+   */
+  everyTeam(): RequestHandler {
+    return (req, res, next) => {
+      const p = res.locals.principal as ApiPrincipal;
+      if (!p.teams) return next();
+      this.refuse(req, res, 403, `${p.name} is scoped to team ${p.teams.join(', ')}; this reads or changes what every team shares`, 'authorization', 'auth.team_scope', routeOf(req));
+    };
+  }
+
+  /**
+   * For endpoints that authenticate in their own way (Slack signatures, Mattermost tokens):
+   * an address over rate_limits.auth_failures is refused before anything is checked, and
+   * each 401 answered counts against it — guessing a chat secret is as slow as an API token.
+   */
+  countsAuthFailures(): RequestHandler {
+    const failures = this.limiters.auth_failures;
+    return (req, res, next) => {
+      const address = `addr:${req.socket.remoteAddress ?? 'unknown'}`;
+      const cooling = failures.exhausted(address);
+      if (cooling > 0) return refuseRate(res, 'auth_failures', cooling);
+      res.on('finish', () => {
+        if (res.statusCode === 401) failures.take(address);
+      });
+      next();
     };
   }
 
@@ -92,4 +122,9 @@ export class Gate {
       next();
     };
   }
+}
+
+/** The route a request matched, as written in the code (not as the client cased it): "POST /api/incidents/:id/ack". */
+function routeOf(req: Request): string {
+  return `${req.method} ${req.baseUrl.toLowerCase()}${req.route?.path ?? req.path.toLowerCase()}`;
 }
