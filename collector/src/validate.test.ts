@@ -77,11 +77,17 @@ describe('checkEvent: the wire format, one event at a time', () => {
     // The collector writes event.dataset and stacklens.message_template into these: a string there would be silently changed.
     expect(failure(checkEvent(valid({}, { event: 'login' }), 0, limits))).toContain('doc.event must be an object');
     expect(failure(checkEvent(valid({}, { stacklens: [1] }), 0, limits))).toContain('doc.stacklens must be an object');
-    // A dotted name is the nested field to Elasticsearch: it would sit beside the collector's own value.
-    for (const key of ['agent.id', 'event.dataset', 'event.id', 'stacklens.message_template']) {
-      expect(failure(checkEvent(valid({}, { [key]: 'forged' }), 0, limits)), key).toContain(`doc key "${key}" is a dotted name`);
+    // A dotted name is the nested field to Elasticsearch: under agent/event/stacklens it is
+    // moved to its nested place, where the collector's own values overwrite it.
+    const nested = checkEvent(valid({}, { 'agent.id': 'forged', 'event.duration': 5, 'stacklens.x.y': 1, 'log.level': 'info' }), 0, limits);
+    expect(nested.ok && nested.event.doc).toEqual(expect.objectContaining({ agent: { id: 'forged' }, event: { duration: 5 }, stacklens: { x: { y: 1 } }, 'log.level': 'info' }));
+    expect(nested.ok && Object.keys(nested.event.doc)).not.toContain('agent.id');
+    expect(failure(checkEvent(valid({}, { agent: { id: 'a' }, 'agent.id': 'b' }), 0, limits))).toContain('doc holds agent.id twice');
+    expect(failure(checkEvent(valid({}, { agent: { id: 'a' }, 'agent.id.x': 'b' }), 0, limits))).toContain('names a field inside "id"');
+    for (const key of ['event.__proto__.polluted', 'agent..id', 'event.', 'stacklens.constructor']) {
+      expect(failure(checkEvent(valid({}, { [key]: 'x' }), 0, limits)), key).toContain('is not a field name');
     }
-    expect(checkEvent(valid({}, { 'log.level': 'info', 'pos.store_id': 'S1' }), 0, limits).ok).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('passes the agent\'s own parse failures (no timestamp needed), but only with a well-formed error', () => {

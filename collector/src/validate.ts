@@ -94,12 +94,8 @@ export function checkEvent(value: unknown, index: number, limits: Pick<IngestLim
   for (const key of ['event', 'agent', 'stacklens'] as const) {
     if (e.doc[key] !== undefined && !isPlainObject(e.doc[key])) return bad(`doc.${key} must be an object, not ${preview(e.doc[key])}`);
   }
-  // Elasticsearch reads a dotted name as the nested field: {"agent.id": "b"} beside the
-  // agent.id the collector sets would store both, and match queries for either.
-  for (const key in e.doc) {
-    const dot = key.indexOf('.');
-    if (dot >= 0 && COLLECTOR_SET.has(key.slice(0, dot))) return bad(`doc key ${preview(key)} is a dotted name under ${key.slice(0, dot)}, whose fields the collector sets: send it nested (${JSON.stringify({ [key.slice(0, dot)]: { [key.slice(dot + 1)]: '…' } })})`);
-  }
+  const dotted = nestCollectorSetKeys(e.doc);
+  if (dotted) return bad(dotted);
   const problem = docProblem(e.doc, limits.max_depth);
   if (problem) return bad(problem);
   return { ok: true, event: e as WireEvent };
@@ -131,6 +127,35 @@ export function docProblem(doc: Record<string, unknown>, maxDepth: number): stri
 
 /** Objects of a document the collector adds fields to (event.id/dataset/ingested, agent.id, stacklens.message_template). */
 const COLLECTOR_SET = new Set(['event', 'agent', 'stacklens']);
+const UNSAFE_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype', '']);
+
+/**
+ * Elasticsearch reads a dotted name as the nested field, so {"agent.id": "b"} beside the
+ * agent.id the collector sets would store both and match queries for either. ECS loggers
+ * write such names ("event.dataset", "event.duration"): under the objects the collector
+ * sets, each is moved to its nested place (where the collector's own values then win). A
+ * name that collides with a value already there, or that cannot be a field, is the reason
+ * the event is dead-lettered.
+ */
+export function nestCollectorSetKeys(doc: Record<string, unknown>): string | undefined {
+  for (const key of Object.keys(doc)) {
+    const dot = key.indexOf('.');
+    if (dot < 0 || !COLLECTOR_SET.has(key.slice(0, dot))) continue;
+    const path = key.split('.');
+    if (path.some((p) => UNSAFE_SEGMENTS.has(p))) return `doc key ${preview(key)} is not a field name`;
+    let parent = doc;
+    for (const segment of path.slice(0, -1)) {
+      const next = Object.hasOwn(parent, segment) ? parent[segment] : (parent[segment] = {});
+      if (!isPlainObject(next)) return `doc key ${preview(key)} names a field inside ${preview(segment)}, which holds ${preview(next)}`;
+      parent = next;
+    }
+    const last = path[path.length - 1];
+    if (Object.hasOwn(parent, last)) return `doc holds ${path.join('.')} twice: as ${preview(key)} and nested`;
+    parent[last] = doc[key];
+    delete doc[key];
+  }
+  return undefined;
+}
 
 function isPlainObject(v: unknown): v is Record<string, any> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
