@@ -5,9 +5,11 @@ import { z } from 'zod';
 import { REDACT_DEFAULTS } from './processors/redact.js';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadYamlConfig, byteSize, durationMs, httpUrl, DATASET_PATTERN, NAMESPACE_PATTERN } from '@stacklens/common';
+import { PARSERS, type Format } from './parsers/index.js';
 
-export const FORMATS = ['pos', 'chatbot', 'json', 'plain', 'docker', 'cri'] as const;
-export type Format = (typeof FORMATS)[number];
+/** The formats agent.yaml accepts: the registered parsers (parsers/index.ts). */
+export const FORMATS = Object.keys(PARSERS) as [Format, ...Format[]];
+export type { Format };
 
 export const ENCODINGS = ['utf-8', 'latin1', 'windows-1252', 'utf-16le', 'utf-16be'] as const;
 export type Encoding = (typeof ENCODINGS)[number];

@@ -1,4 +1,3 @@
-import type { Format } from '../config.js';
 import type { LineParser } from './parse-error.js';
 import { parsePosLine } from './pos.js';
 import { parseChatbotLine } from './chatbot.js';
@@ -8,12 +7,17 @@ import { parseContainerLine } from './container.js';
 export { ParseError, type ParsedLine, type LineParser, type ParseContext } from './parse-error.js';
 export { parseTimestamp } from './timestamp.js';
 
-/** The one place formats are registered: adding a format is one file and one line here. */
-export const PARSERS: Record<Format, LineParser> = {
+/**
+ * The one place formats are registered: adding a format is one file (its parser) and one
+ * line here; agent.yaml's `format` accepts exactly these names (config.ts reads them).
+ */
+export const PARSERS = {
   pos: parsePosLine,
   chatbot: parseChatbotLine,
   json: parseJsonLine,
   plain: parsePlainLine,
   docker: parseContainerLine,
   cri: parseContainerLine,
-};
+} satisfies Record<string, LineParser>;
+
+export type Format = keyof typeof PARSERS;
