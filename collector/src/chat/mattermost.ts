@@ -2,7 +2,8 @@
 // interactive buttons, edited in place (patch) with replies in its thread. Buttons call back
 // to <callback_url>/mattermost/actions with a context the collector signed: Mattermost does
 // not sign action requests, so the signature in the context is what proves the button is ours.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from '../security/same-secret.js';
 import { Client4 } from './mattermost-client.js';
 import type { ChatMessageRef, Incident } from '@stacklens/detection';
 import { RetryableError } from '../outbox/outbox.js';
@@ -59,9 +60,7 @@ export class ActionSigner {
   check(c: any, clickedIn: unknown): string | undefined {
     const shaped = c && typeof c.incident_id === 'string' && typeof c.action === 'string' && typeof c.channel_id === 'string' && Number.isSafeInteger(c.exp) && typeof c.sig === 'string';
     if (!shaped) return 'its context is not signed by this StackLens';
-    const expected = Buffer.from(this.sign(c.incident_id, c.action, c.channel_id, c.exp));
-    const given = Buffer.from(c.sig);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return 'its context is not signed by this StackLens';
+    if (!sameSecret(c.sig, this.sign(c.incident_id, c.action, c.channel_id, c.exp))) return 'its context is not signed by this StackLens';
     if (c.exp * 1000 < this.now()) return `this button expired at ${new Date(c.exp * 1000).toISOString()} (buttons work for 7 days after the alert last changed); use /stacklens ack|resolve ${c.incident_id}`;
     if (clickedIn !== c.channel_id) return 'this button belongs to an alert in another channel';
     return undefined;

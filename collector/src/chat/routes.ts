@@ -5,7 +5,7 @@
 // Every refused request (bad signature or token, replay, stale button) is audited; what the
 // person may do once authenticated is ChatOps' (chatops.ts, routing.ts mayAct).
 import express, { type Request, type Response, type Router } from 'express';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { sameSecret } from '../security/same-secret.js';
 import type { Logger } from '@stacklens/common';
 import { SlackVerifier } from './slack-signature.js';
 import type { SlackEvents } from './slack-events.js';
@@ -163,12 +163,6 @@ export function createChatRoutes(deps: ChatRoutesDeps): Router {
 /** Who a Mattermost request says is acting, where (team id and name, channel). */
 function mattermostActor(b: any, origin: Actor['origin']): Actor {
   return { platform: 'mattermost', workspace: str(b.team_id) ?? '', workspace_name: str(b.team_domain), user_id: str(b.user_id) ?? '', user_name: str(b.user_name), channel_id: str(b.channel_id), channel_name: str(b.channel_name), origin };
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const x = createHash('sha256').update(a).digest();
-  const y = createHash('sha256').update(b).digest();
-  return timingSafeEqual(x, y);
 }
 
 const slackBody = (r: Reply) => ({ response_type: r.inChannel ? 'in_channel' : 'ephemeral', text: r.text });

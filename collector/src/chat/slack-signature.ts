@@ -2,7 +2,8 @@
 // X-Slack-Signature = "v0=" + hex HMAC-SHA256(signing secret, "v0:{X-Slack-Request-Timestamp}:{raw body}").
 // Timestamps more than 5 minutes from now are refused (replay window), and a signature
 // already accepted inside that window is refused again (replay inside the window).
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from '../security/same-secret.js';
 
 export const SLACK_MAX_AGE_SECONDS = 5 * 60;
 
@@ -28,12 +29,7 @@ export class SlackVerifier {
     if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'X-Slack-Request-Timestamp is not a Unix time' };
     const nowSeconds = Math.floor(this.now() / 1000);
     if (Math.abs(nowSeconds - Number(timestamp)) > SLACK_MAX_AGE_SECONDS) return { ok: false, reason: 'request timestamp is more than 5 minutes from now' };
-    const expected = Buffer.from(slackSignature(this.secret, timestamp, rawBody));
-    const given = Buffer.from(signature);
-    // Constant time: compare equal-length buffers only, and always run the comparison.
-    const sameLength = expected.length === given.length;
-    const equal = timingSafeEqual(expected, sameLength ? given : expected) && sameLength;
-    if (!equal) return { ok: false, reason: 'signature does not match' };
+    if (!sameSecret(signature, slackSignature(this.secret, timestamp, rawBody))) return { ok: false, reason: 'signature does not match' };
     this.forgetOld(nowSeconds);
     if (this.seen.has(signature)) return { ok: false, reason: 'request already received (replayed)' };
     this.seen.set(signature, Number(timestamp));

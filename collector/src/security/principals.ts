@@ -2,7 +2,8 @@
 // it may do. API tokens have a role (viewer < operator < admin) and optionally a team scope;
 // agent tokens name the agent ids and datasets they may use. Tokens are kept, compared and
 // logged only as SHA-256 digests; a principal is named by its `name`, never by its token.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { secretDigest } from './same-secret.js';
 import type { Request } from 'express';
 import { z } from 'zod';
 
@@ -79,7 +80,7 @@ export type AgentTokenConfig = z.infer<typeof agentTokenSchema>;
 /** The SHA-256 digest of a token, from its clear text or from its `sha256:` form. */
 export function tokenDigest(configured: string): Buffer {
   const m = /^sha256:([0-9a-f]{64})$/i.exec(configured);
-  return m ? Buffer.from(m[1], 'hex') : createHash('sha256').update(configured).digest();
+  return m ? Buffer.from(m[1], 'hex') : secretDigest(configured);
 }
 
 /** `*` matches any run of characters; everything else is literal. */
@@ -117,7 +118,7 @@ export function principalFinder<P extends Principal>(entries: Array<{ digest: Bu
   return (req) => {
     const given = bearerToken(req);
     if (given === undefined) return { result: 'missing' };
-    const digest = createHash('sha256').update(given).digest();
+    const digest = secretDigest(given);
     let found: P | undefined;
     for (const e of entries) if (timingSafeEqual(e.digest, digest) && !found) found = e.principal;
     return found ? { result: 'ok', principal: found } : { result: 'invalid' };
