@@ -3,8 +3,9 @@
 // (a frozen view of the indices), later pages continue it with search_after on
 // [@timestamp desc, _shard_doc]. The cursor carries both; it lives 5 minutes per page.
 import type { Client } from '@elastic/elasticsearch';
+import { datasetPattern } from '@stacklens/common';
 
-export const SEARCH_SOURCES = { chat: 'logs-chat-*', pos: 'logs-pos-*', chatbot: 'logs-chatbot-*' } as const;
+export const SEARCH_SOURCES = { chat: datasetPattern('chat'), pos: datasetPattern('pos'), chatbot: datasetPattern('chatbot') } as const;
 export type SearchSource = keyof typeof SEARCH_SOURCES;
 const KEEP_ALIVE = '5m';
 export const MAX_SEARCH_SIZE = 500;

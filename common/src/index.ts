@@ -1,4 +1,5 @@
 export * from './wire.js';
+export * from './indices.js';
 export * from './units.js';
 export * from './backoff.js';
 export * from './log.js';

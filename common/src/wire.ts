@@ -52,10 +52,6 @@ export function eventId(prefix: string, offset: number): string {
   return prefix + offset.toString(36);
 }
 
-/** Data stream name for a dataset, as Elasticsearch's naming scheme wants it. */
-export function dataStreamName(dataset: string, namespace: string): string {
-  return `logs-${dataset}-${namespace}`;
-}
 
 /** Dataset and namespace names allowed by the data stream naming scheme. */
 export const DATASET_PATTERN = /^[a-z0-9_.]{1,100}$/;

@@ -16,8 +16,9 @@ import type { ZodType } from 'zod';
 import { jiraSchema, mattermostSchema, openaiSchema, slackSchema, xeroSchema } from '../config.js';
 import { SealError, type SecretBox } from './secret-box.js';
 import { isIndexMissing, isNotFound, sourceOf } from '../es-errors.js';
+import { INDICES } from '@stacklens/common';
 
-export const INTEGRATIONS_INDEX = 'stacklens-integrations';
+export const INTEGRATIONS_INDEX = INDICES.integrations;
 
 export const INTEGRATION_TYPES: Record<string, { schema: ZodType<any>; secrets: string[] }> = {
   jira: { schema: jiraSchema, secrets: ['api_token'] },

@@ -5,8 +5,9 @@
 // streams take no updates by stream name) with if_seq_no, re-reading on a lost race.
 import type { Client } from '@elastic/elasticsearch';
 import { isConflict, isNotFound } from '../es-errors.js';
+import { DATA_STREAMS } from '@stacklens/common';
 
-export const CHAT_STREAM = 'logs-chat-default';
+export const CHAT_STREAM = DATA_STREAMS.chat;
 
 export type ChatPlatform = 'slack' | 'mattermost';
 

@@ -6,11 +6,11 @@
 // 5-minute window could still accept the request; older ones are deleted now and then.
 import { createHash } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
-import type { Logger } from '@stacklens/common';
+import { INDICES, type Logger } from '@stacklens/common';
 import { isConflict, isNotFound } from '../es-errors.js';
 import { SLACK_MAX_AGE_SECONDS } from './slack-signature.js';
 
-export const SLACK_REPLAY_INDEX = 'stacklens-slack-replay';
+export const SLACK_REPLAY_INDEX = INDICES.slackReplay;
 /** Records are kept this much past the window: collectors' clocks may differ a little. */
 const CLOCK_SLACK_MS = 60_000;
 /** At most one clean-up per collector this often, and only while requests arrive. */

@@ -2,6 +2,7 @@
 // how fast the bot answers and which errors the services log. Two searches, aggregations only,
 // both confined to `scope` (the asker's teams' channels and datasets, security/team-scope.ts).
 import type { Client } from '@elastic/elasticsearch';
+import { datasetPattern } from '@stacklens/common';
 
 export interface ChatStats {
   messages_last_hour: number;
@@ -20,7 +21,7 @@ export async function chatStats(client: Client, now = Date.now(), scope?: Record
   const range = (ms: number) => ({ range: { '@timestamp': { gte: now - ms, format: 'epoch_millis' } } });
   const [chat, logs]: any[] = await Promise.all([
     client.search({
-      index: 'logs-chat-*',
+      index: datasetPattern('chat'),
       size: 0,
       ignore_unavailable: true,
       allow_no_indices: true,

@@ -5,8 +5,9 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { Rule } from '@stacklens/detection';
 import { isNotFound, isConflict } from '../es-errors.js';
+import { INDICES } from '@stacklens/common';
 
-export const RULE_STATE_INDEX = 'stacklens-rule-state';
+export const RULE_STATE_INDEX = INDICES.ruleState;
 
 /** At most this many missed slots are caught up (the most recent ones). */
 export const MAX_CATCH_UP_SLOTS = 120;

@@ -20,12 +20,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import PQueue from 'p-queue';
-import type { Logger } from '@stacklens/common';
+import { INDICES, type Logger } from '@stacklens/common';
 import { TEMPLATES_DIR } from '@stacklens/elasticsearch';
 import { isConflict, isIndexMissing, isNotFound, sourceOf } from '../es-errors.js';
 import { CollectorRegistry } from './registry.js';
 
-export const OUTBOX_INDEX = 'stacklens-outbox';
+export const OUTBOX_INDEX = INDICES.outbox;
 
 export type TaskStatus = 'pending' | 'running' | 'done' | 'failed';
 

@@ -10,10 +10,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
 import type { Request, Response } from 'express';
-import { Backoff, type Logger } from '@stacklens/common';
+import { Backoff, DATA_STREAMS, type Logger } from '@stacklens/common';
 import type { Principal } from './principals.js';
 
-export const AUDIT_DATA_STREAM = 'logs-stacklens.audit-default';
+export const AUDIT_DATA_STREAM = DATA_STREAMS.audit;
 const MAX_QUEUED = 10_000;
 const BATCH = 500;
 const FLUSH_EVERY_MS = 500;
