@@ -8,25 +8,23 @@ import type { Client } from '@elastic/elasticsearch';
 import { installTemplates } from '@stacklens/elasticsearch';
 import { Backoff, createLogger, sleep, type Logger } from '@stacklens/common';
 import type { Outcome } from '@stacklens/detection';
-import type { CollectorConfig, MattermostConfig, SlackConfig } from './config.js';
+import type { CollectorConfig } from './config.js';
 import { createEsClient } from './es-client.js';
 import { Indexer } from './indexer.js';
 import { createServer } from './server.js';
 import { RuleEngine } from './detection/engine.js';
-import { Notifier, type NotifierConfig } from './integrations/notifier.js';
+import { Notifier } from './integrations/notifier.js';
 import { ruleKey } from './outbox/registry.js';
-import { SECRET_KEY_ENV, SecretBox } from './admin/secret-box.js';
+import { SecretBox } from './admin/secret-box.js';
 import { IntegrationStore } from './admin/integrations.js';
 import type { IntegrationsApiDeps } from './admin/integrations-api.js';
-import type { JiraConfig } from './integrations/jira.js';
-import type { XeroConfig } from './integrations/xero.js';
-import type { OpenAiConfig } from './integrations/triage.js';
 import { CollectorMetrics, OUTBOX_ACTIONS } from './metrics.js';
 import { ChatStore } from './chat/chat-store.js';
 import { SlackEvents } from './chat/slack-events.js';
 import { ChatOps } from './chat/chatops.js';
 import { createChatRoutes } from './chat/routes.js';
-import { MattermostIngest } from './chat/mattermost-ingest.js';
+import { MattermostCapture } from './chat/mattermost-capture.js';
+import { IntegrationSettings } from './integrations/integration-settings.js';
 import { testIntegration } from './admin/connection-tests.js';
 import type { WebClient } from '@slack/web-api';
 import type { Router } from 'express';
@@ -44,16 +42,13 @@ export class Collector {
   readonly chatStore: ChatStore;
   readonly audit: AuditLog;
   readonly gate: Gate;
-  mattermostIngest?: MattermostIngest;
+  private mattermostCapture?: MattermostCapture;
+  private integrationSettings?: IntegrationSettings;
   private chatRoutes?: Router;
   /** ChatOps, and what a team scope may read (the API's team-scoped tokens use it too). */
   private chatOps?: ChatOps;
   private integrations?: IntegrationsApiDeps;
   private integrationsTimer?: NodeJS.Timeout;
-  private appliedIntegrations = '';
-  private mattermostIngestKey = '';
-  private unreadableIntegrations = '';
-  private integrationsQueue: Promise<void> = Promise.resolve();
   private server?: Server;
   private templatesReady = false;
   private stopping = false;
@@ -73,20 +68,27 @@ export class Collector {
       const engine = new RuleEngine(this.client, { rulesDir: config.rules_dir, tickMs: config.detection.tick, scheduleMs: config.detection.schedule, metrics: this.metrics }, this.log.child({ module: 'detection' }));
       this.indexer.onIndexed = (docs) => engine.observe(docs);
       this.engine = engine;
-      const notifier = new Notifier(this.client, engine.incidents, this.notifierConfig({}), this.log.child({ module: 'notify' }), { metrics: this.metrics, rules: () => engine.rules.map((r) => ruleKey(r.spec.name, r.index)) });
+      const box = SecretBox.fromEnv();
+      const store = typeof box === 'string' ? box : new IntegrationStore(this.client, box);
+      // Said at start: integrations stored through the admin API are not applied without the key.
+      if (typeof box === 'string') this.log.warn(`integrations stored through /api/admin/integrations are not applied (collector.yaml's are) and none can be stored: ${box}`);
+      const capture = new MattermostCapture(this.chatStore, this.client, this.log.child({ module: 'mattermost-ingest' }));
+      const settings = new IntegrationSettings(config, store, this.log, (cfg) => {
+        notifier.configure(cfg);
+        capture.follow(cfg.mattermost);
+      });
+      const notifier = new Notifier(this.client, engine.incidents, settings.fromFile(), this.log.child({ module: 'notify' }), { metrics: this.metrics, rules: () => engine.rules.map((r) => ruleKey(r.spec.name, r.index)) });
+      this.mattermostCapture = capture;
+      this.integrationSettings = settings;
       engine.onOutcome = (o) => void this.queueActions(notifier, o);
       engine.onAutoResolved = (inc) => void notifier.onResolved(inc).catch((err) => this.log.warn({ incident: inc.id, err: (err as Error).message }, 'could not queue the ticket transition'));
       this.notifier = notifier;
       this.registerDetectionMetrics(engine, notifier);
       this.chatRoutes = this.composeChat(engine, notifier);
-      const box = SecretBox.fromEnv();
-      const store = typeof box === 'string' ? box : new IntegrationStore(this.client, box);
-      // Said at start: integrations stored through the admin API are not applied without the key.
-      if (typeof box === 'string') this.log.warn(`integrations stored through /api/admin/integrations are not applied (collector.yaml's are) and none can be stored: ${box}`);
       this.integrations = {
         store,
-        test: (type, settings) => testIntegration(type, settings),
-        changed: () => this.applyIntegrations(),
+        test: (type, values) => testIntegration(type, values),
+        changed: () => settings.refresh(),
       };
     }
   }
@@ -194,8 +196,8 @@ export class Collector {
         this.log.info({ templates: installed.length }, 'Elasticsearch templates installed');
         this.engine?.start();
         this.notifier?.start();
-        void this.applyIntegrations();
-        this.integrationsTimer = setInterval(() => void this.applyIntegrations(), 10_000);
+        void this.integrationSettings?.refresh();
+        this.integrationsTimer = setInterval(() => void this.integrationSettings?.refresh(), 10_000);
         return;
       } catch (err) {
         if (attempt % 10 === 0) this.log.warn({ err: (err as Error).message }, 'cannot install templates yet; retrying');
@@ -218,72 +220,12 @@ export class Collector {
     }
   }
 
-  /**
-   * collector.yaml's integrations, overridden per type by the enabled ones of the admin API.
-   * Calls are queued one after another, so an older read can never overwrite a newer one.
-   */
-  private applyIntegrations(): Promise<void> {
-    this.integrationsQueue = this.integrationsQueue.then(() => this.readIntegrations());
-    return this.integrationsQueue;
-  }
-
-  private async readIntegrations(): Promise<void> {
-    const store = this.integrations?.store;
-    if (!this.notifier) return;
-    try {
-      // Without STACKLENS_SECRET_KEY there is no run-time store: collector.yaml alone.
-      const { settings: active, unreadable } = store && typeof store !== 'string' ? await store.active() : { settings: {}, unreadable: [] };
-      const unreadableKey = unreadable.join(',');
-      if (unreadableKey !== this.unreadableIntegrations) {
-        this.unreadableIntegrations = unreadableKey;
-        if (unreadable.length) this.log.warn({ integrations: unreadable }, `enabled integrations whose credentials cannot be opened are skipped (sealed with another ${SECRET_KEY_ENV}, moved from another integration or field, or stored by an older version): store their secrets again or disable them`);
-      }
-      const cfg = this.notifierConfig(active);
-      // Rebuild the clients only when something changed (they keep tokens and connections).
-      const fingerprint = JSON.stringify(cfg);
-      if (fingerprint === this.appliedIntegrations) return;
-      this.appliedIntegrations = fingerprint;
-      this.notifier.configure(cfg);
-      this.restartMattermostIngest(cfg.mattermost);
-      this.log.info({ jira: Boolean(cfg.jira), openai: Boolean(cfg.openai), xero: Boolean(cfg.xero), slack: Boolean(cfg.slack), mattermost: Boolean(cfg.mattermost) }, 'integrations configured');
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'could not read integrations; keeping the current ones');
-    }
-  }
-
-  /** collector.yaml's integrations, each overridden by the enabled one of its type from the admin API. */
-  private notifierConfig(active: Record<string, Record<string, unknown>>): NotifierConfig {
-    const file = this.config.integrations;
-    return {
-      jira: (active.jira as unknown as JiraConfig) ?? file.jira,
-      openai: (active.openai as unknown as OpenAiConfig) ?? file.openai,
-      xero: (active.xero as unknown as XeroConfig) ?? file.xero,
-      slack: (active.slack as unknown as SlackConfig) ?? file.slack,
-      mattermost: (active.mattermost as unknown as MattermostConfig) ?? file.mattermost,
-      chat: this.config.chat,
-      retryBudgetMs: this.config.outbox.retry_budget,
-    };
-  }
-
   private slackClient(team: string): WebClient | undefined {
     try {
       return this.notifier?.slack?.client(team);
     } catch {
       return undefined;
     }
-  }
-
-  /** (Re)start capturing Mattermost messages when its settings change. */
-  private restartMattermostIngest(cfg: MattermostConfig | undefined): void {
-    const key = JSON.stringify(cfg ?? null);
-    if (key === this.mattermostIngestKey) return;
-    this.mattermostIngestKey = key;
-    this.mattermostIngest?.stop();
-    this.mattermostIngest = undefined;
-    if (!cfg?.token || !cfg.index_messages || this.stopping) return;
-    const ingest = new MattermostIngest(cfg, this.chatStore, this.client, this.log.child({ module: 'mattermost-ingest' }));
-    this.mattermostIngest = ingest;
-    void ingest.start().catch((err) => this.log.error({ err: (err as Error).message }, 'Mattermost capture stopped'));
   }
 
   private async notReadyReason(): Promise<string | undefined> {
@@ -299,7 +241,7 @@ export class Collector {
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.integrationsTimer);
-    this.mattermostIngest?.stop();
+    this.mattermostCapture?.stop();
     await this.engine?.stop();
     await this.notifier?.stop();
     await this.audit.stop();

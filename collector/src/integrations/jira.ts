@@ -6,22 +6,11 @@ import type { Incident } from '@stacklens/detection';
 import { RetryableError } from '../outbox/outbox.js';
 import type { TriageResult } from './triage.js';
 import { redactSecrets } from './redact.js';
+import type { z } from 'zod';
+import type { jiraSchema } from '../config.js';
 
-export interface JiraConfig {
-  url: string;
-  email: string;
-  api_token: string;
-  project: string;
-  issue_type: string;
-  components: string[];
-  priorities: Record<string, string>;
-  kibana_url?: string;
-  grafana_url?: string;
-  comment_every: number;
-  resolve_transition?: string;
-  /** Per request, ms. */
-  timeout?: number;
-}
+/** integrations.jira as validated (config.ts is the one definition). */
+export type JiraConfig = z.infer<typeof jiraSchema>;
 
 export interface Ticket {
   key: string;
@@ -120,7 +109,7 @@ export class Jira {
           summary: ticketSummary(inc),
           description: ticketDescription(inc, triage, this.cfg) as never,
           labels: ['stacklens', 'auto-created', errorType(inc), label],
-          priority: { name: this.cfg.priorities[inc.severity] ?? 'Medium' },
+          priority: { name: (this.cfg.priorities as Partial<Record<string, string>>)[inc.severity] ?? 'Medium' },
           ...(this.cfg.components.length ? { components: this.cfg.components.map((name) => ({ name })) } : {}),
         },
       }),

@@ -11,13 +11,10 @@ import { INCIDENTS_INDEX, TEMPLATE_FIELD, type Incident } from '@stacklens/detec
 import { RetryableError } from '../outbox/outbox.js';
 import { redactSecrets } from './redact.js';
 import { describeXeroError, type Xero, type XeroContext } from './xero.js';
+import type { openaiSchema } from '../config.js';
 
-export interface OpenAiConfig {
-  base_url: string;
-  api_key: string;
-  model: string;
-  timeout: number;
-}
+/** integrations.openai as validated (config.ts is the one definition). */
+export type OpenAiConfig = z.infer<typeof openaiSchema>;
 
 export const analysisSchema = z.object({
   root_cause: z.string().min(1),

@@ -5,15 +5,11 @@
 // reported as a note — triage goes on without Xero.
 import { XeroClient } from 'xero-node';
 import type { Incident } from '@stacklens/detection';
+import type { z } from 'zod';
+import type { xeroSchema } from '../config.js';
 
-export interface XeroConfig {
-  client_id: string;
-  client_secret: string;
-  tenant_id: string;
-  base_url: string;
-  token_url: string;
-  timeout: number;
-}
+/** integrations.xero as validated (config.ts is the one definition). */
+export type XeroConfig = z.infer<typeof xeroSchema>;
 
 export interface XeroContext {
   /** What Xero says, in one sentence for people and the LLM. */
