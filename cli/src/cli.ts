@@ -12,6 +12,7 @@ Commands:
   pos                      append POS log lines (orders or a failure scenario) to a file
   chatbot                  append chat-bot conversation lines to a file
   rules test <rules> <log> replay a log offline through rules; print what would fire
+  rules import <files>     convert ElastAlert2 rules into StackLens rules; report the rest
 
 Run "stacklens <command> --help" for a command's options.
 The agent and collector are separate programs: stacklens-agent, stacklens-collector.`;

@@ -1,5 +1,6 @@
 // stacklens rules test <rule.yml|dir> <logfile>: replay a log offline through rules and print
 // the incidents they would open — write and tune rules without a running stack.
+// stacklens rules import <elastalert rules…>: convert ElastAlert2 rules (rules-import.ts).
 import { createReadStream, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -8,6 +9,7 @@ import { ContainerEnvelope, EventBuilder, FORMATS, REDACT_DEFAULTS, type Format,
 import type { WireEvent } from '@stacklens/common';
 import { dataStreamName } from '@stacklens/common';
 import { loadRules, Replay, type Incident } from '@stacklens/detection';
+import { RULES_IMPORT_HELP, rulesImportCommand } from './rules-import.js';
 
 export const RULES_HELP = `Usage: stacklens rules test <rule.yml|rules-dir> <logfile> [--format pos|chatbot|json|plain]
                             [--dataset NAME] [--namespace default] [--json]
@@ -18,11 +20,14 @@ prints what would fire: incidents with counts, first/last time, status and sampl
   --dataset    the dataset the lines belong to (default: the format's name)
   --namespace  the namespace (default: default); rules read logs-<dataset>-<namespace>
   --json       print the incidents as JSON instead of text
-Files over 1 MiB show a progress bar on stderr.`;
+Files over 1 MiB show a progress bar on stderr.
+
+${RULES_IMPORT_HELP}`;
 
 const PROGRESS_FROM_BYTES = 1024 * 1024;
 
 export async function rulesCommand(argv: string[]): Promise<number> {
+  if (argv[0] === 'import') return rulesImportCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -34,7 +39,7 @@ export async function rulesCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (action !== 'test' || !rulesPath || !logFile) {
-    process.stderr.write(`stacklens rules: expected "test <rule.yml|dir> <logfile>"\n\n${RULES_HELP}\n`);
+    process.stderr.write(`stacklens rules: expected "test <rule.yml|dir> <logfile>" or "import <elastalert rules…>"\n\n${RULES_HELP}\n`);
     return 2;
   }
   const format = (values.format ?? 'pos') as Format;
