@@ -1,10 +1,14 @@
 // Every rule type against the real Elasticsearch: documents with known timestamps go into a
 // data stream, each rule is evaluated by the Elasticsearch source, and the same documents
 // through the in-memory source (what `stacklens rules test` uses) must give the same matches.
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { installTemplates } from '@stacklens/elasticsearch';
-import { ElasticsearchSource, MemorySource, RULE_TYPES, buildRule, messageTemplate, ruleSchema, type Match, type Rule } from '@stacklens/detection';
-import { esClient, uniqueNamespace } from './helpers.js';
+import { ElasticsearchSource, MemorySource, RULE_TYPES, buildRule, describeError, messageTemplate, ruleSchema, type Match, type Rule } from '@stacklens/detection';
+import { REPO, esClient, startCollector, tempDir, uniqueNamespace, waitFor, type CollectorHandle } from './helpers.js';
+import { VIEWER, api } from './stack.js';
 
 const esUrl = inject('esUrl');
 const es = esClient(esUrl);
@@ -50,6 +54,18 @@ add('change', 20, { kiosk: 'K2', version: 'v1' });
 // percentage_match: A fails 10 of 20 payments, B 1 of 20.
 for (let i = 0; i < 20; i++) add('percentage', 40, { store: 'A', status: i < 10 ? 'failed' : 'ok' });
 for (let i = 0; i < 20; i++) add('percentage', 40, { store: 'B', status: i < 1 ? 'failed' : 'ok' });
+// blacklist / whitelist: users by store; one event without a user.
+for (const [s, store, user] of [[10, 'A', 'mallory'], [20, 'A', 'mallory'], [30, 'B', 'eve'], [40, 'A', 'alice'], [50, 'B', 'bob']] as const) add('listed', s, { store, user_name: user }, `login by user ${s}`);
+add('listed', 45, { store: 'A' }, 'login by user 45');
+// frequency per group: 3 PRODUCT_NOT_FOUND + 3 INVENTORY_SHORTAGE in store A, 3 PRODUCT_NOT_FOUND in B.
+for (const s of [50, 100, 150]) add('mixed', s, { store: 'A', error_type: 'PRODUCT_NOT_FOUND' }, `Product #${s} not found`);
+for (const s of [60, 110, 160]) add('mixed', s, { store: 'A', error_type: 'INVENTORY_SHORTAGE' }, `Insufficient stock for product ${s}`);
+for (const s of [70, 120, 170]) add('mixed', s, { store: 'B', error_type: 'PRODUCT_NOT_FOUND' }, `Product #${s} not found`);
+// new_term on a field with more values than one listing reads (5,000): 6,000 seen in the
+// last half hour, then one that sorts after all of them.
+for (let i = 0; i < 6000; i++) add('many_terms', 300 + (i % 1500), { term: `T${String(i).padStart(5, '0')}` });
+add('many_terms', 10, { term: 'ZZZ_NEW' });
+add('many_terms', 12, { term: 'T00042' });
 
 const RULES: Record<string, Record<string, unknown>> = {
   frequency: { type: 'frequency', threshold: 3, window: '1m', group_by: ['store'] },
@@ -61,6 +77,10 @@ const RULES: Record<string, Record<string, unknown>> = {
   metric_aggregation: { type: 'metric_aggregation', field: 'ms', metric: 'percentile', percentile: 95, max_threshold: 2000, window: '5m', group_by: ['store'], filter: { kind: 'metric' } },
   change: { type: 'change', compare_key: 'version', window: '1m', lookback: '1h', group_by: ['kiosk'] },
   percentage_match: { type: 'percentage_match', match_filter: { status: 'failed' }, max_percentage: 30, min_denominator: 10, window: '5m', group_by: ['store'], filter: { kind: 'percentage' } },
+  blacklist: { type: 'blacklist', compare_key: 'user_name', blacklist: ['mallory', 'eve'], window: '1m', group_by: ['store'], filter: { kind: 'listed' } },
+  whitelist: { type: 'whitelist', compare_key: 'user_name', whitelist: ['mallory', 'eve'], window: '1m', group_by: ['store'], filter: { kind: 'listed' } },
+  frequency_mixed: { type: 'frequency', threshold: 5, window: '5m', group_by: ['store'], filter: { kind: 'mixed' } },
+  new_term_many: { type: 'new_term', fields: ['term'], window: '1m', lookback: '1h', filter: { kind: 'many_terms' } },
 };
 
 function rule(name: string): Rule {
@@ -70,15 +90,15 @@ function rule(name: string): Rule {
 
 const normalize = (ms: Match[]) =>
   ms
-    .map((m) => ({ key: m.key, template: m.template, count: m.count }))
+    .map((m) => ({ key: m.key, template: m.template, messageTemplate: m.messageTemplate, count: m.count }))
     .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
 async function evaluateBoth(name: string) {
   const r = rule(name);
   const memory = new MemorySource();
   for (const d of [...docs].sort((a, b) => String(a['@timestamp']).localeCompare(String(b['@timestamp'])))) memory.add(r, Date.parse(String(d['@timestamp'])), d);
-  const fromEs = await RULE_TYPES[r.spec.type].evaluate(r, NOW, new ElasticsearchSource(es));
-  const fromMemory = await RULE_TYPES[r.spec.type].evaluate(r, NOW, memory);
+  const fromEs = await r.ruleType.evaluate(r, NOW, new ElasticsearchSource(es));
+  const fromMemory = await r.ruleType.evaluate(r, NOW, memory);
   expect(normalize(fromEs)).toEqual(normalize(fromMemory));
   return fromEs;
 }
@@ -91,13 +111,13 @@ describe('rule types against real Elasticsearch (and the same answers from memor
     expect(res.items.filter((i) => i.create?.error).map((i) => i.create?.error?.reason)).toEqual([]);
   });
 
-  it('frequency: ≥ 3 in the window per store, one match per message template', async () => {
+  it('frequency: ≥ 3 in the window per store, named after its message template', async () => {
     const m = await evaluateBoth('frequency');
     expect(m).toHaveLength(1);
-    expect(m[0]).toMatchObject({ key: { store: 'A' }, template: 'Product #<num> has no price', count: 4 });
+    expect(m[0]).toMatchObject({ key: { store: 'A' }, template: '', messageTemplate: 'Product #<num> has no price', scope: 'group', count: 4 });
     // Samples are fetched only for matches that change an incident.
     expect(m[0].samples).toBeUndefined();
-    const samples = await new ElasticsearchSource(es).samples(rule('frequency'), m[0].key, m[0].template, m[0].sampleRange!.from, m[0].sampleRange!.to, 3);
+    const samples = await new ElasticsearchSource(es).samples(rule('frequency'), m[0].key, m[0].sampleRange!.template, m[0].sampleRange!.from, m[0].sampleRange!.to, 3);
     expect(samples.map((d) => d['@timestamp'])).toEqual([ago(10), ago(20), ago(30)].map((t) => new Date(t).toISOString()));
   });
 
@@ -150,6 +170,33 @@ describe('rule types against real Elasticsearch (and the same answers from memor
     expect(m[0]).toMatchObject({ key: { store: 'A' }, value: 50 });
   });
 
+  it('frequency counts per group, not per message template: 3 PRODUCT_NOT_FOUND + 3 INVENTORY_SHORTAGE reach 5', async () => {
+    const m = await evaluateBoth('frequency_mixed');
+    expect(m.map((x) => [x.key, x.count, x.summary])).toEqual([[{ store: 'A' }, 6, '6 events in 5m (threshold 5) across 2 message templates']]);
+  });
+
+  it('blacklist: the events whose compare_key is listed', async () => {
+    const m = await evaluateBoth('blacklist');
+    expect(m.map((x) => [x.key.store, x.count]).sort()).toEqual([['A', 2], ['B', 1]]);
+  });
+
+  it('whitelist: the events whose compare_key is not listed (ignore_null: an event without it is not)', async () => {
+    const m = await evaluateBoth('whitelist');
+    expect(m.map((x) => [x.key.store, x.count]).sort()).toEqual([['A', 1], ['B', 1]]);
+  });
+
+  it('new_term finds a new value on a field with more than 5,000 values, as the offline replay does', async () => {
+    const m = await evaluateBoth('new_term_many');
+    expect(m.map((x) => x.key)).toEqual([{ term: 'ZZZ_NEW' }]);
+  });
+
+  it('a metric Elasticsearch cannot compute fails with its reason', async () => {
+    const r = rule('metric_aggregation');
+    const keyword = buildRule(ruleSchema.parse({ ...r.spec, name: 'rt-avg-keyword', field: 'store', metric: 'avg' }), 'avg.yml');
+    const err = await keyword.ruleType.evaluate(keyword, NOW, new ElasticsearchSource(es)).then(() => undefined, (e: unknown) => e);
+    expect(describeError(err)).toMatch(/Field \[store\] of type \[keyword\] is not supported for aggregation \[avg\]/);
+  });
+
   it('an Elasticsearch DSL query in the filter narrows what Elasticsearch counts', async () => {
     const spec = ruleSchema.parse({
       name: 'rt-dsl',
@@ -165,5 +212,36 @@ describe('rule types against real Elasticsearch (and the same answers from memor
     const r = buildRule(spec, 'dsl.yml');
     const m = await RULE_TYPES.frequency.evaluate(r, NOW, new ElasticsearchSource(es));
     expect(m.map((x) => [x.key.store, x.count])).toEqual([['B', 2]]);
+  });
+});
+
+describe('a rule that fails at every evaluation', () => {
+  let collector: CollectorHandle | undefined;
+  afterAll(async () => {
+    await collector?.stop('SIGKILL');
+  });
+
+  it('shows as failing, with the reason and since when, in GET /api/rules and `stacklens rules check`', async () => {
+    const dir = tempDir();
+    const rulesDir = join(dir, 'rules');
+    mkdirSync(rulesDir);
+    const base = `severity: low\ndataset: rt\nnamespace: ${ns}\nwindow: 5m\nrun_every: 1s\n`;
+    writeFileSync(join(rulesDir, 'avg-keyword.yml'), `name: rt-avg-keyword\n${base}type: metric_aggregation\nfield: store\nmetric: avg\nmax_threshold: 1\nfilter: { kind: metric }\n`);
+    writeFileSync(join(rulesDir, 'fine.yml'), `name: rt-fine\n${base}type: metric_aggregation\nfield: ms\nmetric: avg\nmax_threshold: 100000\nfilter: { kind: metric }\n`);
+    collector = await startCollector(esUrl, { dir, rulesDir, extra: `detection:\n  schedule: 500ms\napi:\n  viewer_tokens: ["${VIEWER}"]\n` });
+    const rules = await waitFor('both rules evaluated', async () => {
+      const res = await api(collector!, '/rules', { token: VIEWER });
+      const byName = Object.fromEntries(res.body.rules.map((r: any) => [r.name, r]));
+      return byName['rt-avg-keyword']?.state === 'failing' && byName['rt-fine']?.state === 'ok' ? byName : undefined;
+    }, 30_000, 250);
+    expect(rules['rt-avg-keyword']).toMatchObject({ state: 'failing', error: expect.stringMatching(/Field \[store\] of type \[keyword\] is not supported for aggregation \[avg\]/), failures: expect.any(Number) });
+    expect(Date.parse(rules['rt-avg-keyword'].failing_since)).toBeLessThanOrEqual(Date.parse(rules['rt-avg-keyword'].last_evaluated_at));
+    expect(rules['rt-fine'].error).toBeUndefined();
+
+    const check = spawnSync(process.execPath, [join(REPO, 'cli/dist/cli.js'), 'rules', 'check', rulesDir, '--collector', collector.url, '--token', VIEWER], { encoding: 'utf8' });
+    expect(check.status, check.stderr).toBe(1);
+    expect(check.stdout).toMatch(/^2 rule\(s\) valid, 0 invalid$/m);
+    expect(check.stdout).toMatch(/^failing: rt-avg-keyword \(.*avg-keyword\.yml\) since \S+, \d+ evaluation\(s\) in a row: illegal_argument_exception: Field \[store\] of type \[keyword\] is not supported for aggregation \[avg\]$/m);
+    expect(check.stdout).toMatch(/^collector: 2 rule\(s\) loaded — 1 ok, 1 failing, 0 not evaluated yet; 0 file\(s\) not loaded$/m);
   });
 });

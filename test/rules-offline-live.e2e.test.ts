@@ -318,6 +318,22 @@ describe('rule filters: offline evaluation answers what Elasticsearch answers', 
     expect(r.filter.test(stored[0]._source)).toBeUndefined();
   });
 
+  // blacklist / whitelist add their list to the rule's filter: the same events both ways.
+  it.each([
+    ['blacklist on a keyword (arrays, numbers, case)', { type: 'blacklist', compare_key: 'pos.store_id', blacklist: ['STORE_001', 'A2', 42] }],
+    ['whitelist on a keyword (ignore_null)', { type: 'whitelist', compare_key: 'pos.store_id', whitelist: ['STORE_001', 'A2'] }],
+    ['whitelist without ignore_null', { type: 'whitelist', compare_key: 'pos.store_id', whitelist: ['STORE_001', 'A2'], ignore_null: false }],
+    ['blacklist on text words', { type: 'blacklist', compare_key: 'message', blacklist: ['failure', 'kiosk'] }],
+    ['whitelist on a dynamic keyword, with a filter', { type: 'whitelist', compare_key: 'labels.env', whitelist: ['prod'], filter: { exists: { field: 'message' } } }],
+  ])('%s: offline matches what Elasticsearch matches', async (_name, extra) => {
+    const { filter, ...keys } = extra as Record<string, unknown>;
+    const r = rule(filter ? { query: filter } : {}, keys);
+    expect(r.filter.unsupported).toBeUndefined();
+    const live = await liveIds(r);
+    expect(offlineIds(r)).toEqual(live);
+    expect(live.length > 0 && live.length < stored.length, `matched ${live.length} of ${stored.length}`).toBe(true);
+  });
+
   it("refuses a percentage_match whose match_filter it cannot evaluate", () => {
     const r = rule({ 'log.level': 'error' }, { type: 'percentage_match', match_filter: { query: { fuzzy: { message: 'failur' } } }, max_percentage: 10, window: '5m' });
     expect(() => new Replay([r])).toThrow(/^rule offline-live \(offline-live\.yml\): match_filter\.query: query type "fuzzy" cannot be evaluated offline; `stacklens rules test` refuses it/);

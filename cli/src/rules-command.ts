@@ -1,6 +1,8 @@
 // stacklens rules test <rule.yml|dir> <logfile>: replay a log offline through rules and print
 // the incidents they would open — write and tune rules without a running stack.
 // stacklens rules import <elastalert rules…>: convert ElastAlert2 rules (rules-import.ts).
+// stacklens rules check <rule.yml|dir> [--collector URL]: validate rule files, and show which
+// rules a running collector finds failing at evaluation.
 import { createReadStream, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -10,6 +12,13 @@ import type { WireEvent } from '@stacklens/common';
 import { dataStreamName } from '@stacklens/common';
 import { loadRules, Replay, type Incident } from '@stacklens/detection';
 import { RULES_IMPORT_HELP, rulesImportCommand } from './rules-import.js';
+
+export const RULES_CHECK_HELP = `Usage: stacklens rules check [<rule.yml|rules-dir>] [--collector URL] [--token TOKEN]
+
+Validates rule files (file:line: key: reason for each bad one) and, with --collector, asks
+that running collector (GET /api/rules; --token or $STACKLENS_API_TOKEN, a viewer token)
+which rules are failing at evaluation, with the reason and since when. Exits 1 when a file
+is invalid or a rule is failing.`;
 
 export const RULES_HELP = `Usage: stacklens rules test <rule.yml|rules-dir> <logfile> [--format pos|chatbot|json|plain]
                             [--dataset NAME] [--namespace default] [--json]
@@ -22,12 +31,56 @@ prints what would fire: incidents with counts, first/last time, status and sampl
   --json       print the incidents as JSON instead of text
 Files over 1 MiB show a progress bar on stderr.
 
+${RULES_CHECK_HELP}
+
 ${RULES_IMPORT_HELP}`;
 
 const PROGRESS_FROM_BYTES = 1024 * 1024;
 
+/** stacklens rules check: rule files valid, and (with --collector) none failing where they run. */
+export async function rulesCheckCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { collector: { type: 'string' }, token: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write(`${RULES_CHECK_HELP}\n`);
+    return 0;
+  }
+  const [rulesPath] = positionals;
+  if (!rulesPath && !values.collector) {
+    process.stderr.write(`stacklens rules check: expected a rule file or directory, or --collector\n\n${RULES_CHECK_HELP}\n`);
+    return 2;
+  }
+  let bad = 0;
+  if (rulesPath) {
+    const { rules, errors } = loadRules(rulesPath);
+    for (const e of errors) process.stderr.write(`${e.message}\n`);
+    process.stdout.write(`${rules.length} rule(s) valid, ${errors.length} invalid\n`);
+    bad += errors.length;
+  }
+  if (values.collector) {
+    const url = `${values.collector.replace(/\/+$/, '')}/api/rules`;
+    const token = values.token ?? process.env.STACKLENS_API_TOKEN;
+    let body: { rules: { name: string; file: string; state?: string; error?: string; failing_since?: string; failures?: number }[]; errors: { message: string }[] };
+    try {
+      const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      if (!res.ok) throw new Error(`HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
+      body = (await res.json()) as typeof body;
+    } catch (err) {
+      process.stderr.write(`stacklens rules check: cannot read ${url}: ${(err as Error).message}\n`);
+      return 1;
+    }
+    for (const e of body.errors) process.stderr.write(`collector: ${e.message}\n`);
+    const failing = body.rules.filter((r) => r.state === 'failing');
+    for (const r of failing) process.stdout.write(`failing: ${r.name} (${r.file}) since ${r.failing_since}, ${r.failures} evaluation(s) in a row: ${r.error}\n`);
+    const count = (state: string) => body.rules.filter((r) => r.state === state).length;
+    process.stdout.write(`collector: ${body.rules.length} rule(s) loaded — ${count('ok')} ok, ${failing.length} failing, ${count('not_evaluated')} not evaluated yet; ${body.errors.length} file(s) not loaded\n`);
+    bad += failing.length + body.errors.length;
+  }
+  return bad > 0 ? 1 : 0;
+}
+
 export async function rulesCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'import') return rulesImportCommand(argv.slice(1));
+  if (argv[0] === 'check') return rulesCheckCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -274,7 +274,8 @@ export function createApi(deps: ApiDeps): Router {
     const p = principalOf(res);
     res.json({
       loaded_at: engine.loadedAt,
-      rules: engine.rules.filter((r) => seesTeam(p, r.spec.labels?.team)).map((r) => ({ ...r.spec, file: r.file, index: r.index, run_every: r.runEveryMs, scheduled_runs_here: engine.scheduledRuns.get(r.spec.name) ?? 0 })),
+      // state: ok, failing (with error, failing_since, failures) or not_evaluated — as this collector's evaluations found it.
+      rules: engine.rules.filter((r) => seesTeam(p, r.spec.labels?.team)).map((r) => ({ ...r.spec, file: r.file, index: r.index, run_every: r.runEveryMs, scheduled_runs_here: engine.scheduledRuns.get(r.spec.name) ?? 0, ...engine.health.of(r) })),
       errors: p.teams ? [] : engine.loadErrors,
     });
   });

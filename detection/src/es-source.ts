@@ -3,10 +3,13 @@
 // sub-aggregations. Fleet-wide: it sees every collector's events.
 import type { Client } from '@elastic/elasticsearch';
 import { fieldValue } from './fields.js';
-import type { Rule } from './rule.js';
-import { TEMPLATE_FIELD, type GroupKey, type GroupQuery, type GroupStats, type StatsSource } from './stats.js';
+import { TEMPLATE_FIELD, type GroupKey, type GroupQuery, type GroupStats, type SourceRule, type StatsSource } from './stats.js';
 
-/** Upper bound of groups one evaluation reads (composite pages of 500). */
+/**
+ * Upper bound of groups one listing reads (composite pages of 500). Rule types that must not
+ * miss a group beyond it ask for the groups they need by name (`keys`): new_term lists the
+ * terms of its window, then looks only those up in the lookback.
+ */
 const MAX_GROUPS = 5000;
 
 const range = (from: number, to: number, upper: 'lt' | 'lte' = 'lt') => ({ range: { '@timestamp': { gte: from, [upper]: to, format: 'epoch_millis' } } });
@@ -14,9 +17,21 @@ const range = (from: number, to: number, upper: 'lt' | 'lte' = 'lt') => ({ range
 export class ElasticsearchSource implements StatsSource {
   constructor(private readonly client: Client) {}
 
-  async groups(rule: Rule, q: GroupQuery): Promise<GroupStats[]> {
+  async groups(rule: SourceRule, q: GroupQuery): Promise<GroupStats[]> {
+    if (!q.keys) return this.search(rule, q, undefined, MAX_GROUPS);
+    // Named groups: in batches, each an exact filter, read to the end (a batch holds at most
+    // its own groups, times the templates when grouped by template).
+    const out: GroupStats[] = [];
+    const single = q.groupBy.length === 1 && q.keys.every((k) => k[q.groupBy[0]] !== null);
+    const batch = single ? 10_000 : 200;
+    for (let i = 0; i < q.keys.length; i += batch) out.push(...(await this.search(rule, q, keysClause(q.keys.slice(i, i + batch), q.groupBy, single), Infinity)));
+    const wanted = new Set(q.keys.map((k) => keyId(k, q.groupBy)));
+    return out.filter((g) => wanted.has(keyId(g.key, q.groupBy)));
+  }
+
+  private async search(rule: SourceRule, q: GroupQuery, keys: unknown, maxGroups: number): Promise<GroupStats[]> {
     const sub = subAggregations(q);
-    const query = { bool: { filter: [range(q.from, q.to), ...rule.filter.clauses, ...(q.lastValues ? [{ exists: { field: q.lastValues.field } }] : [])] } };
+    const query = { bool: { filter: [range(q.from, q.to), ...rule.filter.clauses, ...(q.lastValues ? [{ exists: { field: q.lastValues.field } }] : []), ...(keys ? [keys] : [])] } };
     const fields = [...q.groupBy, ...(q.byTemplate ? [TEMPLATE_FIELD] : [])];
     const search = (aggs: Record<string, unknown>, size = 0) =>
       this.client.search({ index: rule.index, size, track_total_hits: true, query, aggs, ignore_unavailable: true, allow_no_indices: true } as never) as Promise<any>;
@@ -47,11 +62,11 @@ export class ElasticsearchSource implements StatsSource {
         out.push(toStats(key, template, b.doc_count, b, q));
       }
       after = agg.buckets.length > 0 ? agg.after_key : undefined;
-    } while (after && out.length < MAX_GROUPS);
+    } while (after && out.length < maxGroups);
     return out;
   }
 
-  async samples(rule: Rule, key: GroupKey, template: string | undefined, from: number, to: number, n: number): Promise<Record<string, unknown>[]> {
+  async samples(rule: SourceRule, key: GroupKey, template: string | undefined, from: number, to: number, n: number): Promise<Record<string, unknown>[]> {
     const res: any = await this.client.search({
       index: rule.index,
       size: n,
@@ -63,7 +78,7 @@ export class ElasticsearchSource implements StatsSource {
     return res.hits.hits.map((h: any) => h._source);
   }
 
-  async countSince(rule: Rule, key: GroupKey, template: string | undefined, after: number, to: number): Promise<{ count: number; last: number }> {
+  async countSince(rule: SourceRule, key: GroupKey, template: string | undefined, after: number, to: number): Promise<{ count: number; last: number }> {
     const res: any = await this.client.search({
       index: rule.index,
       size: 0,
@@ -77,8 +92,22 @@ export class ElasticsearchSource implements StatsSource {
   }
 }
 
+const keyId = (key: GroupKey, groupBy: string[]) => JSON.stringify(groupBy.map((f) => key[f] ?? null));
+
+/** A query for exactly these groups: one terms query on a single field, else one clause per group. */
+function keysClause(keys: GroupKey[], groupBy: string[], single: boolean): unknown {
+  if (single) return { terms: { [groupBy[0]]: keys.map((k) => k[groupBy[0]]) } };
+  const should = keys.map((k) => ({
+    bool: {
+      filter: groupBy.filter((f) => k[f] !== null).map((f) => ({ term: { [f]: k[f] } })),
+      must_not: groupBy.filter((f) => k[f] === null).map((f) => ({ exists: { field: f } })),
+    },
+  }));
+  return { bool: { should, minimum_should_match: 1 } };
+}
+
 /** The rule's filter, narrowed to one group (and template) within a time range. */
-function groupQuery(rule: Rule, key: GroupKey, template: string | undefined, timeRange: unknown): unknown {
+function groupQuery(rule: SourceRule, key: GroupKey, template: string | undefined, timeRange: unknown): unknown {
   const filter: unknown[] = [timeRange, ...rule.filter.clauses];
   const mustNot: unknown[] = [];
   for (const [field, value] of Object.entries(key)) {

@@ -1,7 +1,7 @@
 // From a rule's matches to incidents: one incident per fingerprint, opened once, updated by
 // recurrences, reopened after resolve. The store decides where incidents live (Elasticsearch
 // with optimistic concurrency in the collector, memory in `stacklens rules test`).
-import { RULE_TYPES, type Match } from './types.js';
+import type { Match } from './rule-type.js';
 import { incidentFingerprint, incidentId, openIncident, recordMatch, type Incident } from './incident.js';
 import type { Rule } from './rule.js';
 import type { StatsSource } from './stats.js';
@@ -43,7 +43,7 @@ const CONCURRENCY = 8;
 const SAMPLES = 3;
 
 export async function evaluateRule(rule: Rule, now: number, opts: ApplyOptions): Promise<Outcome[]> {
-  const matches = await RULE_TYPES[rule.spec.type].evaluate(rule, now, opts.source);
+  const matches = await rule.ruleType.evaluate(rule, now, opts.source);
   if (matches.length === 0) return [];
   if (opts.onMatch) for (const m of matches) opts.onMatch(m);
   // One read for every incident these matches belong to; then only matches that bring
@@ -77,7 +77,7 @@ export function matchIncidentId(rule: Rule, match: Match): string {
  */
 function isNews(rule: Rule, match: Match, current: Incident | undefined, now: number, updateIntervalMs: number): boolean {
   if (!current) return true;
-  const eventType = RULE_TYPES[rule.spec.type].countsEvents;
+  const eventType = rule.ruleType.countsEvents;
   if (eventType && match.last <= Date.parse(current.last_seen)) return false;
   if (current.status === 'resolved') return true;
   const sinceUpdate = now - Date.parse(current.last_matched_at);
@@ -87,7 +87,7 @@ function isNews(rule: Rule, match: Match, current: Incident | undefined, now: nu
 export async function applyMatch(rule: Rule, match: Match, now: number, opts: ApplyOptions): Promise<Outcome | undefined> {
   const id = matchIncidentId(rule, match);
   const silencedBy = opts.silencedBy?.(rule, match);
-  const eventType = RULE_TYPES[rule.spec.type].countsEvents;
+  const eventType = rule.ruleType.countsEvents;
   let outcome: Outcome | undefined;
   await opts.store.update(id, async (current) => {
     outcome = undefined;
@@ -98,7 +98,7 @@ export async function applyMatch(rule: Rule, match: Match, now: number, opts: Ap
     }
     const incident = structuredClone(current);
     const added = eventType
-      ? await opts.source.countSince(rule, match.key, match.template, Date.parse(current.last_seen), Math.max(now, match.last))
+      ? await opts.source.countSince(rule, match.key, match.scope === 'group' ? undefined : match.template, Date.parse(current.last_seen), Math.max(now, match.last))
       : { count: match.count, last: now };
     const { changed, fired } = recordMatch(incident, rule, match, added, now, silencedBy);
     if (!changed) return undefined;

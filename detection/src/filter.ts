@@ -60,3 +60,19 @@ function readMappings(at: string): LogMappings {
     throw new OfflineRefusal(at, `the StackLens index templates cannot be read (${(err as Error).message})`);
   }
 }
+
+/** Several filters that must all match, as one. */
+export function andFilters(filters: CompiledFilter[]): CompiledFilter {
+  if (filters.length === 1) return filters[0];
+  const unsupported = filters.find((f) => f.unsupported)?.unsupported;
+  const test: Predicate = (doc) => {
+    let undecided = false;
+    for (const f of filters) {
+      const r = f.test(doc);
+      if (r === false) return false;
+      if (r === undefined) undecided = true;
+    }
+    return undecided ? undefined : true;
+  };
+  return { clauses: filters.flatMap((f) => f.clauses), test, unsupported };
+}

@@ -3,8 +3,7 @@
 // optimistic concurrency; `stacklens rules test` keeps them in memory. Same rules either way.
 import { createHash } from 'node:crypto';
 import type { Rule } from './rule.js';
-import type { Match } from './types.js';
-import { RULE_TYPES } from './types.js';
+import type { Match } from './rule-type.js';
 import type { GroupKey } from './stats.js';
 
 export const INCIDENTS_INDEX = 'stacklens-incidents';
@@ -130,7 +129,7 @@ function mergeSamples(newer: Record<string, unknown>[], older: Record<string, un
 export function openIncident(rule: Rule, match: Match, now: number, silencedBy?: string): Incident {
   const spec = rule.spec;
   const fingerprint = incidentFingerprint(spec.name, rule.index, match.key, match.template);
-  const eventType = RULE_TYPES[spec.type].countsEvents;
+  const eventType = rule.ruleType.countsEvents;
   const inc: Incident = {
     id: incidentId(fingerprint),
     rule: spec.name,
@@ -141,7 +140,7 @@ export function openIncident(rule: Rule, match: Match, now: number, silencedBy?:
     fingerprint,
     group_key: groupKeyText(match.key),
     group: match.key,
-    message_template: match.template,
+    message_template: match.messageTemplate ?? match.template,
     summary: match.summary,
     value: match.value,
     count: match.count,
@@ -193,7 +192,7 @@ export function recordMatch(
   silencedBy?: string,
 ): { changed: boolean; fired: boolean } {
   const spec = rule.spec;
-  const eventType = RULE_TYPES[spec.type].countsEvents;
+  const eventType = rule.ruleType.countsEvents;
   // Re-evaluating a window already counted adds nothing (and does not reopen a resolved incident).
   if (eventType && added.count === 0) return { changed: false, fired: false };
   let fired = false;

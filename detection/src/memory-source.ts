@@ -2,8 +2,7 @@
 // `stacklens rules test`, where there is no Elasticsearch. Keeps per rule only the events
 // its horizon can still see.
 import { fieldValue, fieldValues, termEquals } from './fields.js';
-import type { Rule } from './rule.js';
-import { TEMPLATE_FIELD, type GroupKey, type GroupQuery, type GroupStats, type StatsSource } from './stats.js';
+import { TEMPLATE_FIELD, type GroupKey, type GroupQuery, type GroupStats, type SourceRule, type StatsSource } from './stats.js';
 import { messageTemplate } from './template.js';
 
 interface Held {
@@ -16,7 +15,7 @@ export class MemorySource implements StatsSource {
   private readonly held = new Map<string, Held[]>();
 
   /** Offer an event; kept if the rule's filter matches. Events must come in time order. */
-  add(rule: Rule, at: number, doc: Record<string, unknown>): boolean {
+  add(rule: SourceRule, at: number, doc: Record<string, unknown>): boolean {
     if (rule.filter.test(doc) !== true) return false;
     let list = this.held.get(rule.spec.name);
     if (!list) this.held.set(rule.spec.name, (list = []));
@@ -28,7 +27,7 @@ export class MemorySource implements StatsSource {
     return true;
   }
 
-  prune(rule: Rule, now: number): void {
+  prune(rule: SourceRule, now: number): void {
     const list = this.held.get(rule.spec.name);
     if (!list) return;
     const keepFrom = now - rule.horizonMs;
@@ -37,12 +36,14 @@ export class MemorySource implements StatsSource {
     if (drop > 0) list.splice(0, drop);
   }
 
-  async groups(rule: Rule, q: GroupQuery): Promise<GroupStats[]> {
+  async groups(rule: SourceRule, q: GroupQuery): Promise<GroupStats[]> {
     const groups = new Map<string, { stats: GroupStats; values: Set<string>; numbers: number[]; docs: Held[] }>();
+    const wanted = q.keys && new Set(q.keys.map((k) => JSON.stringify(q.groupBy.map((f) => k[f] ?? null))));
     for (const e of this.held.get(rule.spec.name) ?? []) {
       if (e.at < q.from || e.at >= q.to) continue;
       const key: GroupKey = {};
       for (const f of q.groupBy) key[f] = scalar(fieldValue(e.doc, f));
+      if (wanted && !wanted.has(JSON.stringify(q.groupBy.map((f) => key[f])))) continue;
       const id = JSON.stringify([key, q.byTemplate ? e.template : '']);
       let g = groups.get(id);
       if (!g) {
@@ -80,7 +81,7 @@ export class MemorySource implements StatsSource {
     return out;
   }
 
-  async samples(rule: Rule, key: GroupKey, template: string | undefined, from: number, to: number, n: number): Promise<Record<string, unknown>[]> {
+  async samples(rule: SourceRule, key: GroupKey, template: string | undefined, from: number, to: number, n: number): Promise<Record<string, unknown>[]> {
     const out: Record<string, unknown>[] = [];
     const list = this.held.get(rule.spec.name) ?? [];
     for (let i = list.length - 1; i >= 0 && out.length < n; i--) {
@@ -90,7 +91,7 @@ export class MemorySource implements StatsSource {
     return out;
   }
 
-  async countSince(rule: Rule, key: GroupKey, template: string | undefined, after: number, to: number): Promise<{ count: number; last: number }> {
+  async countSince(rule: SourceRule, key: GroupKey, template: string | undefined, after: number, to: number): Promise<{ count: number; last: number }> {
     let count = 0;
     let last = after;
     for (const e of this.held.get(rule.spec.name) ?? []) {

@@ -94,7 +94,7 @@ export class Replay {
  */
 function offlineRefusal(rule: Rule): string | undefined {
   const filters: [string, CompiledFilter][] = [['filter', rule.filter]];
-  if (rule.spec.type === 'percentage_match') filters.push(['match_filter', compileFilter(rule.spec.match_filter)]);
+  for (const [key, spec] of Object.entries(rule.ruleType.otherFilters?.(rule.spec) ?? {})) filters.push([key, compileFilter(spec)]);
   for (const [key, compiled] of filters) {
     if (compiled.unsupported) return `rule ${rule.spec.name} (${rule.file}): ${key}.${compiled.unsupported}; \`stacklens rules test\` refuses it (the collector evaluates it in Elasticsearch)`;
   }

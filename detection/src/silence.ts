@@ -1,7 +1,7 @@
 // Silences: matches of a rule, of labels or of one group key record the incident but do not
 // alert, until a time. Like Alertmanager's silences, expressed in StackLens' own terms.
 import type { Rule } from './rule.js';
-import type { Match } from './types.js';
+import type { Match } from './rule-type.js';
 import { groupKeyText } from './incident.js';
 
 export const SILENCES_INDEX = 'stacklens-silences';

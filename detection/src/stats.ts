@@ -5,6 +5,9 @@
 import type { CompiledFilter } from './filter.js';
 import type { Rule } from './rule.js';
 
+/** Any rule: a source reads only what every rule has. */
+export type SourceRule = Rule<{ name: string }>;
+
 /** The field every event carries its message template in (set by the collector at ingest). */
 export const TEMPLATE_FIELD = 'stacklens.message_template';
 
@@ -26,6 +29,8 @@ export interface GroupQuery {
   samples?: number;
   /** The latest N values of a field per group, newest first (events without it skipped). */
   lastValues?: { field: string; n: number };
+  /** Only these groups (their groupBy values; null = the field is missing). */
+  keys?: GroupKey[];
 }
 
 export interface GroupStats {
@@ -43,9 +48,9 @@ export interface GroupStats {
 }
 
 export interface StatsSource {
-  groups(rule: Rule, q: GroupQuery): Promise<GroupStats[]>;
+  groups(rule: SourceRule, q: GroupQuery): Promise<GroupStats[]>;
   /** The newest `n` matching events of one group in [from, to] (fetched only for matches that change an incident). */
-  samples(rule: Rule, key: GroupKey, template: string | undefined, from: number, to: number, n: number): Promise<Record<string, unknown>[]>;
+  samples(rule: SourceRule, key: GroupKey, template: string | undefined, from: number, to: number, n: number): Promise<Record<string, unknown>[]>;
   /** Matching events of one group with @timestamp in (after, to]: what a recurrence adds to an incident. */
-  countSince(rule: Rule, key: GroupKey, template: string | undefined, after: number, to: number): Promise<{ count: number; last: number }>;
+  countSince(rule: SourceRule, key: GroupKey, template: string | undefined, after: number, to: number): Promise<{ count: number; last: number }>;
 }

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '@stacklens/common';
-import { ElasticsearchSource, TEMPLATE_FIELD, applyAction, evaluateRule, fieldValue, loadRules, type Incident, type Match, type Outcome, type Rule, type RuleLoadError } from '@stacklens/detection';
+import { ElasticsearchSource, RuleHealth, TEMPLATE_FIELD, applyAction, evaluateRule, fieldValue, loadRules, type Incident, type Match, type Outcome, type Rule, type RuleLoadError } from '@stacklens/detection';
 import { ElasticsearchIncidentStore } from './incident-store.js';
 import { SilenceStore } from './silences.js';
 import { claimSlot } from './rule-schedule.js';
@@ -22,9 +22,9 @@ const ROUTINE_INTERVAL_MS = 1000;
 /** Known groups remembered per rule (forgotten all at once beyond this: they only set priority). */
 const MAX_KNOWN_GROUPS = 10_000;
 
-/** The group an event falls in for a rule: its group_by values and message template. */
+/** The group an event falls in for a rule: its group_by values (and message template, for per-template types). */
 function groupOf(rule: Rule, doc: Record<string, unknown>): string {
-  return JSON.stringify([...rule.spec.group_by.map((f) => fieldValue(doc, f) ?? null), fieldValue(doc, TEMPLATE_FIELD) ?? '']);
+  return JSON.stringify([...rule.spec.group_by.map((f) => fieldValue(doc, f) ?? null), rule.ruleType.perTemplate ? (fieldValue(doc, TEMPLATE_FIELD) ?? '') : '']);
 }
 /** Counts of an open incident are written at most this often (new incidents at once). */
 const INCIDENT_UPDATE_INTERVAL_MS = 3000;
@@ -61,6 +61,8 @@ export class RuleEngine {
   readonly incidents: ElasticsearchIncidentStore;
   readonly silences: SilenceStore;
   readonly stats: EngineStats = { evaluations: 0, evaluationErrors: 0, matches: 0, opened: 0, fired: 0, autoResolved: 0, lastEvaluationMs: 0 };
+  /** Whether each rule's evaluations here succeed (GET /api/rules shows failing rules with the reason). */
+  readonly health = new RuleHealth();
   /** Called for every incident opened or updated (the notification issues hook in here). */
   onOutcome: (o: Outcome) => void = () => {};
   /** Called when the auto-resolver resolves an incident. */
@@ -128,6 +130,7 @@ export class RuleEngine {
       return { rules: this.rules.length, errors: this.loadErrors };
     }
     this.rules = loaded.rules.filter((r) => r.spec.enabled);
+    this.health.retain(this.rules);
     this.dispatch = new RuleDispatch(this.rules);
     this.loadErrors = loaded.errors;
     this.loadedAt = new Date().toISOString();
@@ -138,18 +141,19 @@ export class RuleEngine {
 
   /**
    * The indexer's hook: which rules do these new events touch? Cheap: a filter test per rule.
-   * A touch that may open a new incident — an `any`/`frequency` event for a group and
-   * template this collector has not seen match, or a possible new term — is urgent: it is
-   * evaluated at the next tick, ahead of the rest. Other touches (more of a known incident,
-   * aggregate types) are evaluated at most every second, so busy rules cannot delay new ones.
+   * A touch that may open a new incident — as the rule type's `urgency` says: an event of a
+   * group this collector has not seen match (any, frequency …), or any event (a possible new
+   * term) — is urgent: it is evaluated at the next tick, ahead of the rest. Other touches
+   * (more of a known incident, aggregate types) are evaluated at most every second, so busy
+   * rules cannot delay new ones.
    */
   observe(docs: IndexedDoc[]): void {
     const matched: Rule[] = [];
     for (const d of docs) {
       for (const rule of this.dispatch.matching(d.index, d.body, matched)) {
         if (this.urgent.has(rule)) continue;
-        const eventType = rule.spec.type === 'any' || rule.spec.type === 'frequency';
-        if (rule.spec.type === 'new_term' || (eventType && !this.knownGroups.get(rule.spec.name)?.has(groupOf(rule, d.body)))) {
+        const { urgency } = rule.ruleType;
+        if (urgency === 'always' || (urgency === 'new_group' && !this.knownGroups.get(rule.spec.name)?.has(groupOf(rule, d.body)))) {
           this.urgent.add(rule);
           this.touched.delete(rule);
         } else this.touched.add(rule);
@@ -225,6 +229,7 @@ export class RuleEngine {
         onMatch: (m) => this.remember(rule, m),
         updateIntervalMs: INCIDENT_UPDATE_INTERVAL_MS,
       });
+      this.health.succeeded(rule, Date.now());
       this.stats.evaluations++;
       this.stats.matches += outcomes.length;
       const m = this.options.metrics;
@@ -243,6 +248,7 @@ export class RuleEngine {
       }
     } catch (err) {
       this.stats.evaluationErrors++;
+      this.health.failed(rule, err, Date.now());
       this.options.metrics?.ruleEvaluationErrors.inc({ rule: rule.spec.name });
       this.log.warn({ rule: rule.spec.name, err: (err as Error).message }, 'rule evaluation failed');
     } finally {
@@ -254,7 +260,7 @@ export class RuleEngine {
   private remember(rule: Rule, m: Match): void {
     let known = this.knownGroups.get(rule.spec.name);
     if (!known || known.size >= MAX_KNOWN_GROUPS) this.knownGroups.set(rule.spec.name, (known = new Set()));
-    known.add(JSON.stringify([...rule.spec.group_by.map((f) => m.key[f] ?? null), m.template]));
+    known.add(JSON.stringify([...rule.spec.group_by.map((f) => m.key[f] ?? null), rule.ruleType.perTemplate ? m.template : '']));
   }
 
   private async autoResolve(): Promise<void> {

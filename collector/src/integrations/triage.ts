@@ -7,7 +7,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import OpenAI from 'openai';
 import { z } from 'zod';
-import { INCIDENTS_INDEX, TEMPLATE_FIELD, type Incident } from '@stacklens/detection';
+import { INCIDENTS_INDEX, TEMPLATE_FIELD, ruleTypeNamed, type Incident } from '@stacklens/detection';
 import { RetryableError } from '../outbox/outbox.js';
 import { redactSecrets } from './redact.js';
 import { describeXeroError, type Xero, type XeroContext } from './xero.js';
@@ -67,11 +67,13 @@ const BREAKDOWN_FIELDS = ['pos.store_id', 'pos.kiosk_id', 'pos.product_id', 'err
 
 export async function buildContext(es: Client, inc: Incident): Promise<TriageContext> {
   const counts: TriageContext['counts'] = {};
+  // Narrowed to the incident's message template when that is its events' template (not a condition such as "event rate spiked up").
+  const byTemplate = Boolean(inc.message_template) && ruleTypeNamed(inc.rule_type)?.triageHints.eventTemplate === true;
   try {
     const res: any = await es.search({
       index: inc.index,
       size: 0,
-      query: { bool: { filter: [{ range: { '@timestamp': { gte: inc.first_seen, lte: inc.last_seen } } }, ...(inc.message_template && inc.rule_type !== 'spike' ? [{ term: { [TEMPLATE_FIELD]: inc.message_template } }] : [])] } },
+      query: { bool: { filter: [{ range: { '@timestamp': { gte: inc.first_seen, lte: inc.last_seen } } }, ...(byTemplate ? [{ term: { [TEMPLATE_FIELD]: inc.message_template } }] : [])] } },
       aggs: Object.fromEntries(BREAKDOWN_FIELDS.map((f) => [f, { terms: { field: f, size: 5 } }])),
       ignore_unavailable: true,
       allow_no_indices: true,
