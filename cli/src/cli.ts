@@ -13,6 +13,7 @@ Commands:
   chatbot                  append chat-bot conversation lines to a file
   rules test <rules> <log> replay a log offline through rules; print what would fire
   rules import <files>     convert ElastAlert2 rules into StackLens rules; report the rest
+  rules check <dir>        validate rule files; with --collector, list the rules failing there
 
 Run "stacklens <command> --help" for a command's options.
 The agent and collector are separate programs: stacklens-agent, stacklens-collector.`;
