@@ -6,89 +6,17 @@ import { loadYamlConfig, byteSize, durationMs, httpUrl } from '@stacklens/common
 import { DEFAULT_INGEST_LIMITS } from './ingest/limits.js';
 import { agentTokenSchema, apiTokenSchema, duplicateNames, tokenValue } from './security/principals.js';
 import { rateLimitsSchema } from './security/rate-limit.js';
+import { integrationsSchema } from './integrations/descriptors/index.js';
+import type { slackSchema as slackSchemaT } from './integrations/descriptors/slack.js';
+import type { mattermostSchema as mattermostSchemaT } from './integrations/descriptors/mattermost.js';
 
 
-/** Jira Cloud (REST v3). */
-export const jiraSchema = z
-  .strictObject({
-    url: httpUrl(),
-    email: z.string().min(1),
-    api_token: z.string().min(1),
-    project: z.string().min(1),
-    issue_type: z.string().min(1).default('Bug'),
-    components: z.array(z.string().min(1)).default([]),
-    /** Jira priority name per severity. */
-    priorities: z.record(z.enum(['critical', 'high', 'medium', 'low']), z.string()).default({ critical: 'Highest', high: 'High', medium: 'Medium', low: 'Low' }),
-    kibana_url: httpUrl().optional(),
-    grafana_url: httpUrl().optional(),
-    /** A recurrence comments on the ticket at most this often, with the new counts. */
-    comment_every: durationMs().default(15 * 60_000),
-    /** Transition to apply when the incident is resolved (e.g. "Done"); none when unset. */
-    resolve_transition: z.string().min(1).optional(),
-    /** Per request: a Jira that never answers must not hold a ticket task past its lease. */
-    timeout: durationMs().default(20_000),
-  });
-
-/** Any OpenAI-compatible chat API. */
-export const openaiSchema = z
-  .strictObject({
-    base_url: httpUrl().default('https://api.openai.com/v1'),
-    api_key: z.string().min(1),
-    model: z.string().min(1).default('gpt-4o-mini'),
-    timeout: durationMs().default(20_000),
-  });
-
-/** Xero custom connection (client credentials). */
-export const xeroSchema = z
-  .strictObject({
-    client_id: z.string().min(1),
-    client_secret: z.string().min(1),
-    tenant_id: z.string().min(1),
-    base_url: httpUrl().default('https://api.xero.com/api.xro/2.0'),
-    token_url: httpUrl().default('https://identity.xero.com/connect/token'),
-    timeout: durationMs().default(10_000),
-  });
-
-/** Slack app: a bot token (Web API: post, update, thread) or an incoming webhook (post only). */
-export const slackSchema = z
-  .strictObject({
-    bot_token: z.string().min(1).optional(),
-    /** Verifies requests to /slack/commands, /slack/actions and /slack/events (v0 HMAC-SHA256). */
-    signing_secret: z.string().min(1).optional(),
-    api_url: httpUrl().default('https://slack.com/api/'),
-    /** Default route: incidents no team route claims go here. */
-    channel: z.string().min(1).default('#oncall'),
-    /** Incoming-webhook mode, where a bot token is not wanted: posts only (no updates or threads). */
-    webhook_url: httpUrl().optional(),
-    /** More workspaces the app is installed in: team id → its bot token (the top-level bot_token is the default workspace). */
-    workspaces: z.record(z.string().regex(/^T[A-Z0-9]+$/, 'must be a Slack team id such as T0123ABCD'), z.strictObject({ bot_token: z.string().min(1) })).default({}),
-    /** Index the messages of channels the app is in (Events API) into logs-chat-default. */
-    index_messages: z.boolean().default(true),
-  })
-  .refine((s) => s.bot_token || s.webhook_url, { message: 'needs bot_token (or webhook_url for incoming-webhook mode)', path: ['bot_token'] });
-
-/** Mattermost: a bot account (REST + WebSocket) or an incoming webhook (post only). */
-export const mattermostSchema = z
-  .strictObject({
-    url: httpUrl(),
-    token: z.string().min(1).optional(),
-    team: z.string().min(1),
-    /** Default route, a channel name in `team`. */
-    channel: z.string().min(1).default('oncall'),
-    /** The slash command's token: requests to /mattermost/commands must carry it. */
-    command_token: z.string().min(1).optional(),
-    /** The collector's address as Mattermost reaches it (interactive buttons call back to <callback_url>/mattermost/actions). */
-    callback_url: httpUrl().optional(),
-    webhook_url: httpUrl().optional(),
-    /** Capture posts, edits, deletions, reactions and status changes over the WebSocket into logs-chat-default. */
-    index_messages: z.boolean().default(true),
-    /** Reconnection backoff of the WebSocket: first wait, growing with each failure up to max. */
-    /** Per REST request: a server that never answers must not hold an alert past its outbox lease. */
-    timeout: durationMs().default(10_000),
-    reconnect_min: durationMs().default(3000),
-    reconnect_max: durationMs().default(300_000),
-  })
-  .refine((m) => m.token || m.webhook_url, { message: 'needs token (a bot access token) or webhook_url', path: ['token'] });
+// Each integration's section is its descriptor's schema (integrations/descriptors/<type>.ts).
+export { jiraSchema } from './integrations/descriptors/jira.js';
+export { openaiSchema } from './integrations/descriptors/openai.js';
+export { xeroSchema } from './integrations/descriptors/xero.js';
+export { slackSchema } from './integrations/descriptors/slack.js';
+export { mattermostSchema } from './integrations/descriptors/mattermost.js';
 
 const channelList = () => z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((c) => (Array.isArray(c) ? c : [c]));
 const platformTeam = () =>
@@ -129,8 +57,8 @@ export const chatSchema = z
   .default({ answer_within: 2500, teams: {} });
 
 export type ChatConfig = z.infer<typeof chatSchema>;
-export type SlackConfig = z.infer<typeof slackSchema>;
-export type MattermostConfig = z.infer<typeof mattermostSchema>;
+export type SlackConfig = z.infer<typeof slackSchemaT>;
+export type MattermostConfig = z.infer<typeof mattermostSchemaT>;
 
 const schema = z.strictObject({
   listen: z
@@ -166,15 +94,7 @@ const schema = z.strictObject({
     })
     .default({ tick: 250, schedule: 1000, enabled: true }),
   /** External services: what an incident's rule `notify:` sets off. Secrets from the environment. */
-  integrations: z
-    .strictObject({
-      jira: jiraSchema.optional(),
-      openai: openaiSchema.optional(),
-      xero: xeroSchema.optional(),
-      slack: slackSchema.optional(),
-      mattermost: mattermostSchema.optional(),
-    })
-    .default({}),
+  integrations: integrationsSchema,
   /** Who is on call for what: teams, their channels and members. */
   chat: chatSchema,
   outbox: z

@@ -4,6 +4,7 @@
 // happens.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { registerProcessMetrics } from '@stacklens/common';
+import { METRIC_SERVICES } from './integrations/descriptors/index.js';
 
 /** Every outbox action, for series that start at 0. */
 export const OUTBOX_ACTIONS = ['triage', 'ticket', 'comment', 'transition', 'chat_post', 'chat_update'];
@@ -20,7 +21,7 @@ export class CollectorMetrics {
   readonly triageSeconds = new Histogram({ name: 'stacklens_triage_duration_seconds', help: 'LLM call latency for triage.', buckets: [0.25, 0.5, 1, 2, 5, 10, 20, 30], registers: [this.registry] });
   readonly triageTokens = new Counter({ name: 'stacklens_triage_tokens_total', help: 'LLM tokens used by triage, by kind (prompt, completion).', labelNames: ['kind'], registers: [this.registry] });
   readonly triages = new Counter({ name: 'stacklens_triage_total', help: 'Triages, by source (llm, runbook) and result (completed, failed).', labelNames: ['source', 'result'], registers: [this.registry] });
-  readonly externalCalls = new Counter({ name: 'stacklens_external_requests_total', help: 'Requests to external services, by service (jira, openai, xero, slack, mattermost) and result (ok, rate_limited, unreachable, http_<status>, or the platform\'s error code).', labelNames: ['service', 'result'], registers: [this.registry] });
+  readonly externalCalls = new Counter({ name: 'stacklens_external_requests_total', help: 'Requests to external services, by service (each integration type) and result (ok, rate_limited, unreachable, http_<status>, or the platform\'s error code).', labelNames: ['service', 'result'], registers: [this.registry] });
   readonly ingestRequestsRefused = new Counter({ name: 'stacklens_collector_ingest_requests_refused_total', help: 'Ingest requests refused as a whole, by the limit they broke (max_body_bytes, max_events_per_request), invalid_body (not {"agent", "events"}) or agent_id (the token may not send as that agent).', labelNames: ['limit'], registers: [this.registry] });
   readonly eventsInvalid = new Counter({ name: 'stacklens_collector_events_invalid_total', help: 'Events the collector refused before Elasticsearch saw them, by error type (invalid_event, invalid_json, event_too_large, event_too_deep, dataset_not_allowed, max_data_streams); each is dead-lettered, one by one or in its request\'s summary.', labelNames: ['type'], registers: [this.registry] });
   readonly deadLettersSummarized = new Counter({ name: 'stacklens_collector_dead_letters_summarized_total', help: 'Invalid events over ingest.max_dead_letters_per_request: counted in their request\'s summary dead letter instead of kept one by one.', registers: [this.registry] });
@@ -37,7 +38,7 @@ export class CollectorMetrics {
       for (const result of ['done', 'retry', 'failed']) this.outboxTasks.inc({ action, result }, 0);
     }
     for (const source of ['llm', 'runbook']) for (const result of ['completed', 'failed']) this.triages.inc({ source, result }, 0);
-    for (const service of ['jira', 'openai', 'xero', 'slack', 'mattermost']) this.externalCalls.inc({ service, result: 'ok' }, 0);
+    for (const service of METRIC_SERVICES) this.externalCalls.inc({ service, result: 'ok' }, 0);
     for (const limit of ['max_body_bytes', 'max_events_per_request', 'invalid_body', 'agent_id']) this.ingestRequestsRefused.inc({ limit }, 0);
     for (const type of ['invalid_event', 'invalid_json', 'event_too_large', 'event_too_deep']) this.eventsInvalid.inc({ type }, 0);
   }

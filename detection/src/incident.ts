@@ -69,7 +69,7 @@ export interface Incident {
 
 /** One alert message: Slack's channel + ts, or Mattermost's post id. */
 export interface ChatMessageRef {
-  platform: 'slack' | 'mattermost';
+  platform: 'slack' | 'mattermost' | 'teams';
   /** Slack workspace (team id) or Mattermost team name; "" for the default. */
   workspace: string;
   /** The channel as routed ("#oncall") and as the platform named it in its answer (an id). */

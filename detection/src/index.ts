@@ -16,3 +16,4 @@ export * from './memory-source.js';
 export * from './es-source.js';
 export { Replay } from './replay.js';
 export * from './memory-evaluate.js';
+export { NOTIFY_TARGETS } from './rule-common.js';

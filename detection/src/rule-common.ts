@@ -4,6 +4,15 @@
 import { z } from 'zod';
 import { parseDuration } from '@stacklens/common';
 
+/**
+ * What a rule's `notify:` may name: the collector's integrations that notify (their
+ * descriptors, collector/src/integrations/descriptors; a collector test checks both lists
+ * agree). `true`: `<target>:<channel>` too.
+ */
+export const NOTIFY_TARGETS: Readonly<Record<string, boolean>> = { jira: true, slack: true, mattermost: true, teams: false };
+const NOTIFY_PATTERN = new RegExp(`^(${Object.entries(NOTIFY_TARGETS).map(([t, ch]) => (ch ? `${t}(:.+)?` : t)).join('|')})$`);
+const NOTIFY_MESSAGE = `must be ${Object.keys(NOTIFY_TARGETS).join(', ')}, or <target>:<channel> for ${Object.keys(NOTIFY_TARGETS).filter((t) => NOTIFY_TARGETS[t]).join(', ')}`;
+
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
@@ -64,7 +73,7 @@ export const RULE_COMMON = {
   run_every: ruleDuration().optional(),
   runbook: z.string().default(''),
   labels: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
-  notify: z.array(z.string().regex(/^(jira|slack|mattermost)(:.+)?$/, 'must be jira, slack, mattermost, or slack:<channel> / mattermost:<channel>')).default([]),
+  notify: z.array(z.string().regex(NOTIFY_PATTERN, NOTIFY_MESSAGE)).default([]),
   enabled: z.boolean().default(true),
 };
 

@@ -7,92 +7,37 @@
 // "timeout after 10 s" — built from a status code or an error code, never from the remote
 // body or a library's message about it. A success names the identity the service gave
 // (user, team, organisation, version), each value shape-checked and short. Every message is
-// capped, and scrubbed of the integration's secrets and of URL credentials.
-import { WebClient } from '@slack/web-api';
-import type { MattermostConfig, SlackConfig } from '../config.js';
-import { Jira, type JiraConfig } from '../integrations/jira.js';
-import { Xero, type XeroConfig } from '../integrations/xero.js';
-import type { OpenAiConfig } from '../integrations/triage.js';
+// capped, and scrubbed of the integration's secrets and of URL credentials. What each type
+// calls is its descriptor's test() (integrations/descriptors/<type>.ts).
 import OpenAI from 'openai';
-import { mattermostClient } from '../chat/mattermost.js';
-import { INTEGRATION_TYPES } from './integrations.js';
+import { integration } from '../integrations/descriptors/index.js';
 
 const MAX_MESSAGE = 200;
 /** A whole test (Jira and Mattermost make two calls) never holds the admin request longer. */
 const TEST_DEADLINE_MS = 30_000;
-const SLACK_TIMEOUT_MS = 10_000;
-
-const SERVICE: Record<string, string> = { jira: 'Jira', openai: 'the OpenAI API', xero: 'Xero', slack: 'Slack', mattermost: 'Mattermost' };
 
 /** Connection test of one integration, with its full settings: a short message, or an Error with a short reason. */
 export async function testIntegration(type: string, settings: Record<string, unknown>): Promise<string> {
-  const service = Object.hasOwn(SERVICE, type) ? SERVICE[type] : undefined;
-  if (!service) throw new Error(`no connection test for ${type}`);
+  const descriptor = integration(type);
+  if (!descriptor) throw new Error(`no connection test for ${type}`);
+  const service = descriptor.service;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new TestTimeout(TEST_DEADLINE_MS)), TEST_DEADLINE_MS);
   });
   try {
-    return safeMessage(await Promise.race([run(type, settings), deadline]), type, settings);
+    return safeMessage(await Promise.race([descriptor.test(settings), deadline]), type, settings);
   } catch (err) {
-    throw new Error(safeMessage(failureReason(service, err, timeoutOf(type, settings)), type, settings));
+    throw new Error(safeMessage(failureReason(service, err, descriptor.testTimeoutMs ?? (typeof settings.timeout === 'number' ? settings.timeout : undefined)), type, settings));
   } finally {
     clearTimeout(timer);
   }
-}
-
-async function run(type: string, settings: Record<string, unknown>): Promise<string> {
-  switch (type) {
-    case 'jira': {
-      // Jira.test() words its success from the answer; only shape-checked values are kept.
-      const said = await new Jira(settings as unknown as JiraConfig).test();
-      const m = /^authenticated as (.*?) on Jira ?(.*?) \(([^()]*)\)$/.exec(said);
-      return `authenticated as ${shown(m?.[1])} on Jira ${shown(m?.[2])} (${shown(m?.[3])})`;
-    }
-    case 'openai': {
-      // As triage.ts's testOpenAi, but its error untouched: classifyOpenAiError words it with the remote message.
-      const cfg = settings as unknown as OpenAiConfig;
-      const ids = (await new OpenAI({ baseURL: cfg.base_url, apiKey: cfg.api_key, timeout: cfg.timeout, maxRetries: 0 }).models.list()).data.map((m) => m.id);
-      return ids.includes(cfg.model) ? `model ${cfg.model} available` : `connected; model ${cfg.model} not among the ${ids.length} listed`;
-    }
-    case 'xero': {
-      const said = await new Xero(settings as unknown as XeroConfig).test();
-      return `token obtained; organisation ${shown(/^token obtained; organisation (.*)$/.exec(said)?.[1])}`;
-    }
-    case 'slack': {
-      const s = settings as unknown as SlackConfig;
-      if (!s.bot_token) return 'incoming-webhook mode: nothing to test without posting';
-      const who = await new WebClient(s.bot_token, { slackApiUrl: s.api_url, retryConfig: { retries: 0 }, timeout: SLACK_TIMEOUT_MS }).auth.test();
-      return `Slack: connected to ${shown(who.team ?? who.team_id)} as ${shown(who.user ?? who.user_id)}`;
-    }
-    case 'mattermost': {
-      const m = settings as unknown as MattermostConfig;
-      if (!m.token) return 'incoming-webhook mode: nothing to test without posting';
-      const client = mattermostClient(m);
-      const me = await client.getMe();
-      const team = await client.getTeamByName(m.team);
-      return `Mattermost: connected as ${shown(me.username)}, team ${shown(team.display_name || team.name)}`;
-    }
-    default:
-      throw new Error(`no connection test for ${type}`);
-  }
-}
-
-/** An identity value from an answer: a short name, version or address; anything else is not shown. */
-function shown(value: unknown): string {
-  return typeof value === 'string' && /^[\p{L}\p{N} ._@+()'#-]{1,64}$/u.test(value.trim()) ? value.trim() : '(unnamed)';
 }
 
 class TestTimeout extends Error {
   constructor(readonly ms: number) {
     super('timeout');
   }
-}
-
-/** The per-request timeout the client was given (ms), to say "timeout after N s". */
-function timeoutOf(type: string, settings: Record<string, unknown>): number | undefined {
-  if (type === 'slack') return SLACK_TIMEOUT_MS;
-  return typeof settings.timeout === 'number' ? settings.timeout : undefined;
 }
 
 const NETWORK: Record<string, string> = {
@@ -184,7 +129,7 @@ const HINT: Record<number, string> = {
 /** Capped, without any secret of the settings, and without credentials in a URL. */
 export function safeMessage(message: string, type: string, settings: Record<string, unknown>): string {
   let out = message.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]*@/gi, '$1***@');
-  const secrets = (Object.hasOwn(INTEGRATION_TYPES, type) ? INTEGRATION_TYPES[type].secrets : []).flatMap((key) => strings(settings[key]));
+  const secrets = (integration(type)?.secretKeys ?? []).flatMap((key) => strings(settings[key]));
   for (const secret of secrets.sort((a, b) => b.length - a.length)) out = out.split(secret).join('***');
   return out.length > MAX_MESSAGE ? `${out.slice(0, MAX_MESSAGE - 1)}…` : out;
 }

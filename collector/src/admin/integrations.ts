@@ -13,21 +13,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
 import type { ZodType } from 'zod';
-import { jiraSchema, mattermostSchema, openaiSchema, slackSchema, xeroSchema } from '../config.js';
+import { DESTINATION_KEYS, INTEGRATIONS } from '../integrations/descriptors/index.js';
 import { SealError, type SecretBox } from './secret-box.js';
 import { isIndexMissing, isNotFound, sourceOf } from '../es-errors.js';
 import { INDICES } from '@stacklens/common';
 
 export const INTEGRATIONS_INDEX = INDICES.integrations;
 
-export const INTEGRATION_TYPES: Record<string, { schema: ZodType<any>; secrets: string[] }> = {
-  jira: { schema: jiraSchema, secrets: ['api_token'] },
-  openai: { schema: openaiSchema, secrets: ['api_key'] },
-  xero: { schema: xeroSchema, secrets: ['client_secret'] },
-  // Webhook URLs carry their credential in the path; workspaces hold bot tokens.
-  slack: { schema: slackSchema, secrets: ['bot_token', 'signing_secret', 'webhook_url', 'workspaces'] },
-  mattermost: { schema: mattermostSchema, secrets: ['token', 'command_token', 'webhook_url'] },
-};
+/** The types the API accepts, from the integration descriptors: each one's schema and secret keys. */
+export const INTEGRATION_TYPES: Record<string, { schema: ZodType<any>; secrets: readonly string[] }> = Object.fromEntries(
+  INTEGRATIONS.map((d) => [d.type, { schema: d.configSchema as ZodType<any>, secrets: d.secretKeys }]),
+);
 
 /** Structured secrets (Slack's workspaces) are sealed as JSON behind a marker no token contains. */
 const JSON_MARK = '\u0000json:';
@@ -37,8 +33,7 @@ const unsealed = (s: string): unknown => (s.startsWith(JSON_MARK) ? JSON.parse(s
 /** The context a secret is sealed for: which integration, which field ("workspaces" is one sealed JSON value). */
 export const sealContext = (id: string, field: string) => `${id}\u0000${field}`;
 
-/** Keys that say where an integration connects, whatever their value; any http(s) URL value counts too. */
-const DESTINATION_KEYS = new Set(['url', 'base_url', 'api_url', 'token_url', 'webhook_url', 'callback_url']);
+// Keys that say where an integration connects (DESTINATION_KEYS, from the descriptors), whatever their value; any http(s) URL value counts too.
 const isHttpUrl = (v: unknown) => typeof v === 'string' && /^\s*https?:\/\//i.test(v);
 
 /** Every destination of a settings object by dotted path, nested objects included. */

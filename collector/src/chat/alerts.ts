@@ -19,7 +19,8 @@ import { CannotRunHere, RetryableError, type Outbox, type Task } from '../outbox
 import { ruleKey } from '../outbox/registry.js';
 import type { ChatConfig } from '../config.js';
 import type { ChatSender } from './sender.js';
-import { destinations, type Destination } from './routing.js';
+import { destinations, type AlertPlatform, type Destination } from './routing.js';
+import { CHAT_PLATFORMS } from '../integrations/descriptors/index.js';
 import { threadText } from './render.js';
 
 /** Count-only changes refresh the message at most this often. */
@@ -27,13 +28,14 @@ const COUNT_REFRESH_MS = 60_000;
 
 export interface ChatAlertsConfig {
   chat: ChatConfig;
-  senders: Partial<Record<'slack' | 'mattermost', ChatSender>>;
+  senders: Partial<Record<AlertPlatform, ChatSender>>;
   /** Default channel per configured platform. */
-  defaults: Partial<Record<'slack' | 'mattermost', string>>;
+  defaults: Partial<Record<AlertPlatform, string>>;
 }
 
 /** Chat platforms a rule's notify list names. */
-const notifiedPlatforms = (inc: Incident) => [...new Set(inc.notify.map((n) => n.split(':')[0]).filter((p): p is 'slack' | 'mattermost' => p === 'slack' || p === 'mattermost'))];
+const isAlertPlatform = (p: string): p is AlertPlatform => (CHAT_PLATFORMS as readonly string[]).includes(p);
+const notifiedPlatforms = (inc: Incident) => [...new Set(inc.notify.map((n) => n.split(':')[0]).filter(isAlertPlatform))];
 
 export class ChatAlerts {
   private cfg: ChatAlertsConfig = { chat: { answer_within: 2500, teams: {} }, senders: {}, defaults: {} };
@@ -81,8 +83,8 @@ export class ChatAlerts {
   }
 
   /** Each platform + workspace that has (or is about to have) a message of this incident, with its needs. */
-  private targets(inc: Incident): Map<string, { platform: 'slack' | 'mattermost'; workspace: string }> {
-    const out = new Map<string, { platform: 'slack' | 'mattermost'; workspace: string }>();
+  private targets(inc: Incident): Map<string, { platform: AlertPlatform; workspace: string }> {
+    const out = new Map<string, { platform: AlertPlatform; workspace: string }>();
     for (const m of inc.chat?.messages ?? []) out.set(`${m.platform}:${m.workspace}`, { platform: m.platform, workspace: m.workspace });
     for (const d of this.destinations(inc)) out.set(`${d.platform}:${d.workspace}`, { platform: d.platform, workspace: d.workspace });
     return out;
@@ -141,7 +143,7 @@ export class ChatAlerts {
     const inc = await this.load(task.incident_id);
     const [, , platform, workspace] = task.id.split(':');
     // chat_update:<incident>:<platform>:<workspace>:<marker>; older tasks (…:<marker>) cover every platform.
-    const scoped = platform === 'slack' || platform === 'mattermost';
+    const scoped = isAlertPlatform(platform);
     const mine = (p: string, w: string) => !scoped || (p === platform && w === workspace);
     const messages = (inc.chat?.messages ?? []).filter((m) => mine(m.platform, m.workspace));
     if (messages.length === 0) {

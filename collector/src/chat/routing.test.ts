@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chatSchema } from '../config.js';
-import { mayAct, teamsOf, type Actor, type ChatDirectory } from './routing.js';
+import type { Incident } from '@stacklens/detection';
+import { destinations, mayAct, teamsOf, type Actor, type ChatDirectory } from './routing.js';
 
 const chat = chatSchema.parse({
   teams: {
@@ -77,5 +78,59 @@ describe('mayAct: chat actions fail closed', () => {
     expect(await teamsOf(chat, slack({ workspace: 'T0SECOND01', channel_id: 'C0BOTONCL1' }), directory())).toEqual(['bot']);
     expect(await teamsOf(chat, slack({ workspace: 'T0EVIL0001' }), directory())).toEqual([]);
     expect(await teamsOf(chat, mm({ channel_id: 'mmsupport' }), directory())).toEqual(['pos', 'support']);
+  });
+});
+
+describe('destinations: where an incident is posted', () => {
+  const routed = chatSchema.parse({
+    teams: {
+      pos: {
+        slack: { channels: ['#pos-oncall', 'pos-leads'] },
+        mattermost: { channels: ['pos-oncall'] },
+        routes: [
+          { severity: 'low', slack: '#pos-low' },
+          { rule: ['pos-payment-failed'], labels: { region: 'eu' }, slack: ['#payments-eu'], mattermost: 'payments-eu' },
+          { severity: ['critical', 'high'], mattermost: ['pos-urgent'] },
+        ],
+      },
+      bot: { slack: { workspace: 'T0SECOND01', channels: ['#bot-oncall'] } },
+    },
+  });
+  const defaults = { slack: '#alerts', mattermost: 'town-square' };
+  const incident = (over: { rule?: string; severity?: string; labels?: Record<string, string>; notify: string[] }) => ({ rule: 'pos-missing-price', severity: 'critical', labels: {}, ...over }) as unknown as Incident;
+  const where = (over: Parameters<typeof incident>[0], d: Partial<typeof defaults> = defaults) => destinations(incident(over), routed, d).map((x) => `${x.platform}|${x.workspace}|${x.channel}`);
+
+  it("an incident of no configured team goes to each platform's default channel; jira and unconfigured platforms are not chat", () => {
+    expect(where({ notify: ['slack', 'mattermost', 'jira'] })).toEqual(['slack||#alerts', 'mattermost||town-square']);
+    expect(where({ labels: { team: 'payments' }, notify: ['slack'] })).toEqual(['slack||#alerts']);
+    expect(where({ notify: ['slack', 'mattermost'] }, { slack: '#alerts' })).toEqual(['slack||#alerts']);
+    expect(where({ notify: ['jira'] })).toEqual([]);
+    expect(where({ notify: [] })).toEqual([]);
+  });
+
+  it("a team's incident goes to that team's channels only, in the team's workspace", () => {
+    expect(where({ labels: { team: 'pos' }, severity: 'medium', notify: ['slack', 'mattermost'] })).toEqual(['slack||#pos-oncall', 'slack||pos-leads', 'mattermost||pos-oncall']);
+    expect(where({ labels: { team: 'bot' }, notify: ['slack'] })).toEqual(['slack|T0SECOND01|#bot-oncall']);
+    // The team has no Mattermost channels: not the default channel either.
+    expect(where({ labels: { team: 'bot' }, notify: ['mattermost'] })).toEqual([]);
+  });
+
+  it('the first matching route with channels for the platform replaces the team channels; a route matches on every condition it names', () => {
+    expect(where({ labels: { team: 'pos' }, severity: 'low', notify: ['slack', 'mattermost'] })).toEqual(['slack||#pos-low', 'mattermost||pos-oncall']);
+    expect(where({ labels: { team: 'pos', region: 'eu' }, rule: 'pos-payment-failed', severity: 'high', notify: ['slack', 'mattermost'] })).toEqual(['slack||#payments-eu', 'mattermost||payments-eu']);
+    // Per platform: the low-severity route has no Mattermost channels, so the next matching route gives them.
+    expect(where({ labels: { team: 'pos', region: 'eu' }, rule: 'pos-payment-failed', severity: 'low', notify: ['slack', 'mattermost'] })).toEqual(['slack||#pos-low', 'mattermost||payments-eu']);
+    // Same rule, another region: not the payments route; the urgent one for Mattermost, the team's Slack channels.
+    expect(where({ labels: { team: 'pos', region: 'us' }, rule: 'pos-payment-failed', severity: 'high', notify: ['slack', 'mattermost'] })).toEqual(['slack||#pos-oncall', 'slack||pos-leads', 'mattermost||pos-urgent']);
+  });
+
+  it('an explicit channel (slack:#x) is used as given, in the team workspace, and channels are posted to once', () => {
+    expect(where({ labels: { team: 'bot' }, notify: ['slack:#bot-war-room'] })).toEqual(['slack|T0SECOND01|#bot-war-room']);
+    // One post per channel however it is spelt (#alerts, alerts; ~town-square, town-square).
+    const once = where({ notify: ['slack:#alerts', 'slack', 'slack:alerts', 'mattermost:~town-square', 'mattermost'] });
+    expect(once.map((d) => d.replace(/\|[#~@]/, '|'))).toEqual(['slack||alerts', 'mattermost||town-square']);
+    expect(where({ labels: { team: 'pos' }, severity: 'medium', notify: ['slack', 'slack:#pos-oncall'] })).toEqual(['slack||#pos-oncall', 'slack||pos-leads']);
+    // An explicit channel of a platform that is not configured goes nowhere.
+    expect(where({ notify: ['mattermost:ops'] }, { slack: '#alerts' })).toEqual([]);
   });
 });

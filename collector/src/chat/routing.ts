@@ -12,8 +12,11 @@ import type { Incident } from '@stacklens/detection';
 import type { ChatConfig } from '../config.js';
 import type { ChatPlatform } from './chat-store.js';
 
+/** Where alerts go: the chat platforms, and post-only ones such as a Microsoft Teams incoming webhook (one channel, no routes). */
+export type AlertPlatform = ChatPlatform | 'teams';
+
 export interface Destination {
-  platform: ChatPlatform;
+  platform: AlertPlatform;
   /** Slack team id ("" = the default workspace); Mattermost: "". */
   workspace: string;
   channel: string;
@@ -54,13 +57,18 @@ export function teamOf(inc: Pick<Incident, 'labels'>): string | undefined {
 }
 
 /** The channels an incident is posted to, per the rule's notify list and the teams' routes. */
-export function destinations(inc: Incident, chat: ChatConfig, defaults: Partial<Record<ChatPlatform, string>>): Destination[] {
+export function destinations(inc: Incident, chat: ChatConfig, defaults: Partial<Record<AlertPlatform, string>>): Destination[] {
   const out = new Map<string, Destination>();
   const add = (d: Destination) => out.set(`${d.platform}|${d.workspace}|${bare(d.channel)}`, d);
   const team = teamOf(inc);
   const teamCfg = team ? chat.teams[team] : undefined;
   for (const entry of inc.notify) {
     const [platform, explicit] = splitNotify(entry);
+    if (platform === 'teams') {
+      // A Teams incoming webhook is bound to one channel: no explicit channel, no team routes.
+      if (defaults.teams !== undefined) add({ platform, workspace: '', channel: defaults.teams });
+      continue;
+    }
     if (platform !== 'slack' && platform !== 'mattermost') continue;
     const defaultChannel = defaults[platform];
     if (defaultChannel === undefined) continue; // platform not configured

@@ -1,7 +1,8 @@
 // What the alert pipeline needs from a chat platform. Implemented by the Slack Web API,
-// Mattermost REST, and each platform's incoming webhook (which can only post).
+// Mattermost REST, and each platform's incoming webhook (which can only post): Slack's,
+// Mattermost's and Microsoft Teams' (teams.ts).
 import type { ChatMessageRef, Incident } from '@stacklens/detection';
-import type { Destination } from './routing.js';
+import type { AlertPlatform, Destination } from './routing.js';
 
 export interface Posted {
   channel_id: string;
@@ -9,7 +10,7 @@ export interface Posted {
 }
 
 export interface ChatSender {
-  readonly platform: 'slack' | 'mattermost';
+  readonly platform: AlertPlatform;
   /** False for incoming webhooks: updates are posted as new messages, without a thread. */
   readonly canEdit: boolean;
   post(dest: Destination, inc: Incident): Promise<Posted>;

@@ -4,13 +4,11 @@
 // validated configuration; one that does not parse, or whose secrets cannot be opened, is
 // skipped with a warning and collector.yaml's stays in effect.
 import type { Logger } from '@stacklens/common';
-import { jiraSchema, mattermostSchema, openaiSchema, slackSchema, xeroSchema, type CollectorConfig } from '../config.js';
+import type { CollectorConfig } from '../config.js';
 import { SECRET_KEY_ENV } from '../admin/secret-box.js';
 import type { IntegrationStore } from '../admin/integrations.js';
 import type { NotifierConfig } from './notifier.js';
-
-const SCHEMAS = { jira: jiraSchema, openai: openaiSchema, xero: xeroSchema, slack: slackSchema, mattermost: mattermostSchema };
-type IntegrationType = keyof typeof SCHEMAS;
+import { INTEGRATIONS, integration, type IntegrationConfigs, type IntegrationType } from './descriptors/index.js';
 
 export class IntegrationSettings {
   private applied = '';
@@ -42,7 +40,7 @@ export class IntegrationSettings {
       const { settings, unreadable } = typeof this.store === 'string' ? { settings: {}, unreadable: [] } : await this.store.active();
       const active: Partial<Record<IntegrationType, unknown>> = {};
       for (const [type, raw] of Object.entries(settings)) {
-        const parsed = SCHEMAS[type as IntegrationType]?.safeParse(raw);
+        const parsed = integration(type)?.configSchema.safeParse(raw);
         if (parsed?.success) active[type as IntegrationType] = parsed.data;
         else unreadable.push(`${type} (its settings no longer validate)`);
       }
@@ -53,7 +51,7 @@ export class IntegrationSettings {
       if (fingerprint === this.applied) return;
       this.applied = fingerprint;
       this.onChange(cfg);
-      this.log.info({ jira: Boolean(cfg.jira), openai: Boolean(cfg.openai), xero: Boolean(cfg.xero), slack: Boolean(cfg.slack), mattermost: Boolean(cfg.mattermost) }, 'integrations configured');
+      this.log.info(Object.fromEntries(INTEGRATIONS.map((d) => [d.type, Boolean(cfg[d.type])])), 'integrations configured');
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not read integrations; keeping the current ones');
     }
@@ -68,12 +66,11 @@ export class IntegrationSettings {
 
   private merge(active: Partial<Record<IntegrationType, unknown>>): NotifierConfig {
     const file = this.config.integrations;
+    // Per type, the stored (admin API) settings win over collector.yaml's.
+    const chosen: Record<string, unknown> = {};
+    for (const d of INTEGRATIONS) chosen[d.type] = active[d.type] ?? file[d.type];
     return {
-      jira: (active.jira as NotifierConfig['jira']) ?? file.jira,
-      openai: (active.openai as NotifierConfig['openai']) ?? file.openai,
-      xero: (active.xero as NotifierConfig['xero']) ?? file.xero,
-      slack: (active.slack as NotifierConfig['slack']) ?? file.slack,
-      mattermost: (active.mattermost as NotifierConfig['mattermost']) ?? file.mattermost,
+      ...(chosen as IntegrationConfigs),
       chat: this.config.chat,
       retryBudgetMs: this.config.outbox.retry_budget,
     };

@@ -12,7 +12,7 @@ const openai = { base_url: 'http://llm', api_key: 'k', model: 'm', timeout: 5000
 describe('capabilitiesOf', () => {
   it('names what a collector with these integrations can run', () => {
     expect(capabilitiesOf({})).toEqual([]);
-    expect(capabilitiesOf({ jira, openai })).toEqual(['llm', 'jira']);
+    expect(capabilitiesOf({ jira, openai })).toEqual(['jira', 'llm']);
     const slack = { bot_token: 'x', api_url: 'http://s/', channel: '#oncall', workspaces: { T0SECOND01: { bot_token: 'y' } }, index_messages: false };
     expect(capabilitiesOf({ slack: slack as never, mattermost: {} as never })).toEqual(['slack', 'slack:T0SECOND01', 'mattermost']);
   });

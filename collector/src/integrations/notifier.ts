@@ -24,11 +24,13 @@ import { addTimeline, type Incident, type Outcome } from '@stacklens/detection';
 import type { ElasticsearchIncidentStore } from '../detection/incident-store.js';
 import { CannotRunHere, Outbox, RetryableError, canRun, inScope, type Task } from '../outbox/outbox.js';
 import { ruleKey } from '../outbox/registry.js';
-import { Jira, type JiraConfig } from './jira.js';
-import { Triage, type OpenAiConfig, type TriageResult } from './triage.js';
-import { Xero, type XeroConfig } from './xero.js';
+import { Jira } from './jira.js';
+import { Triage, type TriageResult } from './triage.js';
+import { Xero } from './xero.js';
 import type { CollectorMetrics } from '../metrics.js';
-import type { ChatConfig, MattermostConfig, SlackConfig } from '../config.js';
+import { INTEGRATIONS, capabilitiesOf, type IntegrationConfigs, type IntegrationDescriptor, type IntegrationType } from './descriptors/index.js';
+import type { AlertPlatform } from '../chat/routing.js';
+import type { ChatConfig } from '../config.js';
 import { ChatAlerts } from '../chat/alerts.js';
 import type { ChatSender } from '../chat/sender.js';
 import { SlackSender } from '../chat/slack.js';
@@ -40,16 +42,8 @@ export const LLM_ATTEMPTS = 3;
 /** A collector that does not know comment_every queues comment tasks at most this often; the runner throttles. */
 const COMMENT_BUCKET_MS = 60_000;
 
-/** What a collector with these integrations can run (the outbox's capabilities); slack:<team> for each Slack workspace it has a token for. */
-export function capabilitiesOf(cfg: Pick<NotifierConfig, 'jira' | 'openai' | 'xero' | 'slack' | 'mattermost'>): string[] {
-  const caps: string[] = [];
-  if (cfg.openai) caps.push('llm');
-  if (cfg.xero) caps.push('xero');
-  if (cfg.jira) caps.push('jira');
-  if (cfg.slack) caps.push('slack', ...Object.keys(cfg.slack.workspaces ?? {}).map((team) => `slack:${team}`));
-  if (cfg.mattermost) caps.push('mattermost');
-  return caps;
-}
+/** What a collector with these integrations can run (the outbox's capabilities): each descriptor's; slack:<team> for each Slack workspace it has a token for. */
+export { capabilitiesOf };
 
 type Peer = { capabilities: string[]; rules: string[] };
 
@@ -67,12 +61,7 @@ export const notifiesJira = (inc: Pick<Incident, 'notify'>) => inc.notify.some((
 
 const seconds = (ms: number) => (ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`);
 
-export interface NotifierConfig {
-  jira?: JiraConfig;
-  openai?: OpenAiConfig;
-  xero?: XeroConfig;
-  slack?: SlackConfig;
-  mattermost?: MattermostConfig;
+export interface NotifierConfig extends IntegrationConfigs {
   chat: ChatConfig;
   retryBudgetMs: number;
 }
@@ -130,8 +119,8 @@ export class Notifier {
     const observe = (service: string) => (result: string) => this.options.metrics?.externalCalls.inc({ service, result });
     this.triage = new Triage(this.es, cfg.openai, cfg.xero ? new Xero(cfg.xero) : undefined, observe('openai'));
     this.jira = cfg.jira ? new Jira(cfg.jira, observe('jira')) : undefined;
-    const senders: Partial<Record<'slack' | 'mattermost', ChatSender>> = {};
-    const defaults: Partial<Record<'slack' | 'mattermost', string>> = {};
+    const senders: Partial<Record<AlertPlatform, ChatSender>> = {};
+    const defaults: Partial<Record<AlertPlatform, string>> = {};
     this.slack = cfg.slack?.bot_token ? new SlackSender(cfg.slack, this.log, observe('slack')) : undefined;
     if (cfg.slack) {
       senders.slack = this.slack ?? new WebhookSender('slack', cfg.slack.webhook_url!, observe('slack'));
@@ -143,6 +132,13 @@ export class Notifier {
     if (m) {
       senders.mattermost = this.mattermost ?? new WebhookSender('mattermost', m.webhook_url!, observe('mattermost'));
       defaults.mattermost = m.channel;
+    }
+    // Post-only platforms (Teams) bring their sender in their descriptor.
+    for (const d of INTEGRATIONS as readonly IntegrationDescriptor[]) {
+      const settings = cfg[d.type as IntegrationType];
+      if (!settings || !d.chatAlerts?.sender) continue;
+      senders[d.type as AlertPlatform] = d.chatAlerts.sender(settings, observe(d.type));
+      defaults[d.type as AlertPlatform] = d.chatAlerts.defaultChannel(settings);
     }
     this.chat.configure({ chat: cfg.chat, senders, defaults });
     this.outbox.setCapabilities(capabilitiesOf(cfg));

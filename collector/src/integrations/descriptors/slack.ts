@@ -1,0 +1,43 @@
+// Slack app: a bot token (Web API: post, update, thread) or an incoming webhook (post only).
+import { z } from 'zod';
+import { httpUrl } from '@stacklens/common';
+import { defineIntegration, shown } from './descriptor.js';
+
+const SLACK_TIMEOUT_MS = 10_000;
+
+export const slackSchema = z
+  .strictObject({
+    bot_token: z.string().min(1).optional(),
+    /** Verifies requests to /slack/commands, /slack/actions and /slack/events (v0 HMAC-SHA256). */
+    signing_secret: z.string().min(1).optional(),
+    api_url: httpUrl().default('https://slack.com/api/'),
+    /** Default route: incidents no team route claims go here. */
+    channel: z.string().min(1).default('#oncall'),
+    /** Incoming-webhook mode, where a bot token is not wanted: posts only (no updates or threads). */
+    webhook_url: httpUrl().optional(),
+    /** More workspaces the app is installed in: team id → its bot token (the top-level bot_token is the default workspace). */
+    workspaces: z.record(z.string().regex(/^T[A-Z0-9]+$/, 'must be a Slack team id such as T0123ABCD'), z.strictObject({ bot_token: z.string().min(1) })).default({}),
+    /** Index the messages of channels the app is in (Events API) into logs-chat-default. */
+    index_messages: z.boolean().default(true),
+  })
+  .refine((s) => s.bot_token || s.webhook_url, { message: 'needs bot_token (or webhook_url for incoming-webhook mode)', path: ['bot_token'] });
+
+export const slack = defineIntegration({
+  type: 'slack',
+  service: 'Slack',
+  configSchema: slackSchema,
+  // Webhook URLs carry their credential in the path; workspaces hold bot tokens.
+  secretKeys: ['bot_token', 'signing_secret', 'webhook_url', 'workspaces'],
+  destinationKeys: ['api_url', 'webhook_url'],
+  testTimeoutMs: SLACK_TIMEOUT_MS,
+  async test(s) {
+    if (!s.bot_token) return 'incoming-webhook mode: nothing to test without posting';
+    const { WebClient } = await import('@slack/web-api');
+    const who = await new WebClient(s.bot_token, { slackApiUrl: s.api_url, retryConfig: { retries: 0 }, timeout: SLACK_TIMEOUT_MS }).auth.test();
+    return `Slack: connected to ${shown(who.team ?? who.team_id)} as ${shown(who.user ?? who.user_id)}`;
+  },
+  // slack:<team> for each further workspace this collector has a token for.
+  capabilities: (s) => ['slack', ...Object.keys(s.workspaces ?? {}).map((team) => `slack:${team}`)],
+  notify: { channels: true },
+  chatAlerts: { defaultChannel: (s) => s.channel },
+});
