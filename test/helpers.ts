@@ -28,27 +28,71 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Processes (Proc) that exited without being asked to — a crashed collector or agent — in the
+ * order they died, until a waitFor reports them. A test waiting on such a process fails at
+ * once with its exit code and last log lines, not after the wait's timeout.
+ */
+const unexpectedExits: { proc: Proc; how: string; closed: Promise<unknown> }[] = [];
+const exitListeners = new Set<() => void>();
+
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
+  const dead = async () => {
+    const exit = unexpectedExits.shift();
+    if (!exit) return;
+    // Its last words may still be in the pipe.
+    await Promise.race([exit.closed, new Promise((r) => setTimeout(r, 1000))]);
+    const { proc, how } = exit;
+    throw new Error(`${proc.script} (pid ${proc.child.pid}) exited unexpectedly with ${how} while waiting for ${what}; its last log lines:\n${lastLines(proc.output) || '(no output)'}`);
+  };
   for (;;) {
+    await dead();
     try {
       const v = await probe();
       if (v !== undefined && v !== false) return v as T;
     } catch (err) {
       last = err;
     }
+    await dead();
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
+    // Sleep until the next probe, or until a process dies.
+    await new Promise<void>((r) => {
+      const wake = () => {
+        clearTimeout(timer);
+        exitListeners.delete(wake);
+        r();
+      };
+      const timer = setTimeout(wake, everyMs);
+      exitListeners.add(wake);
+    });
   }
 }
 
-/** A running CLI process with its output kept for failure messages. */
+/** The last `n` lines of a process's output. */
+export function lastLines(output: string, n = 20): string {
+  const lines = output.trimEnd().split('\n');
+  return lines.slice(-n).join('\n');
+}
+
+/**
+ * A running CLI process with its output kept for failure messages. An exit nobody asked for
+ * (no signal sent through kill() or child.kill(), other than SIGHUP) makes waitFor fail at
+ * once with the exit code and the last 20 log lines.
+ */
 export class Proc {
   output = '';
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
-  constructor(script: string, args: string[], env: Record<string, string> = {}, cwd?: string) {
+  /** A signal was sent to stop it: its exit is expected. */
+  private stopping = false;
+  constructor(
+    readonly script: string,
+    args: string[],
+    env: Record<string, string> = {},
+    cwd?: string,
+  ) {
     this.child = spawn(process.execPath, [join(REPO, script), ...args], {
       cwd,
       env: { ...process.env, STACKLENS_LOG_LEVEL: 'warn', ...env },
@@ -56,9 +100,25 @@ export class Proc {
     });
     this.child.stdout!.on('data', (d) => (this.output += d));
     this.child.stderr!.on('data', (d) => (this.output += d));
-    this.exited = new Promise((r) => this.child.on('exit', (code) => r(code)));
+    // Tests signal the child directly too (SIGINT, SIGTERM; SIGHUP only reloads).
+    const kill = this.child.kill.bind(this.child);
+    this.child.kill = (signal?: NodeJS.Signals | number) => {
+      if (signal !== 'SIGHUP') this.stopping = true;
+      return kill(signal);
+    };
+    const closed = new Promise((r) => this.child.on('close', r));
+    this.exited = new Promise((r) =>
+      this.child.on('exit', (code, signal) => {
+        if (!this.stopping) {
+          unexpectedExits.push({ proc: this, how: code !== null ? `exit code ${code}` : `signal ${signal}`, closed });
+          for (const wake of [...exitListeners]) wake();
+        }
+        r(code);
+      }),
+    );
   }
   kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    this.stopping = true;
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     return this.exited;
   }
@@ -110,8 +170,8 @@ export async function startCollector(esUrl: string, opts: { dir?: string; token?
     proc: undefined as unknown as Proc,
     async restart() {
       handle.proc = new Proc('collector/dist/cli.js', ['--config', configPath], { TEST_AGENT_TOKEN: token, ...opts.env });
-      await waitFor(`collector ready on ${handle.url}\n${handle.proc.output}`, async () => {
-        if (handle.proc.child.exitCode !== null) throw new Error(`collector exited: ${handle.proc.output}`);
+      // A collector that exits while starting (bad config, Elasticsearch refused) fails this at once.
+      await waitFor(`collector ready on ${handle.url}`, async () => {
         if (opts.tls) return httpsReady(handle.url, opts.tls);
         const res = await fetch(`${handle.url}/readyz`);
         return res.ok;

@@ -5,7 +5,7 @@ import { writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { posErrorLine, posOrderLine } from '@stacklens/demo';
-import { esClient, sleep, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
+import { count, esClient, sleep, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
 import { VIEWER, api, incidentsOf, missingPrice, missingPriceRule, startStack as startStackIn } from './stack.js';
 
 const esUrl = inject('esUrl');
@@ -21,10 +21,18 @@ describe('rules and incidents through the collector', () => {
   it('three MISSING_PRICE lines in a store open one incident; #999 and #1001 are the same; a thousand more update it', async () => {
     const s = await startStack({ 'missing-price.yml': missingPriceRule('$NS') });
     const c = s.collectors[0];
+    const evaluations = async () => {
+      const text = await (await fetch(`${c.url}/metrics`)).text();
+      return Number(/^stacklens_rule_evaluations_total\{rule="pos-missing-price",trigger="event"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    const evaluated = await evaluations();
     s.log.append([posOrderLine(), missingPrice('STORE_001', 999), missingPrice('STORE_001', 1001), missingPrice('STORE_002')]);
-    await sleep(2500);
-    expect(await incidents(s.ns)).toEqual([]); // 2 in STORE_001, 1 in STORE_002: below the threshold
+    // 2 in STORE_001, 1 in STORE_002: below the threshold. Once the lines are indexed and the
+    // rule has evaluated them, nothing is open.
+    await waitFor('the lines indexed and evaluated', async () => (await count(es, `logs-pos-${s.ns}`)) === 4 && (await evaluations()) > evaluated, 30_000);
+    expect(await incidents(s.ns)).toEqual([]);
 
+    const third = Date.now();
     s.log.append([missingPrice('STORE_001', 999)]);
     const [inc] = await waitFor('the incident', async () => {
       const found = await api(c, `/incidents?rule=pos-missing-price&group_key=${encodeURIComponent('pos.store_id=STORE_001')}`, { token: VIEWER });
@@ -41,6 +49,7 @@ describe('rules and incidents through the collector', () => {
       runbook: "Set the product's price in the master data, then re-run the order.",
     });
     expect(inc.timeline.map((t: any) => t.stage)).toEqual(['detected']);
+    expect(Date.parse(inc.detected_at)).toBeGreaterThanOrEqual(third); // opened by the third line, not before
     expect(inc.samples.length).toBe(3);
     expect(inc.samples.map((x: any) => x.message).sort()).toEqual(['Product #1001 has no price', 'Product #999 has no price', 'Product #999 has no price']);
 
@@ -58,15 +67,23 @@ describe('rules and incidents through the collector', () => {
     s.log.append(['STORE_001', 'STORE_002', 'STORE_003'].flatMap((store) => [missingPrice(store), missingPrice(store), missingPrice(store)]));
     await waitFor('three incidents', async () => (await incidents(s.ns)).length === 3, 30_000);
 
-    // Both collectors evaluate; scheduled slots are claimed by one of them at a time.
-    const runs = async () => (await Promise.all(s.collectors.map((c) => api(c, '/rules', { token: VIEWER })))).map((r) => r.body.rules[0].scheduled_runs_here as number);
+    // Both collectors evaluate; scheduled slots (run_every long, from multiples of it) are
+    // claimed by one of them at a time: each slot runs once in all, by either.
+    const rules = () => Promise.all(s.collectors.map((c) => api(c, '/rules', { token: VIEWER })));
+    const every: number = (await rules())[0].body.rules[0].run_every; // window / 4 = 15 s
+    const runs = async () => (await rules()).reduce((n, r) => n + (r.body.rules[0].scheduled_runs_here as number), 0);
     const before = await runs();
     const t0 = Date.now();
-    await sleep(8000);
-    const after = await runs();
-    const ran = after[0] - before[0] + (after[1] - before[1]);
-    const slots = (Date.now() - t0) / 15_000; // run_every = window / 4 = 15 s
-    expect(ran).toBeLessThanOrEqual(Math.ceil(slots) + 1);
+    // Into the next slot, and for its run.
+    await sleep((Math.floor(t0 / every) + 1) * every - t0);
+    await waitFor('the scheduled run of the slot that began', async () => (await runs()) > before, 10_000, 250);
+    await sleep(1500); // time for a second run of that slot, were the claim to let one through
+    const ran = (await runs()) - before;
+    const slots = Math.floor(Date.now() / every) - Math.floor(t0 / every); // slots begun since t0
+    expect(slots).toBeGreaterThanOrEqual(1);
+    expect(ran).toBeGreaterThanOrEqual(slots);
+    // One more at most: the slot begun just before t0 may have run after `before` was read.
+    expect(ran).toBeLessThanOrEqual(slots + 1);
 
     // Kill one collector mid-stream, write more, restart it.
     await s.collectors[0].stop('SIGKILL');
@@ -171,10 +188,14 @@ describe('rules and incidents through the collector', () => {
     const s = await startStack({
       'silent.yml': `name: pos-silent\nseverity: critical\ndataset: pos\nnamespace: $NS\ntype: flatline\nthreshold: 1\nwindow: 3s\nlookback: 1h\nrun_every: 1s\n`,
     });
+    const runs = async () => (await api(s.collectors[0], '/rules', { token: VIEWER })).body.rules[0].scheduled_runs_here as number;
+    const before = await runs();
     for (let i = 0; i < 8; i++) {
       s.log.append([posOrderLine()]);
       await sleep(500);
     }
+    // Evaluated while the bot wrote (run_every 1 s), and found nothing missing.
+    expect((await runs()) - before).toBeGreaterThanOrEqual(2);
     expect(await incidents(s.ns)).toEqual([]);
     const stopped = Date.now();
     const inc = await waitFor('the flatline incident', async () => (await incidents(s.ns))[0], 30_000, 250);

@@ -1,3 +1,4 @@
+// The Slack replay guard against the real Elasticsearch (e2e tier: *.es.test.ts).
 import { randomBytes } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
 import { describe, expect, inject, it } from 'vitest';

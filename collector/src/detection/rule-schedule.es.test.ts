@@ -1,5 +1,5 @@
 // Scheduled slots against the real Elasticsearch: claimed once across collectors, and
-// the slots missed while no collector ran are handed back for evaluation.
+// the slots missed while no collector ran are handed back for evaluation (e2e tier: *.es.test.ts).
 import { describe, expect, inject, it } from 'vitest';
 import { Client } from '@elastic/elasticsearch';
 import { installTemplates } from '@stacklens/elasticsearch';
