@@ -16,7 +16,9 @@ import ts from 'typescript';
 import { posTrafficLine, rng } from '@stacklens/demo';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const MODULE = 'agent/src/processors/redact.ts';
+const MODULE = 'common/src/redact.ts';
+/** Where the redactor lived before it moved to common/ (for --old revisions from then). */
+const OLD_MODULE = 'agent/src/processors/redact.ts';
 // The last commit with the Luhn-only redactor (before issue #12).
 const OLD_REV = '948c516f57900f265addd6449de92c87072dda73';
 const LOGHUB = resolve(REPO_ROOT, '..', 'shared', 'datasets', 'loghub-2k-dev');
@@ -59,7 +61,14 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Runs the benchmark and returns its report (markdown). */
 export async function redactBench({ posLineCount = 200_000, rounds = 7, oldRev = OLD_REV, progress = () => {} } = {}) {
-  const oldMod = await importTs(execFileSync('git', ['show', `${oldRev}:${MODULE}`], { cwd: REPO_ROOT, encoding: 'utf8' }));
+  const show = (path) => execFileSync('git', ['show', `${oldRev}:${path}`], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  let oldSource;
+  try {
+    oldSource = show(MODULE);
+  } catch {
+    oldSource = show(OLD_MODULE);
+  }
+  const oldMod = await importTs(oldSource);
   const newMod = await importTs(readFileSync(join(REPO_ROOT, MODULE), 'utf8'));
   const corpora = [];
   const loghub = loghubLines();

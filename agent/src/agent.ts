@@ -15,7 +15,7 @@ import { IdentityResolver } from './identity-resolver.js';
 import { FileErrors } from './file-errors.js';
 import { identityScope } from './file-identity.js';
 import { createAgentMetrics, serveMetrics, type AgentSnapshot } from './metrics.js';
-import type { RedactionKind } from './processors/redact.js';
+import type { RedactionKind } from '@stacklens/common';
 import { Pipeline } from './pipeline.js';
 import { Registry } from './registry.js';
 import { Shipper } from './shipper.js';

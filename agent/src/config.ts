@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { REDACT_DEFAULTS } from './processors/redact.js';
+import { REDACT_DEFAULTS } from '@stacklens/common';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadYamlConfig, byteSize, durationMs, httpUrl, DATASET_PATTERN, NAMESPACE_PATTERN } from '@stacklens/common';
 import { PARSERS, type Format } from './parsers/index.js';

@@ -5,7 +5,7 @@ import { eventId, eventIdPrefix, type WireEvent } from '@stacklens/common';
 import type { InputConfig } from './config.js';
 import type { Envelope } from './container-envelope.js';
 import { PARSERS, ParseError, type LineParser, type ParseContext } from './parsers/index.js';
-import { Redactor } from './processors/redact.js';
+import { Redactor } from '@stacklens/common';
 import { redactFields } from './processors/redact-fields.js';
 
 export const AGENT_VERSION = '0.2.0';

@@ -9,7 +9,7 @@ import { FORMATS, type InputConfig } from './config.js';
 import { ContainerEnvelope } from './container-envelope.js';
 import { EventBuilder } from './event-builder.js';
 import { MultilineJoiner } from './multiline.js';
-import { REDACT_DEFAULTS } from './processors/redact.js';
+import { REDACT_DEFAULTS } from '@stacklens/common';
 
 const SEED = Number(process.env.STACKLENS_FUZZ_SEED ?? 20261201);
 const RUNS = Number(process.env.STACKLENS_FUZZ_RUNS ?? 500);

@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import { Registry, Counter, Gauge } from 'prom-client';
 import { registerProcessMetrics } from '@stacklens/common';
-import type { RedactionKind } from './processors/redact.js';
+import type { RedactionKind } from '@stacklens/common';
 
 export interface InputSnapshot {
   input: string;

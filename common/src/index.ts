@@ -8,3 +8,4 @@ export * from './config-schema.js';
 export * from './service-cli.js';
 export * from './process-metrics.js';
 export * from './mask-url.js';
+export * from './redact.js';

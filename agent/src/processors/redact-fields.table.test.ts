@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Redactor, REDACT_DEFAULTS } from './redact.js';
+import { Redactor, REDACT_DEFAULTS } from '@stacklens/common';
 import { redactFields } from './redact-fields.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'redaction');

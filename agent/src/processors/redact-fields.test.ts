@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Redactor, REDACT_DEFAULTS } from './redact.js';
+import { Redactor, REDACT_DEFAULTS } from '@stacklens/common';
 import { redactFields } from './redact-fields.js';
 
 describe('redactFields', () => {

@@ -4,7 +4,7 @@
 // the line redactor; a value under a key that names a secret (password, api_key, token,
 // secret, …) is masked whole; a number that is card-shaped is masked like the same digits
 // in text.
-import type { Redactor } from './redact.js';
+import type { Redactor } from '@stacklens/common';
 
 const PASSWORD_KEY = /^(?:.*[_-])?(?:password|passwd|pwd|pass)$/i;
 const SECRET_KEY = /^(?:.*[_-])?(?:api[_-]?key|apikey|x[_-]api[_-]key|access[_-]?token|auth[_-]?token|token|secret|client[_-]?secret|secret[_-]?key|private[_-]?key|authorization)$/i;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Redactor, REDACT_DEFAULTS } from './redact.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'redaction');
 // The dev set lives beside the repository (shared between checkouts), not in it.
 const loghub = path.resolve(repoRoot, '..', 'shared', 'datasets', 'loghub-2k-dev');

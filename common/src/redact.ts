@@ -1,4 +1,5 @@
-// Redaction at the edge: secrets are masked on the agent, before a line leaves the host.
+// Redaction: secrets are masked on the agent, before a line leaves the host, and again by the
+// collector in what it sends to external services (the LLM, Jira) — one redactor for both.
 // What was redacted is counted per kind (for metrics), never logged.
 //
 // Card numbers: Luhn alone passes one long number in ten, and real logs are full of long
