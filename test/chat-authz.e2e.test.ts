@@ -10,7 +10,7 @@ import { esClient, waitFor, type AgentHandle, type CollectorHandle } from './hel
 import { ADMIN, incidentsOf, missingPrice, missingPriceAnyRule, startStack, testSecret } from './stack.js';
 import { FakeSlack } from './fakes/slack-server.js';
 import { FakeMattermost } from './fakes/mattermost-server.js';
-import { ActionSigner } from '../collector/src/chat/mattermost.js';
+import { ActionSigner } from '../collector/src/chat/alerts/mattermost.js';
 
 const esUrl = inject('esUrl');
 const es = esClient(esUrl);

@@ -29,13 +29,13 @@ import { Triage, type TriageResult } from './triage.js';
 import { Xero } from './xero.js';
 import type { CollectorMetrics } from '../metrics.js';
 import { INTEGRATIONS, capabilitiesOf, type IntegrationConfigs, type IntegrationDescriptor, type IntegrationType } from './descriptors/index.js';
-import type { AlertPlatform } from '../chat/routing.js';
+import type { AlertPlatform } from '../chat/alerts/routing.js';
 import type { ChatConfig } from '../config.js';
-import { ChatAlerts } from '../chat/alerts.js';
-import type { ChatSender } from '../chat/sender.js';
-import { SlackSender } from '../chat/slack.js';
-import { ActionSigner, MattermostSender } from '../chat/mattermost.js';
-import { WebhookSender } from '../chat/webhook.js';
+import { ChatAlerts } from '../chat/alerts/alerts.js';
+import type { ChatSender } from '../chat/alerts/sender.js';
+import { SlackSender } from '../chat/alerts/slack.js';
+import { ActionSigner, MattermostSender } from '../chat/alerts/mattermost.js';
+import { WebhookSender } from '../chat/alerts/webhook.js';
 
 /** LLM attempts per triage before it falls back to runbook triage (the ticket should not wait an hour for an analysis). */
 export const LLM_ATTEMPTS = 3;

@@ -4,7 +4,7 @@
 // whether rules name it in `notify:`. The list of them is ./index.ts; everything that used
 // to enumerate integrations by name reads it.
 import type { z } from 'zod';
-import type { ChatSender } from '../../chat/sender.js';
+import type { ChatSender } from '../../chat/alerts/sender.js';
 
 export interface IntegrationDescriptor<T extends string = string, S extends z.ZodType = z.ZodType> {
   readonly type: T;
@@ -25,7 +25,7 @@ export interface IntegrationDescriptor<T extends string = string, S extends z.Zo
   /** A rule names it in `notify:` as `<type>` (and `<type>:<channel>` when `channels`). */
   readonly notify?: { channels: boolean };
   /**
-   * Incident alerts in chat (chat/alerts.ts): the channel alerts go to when no team route
+   * Incident alerts in chat (chat/alerts/alerts.ts): the channel alerts go to when no team route
    * names one, and the sender. Slack's and Mattermost's bot senders (edits, threads, buttons)
    * are built in notifier.ts; a post-only platform brings its sender here.
    */

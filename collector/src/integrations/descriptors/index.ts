@@ -40,7 +40,7 @@ export const DESTINATION_KEYS: ReadonlySet<string> = new Set(INTEGRATIONS.flatMa
 /** The types a rule may name in `notify:`, as the rule schema (detection's NOTIFY_TARGETS) accepts them. */
 export const notifyTargets = (): string[] => (INTEGRATIONS as readonly IntegrationDescriptor[]).filter((d) => d.notify).map((d) => d.type);
 
-/** The platforms incident alerts go to (chat/alerts.ts): the types with chatAlerts. */
+/** The platforms incident alerts go to (chat/alerts/alerts.ts): the types with chatAlerts. */
 export const CHAT_PLATFORMS = (INTEGRATIONS as readonly IntegrationDescriptor[]).filter((d) => d.chatAlerts).map((d) => d.type) as ('slack' | 'mattermost' | 'teams')[];
 
 /** Label values of stacklens_external_requests_total's `service`, initialised at 0. */

@@ -33,7 +33,7 @@ export const mattermost = defineIntegration({
   destinationKeys: ['url', 'callback_url', 'webhook_url'],
   async test(m) {
     if (!m.token) return 'incoming-webhook mode: nothing to test without posting';
-    const { mattermostClient } = await import('../../chat/mattermost.js');
+    const { mattermostClient } = await import('../../chat/alerts/mattermost.js');
     const client = mattermostClient(m);
     const me = await client.getMe();
     const team = await client.getTeamByName(m.team);

@@ -1,9 +1,9 @@
 // Microsoft Teams incoming webhook: an Adaptive Card per incident alert and per lifecycle
-// change (chat/teams.ts). Rules name it `notify: [teams]`; the webhook is bound to one channel.
+// change (chat/alerts/teams.ts). Rules name it `notify: [teams]`; the webhook is bound to one channel.
 import { z } from 'zod';
 import { durationMs, httpUrl } from '@stacklens/common';
 import { defineIntegration } from './descriptor.js';
-import { teamsSender, teamsTestMessage } from '../../chat/teams.js';
+import { teamsSender, teamsTestMessage } from '../../chat/alerts/teams.js';
 
 export const teamsSchema = z.strictObject({
   /** The Workflows (or legacy connector) webhook URL: its signature is the credential. */

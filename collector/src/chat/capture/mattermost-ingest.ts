@@ -5,13 +5,13 @@
 // saw — in every channel the bot is in — so nothing is lost. Message ids come from post ids: nothing is stored twice.
 // At start the catch-up begins at the newest Mattermost message already stored.
 import WebSocket from 'ws';
-import { WebSocketClient, type Client4 } from './mattermost-client.js';
+import { WebSocketClient, type Client4 } from '../alerts/mattermost-client.js';
 import type { Client } from '@elastic/elasticsearch';
 import { Backoff, sleep, type Logger } from '@stacklens/common';
-import type { MattermostConfig } from '../config.js';
+import type { MattermostConfig } from '../../config.js';
 import { CHAT_STREAM, type ChatMessage, type ChatStore } from './chat-store.js';
-import { mattermostClient } from './mattermost.js';
-import { isIndexMissing } from '../es-errors.js';
+import { mattermostClient } from '../alerts/mattermost.js';
+import { isIndexMissing } from '../../es-errors.js';
 
 /** Allowance for clocks and in-flight posts when asking for "posts since". */
 const CATCH_UP_OVERLAP_MS = 5_000;

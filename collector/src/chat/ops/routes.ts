@@ -3,19 +3,19 @@
 // interactive actions (the context signature). Slack wants an answer within 3 seconds: a
 // command that takes longer answers "working on it" and follows up through response_url.
 // Every refused request (bad signature or token, replay, stale button) is audited; what the
-// person may do once authenticated is ChatOps' (chatops.ts, routing.ts mayAct).
+// person may do once authenticated is ChatOps' (chatops.ts, alerts/routing.ts mayAct).
 import express, { type Request, type Response, type Router } from 'express';
-import { sameSecret } from '../security/same-secret.js';
+import { sameSecret } from '../../security/same-secret.js';
 import type { Logger } from '@stacklens/common';
 import { SlackVerifier } from './slack-signature.js';
-import type { SlackEvents } from './slack-events.js';
+import type { SlackEvents } from '../capture/slack-events.js';
 import type { ChatOps, Reply } from './chatops.js';
-import type { Actor } from './routing.js';
-import { ACTIONS, type ChatAction } from './render.js';
-import type { ActionSigner } from './mattermost.js';
+import type { Actor } from '../alerts/routing.js';
+import { ACTIONS, type ChatAction } from '../alerts/render.js';
+import type { ActionSigner } from '../alerts/mattermost.js';
 import type { Client } from '@elastic/elasticsearch';
 import { SlackReplayGuard } from './replay-guard.js';
-import type { AuditLog } from '../security/audit.js';
+import type { AuditLog } from '../../security/audit.js';
 
 export interface ChatRoutesDeps {
   ops: ChatOps;

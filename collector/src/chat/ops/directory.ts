@@ -1,13 +1,13 @@
 // What the chat platforms themselves say about the workspaces and channels chat.teams
-// configures, for routing.ts's membership checks: the default Slack workspace's id (from the
+// configures, for alerts/routing.ts's membership checks: the default Slack workspace's id (from the
 // default bot token), the Mattermost team's id, channel ids from channel names. Answers come
 // from the current senders (the notifier rebuilds them when integrations change), which
 // cache them. A lookup that fails is "unknown", never "anyone".
 import type { Logger } from '@stacklens/common';
-import type { ChatPlatform } from './chat-store.js';
-import type { ChatDirectory } from './routing.js';
-import type { SlackSender } from './slack.js';
-import type { MattermostSender } from './mattermost.js';
+import type { ChatPlatform } from '../capture/chat-store.js';
+import type { ChatDirectory } from '../alerts/routing.js';
+import type { SlackSender } from '../alerts/slack.js';
+import type { MattermostSender } from '../alerts/mattermost.js';
 
 export interface DirectorySources {
   slack?: SlackSender;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chatSchema } from '../config.js';
+import { chatSchema } from '../../config.js';
 import type { Incident } from '@stacklens/detection';
 import { destinations, mayAct, teamsOf, type Actor, type ChatDirectory } from './routing.js';
 

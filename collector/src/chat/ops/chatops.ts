@@ -1,22 +1,22 @@
 // ChatOps, the same for Slack and Mattermost: `/stacklens <command>` and the alert buttons.
 // Every change records who made it (incident timeline and audit trail), and only the
-// incident's team acts (routing.ts mayAct). Answers are scoped to the asker's teams: their
+// incident's team acts (alerts/routing.ts mayAct). Answers are scoped to the asker's teams: their
 // incidents, their channels' messages and their datasets — a person in no team gets none.
 import type { Client } from '@elastic/elasticsearch';
 import { parseDuration, type Logger } from '@stacklens/common';
 import { addTimeline, type Incident } from '@stacklens/detection';
-import type { RuleEngine } from '../detection/engine.js';
-import type { Notifier } from '../integrations/notifier.js';
-import type { CollectorMetrics } from '../metrics.js';
-import type { ChatConfig } from '../config.js';
-import { changeIncident } from '../incident-actions.js';
-import { search } from '../search.js';
-import type { AuditCategory, AuditLog } from '../security/audit.js';
-import { dataScope } from '../security/team-scope.js';
+import type { RuleEngine } from '../../detection/engine.js';
+import type { Notifier } from '../../integrations/notifier.js';
+import type { CollectorMetrics } from '../../metrics.js';
+import type { ChatConfig } from '../../config.js';
+import { changeIncident } from '../../incident-actions.js';
+import { search } from '../../search.js';
+import type { AuditCategory, AuditLog } from '../../security/audit.js';
+import { dataScope } from '../../security/team-scope.js';
 import { chatStats } from './stats.js';
-import { mayAct, teamsOf, type Actor, type ChatDirectory } from './routing.js';
+import { mayAct, teamsOf, type Actor, type ChatDirectory } from '../alerts/routing.js';
 import { PlatformDirectory, type DirectorySources } from './directory.js';
-import type { ChatAction } from './render.js';
+import type { ChatAction } from '../alerts/render.js';
 
 export interface ChatOpsDeps {
   es: Client;

@@ -3,14 +3,14 @@
 // answer retried, other 4xx final (against the fake Teams webhook, no Elasticsearch).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRule, openIncident, ruleSchema, type Incident } from '@stacklens/detection';
-import { RetryableError } from '../outbox/outbox.js';
-import { FakeTeams } from '../../../test/fakes/teams-server.js';
+import { RetryableError } from '../../outbox/outbox.js';
+import { FakeTeams } from '../../../../test/fakes/teams-server.js';
 import { teamsCard, teamsMessage, teamsSender } from './teams.js';
 import { retryAfterMs } from './webhook.js';
 import { destinations } from './routing.js';
-import { chatSchema } from '../config.js';
-import { testIntegration } from '../admin/connection-tests.js';
-import { teamsSchema } from '../integrations/descriptors/teams.js';
+import { chatSchema } from '../../config.js';
+import { testIntegration } from '../../admin/connection-tests.js';
+import { teamsSchema } from '../../integrations/descriptors/teams.js';
 
 const rule = buildRule(ruleSchema.parse({ name: 'pos-missing-price', severity: 'critical', dataset: 'pos', namespace: 'default', type: 'any', group_by: ['pos.store_id'], labels: { error_type: 'MISSING_PRICE' }, runbook: 'Set the price.', notify: ['teams'] }), 'r.yml');
 

@@ -6,8 +6,8 @@
 import { WebClient, ErrorCode, LogLevel, type Logger as SlackLogger } from '@slack/web-api';
 import type { ChatMessageRef, Incident } from '@stacklens/detection';
 import type { Logger } from '@stacklens/common';
-import { RetryableError } from '../outbox/outbox.js';
-import type { SlackConfig } from '../config.js';
+import { RetryableError } from '../../outbox/outbox.js';
+import type { SlackConfig } from '../../config.js';
 import { observed, type ChatSender, type Posted } from './sender.js';
 import type { Destination } from './routing.js';
 import { slackBlocks } from './render.js';

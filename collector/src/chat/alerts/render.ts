@@ -1,7 +1,8 @@
 // What an incident alert says, once, then drawn for each platform: Slack Block Kit and
 // Mattermost message attachments with interactive actions.
+// ACTIONS (the buttons) is also what chat/ops/ accepts back.
 import type { Incident, TimelineEntry } from '@stacklens/detection';
-import { ticketSummary } from '../integrations/jira.js';
+import { ticketSummary } from '../../integrations/jira.js';
 
 export const ACTIONS = [
   { id: 'ack', text: 'Acknowledge', style: 'primary' },

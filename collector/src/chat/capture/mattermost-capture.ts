@@ -2,7 +2,7 @@
 // change, stopped when capture is off or the collector stops.
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '@stacklens/common';
-import type { MattermostConfig } from '../config.js';
+import type { MattermostConfig } from '../../config.js';
 import type { ChatStore } from './chat-store.js';
 import { MattermostIngest } from './mattermost-ingest.js';
 

@@ -3,7 +3,7 @@
 // Timestamps more than 5 minutes from now are refused (replay window), and a signature
 // already accepted inside that window is refused again (replay inside the window).
 import { createHmac } from 'node:crypto';
-import { sameSecret } from '../security/same-secret.js';
+import { sameSecret } from '../../security/same-secret.js';
 
 export const SLACK_MAX_AGE_SECONDS = 5 * 60;
 

@@ -1,5 +1,6 @@
 // @mattermost/client is CommonJS with exports Node's ESM loader cannot see by name:
 // take them from the default export, once, here.
+// Beside mattermost.ts (chat/alerts/); chat/capture/mattermost-ingest.ts uses it too.
 import mattermost from '@mattermost/client';
 import type { Client4 as Client4Type, WebSocketClient as WebSocketClientType } from '@mattermost/client';
 

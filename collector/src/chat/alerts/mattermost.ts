@@ -2,12 +2,15 @@
 // interactive buttons, edited in place (patch) with replies in its thread. Buttons call back
 // to <callback_url>/mattermost/actions with a context the collector signed: Mattermost does
 // not sign action requests, so the signature in the context is what proves the button is ours.
+// Lives in chat/alerts/ by its main job (the sender). ActionSigner is here because the sender
+// signs the buttons it draws; chat/ops/routes.ts checks them. mattermostClient() also serves
+// chat/capture/mattermost-ingest.ts and the connection test.
 import { createHmac } from 'node:crypto';
-import { sameSecret } from '../security/same-secret.js';
+import { sameSecret } from '../../security/same-secret.js';
 import { Client4 } from './mattermost-client.js';
 import type { ChatMessageRef, Incident } from '@stacklens/detection';
-import { RetryableError } from '../outbox/outbox.js';
-import type { MattermostConfig } from '../config.js';
+import { RetryableError } from '../../outbox/outbox.js';
+import type { MattermostConfig } from '../../config.js';
 import { observed, type ChatSender, type Posted } from './sender.js';
 import type { Destination } from './routing.js';
 import { mattermostAttachment } from './render.js';

@@ -8,9 +8,11 @@
 // platform can be acted on, and only by that team's members — the workspace (Slack team id,
 // Mattermost team) is always compared, users by id only, channels by id wherever the
 // platform can tell us a configured channel's id.
+//
+// In chat/alerts/ by its main job (destinations); mayAct and teamsOf serve chat/ops/.
 import type { Incident } from '@stacklens/detection';
-import type { ChatConfig } from '../config.js';
-import type { ChatPlatform } from './chat-store.js';
+import type { ChatConfig } from '../../config.js';
+import type { ChatPlatform } from '../capture/chat-store.js';
 
 /** Where alerts go: the chat platforms, and post-only ones such as a Microsoft Teams incoming webhook (one channel, no routes). */
 export type AlertPlatform = ChatPlatform | 'teams';
@@ -37,7 +39,7 @@ export interface Actor {
   origin?: { source?: string; requestId?: string };
 }
 
-/** What the chat platforms say about the configured workspaces and channels (chat/directory.ts). */
+/** What the chat platforms say about the configured workspaces and channels (chat/ops/directory.ts). */
 export interface ChatDirectory {
   /** The Slack team id of the default workspace (auth.test of the default bot token); undefined when it cannot be known. */
   slackDefaultWorkspace(): Promise<string | undefined>;

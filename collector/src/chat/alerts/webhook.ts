@@ -3,7 +3,7 @@
 // edit or thread, so each lifecycle change is a new message. What is posted is the platform's
 // WebhookBodies; the sending (timeout, 429 + Retry-After and 5xx retried, 4xx final) is shared.
 import type { ChatMessageRef, Incident } from '@stacklens/detection';
-import { RetryableError } from '../outbox/outbox.js';
+import { RetryableError } from '../../outbox/outbox.js';
 import type { ChatSender, Posted } from './sender.js';
 import type { AlertPlatform, Destination } from './routing.js';
 import { mattermostAttachment, slackBlocks } from './render.js';

@@ -14,13 +14,13 @@
 // serve it hands it back instead of skipping it.
 import type { Logger } from '@stacklens/common';
 import type { ChatMessageRef, Incident } from '@stacklens/detection';
-import type { ElasticsearchIncidentStore } from '../detection/incident-store.js';
-import { CannotRunHere, RetryableError, type Outbox, type Task } from '../outbox/outbox.js';
-import { ruleKey } from '../outbox/registry.js';
-import type { ChatConfig } from '../config.js';
+import type { ElasticsearchIncidentStore } from '../../detection/incident-store.js';
+import { CannotRunHere, RetryableError, type Outbox, type Task } from '../../outbox/outbox.js';
+import { ruleKey } from '../../outbox/registry.js';
+import type { ChatConfig } from '../../config.js';
 import type { ChatSender } from './sender.js';
 import { destinations, type AlertPlatform, type Destination } from './routing.js';
-import { CHAT_PLATFORMS } from '../integrations/descriptors/index.js';
+import { CHAT_PLATFORMS } from '../../integrations/descriptors/index.js';
 import { threadText } from './render.js';
 
 /** Count-only changes refresh the message at most this often. */
