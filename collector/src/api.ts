@@ -4,15 +4,13 @@
 // team's incident answers 404, as if it did not exist. Every change and every refusal is
 // audited. Errors name what was wrong; no token or secret is ever echoed.
 import express, { type Request, type Response, type Router } from 'express';
-import { SEVERITIES, type IncidentAction } from '@stacklens/detection';
+import { BadCursorError, SEVERITIES, type IncidentAction, type RuleEngine } from '@stacklens/detection';
 import { changeIncident } from './incident-actions.js';
 import { parseDuration } from '@stacklens/common';
 import type { Gate } from './security/gate.js';
 import { seesTeam, type ApiPrincipal } from './security/principals.js';
 import { BadAuditCursor } from './security/audit.js';
 import type { Incident, Silence } from '@stacklens/detection';
-import type { RuleEngine } from './detection/engine.js';
-import { BadCursorError } from './detection/incident-store.js';
 import type { Notifier } from './integrations/notifier.js';
 import { OUTBOX_ACTIONS, type CollectorMetrics } from './metrics.js';
 import type { Client } from '@elastic/elasticsearch';

@@ -1,8 +1,7 @@
 // Acknowledge / resolve an incident on someone's behalf — from the admin API, a chat button
 // or a slash command alike: the state change (optimistic concurrency), the resolve metric,
 // and the follow-ups (ticket transition, chat messages updated).
-import { applyAction, type Incident, type IncidentAction } from '@stacklens/detection';
-import type { RuleEngine } from './detection/engine.js';
+import { applyAction, type Incident, type IncidentAction, type RuleEngine } from '@stacklens/detection';
 import type { Notifier } from './integrations/notifier.js';
 import type { CollectorMetrics } from './metrics.js';
 

@@ -7,7 +7,7 @@ import { rateLimit } from './security/rate-limit.js';
 import type { Indexer } from './indexer.js';
 import { ingestHandler } from './ingest/ingest-handler.js';
 import { DEFAULT_INGEST_LIMITS, type IngestLimits } from './ingest/limits.js';
-import type { RuleEngine } from './detection/engine.js';
+import type { RuleEngine } from '@stacklens/detection';
 import { createApi } from './api.js';
 import type { Notifier } from './integrations/notifier.js';
 import { createIntegrationsApi, type IntegrationsApiDeps } from './admin/integrations-api.js';

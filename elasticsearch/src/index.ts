@@ -1,2 +1,3 @@
 export * from './runner.js';
 export * from './templates.js';
+export * from './errors.js';

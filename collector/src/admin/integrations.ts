@@ -15,7 +15,7 @@ import type { Client } from '@elastic/elasticsearch';
 import type { ZodType } from 'zod';
 import { DESTINATION_KEYS, INTEGRATIONS } from '../integrations/descriptors/index.js';
 import { SealError, type SecretBox } from './secret-box.js';
-import { isIndexMissing, isNotFound, sourceOf } from '../es-errors.js';
+import { isIndexMissing, isNotFound, sourceOf } from '@stacklens/elasticsearch';
 import { INDICES } from '@stacklens/common';
 
 export const INTEGRATIONS_INDEX = INDICES.integrations;

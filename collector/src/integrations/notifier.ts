@@ -20,8 +20,7 @@
 // Every task ends done, or failed with the reason on the incident's timeline.
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '@stacklens/common';
-import { addTimeline, type Incident, type Outcome } from '@stacklens/detection';
-import type { ElasticsearchIncidentStore } from '../detection/incident-store.js';
+import { addTimeline, type ElasticsearchIncidentStore, type Incident, type Outcome } from '@stacklens/detection';
 import { CannotRunHere, Outbox, RetryableError, canRun, inScope, type Task } from '../outbox/outbox.js';
 import { ruleKey } from '../outbox/registry.js';
 import { Jira } from './jira.js';

@@ -21,8 +21,7 @@ import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import PQueue from 'p-queue';
 import { INDICES, type Logger } from '@stacklens/common';
-import { TEMPLATES_DIR } from '@stacklens/elasticsearch';
-import { isConflict, isIndexMissing, isNotFound, sourceOf } from '../es-errors.js';
+import { TEMPLATES_DIR, isConflict, isIndexMissing, isNotFound, sourceOf } from '@stacklens/elasticsearch';
 import { CollectorRegistry } from './registry.js';
 
 export const OUTBOX_INDEX = INDICES.outbox;

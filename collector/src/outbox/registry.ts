@@ -9,7 +9,7 @@
 //     LLM when a collector running its rule has one, even if that collector is restarting.
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '@stacklens/common';
-import { isIndexMissing } from '../es-errors.js';
+import { isIndexMissing } from '@stacklens/elasticsearch';
 
 export const HEARTBEAT_MS = 5_000;
 /** A collector whose heartbeat is older than this is not running (3 missed beats). */

@@ -13,8 +13,7 @@
 // own token for): only a collector that has it claims the task; one that finds it cannot
 // serve it hands it back instead of skipping it.
 import type { Logger } from '@stacklens/common';
-import type { ChatMessageRef, Incident } from '@stacklens/detection';
-import type { ElasticsearchIncidentStore } from '../../detection/incident-store.js';
+import type { ChatMessageRef, ElasticsearchIncidentStore, Incident } from '@stacklens/detection';
 import { CannotRunHere, RetryableError, type Outbox, type Task } from '../../outbox/outbox.js';
 import { ruleKey } from '../../outbox/registry.js';
 import type { ChatConfig } from '../../config.js';

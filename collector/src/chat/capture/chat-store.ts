@@ -4,7 +4,7 @@
 // Edits, deletions and reactions change the stored message in its backing index (data
 // streams take no updates by stream name) with if_seq_no, re-reading on a lost race.
 import type { Client } from '@elastic/elasticsearch';
-import { isConflict, isNotFound } from '../../es-errors.js';
+import { isConflict, isNotFound } from '@stacklens/elasticsearch';
 import { DATA_STREAMS } from '@stacklens/common';
 
 export const CHAT_STREAM = DATA_STREAMS.chat;

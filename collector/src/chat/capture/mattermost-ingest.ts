@@ -11,7 +11,7 @@ import { Backoff, sleep, type Logger } from '@stacklens/common';
 import type { MattermostConfig } from '../../config.js';
 import { CHAT_STREAM, type ChatMessage, type ChatStore } from './chat-store.js';
 import { mattermostClient } from '../alerts/mattermost.js';
-import { isIndexMissing } from '../../es-errors.js';
+import { isIndexMissing } from '@stacklens/elasticsearch';
 
 /** Allowance for clocks and in-flight posts when asking for "posts since". */
 const CATCH_UP_OVERLAP_MS = 5_000;

@@ -4,8 +4,7 @@
 // incidents, their channels' messages and their datasets — a person in no team gets none.
 import type { Client } from '@elastic/elasticsearch';
 import { parseDuration, type Logger } from '@stacklens/common';
-import { addTimeline, type Incident } from '@stacklens/detection';
-import type { RuleEngine } from '../../detection/engine.js';
+import { addTimeline, type Incident, type RuleEngine } from '@stacklens/detection';
 import type { Notifier } from '../../integrations/notifier.js';
 import type { CollectorMetrics } from '../../metrics.js';
 import type { ChatConfig } from '../../config.js';

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
 import { INDICES, type Logger } from '@stacklens/common';
-import { isConflict, isNotFound } from '../../es-errors.js';
+import { isConflict, isNotFound } from '@stacklens/elasticsearch';
 import { SLACK_MAX_AGE_SECONDS } from './slack-signature.js';
 
 export const SLACK_REPLAY_INDEX = INDICES.slackReplay;

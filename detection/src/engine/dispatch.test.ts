@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRule, ruleSchema } from '@stacklens/detection';
+import { buildRule, ruleSchema } from '../index.js';
 import { RuleDispatch } from './dispatch.js';
 
 const rule = (name: string, extra: Record<string, unknown>) => buildRule(ruleSchema.parse({ name, severity: 'low', dataset: 'pos', type: 'any', ...extra }), `${name}.yml`);

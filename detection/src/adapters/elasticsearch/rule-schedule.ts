@@ -3,8 +3,8 @@
 // optimistic concurrency, so no slot runs twice. The claimed slot is durable: after a
 // restart (or an outage of every collector) the missed slots are evaluated on the next claim.
 import type { Client } from '@elastic/elasticsearch';
-import type { Rule } from '@stacklens/detection';
-import { isNotFound, isConflict } from '../es-errors.js';
+import type { Rule } from '../../rule.js';
+import { isNotFound, isConflict } from '@stacklens/elasticsearch';
 import { INDICES } from '@stacklens/common';
 
 export const RULE_STATE_INDEX = INDICES.ruleState;

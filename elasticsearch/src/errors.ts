@@ -1,4 +1,4 @@
-// Reading Elasticsearch client errors: the few outcomes the collector treats as answers.
+// Reading Elasticsearch client errors: the few outcomes the collector and detection's adapters treat as answers.
 import type { Client } from '@elastic/elasticsearch';
 
 /** A 404: the document (or index) is not there. */

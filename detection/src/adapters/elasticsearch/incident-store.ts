@@ -3,8 +3,9 @@
 // and merge), else index with if_seq_no/if_primary_term (409 → re-read and re-apply). So
 // several collectors open each incident once and never lose an update.
 import type { Client } from '@elastic/elasticsearch';
-import { INCIDENTS_INDEX, type Incident, type IncidentStore } from '@stacklens/detection';
-import { isNotFound, isConflict, isIndexMissing } from '../es-errors.js';
+import { INCIDENTS_INDEX, type Incident } from '../../incident.js';
+import type { IncidentStore } from '../../evaluate.js';
+import { isNotFound, isConflict, isIndexMissing } from '@stacklens/elasticsearch';
 
 const MAX_ATTEMPTS = 20;
 

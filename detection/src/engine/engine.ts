@@ -9,12 +9,19 @@ import { hostname } from 'node:os';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from '@stacklens/common';
-import { ElasticsearchSource, RuleHealth, TEMPLATE_FIELD, applyAction, evaluateRule, fieldValue, loadRules, type Incident, type Match, type Outcome, type Rule, type RuleLoadError } from '@stacklens/detection';
-import { ElasticsearchIncidentStore } from './incident-store.js';
-import { SilenceStore } from './silences.js';
-import { claimSlot } from './rule-schedule.js';
+import { ElasticsearchSource } from '../adapters/elasticsearch/es-source.js';
+import { ElasticsearchIncidentStore } from '../adapters/elasticsearch/incident-store.js';
+import { SilenceStore } from '../adapters/elasticsearch/silences.js';
+import { claimSlot } from '../adapters/elasticsearch/rule-schedule.js';
+import { RuleHealth } from '../rule-health.js';
+import { TEMPLATE_FIELD } from '../stats.js';
+import { applyAction, type Incident } from '../incident.js';
+import { evaluateRule, type Outcome } from '../evaluate.js';
+import { fieldValue } from '../fields.js';
+import { loadRules, type RuleLoadError } from '../loader.js';
+import type { Match } from '../rule-type.js';
+import type { Rule } from '../rule.js';
 import { RuleDispatch } from './dispatch.js';
-import type { CollectorMetrics } from '../metrics.js';
 
 const RULES_IN_PARALLEL = 4;
 /** Routine (non-urgent) touches evaluate a rule at most this often. */
@@ -29,8 +36,26 @@ function groupOf(rule: Rule, doc: Record<string, unknown>): string {
 /** Counts of an open incident are written at most this often (new incidents at once). */
 const INCIDENT_UPDATE_INTERVAL_MS = 3000;
 
+/** A counter, as the engine uses it (prom-client's Counter fits). */
+export interface EngineCounter {
+  inc(labels: Record<string, string>, value?: number): void;
+}
+/** A histogram, as the engine uses it (prom-client's Histogram fits). */
+export interface EngineHistogram {
+  observe(labels: Record<string, string>, value: number): void;
+}
+/** The metrics the engine records; the collector passes its CollectorMetrics. */
+export interface EngineMetrics {
+  ruleEvaluations: EngineCounter;
+  ruleMatches: EngineCounter;
+  ruleEvaluationErrors: EngineCounter;
+  ruleEvaluationSeconds: EngineHistogram;
+  incidentsOpened: EngineCounter;
+  incidentsResolved: EngineCounter;
+}
+
 export interface EngineOptions {
-  metrics?: CollectorMetrics;
+  metrics?: EngineMetrics;
   rulesDir: string;
   tickMs?: number;
   /** Scheduled runs, silence refresh and the auto-resolve sweep happen on this period. */

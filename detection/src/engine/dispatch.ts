@@ -3,7 +3,8 @@
 // MISSING_PRICE`, `log.level: [error, critical]`), so rules are indexed by that field and
 // value: an event reads each indexed field once and tests only the rules filed under its
 // values (plus the rules without a term filter).
-import { fieldValues, type Rule } from '@stacklens/detection';
+import { fieldValues } from '../fields.js';
+import type { Rule } from '../rule.js';
 
 export class RuleDispatch {
   private readonly byField = new Map<string, Map<string, Rule[]>>();

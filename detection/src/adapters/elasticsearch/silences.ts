@@ -3,8 +3,10 @@
 // through another collector applies here too.
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
-import { SILENCES_INDEX, silenceMatches, type Match, type Rule, type Silence } from '@stacklens/detection';
-import { isNotFound, isIndexMissing } from '../es-errors.js';
+import { SILENCES_INDEX, silenceMatches, type Silence } from '../../silence.js';
+import type { Match } from '../../rule-type.js';
+import type { Rule } from '../../rule.js';
+import { isNotFound, isIndexMissing } from '@stacklens/elasticsearch';
 
 export class SilenceStore {
   private active: Silence[] = [];

@@ -3,7 +3,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import { Client } from '@elastic/elasticsearch';
 import { installTemplates } from '@stacklens/elasticsearch';
-import { buildRule, ruleSchema } from '@stacklens/detection';
+import { buildRule, ruleSchema } from '../../index.js';
 import { claimSlot } from './rule-schedule.js';
 
 const es = new Client({ node: inject('esUrl') });

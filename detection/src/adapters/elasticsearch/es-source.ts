@@ -2,8 +2,8 @@
 // group_by fields (and the message template), with count, cardinality, metric and top_hits
 // sub-aggregations. Fleet-wide: it sees every collector's events.
 import type { Client } from '@elastic/elasticsearch';
-import { fieldValue } from './fields.js';
-import { TEMPLATE_FIELD, type GroupKey, type GroupQuery, type GroupStats, type SourceRule, type StatsSource } from './stats.js';
+import { fieldValue } from '../../fields.js';
+import { TEMPLATE_FIELD, type GroupKey, type GroupQuery, type GroupStats, type SourceRule, type StatsSource } from '../../stats.js';
 
 /**
  * Upper bound of groups one listing reads (composite pages of 500). Rule types that must not
