@@ -1,8 +1,8 @@
 // The agent's lifecycle through its CLI: SIGHUP reload, SIGTERM flush, collector failover.
 import { appendFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it, inject } from 'vitest';
-import { count, esClient, expectMessagesOnce, freePort, sleep, startAgent, tempDir, uniqueNamespace, waitFor, useSharedCollector, type AgentHandle } from './helpers.js';
+import { count, esClient, expectMessagesOnce, freePort, sleep, startAgent, tempDir, uniqueNamespace, waitFor, useSharedCollector, type AgentHandle, acknowledged } from './helpers.js';
 
 const es = esClient(inject('esUrl'));
 const shared = useSharedCollector(inject('esUrl'));
@@ -13,6 +13,7 @@ const config = (ns: string, inputs: string, collectorUrls = `url: ${shared.colle
   `id: sig-${ns}\nstate_dir: ./state\ncollector:\n  ${collectorUrls}\n  token: \${TEST_AGENT_TOKEN}\nbatch:\n  ${batch}\ninputs:\n${inputs}`;
 const lines = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `${tag}-${i}`);
 const append = (path: string, ls: string[]) => appendFileSync(path, ls.map((l) => `${l}\n`).join(''));
+
 
 describe('agent signals and failover', () => {
   it('SIGHUP reloads the config: a new input starts, a removed one stops; an invalid file is refused and the agent goes on', async () => {
@@ -26,23 +27,28 @@ describe('agent signals and failover', () => {
     append(join(dir, 'a', 'x.log'), lines('a1', 50));
     append(join(dir, 'b', 'y.log'), lines('b1', 50));
     await waitFor('a1 lines', async () => (await count(es, index)) >= 50, 20_000);
-    await sleep(1000);
-    expect(await count(es, index)).toBe(50); // b is not configured yet
+    // A new file under a/, created after b/y.log: once it is shipped, the agent has scanned
+    // since b/y.log existed and shipped all it would (a marker, not a fixed wait).
+    append(join(dir, 'a', 'z.log'), ['a-marker']);
+    await waitFor('a/ acknowledged to its end', async () => acknowledged(dir, [join(dir, 'a', 'x.log'), join(dir, 'a', 'z.log')]), 20_000);
+    expect(await count(es, index)).toBe(51); // b is not configured yet
 
     writeFileSync(agent.configPath, config(ns, input('./b/*.log', ns)));
     agent.proc.child.kill('SIGHUP');
-    await waitFor('b1 lines', async () => (await count(es, index)) >= 100, 20_000);
+    await waitFor('b1 lines', async () => (await count(es, index)) >= 101, 20_000);
     append(join(dir, 'a', 'x.log'), lines('a2', 20)); // input a is gone: not shipped
     append(join(dir, 'b', 'y.log'), lines('b2', 20));
-    await waitFor('b2 lines', async () => (await count(es, index)) >= 120, 20_000);
+    await waitFor('b2 lines', async () => (await count(es, index)) >= 121, 20_000);
 
     writeFileSync(agent.configPath, 'inputs: [not valid\n');
     agent.proc.child.kill('SIGHUP');
     await waitFor('the refusal in the log', async () => agent.proc.output.includes('new configuration is invalid; keeping the current one'), 10_000);
     append(join(dir, 'b', 'y.log'), lines('b3', 10));
-    await waitFor('b3 lines', async () => (await count(es, index)) >= 130, 20_000);
-    await sleep(1000);
-    await expectMessagesOnce(es, index, [...lines('a1', 50), ...lines('b1', 50), ...lines('b2', 20), ...lines('b3', 10)]);
+    await waitFor('b3 lines', async () => (await count(es, index)) >= 131, 20_000);
+    // b/y.log acknowledged to its end: everything the agent read is indexed; a2 (written before
+    // b2 and b3) had its chance to be shipped and must not have been.
+    await waitFor('b/ acknowledged to its end', async () => acknowledged(dir, [join(dir, 'b', 'y.log')]), 20_000);
+    await expectMessagesOnce(es, index, [...lines('a1', 50), 'a-marker', ...lines('b1', 50), ...lines('b2', 20), ...lines('b3', 10)]);
     expect(agent.proc.child.exitCode).toBeNull();
   });
 
@@ -88,10 +94,10 @@ describe('agent signals and failover', () => {
     agents.push(agent);
     for (let i = 0; i < 10; i++) {
       append(join(dir, 'logs', 'app.log'), lines(`f${i}`, 100));
-      await sleep(150);
+      await sleep(150); // pacing the writes (a scenario, not a wait for the agent)
     }
     await waitFor('1,000 documents', async () => (await count(es, index)) >= 1000, 30_000);
-    await sleep(500);
+    await waitFor('the file acknowledged to its end', async () => acknowledged(dir, [join(dir, 'logs', 'app.log')]), 20_000);
     await expectMessagesOnce(es, index, Array.from({ length: 10 }, (_, i) => lines(`f${i}`, 100)).flat());
   });
 });

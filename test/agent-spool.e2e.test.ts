@@ -51,8 +51,9 @@ describe('disk spool', () => {
     const collector = await startCollector(inject('esUrl'), { port, token });
     running.push(collector);
     await waitFor('4,000 documents', async () => (await count(es, t.index)) >= 4000, 60_000, 500);
-    await waitFor('an empty spool', async () => spoolFiles(t.dir).length === 0, 20_000);
-    await sleep(1000);
+    // Every line spooled (offsets commit once spooled) and the spool drained (a batch leaves it
+    // once acknowledged): nothing is in flight, so what Elasticsearch holds now is final.
+    await waitFor('every line spooled and the spool empty', async () => committed(t.dir) === statSync(t.log).size && spoolFiles(t.dir).length === 0, 20_000);
     await expectMessagesOnce(es, t.index, [...lines('before', 3000), ...lines('after', 1000)]);
   });
 
@@ -65,6 +66,8 @@ describe('disk spool', () => {
     append(t.log, lines('bp', 30_000));
     const spooled = () => spoolFiles(t.dir).reduce((n, f) => n + statSync(join(t.dir, 'state', 'spool', f)).size, 0);
     await waitFor('the spool to fill up', async () => spooled() >= 16 * 1024 - 4096, 30_000);
+    // A fixed wait is right here and below: what is asserted is that reading makes no progress
+    // over time (backpressure); there is no event to wait for when nothing happens.
     await sleep(1500); // let the pipeline fill up behind the full spool
     const stuck = committed(t.dir);
     expect(stuck).toBeLessThan(statSync(t.log).size); // the agent stopped reading
@@ -75,7 +78,7 @@ describe('disk spool', () => {
     const collector = await startCollector(inject('esUrl'), { port, token });
     running.push(collector);
     await waitFor('30,000 documents', async () => (await count(es, t.index)) >= 30_000, 90_000, 500);
-    await sleep(1000);
+    await waitFor('every line spooled and the spool empty', async () => committed(t.dir) === statSync(t.log).size && spoolFiles(t.dir).length === 0, 30_000);
     await expectMessagesOnce(es, t.index, lines('bp', 30_000));
   });
 });

@@ -3,8 +3,8 @@
 // @slack/web-api and @mattermost/client; buttons are clicked as each platform sends them.
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { incidentFingerprint, incidentId, messageTemplate } from '@stacklens/detection';
-import { esClient, sleep, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
-import { incidentsOf, missingPrice, missingPriceAnyRule, startStack, testSecret } from './stack.js';
+import { esClient, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
+import { api, incidentsOf, missingPrice, missingPriceAnyRule, startStack, testSecret } from './stack.js';
 import { FakeSlack } from './fakes/slack-server.js';
 import { FakeMattermost } from './fakes/mattermost-server.js';
 import { FakeJira } from './fakes/jira-server.js';
@@ -51,6 +51,18 @@ afterEach(async () => {
 });
 
 const rule = missingPriceAnyRule;
+
+/**
+ * Whether an incident's outbox work is done, as collector `c` sees it: some of its tasks ran,
+ * and none is pending or running on `c`. A task a SIGKILLed collector had claimed stays
+ * "running" until its lease runs out (a minute later): not waited for here.
+ */
+async function outboxIdle(c: CollectorHandle, incident: string): Promise<boolean> {
+  await es.indices.refresh({ index: 'stacklens-outbox', ignore_unavailable: true });
+  const done = await api(c, `/outbox?incident=${incident}&status=done&size=1`);
+  const open = await api(c, `/outbox?incident=${incident}&status=pending,running&size=100`);
+  return done.body.total > 0 && open.body.tasks.every((t: any) => t.status === 'running' && t.claimed_by !== open.body.collector.id);
+}
 
 const chatConfig = (teams = '') => `integrations:
   slack:
@@ -169,7 +181,8 @@ describe('chat alerts', () => {
     });
     expect(forged.status).toBe(401);
 
-    await sleep(1500);
+    // Every post, update and ticket task of the incident has run here: a doubled one would show now.
+    await waitFor('the incident\'s outbox idle', async () => outboxIdle(s.collectors[0], inc.id), 30_000, 300);
     expect(slackAlertFor(inc.id)).toHaveLength(1);
     expect(mattermostAlertFor(inc.id)).toHaveLength(1);
     expect(jira.issues.filter((i) => i.fields.summary.endsWith(`(${store})`))).toHaveLength(1);

@@ -8,7 +8,8 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
-import { appendFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 
 export const REPO = resolve(import.meta.dirname, '..');
@@ -313,4 +314,25 @@ export function useSharedCollector(esUrl: string): { readonly collector: Collect
     for (const a of shared.agents.splice(0)) await a.stop('SIGKILL');
   });
   return shared;
+}
+
+/**
+ * Whether the agent in `dir` has read, and the collector acknowledged, every line of `paths`:
+ * its registry (offsets committed only after acks, written every second) holds each file (by
+ * path, or by inode if renamed since) at its end (its last complete line; a .gz file in uncompressed bytes).
+ * Nothing of those files is in flight then, so what Elasticsearch holds is final: the
+ * positive signal to wait for before asserting "nothing more".
+ */
+export function acknowledged(dir: string, paths: string[]): boolean {
+  let files: { path: string; inode?: string; offset: number }[];
+  try {
+    files = Object.values(JSON.parse(readFileSync(join(dir, 'state', 'registry.json'), 'utf8')).files);
+  } catch {
+    return false;
+  }
+  return paths.every((p) => {
+    const bytes = p.endsWith('.gz') ? gunzipSync(readFileSync(p)) : readFileSync(p);
+    const st = statSync(p);
+    return files.some((f) => (resolve(dir, f.path) === p || f.inode === `${st.dev}:${st.ino}`) && f.offset === bytes.lastIndexOf(10) + 1);
+  });
 }

@@ -74,6 +74,7 @@ describe('Mattermost capture', () => {
     await waitFor('reconnected', async () => mattermost.authenticatedSockets > socketsBefore && mattermost.connectedSockets() === 1, 30_000);
     // And it stays connected: the client took the new server's event sequence (no reconnect loop).
     const sockets = mattermost.authenticatedSockets;
+    // A fixed wait is right here: a reconnect loop shows only over time (reconnect_min is 1s).
     await sleep(3000);
     expect(mattermost.authenticatedSockets).toBe(sockets);
     expect(mattermost.connectedSockets()).toBe(1);
@@ -83,7 +84,11 @@ describe('Mattermost capture', () => {
       const d = await stored(word);
       return d.length === said.length ? d : undefined;
     }, 30_000);
-    await sleep(1500);
+    // A marker posted after everything else: once it is stored, the catch-up and the socket
+    // have delivered all they had, so a doubled message would be here by now.
+    const marker = `marker${word}`;
+    mattermost.userPost('eli', 'oncall', `${marker} end of the conversation`);
+    await waitFor('the marker captured', async () => (await stored(marker)).length === 1, 20_000);
     const again = await stored(word);
     expect(again).toHaveLength(said.length);
     expect(new Set(again.map((d) => d.chat.message_id)).size).toBe(said.length);

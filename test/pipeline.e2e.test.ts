@@ -1,9 +1,9 @@
 // Agent → collector → Elasticsearch, end to end, through the real CLIs and a real Elasticsearch.
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { posTrafficLine, chatbotTurn, rng } from '@stacklens/demo';
-import { count, esClient, expectExactlyOnce, LogWriter, sleep, startAgent, startCollector, tempDir, uniqueNamespace, waitFor, allDocs, type AgentHandle, type CollectorHandle } from './helpers.js';
+import { count, esClient, expectExactlyOnce, LogWriter, sleep, startAgent, startCollector, tempDir, uniqueNamespace, waitFor, allDocs, type AgentHandle, type CollectorHandle, acknowledged } from './helpers.js';
 
 const esUrl = inject('esUrl');
 const es = esClient(esUrl);
@@ -12,6 +12,7 @@ const running: (AgentHandle | CollectorHandle)[] = [];
 afterEach(async () => {
   for (const p of running.splice(0)) await p.stop('SIGKILL');
 });
+
 
 function agentYaml(ns: string, collector: CollectorHandle, id: string, token = '${TEST_AGENT_TOKEN}'): string {
   return `id: ${id}
@@ -60,11 +61,12 @@ describe('agent → collector → Elasticsearch', () => {
       while (chatLines.length < 100) chatLines.push(...chatbotTurn(rand, new Date((start += 1000)), 0.1));
       pos.append(posLines);
       chat.append(chatLines);
-      await sleep(20);
+      await sleep(20); // pacing the writes (a scenario, not a wait for the agent)
     }
     const index = `logs-pos-${ns},logs-chatbot-${ns}`;
     await waitFor('10,000 documents', async () => (await count(es, index)) >= 10_000, 120_000, 500);
-    await sleep(1500); // nothing more may arrive
+    // Both logs acknowledged to their end: nothing is in flight, so nothing more may arrive.
+    await waitFor('both logs acknowledged to their end', async () => acknowledged(dir, [pos.path, chat.path]), 60_000, 500);
     const docs = await expectExactlyOnce(es, index, [pos, chat]);
 
     const byLocation = new Map(docs.map((d) => [`${d._source.log.file.path}@${d._source.log.offset}`, d._source]));
@@ -110,11 +112,12 @@ describe('agent → collector → Elasticsearch', () => {
         const lines: string[] = [];
         for (let i = 0; i < 500; i++) lines.push(posTrafficLine(rand, 0.05, new Date()));
         pos.append(lines);
-        await sleep(100);
+        await sleep(100); // pacing the writes
       }
     })();
     const index = `logs-pos-${ns}`;
     await waitFor('the first documents', async () => (await count(es, index)) > 2000, 60_000, 100);
+    // Fixed waits are right here: they place the kills and the outage in the middle of the stream.
     await agent.stop('SIGKILL');
     await sleep(300);
     agent.restart();
@@ -124,7 +127,7 @@ describe('agent → collector → Elasticsearch', () => {
     await collector.restart();
     await writing;
     await waitFor('30,000 documents', async () => (await count(es, index)) >= 30_000, 120_000, 500);
-    await sleep(1500);
+    await waitFor('the log acknowledged to its end', async () => acknowledged(dir, [pos.path]), 60_000, 500);
     await expectExactlyOnce(es, index, [pos]);
   });
 
@@ -177,7 +180,8 @@ describe('agent → collector → Elasticsearch', () => {
     const deadQuery = { term: { 'agent.id': agentId } };
     await waitFor('4 dead letters', async () => (await count(es, 'logs-stacklens.deadletter-default', deadQuery)) >= 4, 30_000);
     await waitFor('5 good documents', async () => (await count(es, `logs-pos-${ns},logs-chatbot-${ns}`)) >= 5, 30_000);
-    await sleep(1000);
+    // Both logs acknowledged to their end: every line, good or dead-lettered, is indexed.
+    await waitFor('both logs acknowledged to their end', async () => acknowledged(dir, [join(dir, 'logs', 'pos.log'), join(dir, 'logs', 'chat.log')]), 30_000);
     expect(await count(es, `logs-pos-${ns}`)).toBe(4);
     expect(await count(es, `logs-chatbot-${ns}`)).toBe(1);
     const dead = await allDocs(es, 'logs-stacklens.deadletter-default', deadQuery);

@@ -4,11 +4,11 @@
 // is not a secret. The eight defects of #12 are regression cases here, and the LogHub dev set
 // (../shared/datasets) plus real-log shapes from other systems (test/fixtures/real-logs) are
 // the corpus.
-import { appendFileSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it, inject, beforeAll } from 'vitest';
-import { REPO, allDocs, count, esClient, sleep, startAgent, tempDir, uniqueNamespace, useSharedCollector, waitFor, type AgentHandle } from './helpers.js';
+import { REPO, allDocs, count, esClient, startAgent, tempDir, uniqueNamespace, useSharedCollector, waitFor, type AgentHandle, acknowledged } from './helpers.js';
 
 const es = esClient(inject('esUrl'));
 const shared = useSharedCollector(inject('esUrl'));
@@ -39,6 +39,7 @@ async function byPlace(index: string): Promise<Map<string, any>> {
   }
   return out;
 }
+
 
 function agentYaml(id: string, inputs: string): string {
   return `id: ${id}\nstate_dir: ./state\ncollector:\n  url: ${shared.collector.url}\n  token: \${TEST_AGENT_TOKEN}\nbatch:\n  flush_interval: 100ms\nscan_interval: 200ms\ninputs:\n${inputs}`;
@@ -74,7 +75,8 @@ describe('real logs arrive intact', () => {
   it(`ships real logs from many systems with default settings: every line once, byte-exact, at its offset, nothing redacted`, async () => {
     const index = `logs-corpus-${ns}`;
     await waitFor(`${expected.size} lines`, async () => (await count(es, index)) >= expected.size, 120_000, 500);
-    await sleep(500);
+    const texts = readdirSync(corpus).filter((f) => f !== 'core.log').map((f) => join(corpus, f));
+    await waitFor('every corpus file acknowledged to its end', async () => acknowledged(dir, texts), 60_000, 500);
     const got = await byPlace(index);
     const wrong = [...expected].filter(([key, text]) => got.get(key)?.message !== text).slice(0, 5);
     expect(wrong.map(([key, text]) => ({ key, text, got: got.get(key)?.message }))).toEqual([]);
@@ -105,7 +107,8 @@ describe('regressions of #12', () => {
     appendFileSync(join(dir, 'a', 'first.csv.log'), '2024-01-01,INFO,one\n');
     appendFileSync(join(dir, 'a', 'second.csv.log'), '2024-01-01,INFO,two\n');
     await waitFor('every line of both inputs', async () => (await count(es, `logs-dupa-${ns}`)) >= 2005 && (await count(es, `logs-dupb-${ns}`)) >= 2001, 60_000);
-    await sleep(500);
+    const files = ['a/proxifier.log', 'a/first.csv.log', 'a/second.csv.log', 'b/proxifier.log'].map((f) => join(dir, f));
+    await waitFor('every file acknowledged to its end', async () => acknowledged(dir, files), 30_000);
     const a = await byPlace(`logs-dupa-${ns}`);
     const b = await byPlace(`logs-dupb-${ns}`);
     expect(a.size).toBe(2005);
@@ -157,7 +160,7 @@ describe('regressions of #12', () => {
     writeFileSync(join(dir, 'c.log'), lines.join('\n') + '\n');
     run(dir, `docker-${ns}`, `  - paths: ["c.log"]\n    format: docker\n    dataset: docker\n    namespace: ${ns}\n`);
     await waitFor('2 events', async () => (await count(es, `logs-docker-${ns}`)) >= 2, 30_000);
-    await sleep(300);
+    await waitFor('the file acknowledged to its end', async () => acknowledged(dir, [join(dir, 'c.log')]), 30_000);
     const docs = (await allDocs(es, `logs-docker-${ns}`)).map((d) => d._source).sort((x, y) => x.log.offset - y.log.offset);
     expect(docs.map((d) => [d.message, d.stream, d['@timestamp']])).toEqual([
       ['one two three', 'stdout', '2017-06-09T20:10:41Z'],
@@ -188,7 +191,9 @@ describe('regressions of #12', () => {
     writeFileSync(join(dir, 'z', 'app.log'), 'after rotation\n');
     agent.restart();
     await waitFor('every line', async () => (await count(es, `logs-rotz-${ns}`)) >= 304, 30_000);
-    await sleep(1000);
+    // Every file the inputs read, the compressed ones included, is done: nothing is in flight.
+    const read = ['z/app.log', 'z/app.log.1.gz', 'z/app.log.2.gz', 'plain/app.log'].map((f) => join(dir, f));
+    await waitFor('every file read acknowledged to its end', async () => acknowledged(dir, read), 30_000);
     const zDocs = await allDocs(es, `logs-rotz-${ns}`);
     expect(new Set(zDocs.map((d) => `${d._source.log.file.identity}:${d._source.log.offset}`)).size).toBe(zDocs.length);
     const z = zDocs.map((d) => d._source.message).sort();
@@ -269,7 +274,7 @@ describe('regressions of #12', () => {
     await waitFor('the head of the trace', async () => (await count(es, `logs-ml-${ns}`)) >= 1, 30_000);
     appendFileSync(file, '\tat C.d(C.java:2)\nCaused by: x\nno timestamp and no indent\n2024-11-16 10:00:01 INFO next\n');
     await waitFor('4 events', async () => (await count(es, `logs-ml-${ns}`)) >= 4, 30_000);
-    await sleep(500);
+    await waitFor('the file acknowledged to its end', async () => acknowledged(dir, [file]), 30_000);
     const docs = (await allDocs(es, `logs-ml-${ns}`)).map((d) => d._source).sort((x, y) => x.log.offset - y.log.offset);
     expect(docs.map((d) => [d.message, d.log.flags])).toEqual([
       ['2024-11-16 10:00:00 ERROR boom\njava.io.IOException: reset\n\tat A.b(A.java:1)', ['multiline']],
@@ -294,7 +299,7 @@ describe('regressions of #12', () => {
     writeSync(fd, lines(200, 199).join('\n') + '\n');
     closeSync(fd);
     await waitFor('399 lines', async () => (await count(es, `logs-hole-${ns}`)) >= 399, 30_000);
-    await sleep(1000);
+    await waitFor('both files acknowledged to their end', async () => acknowledged(dir, [path, join(dir, 'l', 'app.log.1')]), 30_000);
     const messages = (await allDocs(es, `logs-hole-${ns}`)).map((d) => d._source.message);
     expect(messages.length).toBe(399);
     expect(new Set(messages)).toEqual(new Set(lines(0, 399)));
@@ -326,7 +331,8 @@ describe('regressions of #12', () => {
     writeFileSync(join(dir, 'stop', 'app.log'), banner + body('stop-new', 40));
     agent.restart();
     await waitFor('the new stop file', async () => (await count(es, `logs-bannerstop-${ns}`)) >= 125, 30_000);
-    await sleep(1500);
+    const tailed = ['run/app.log', 'stop/app.log', 'stop/app.log.1'].map((f) => join(dir, f));
+    await waitFor('every file in the globs acknowledged to its end', async () => acknowledged(dir, tailed), 30_000);
     const tally = async (ds: string) => {
       const docs = await allDocs(es, `logs-${ds}-${ns}`);
       const byMessage = new Map<string, number>();
