@@ -20,8 +20,8 @@ const { values } = parseArgs({
   options: { lines: { type: 'string', default: '1000000' }, 'agent-mb': { type: 'string', default: '1000' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
 });
 const ONLY = values.only;
-if (ONLY && !['e2e', 'agent', 'detection', 'tickets', 'redact', 'fuzz', 'hostile', 'logmask'].includes(ONLY)) {
-  console.error(`--only must be e2e, agent, detection, tickets, redact, fuzz, hostile or logmask, got "${ONLY}"`);
+if (ONLY && !['e2e', 'agent', 'detection', 'tickets', 'redact', 'fuzz', 'hostile', 'logmask', 'templates'].includes(ONLY)) {
+  console.error(`--only must be e2e, agent, detection, tickets, redact, fuzz, hostile, logmask or templates, got "${ONLY}"`);
   process.exit(2);
 }
 if (values.help) {
@@ -43,6 +43,10 @@ if (values.help) {
          throughput ratio, /healthz p50/p99, peak RSS, nothing lost
   logmask  the logger with URL-credential masking (issue #14) beside the same logger without
          it: ns per line and the ratio, for lines with no URL, a URL, and credentials
+  templates  message-template grouping on the LogHub dev set (per system: GA, F1, groups /
+         true templates) for the miner and the old regex templating, side by side; the
+         miner's messages/s on one core; the collector's ingest with and without mining
+         (CPU only, and into Elasticsearch)
   fuzz   the property tests (*fuzz*.test.ts) with 50,000 cases each and a seed from the
          clock (printed; STACKLENS_FUZZ_SEED=<seed> reproduces a failure)`);
   process.exit(0);
@@ -104,6 +108,7 @@ if (!esUrl) {
 }
 const client = new Client({ node: esUrl, requestTimeout: 120_000 });
 await installTemplates(client);
+
 const run = Date.now().toString(36);
 
 async function finish() {
@@ -113,6 +118,17 @@ async function finish() {
     rmSync(join(REPO_ROOT, '.stacklens', 'es', String(BENCH_PORT)), { recursive: true, force: true });
   }
   rmSync(work, { recursive: true, force: true });
+}
+
+if (ONLY === 'templates') {
+  const { templatesAccuracy, templatesAccuracyReport } = await import('./templates-accuracy.mjs');
+  const { templatesIngest, templatesIngestE2e, templatesIngestReport } = await import('./templates-ingest.mjs');
+  console.log(templatesAccuracyReport(await templatesAccuracy({ progress })));
+  const cpu = await templatesIngest({ progress });
+  const e2e = await templatesIngestE2e({ esUrl, work, progress });
+  console.log(templatesIngestReport(cpu, e2e));
+  await finish();
+  process.exit(0);
 }
 
 async function detectionBench() {

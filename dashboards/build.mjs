@@ -184,6 +184,12 @@ const pipeline = dashboard(
         description: 'Who (principal or chat user, never a token), what, target, outcome, reason, address, request id. Kibana: saved search "Audit trail". API: GET /api/audit (admins).',
       }),
     ],
+    [
+      table('Top message templates', [es('logs', 'stacklens.template_id:* AND NOT event.dataset:stacklens.*', [count()], [terms('event.dataset', 10), terms('stacklens.template_id', 25), terms('stacklens.message_template', 1)])], {
+        w: 24,
+        description: 'The kinds of message with the most events in the range, per dataset: each template is one kind of message with its variable parts as <*> (mined at ingest, stable id). A template that climbs here is a new or growing problem. API: GET /api/templates (with trends); CLI: stacklens templates mine <file>.',
+      }),
+    ],
   ],
   { from: 'now-1h', refresh: '10s' },
 );

@@ -315,6 +315,7 @@ export class Agent {
         lines: live.counters.lines,
         bytes: live.counters.bytes,
         parseErrors: live.builder.parseErrors,
+        patternMismatches: live.builder.patternMismatches,
         invalidLines: live.counters.invalidLines,
       })),
       files: { ...this.identities.counters, skippedBinary: this.skipped.binary },

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { REDACT_DEFAULTS } from '@stacklens/common';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadYamlConfig, byteSize, durationMs, httpUrl, DATASET_PATTERN, NAMESPACE_PATTERN } from '@stacklens/common';
-import { PARSERS, type Format } from './parsers/index.js';
+import { PARSERS, headerPatternProblem, type Format } from './parsers/index.js';
 
 /** The formats agent.yaml accepts: the registered parsers (parsers/index.ts). */
 export const FORMATS = Object.keys(PARSERS) as [Format, ...Format[]];
@@ -64,6 +64,9 @@ const inputSchema = z.strictObject({
   follow_symlinks: z.boolean().default(false),
   // The zone of timestamps written without one (e.g. 2024-11-16 10:30:00).
   timezone: timezone().default('UTC'),
+  // Format plain: the header of each line read into fields (parsers/header-pattern.ts) — a
+  // shipped pattern's name, auto (chosen per file from its first lines), generic, or a grok pattern.
+  pattern: z.string().min(1, 'must not be empty').optional(),
   max_line_bytes: byteSize().default(1024 * 1024),
   close_inactive: durationMs().default(5 * 60_000),
   redact: z
@@ -88,6 +91,18 @@ const inputSchema = z.strictObject({
     })
     .refine((m) => m.start_pattern || m.continuation_pattern, { message: 'needs start_pattern, continuation_pattern or both' })
     .optional(),
+}).superRefine((input, ctx) => {
+  if (input.pattern === undefined) return;
+  if (input.format !== 'plain') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['pattern'],
+      message: `applies to format plain only (format ${input.format} lines are ${input.format === 'docker' || input.format === 'cri' ? 'read from a container envelope, whose time is used' : 'parsed into fields already'}); remove it or use format: plain`,
+    });
+    return;
+  }
+  const problem = headerPatternProblem(input.pattern);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['pattern'], message: problem });
 });
 
 const schema = z.strictObject({

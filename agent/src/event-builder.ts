@@ -4,7 +4,7 @@
 import { eventId, eventIdPrefix, type WireEvent } from '@stacklens/common';
 import type { InputConfig } from './config.js';
 import type { Envelope } from './container-envelope.js';
-import { PARSERS, ParseError, type LineParser, type ParseContext } from './parsers/index.js';
+import { PARSERS, ParseError, PATTERN_MISMATCH, compileHeaderPattern, type LineParser, type ParseContext } from './parsers/index.js';
 import { Redactor } from '@stacklens/common';
 import { redactFields } from './processors/redact-fields.js';
 
@@ -42,6 +42,10 @@ export class EventBuilder {
   /** Masks the copy of a structured line kept for the dead-letter stream: a second instance, so one secret is counted once. */
   private readonly copyRedactor?: Redactor;
   parseErrors = 0;
+  /** Lines whose header did not match the input's `pattern` (shipped as they are, flagged pattern_mismatch). */
+  patternMismatches = 0;
+  /** `pattern: auto`: the pattern is chosen per file (see parserForFile). */
+  readonly detectsPerFile: boolean;
   private lastIdentity = '';
   private lastPrefix = '';
 
@@ -51,6 +55,12 @@ export class EventBuilder {
     private readonly input: InputConfig,
   ) {
     this.parse = PARSERS[input.format];
+    this.detectsPerFile = input.format === 'plain' && input.pattern === 'auto';
+    if (input.format === 'plain' && input.pattern !== undefined) {
+      // Compiled once per input (validated at start-up); `auto` without a file's sample chooses from the lines as they come.
+      const header = compileHeaderPattern(input.pattern, { timezone: input.timezone ?? 'UTC' });
+      this.parse = (line) => header.parse(line);
+    }
     this.structured = STRUCTURED.has(input.format);
     this.keepsRawLine = RAW_KEPT.has(input.format);
     this.timeZone = input.timezone ?? 'UTC';
@@ -63,6 +73,16 @@ export class EventBuilder {
       this.redactor = redactor;
       this.copyRedactor = new Redactor(input.redact);
     }
+  }
+
+  /**
+   * `pattern: auto`: the parser of one file, its pattern chosen from the file's first lines
+   * (the harvester reads them once, when it opens the file). Undefined for any other input.
+   */
+  parserForFile(sampleLines: readonly string[]): LineParser | undefined {
+    if (!this.detectsPerFile) return undefined;
+    const header = compileHeaderPattern('auto', { timezone: this.input.timezone ?? 'UTC', sample: sampleLines });
+    return (line) => header.parse(line);
   }
 
   private static redactions(r: Redactor): number {
@@ -94,7 +114,8 @@ export class EventBuilder {
     return EventBuilder.redactions(redactor) === before ? rawLine : copy;
   }
 
-  build(rawLine: string, path: string, fileIdentity: string, offset: number, ctx?: LineContext): WireEvent {
+  /** `parse`: the file's own parser (parserForFile), else the input's. */
+  build(rawLine: string, path: string, fileIdentity: string, offset: number, ctx?: LineContext, parse: LineParser = this.parse): WireEvent {
     if (fileIdentity !== this.lastIdentity) {
       this.lastIdentity = fileIdentity;
       this.lastPrefix = eventIdPrefix(this.agentId, fileIdentity);
@@ -115,7 +136,11 @@ export class EventBuilder {
       // Unstructured lines are masked as text; structured ones value by value after parsing,
       // so masking never breaks the JSON they came in.
       const line = this.redactor && !this.structured ? this.redactor.redact(rawLine) : rawLine;
-      const parsed = this.parse(line, { timeZone: this.timeZone, envelope: ctx?.envelope } satisfies ParseContext);
+      const parsed = parse(line, { timeZone: this.timeZone, envelope: ctx?.envelope } satisfies ParseContext);
+      if (parsed.flags) {
+        if (parsed.flags.includes(PATTERN_MISMATCH)) this.patternMismatches++;
+        log.flags = log.flags ? [...(log.flags as string[]), ...parsed.flags] : parsed.flags;
+      }
       let message = parsed.message;
       const fields = parsed.fields;
       if (this.structured && this.redactor) {
@@ -134,6 +159,8 @@ export class EventBuilder {
         if (typeof fields.log === 'object') doc.log = { ...(fields.log as object), ...log };
         else doc.log = log;
         if (typeof fields.event === 'object') doc.event = { ...(fields.event as object), dataset: this.input.dataset };
+        // A header's host.hostname goes beside the agent's host.name.
+        if (this.input.format === 'plain' && typeof fields.host === 'object' && fields.host !== null) doc.host = { ...(fields.host as object), ...this.host };
       } else doc.log = log;
       const event: WireEvent = { id, dataset: this.input.dataset, namespace: this.input.namespace, doc };
       // The copy needs masking only if the document did (a second redactor: counted once).

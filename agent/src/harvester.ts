@@ -11,6 +11,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { sleep, type WireEvent, type Logger } from '@stacklens/common';
 import type { EventBuilder, LineContext } from './event-builder.js';
+import type { LineParser } from './parsers/index.js';
 import { FINGERPRINT_BYTES, headMatches, type Fingerprint } from './file-identity.js';
 import { MultilineJoiner, type MultilineConfig } from './multiline.js';
 import { ContainerEnvelope, type DecodedRecord } from './container-envelope.js';
@@ -78,6 +79,9 @@ export interface HarvesterOptions {
  */
 export type HarvestEnd = 'stopped' | 'removed' | 'inactive' | 'replaced' | 'binary' | 'complete' | 'incomplete' | 'deferred';
 
+/** How much of a file's start `pattern: auto` reads to choose its pattern (enough for 50 lines). */
+const SAMPLE_BYTES = 64 * 1024;
+
 export const inodeKey = (st: { dev: bigint | number; ino: bigint | number }) => `${st.dev}:${st.ino}`;
 
 export class Harvester {
@@ -99,6 +103,8 @@ export class Harvester {
   private warnedInvalid = false;
   /** Length of the longest head reported to observeHead. */
   private headSeen = 0;
+  /** `pattern: auto`: this file's parser, chosen from its first lines when it is identified. */
+  private parser?: LineParser;
   /** Bytes read when closed for inactivity; discovery reopens the file when its size differs. */
   closedAt?: number;
 
@@ -203,7 +209,7 @@ export class Harvester {
   }
 
   private ship(text: string, offset: number, end: number, ctx?: LineContext): void {
-    const event = this.builder.build(text, this.path, this.idIdentity(), offset, ctx);
+    const event = this.builder.build(text, this.path, this.idIdentity(), offset, ctx, this.parser);
     this.counters.lines++;
     // Never commit past an event still pending in an earlier stage (another stream's partial record).
     const pending = this.pendingOffset();
@@ -325,6 +331,21 @@ export class Harvester {
 
   private truncated?: { key: string; generation: number };
 
+  /** The first lines of the file (up to SAMPLE_BYTES), for `pattern: auto` to choose from. */
+  private async sampleLines(): Promise<string[]> {
+    const buf = Buffer.allocUnsafe(SAMPLE_BYTES);
+    const { bytesRead } = await this.fh!.read(buf, 0, SAMPLE_BYTES, 0);
+    return this.linesOf(buf, bytesRead, bytesRead < SAMPLE_BYTES);
+  }
+
+  /** Complete lines of a file's first bytes (the last one too when `whole`: the text ends there). */
+  private linesOf(buf: Buffer, length: number, whole: boolean): string[] {
+    const n = Math.min(length, SAMPLE_BYTES);
+    const lines = this.decoding.decode(buf, this.decoding.bomLength(buf), n).text.split('\n');
+    if (!whole || n < length) lines.pop();
+    return lines;
+  }
+
   /** Does a line break end just before `offset`? */
   private async endsLine(offset: number): Promise<boolean> {
     const n = this.decoding.newlineBytes;
@@ -362,6 +383,7 @@ export class Harvester {
       this.lineStart = 0;
     }
     if (this.lineStart === 0) this.lineStart = this.decoding.bomLength(head);
+    if (this.builder.detectsPerFile && !this.opts.gzip) this.parser = this.builder.parserForFile(await this.sampleLines());
     this.log.info({ path: this.path, identity: this.key, offset: this.lineStart }, 'tailing file');
     return 'ok';
   }
@@ -476,6 +498,7 @@ export class Harvester {
           head = undefined;
           const identified = await this.identify(data.subarray(0, FINGERPRINT_BYTES), Infinity);
           if (identified !== 'ok') return identified;
+          if (this.builder.detectsPerFile) this.parser = this.builder.parserForFile(this.linesOf(data, data.length, false));
           skipTo = this.lineStart;
         }
         if (position + data.length <= skipTo) {
@@ -502,6 +525,7 @@ export class Harvester {
         if (head.length === 0) return 'complete';
         const identified = await this.identify(head, Infinity);
         if (identified !== 'ok') return identified;
+        if (this.builder.detectsPerFile) this.parser = this.builder.parserForFile(this.linesOf(head, head.length, true));
         const data = head.subarray(Math.min(this.lineStart, head.length));
         this.counters.bytes += data.length;
         data.copy(buf, 0);

@@ -12,6 +12,8 @@ export interface InputSnapshot {
   bytes: number;
   parseErrors: number;
   invalidLines: number;
+  /** Lines whose header did not match the input's `pattern` (flagged pattern_mismatch). */
+  patternMismatches?: number;
 }
 
 export interface AgentSnapshot {
@@ -55,6 +57,7 @@ export function createAgentMetrics(snapshot: () => AgentSnapshot): Registry {
   totalCounter(registry, 'stacklens_agent_lines_read_total', 'Lines read from log files (after multiline joining: events built).', ['input', 'dataset'], perInput((i) => i.lines));
   totalCounter(registry, 'stacklens_agent_read_bytes_total', 'Bytes read from log files.', ['input', 'dataset'], perInput((i) => i.bytes));
   totalCounter(registry, 'stacklens_agent_parse_errors_total', 'Lines that did not parse (shipped to the dead-letter stream).', ['input', 'dataset'], perInput((i) => i.parseErrors));
+  totalCounter(registry, 'stacklens_agent_pattern_mismatches_total', 'Lines whose header did not match the input\'s pattern (shipped whole as message, flagged pattern_mismatch).', ['input', 'dataset'], perInput((i) => i.patternMismatches ?? 0));
   totalCounter(registry, 'stacklens_agent_invalid_encoding_lines_total', 'Lines with bytes not valid in the input\'s encoding (replaced by U+FFFD, flagged invalid_utf8).', ['input', 'dataset'], perInput((i) => i.invalidLines));
   totalCounter(registry, 'stacklens_agent_files_skipped_total', 'Files not read, by reason (binary: the first block is not text).', ['reason'], (set) => set({ reason: 'binary' }, snapshot().files.skippedBinary));
   totalCounter(registry, 'stacklens_agent_files_resumed_by_content_total', 'Files resumed past their start by their first bytes alone (not seen under that path and inode): rotated, compressed or moved.', [], (set) => set({}, snapshot().files.resumedByContent));

@@ -3,6 +3,7 @@ import { esCommand } from './es-command.js';
 import { demoCommand } from './demo-command.js';
 import { posCommand, chatbotCommand } from './sim-commands.js';
 import { rulesCommand } from './rules-command.js';
+import { templatesCommand } from './templates-command.js';
 
 const HELP = `Usage: stacklens <command> [options]
 
@@ -14,6 +15,7 @@ Commands:
   rules test <rules> <log> replay a log offline through rules; print what would fire
   rules import <files>     convert ElastAlert2 rules into StackLens rules; report the rest
   rules check <dir>        validate rule files; with --collector, list the rules failing there
+  templates mine <file>    mine a log file's message templates offline (as the collector does)
 
 Run "stacklens <command> --help" for a command's options.
 The agent and collector are separate programs: stacklens-agent, stacklens-collector.`;
@@ -24,6 +26,7 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   pos: posCommand,
   chatbot: chatbotCommand,
   rules: rulesCommand,
+  templates: templatesCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -12,6 +12,7 @@ import type { WireEvent } from '@stacklens/common';
 import { dataStreamName } from '@stacklens/common';
 import { loadRules, Replay, type Incident } from '@stacklens/detection';
 import { RULES_IMPORT_HELP, rulesImportCommand } from './rules-import.js';
+import { PROGRESS_FROM_BYTES, Progress } from './progress.js';
 
 export const RULES_CHECK_HELP = `Usage: stacklens rules check [<rule.yml|rules-dir>] [--collector URL] [--token TOKEN]
 
@@ -35,7 +36,6 @@ ${RULES_CHECK_HELP}
 
 ${RULES_IMPORT_HELP}`;
 
-const PROGRESS_FROM_BYTES = 1024 * 1024;
 
 /** stacklens rules check: rule files valid, and (with --collector) none failing where they run. */
 export async function rulesCheckCommand(argv: string[]): Promise<number> {
@@ -126,7 +126,7 @@ export async function rulesCommand(argv: string[]): Promise<number> {
   const input = { paths: [logFile], format, dataset, namespace, max_line_bytes: 1024 * 1024, close_inactive: 0, redact: REDACT_DEFAULTS } as InputConfig; // redacted as the agent ships it, so rules see what Elasticsearch holds
   const builder = new EventBuilder('rules-test', hostname(), input);
   const replay = new Replay(rules);
-  const progress = size >= PROGRESS_FROM_BYTES ? new Progress(size) : undefined;
+  const progress = size >= PROGRESS_FROM_BYTES ? new Progress(size, 'replayed') : undefined;
   let offset = 0;
   let lines = 0;
   let unparsed = 0;
@@ -184,33 +184,4 @@ function describe(inc: Incident): string {
     out.push(`  | ${String(original).slice(0, 300)}`);
   }
   return `${out.join('\n')}\n`;
-}
-
-/** A progress bar on stderr, redrawn at most 5 times a second (one line per 10% when not a terminal). */
-class Progress {
-  private last = 0;
-  private lastStep = -1;
-  private readonly started = Date.now();
-  constructor(private readonly total: number) {}
-
-  update(done: number): void {
-    const now = Date.now();
-    if (now - this.last < 200) return;
-    this.last = now;
-    const pct = Math.min(100, (100 * done) / this.total);
-    const rate = done / 1024 / 1024 / Math.max(0.001, (now - this.started) / 1000);
-    if (process.stderr.isTTY) {
-      const width = 30;
-      const filled = Math.round((pct / 100) * width);
-      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct.toFixed(1)}% ${rate.toFixed(1)} MiB/s`);
-    } else if (Math.floor(pct / 10) > this.lastStep) {
-      this.lastStep = Math.floor(pct / 10);
-      process.stderr.write(`replayed ${pct.toFixed(0)}% (${rate.toFixed(1)} MiB/s)\n`);
-    }
-  }
-
-  done(): void {
-    if (process.stderr.isTTY) process.stderr.write(`\r${' '.repeat(60)}\r`);
-    process.stderr.write(`replayed ${(this.total / 1024 / 1024).toFixed(1)} MiB in ${((Date.now() - this.started) / 1000).toFixed(1)} s\n`);
-  }
 }

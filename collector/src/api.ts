@@ -1,4 +1,4 @@
-// The API: incidents, silences, rules, search and the audit trail. Viewers read, operators
+// The API: incidents, silences, rules, search, message templates and the audit trail. Viewers read, operators
 // also act on incidents, admins also change configuration (security/principals.ts); a
 // team-scoped principal sees and acts on its teams' incidents and data only — another
 // team's incident answers 404, as if it did not exist. Every change and every refusal is
@@ -10,7 +10,8 @@ import { parseDuration } from '@stacklens/common';
 import type { Gate } from './security/gate.js';
 import { seesTeam, type ApiPrincipal } from './security/principals.js';
 import { BadAuditCursor } from './security/audit.js';
-import type { Incident, Silence } from '@stacklens/detection';
+import type { EsTemplateStore, Incident, Silence } from '@stacklens/detection';
+import { topTemplates } from './top-templates.js';
 import type { Notifier } from './integrations/notifier.js';
 import { OUTBOX_ACTIONS, type CollectorMetrics } from './metrics.js';
 import type { Client } from '@elastic/elasticsearch';
@@ -20,6 +21,7 @@ const STATUSES = ['open', 'acknowledged', 'resolved'];
 const MAX_QUERY_CHARS = 1000;
 const MAX_QUERY_WORDS = 64;
 const MAX_PAGE = 200;
+const MAX_TEMPLATES = 200;
 
 export class BadRequest extends Error {}
 
@@ -31,6 +33,8 @@ export interface ApiDeps {
   notifier?: Notifier;
   metrics?: CollectorMetrics;
   es: Client;
+  /** Message templates (GET /api/templates). */
+  templateStore?: EsTemplateStore;
 }
 
 function list(req: Request, name: string, allowed?: readonly string[]): string[] | undefined {
@@ -201,6 +205,23 @@ export function createApi(deps: ApiDeps): Router {
         search_after: one('search_after'),
       }),
     );
+  });
+
+  api.get('/templates', viewer, async (req, res) => {
+    const known = ['dataset', 'from', 'to', 'size'];
+    const unknown = Object.keys(req.query).filter((k) => !known.includes(k));
+    if (unknown.length) throw new BadRequest(`unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; expected ${known.join(', ')}`);
+    if (!deps.templateStore) throw new BadRequest('message templates are not available on this collector');
+    const size = req.query.size === undefined ? 20 : Number(req.query.size);
+    if (!Number.isInteger(size) || size < 1 || size > MAX_TEMPLATES) throw new BadRequest(`size: must be a whole number from 1 to ${MAX_TEMPLATES}`);
+    const datasets = list(req, 'dataset');
+    for (const d of datasets ?? []) if (!/^[a-z0-9_.]{1,100}$/.test(d)) throw new BadRequest(`dataset: "${d.slice(0, 100)}" is not a dataset name (lower-case letters, digits, _ and .)`);
+    const now = Date.now();
+    const from = req.query.from === undefined ? now - 24 * 3600_000 : clientTime('from', String(req.query.from), now);
+    const to = req.query.to === undefined ? now : clientTime('to', String(req.query.to), now);
+    if (from >= to) throw new BadRequest('from: must be before to');
+    const teams = principalOf(res).teams;
+    res.json(await topTemplates(deps.es, deps.templateStore, { datasets, scope: teams ? await deps.teamScope(teams) : undefined, from, to, size }));
   });
 
   api.get('/silences', viewer, (_req, res) => {

@@ -7,7 +7,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Client } from '@elastic/elasticsearch';
 import { installTemplates } from '@stacklens/elasticsearch';
 import { Backoff, createLogger, sleep, type Logger } from '@stacklens/common';
-import { RuleEngine, type Outcome } from '@stacklens/detection';
+import { EsTemplateStore, RuleEngine, TemplateCatalog, type Outcome } from '@stacklens/detection';
 import type { CollectorConfig } from './config.js';
 import { createEsClient } from './es-client.js';
 import { Indexer } from './indexer.js';
@@ -25,6 +25,8 @@ import { createChatRoutes } from './chat/ops/routes.js';
 import { MattermostCapture } from './chat/capture/mattermost-capture.js';
 import { IntegrationSettings } from './integrations/integration-settings.js';
 import { testIntegration } from './admin/connection-tests.js';
+import { SlackSender } from './chat/alerts/slack.js';
+import { MattermostSender, mattermostSigner } from './chat/alerts/mattermost.js';
 import type { WebClient } from '@slack/web-api';
 import type { Router } from 'express';
 import { AuditLog } from './security/audit.js';
@@ -41,6 +43,10 @@ export class Collector {
   readonly chatStore: ChatStore;
   readonly audit: AuditLog;
   readonly gate: Gate;
+  /** Message templates mined from events, shared with other collectors through stacklens-templates. */
+  readonly messageTemplates: TemplateCatalog;
+  readonly templateStore: EsTemplateStore;
+  private templatesTimer?: NodeJS.Timeout;
   private mattermostCapture?: MattermostCapture;
   private integrationSettings?: IntegrationSettings;
   private chatRoutes?: Router;
@@ -60,6 +66,8 @@ export class Collector {
     this.client = createEsClient(config.elasticsearch);
     this.indexer = new Indexer(this.client, config.bulk.retry_budget, this.log);
     this.chatStore = new ChatStore(this.client);
+    this.templateStore = new EsTemplateStore(this.client);
+    this.messageTemplates = config.message_templates.enabled ? new TemplateCatalog(this.templateStore, { maxTemplatesPerDataset: config.message_templates.max_per_dataset }) : TemplateCatalog.disabled();
     this.audit = new AuditLog(this.client, this.log.child({ module: 'audit' }));
     this.gate = new Gate({ api: apiPrincipals(config.api), agents: agentPrincipals(config.agent_tokens), limits: config.rate_limits, audit: this.audit });
     this.registerPipelineMetrics();
@@ -130,8 +138,8 @@ export class Collector {
   private composeChat(engine: RuleEngine, notifier: Notifier): Router {
     const chatLog = this.log.child({ module: 'chat' });
     const slackEvents = new SlackEvents(this.chatStore, (team) => this.slackClient(team), chatLog);
-    // Workspace and channel ids come from the current senders (rebuilt when integrations change).
-    const platforms = () => ({ slack: notifier.slack, mattermost: notifier.mattermost, mattermostTeam: notifier.config.mattermost?.team });
+    // Workspace and channel ids come from the current bot senders (rebuilt when integrations change).
+    const platforms = () => ({ slack: this.slackBot(notifier), mattermost: notifier.chat.senderOf('mattermost', MattermostSender), mattermostTeam: notifier.config.mattermost?.team });
     this.chatOps = new ChatOps({ es: this.client, engine, notifier, metrics: this.metrics, chat: () => notifier.config.chat, platforms, audit: this.audit, log: chatLog });
     return createChatRoutes({
       ops: this.chatOps,
@@ -146,7 +154,7 @@ export class Collector {
       },
       mattermost: () => {
         const m = notifier.config.mattermost;
-        return m && { commandToken: m.command_token, signer: notifier.mattermostSigner };
+        return m && { commandToken: m.command_token, signer: mattermostSigner(m) };
       },
     });
   }
@@ -160,6 +168,8 @@ export class Collector {
       indexer: this.indexer,
       notReadyReason: () => this.notReadyReason(),
       templatesReady: () => this.templatesReady,
+      messageTemplates: this.messageTemplates,
+      templateStore: this.templateStore,
       log: this.log,
       engine: this.engine,
       notifier: this.notifier,
@@ -191,6 +201,9 @@ export class Collector {
     for (let attempt = 0; !this.stopping; attempt++) {
       try {
         const installed = await installTemplates(this.client);
+        // Before the first event: a message another collector mined keeps its template id here.
+        await this.messageTemplates.load();
+        this.templatesTimer = setInterval(() => void this.syncMessageTemplates(), 5_000);
         this.templatesReady = true;
         this.log.info({ templates: installed.length }, 'Elasticsearch templates installed');
         this.engine?.start();
@@ -202,6 +215,16 @@ export class Collector {
         if (attempt % 10 === 0) this.log.warn({ err: (err as Error).message }, 'cannot install templates yet; retrying');
         await sleep(1000);
       }
+    }
+  }
+
+  /** Write this collector's template counts, read the others' new templates. */
+  private async syncMessageTemplates(): Promise<void> {
+    try {
+      await this.messageTemplates.flush();
+      await this.messageTemplates.refresh();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'message templates not synchronized with Elasticsearch yet; retrying');
     }
   }
 
@@ -219,9 +242,14 @@ export class Collector {
     }
   }
 
+  /** The Slack bot sender (Web API), when Slack is configured with a bot token. */
+  private slackBot(notifier: Notifier): SlackSender | undefined {
+    return notifier.chat.senderOf('slack', SlackSender);
+  }
+
   private slackClient(team: string): WebClient | undefined {
     try {
-      return this.notifier?.slack?.client(team);
+      return this.notifier && this.slackBot(this.notifier)?.client(team);
     } catch {
       return undefined;
     }
@@ -240,10 +268,12 @@ export class Collector {
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.integrationsTimer);
+    clearInterval(this.templatesTimer);
     this.mattermostCapture?.stop();
     await this.engine?.stop();
     await this.notifier?.stop();
     await this.audit.stop();
+    if (this.templatesReady) await this.syncMessageTemplates();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server?.closeAllConnections?.();
     await this.client.close();

@@ -6,6 +6,7 @@ import { loadYamlConfig, byteSize, durationMs, httpUrl } from '@stacklens/common
 import { DEFAULT_INGEST_LIMITS } from './ingest/limits.js';
 import { agentTokenSchema, apiTokenSchema, duplicateNames, tokenValue } from './security/principals.js';
 import { rateLimitsSchema } from './security/rate-limit.js';
+import { SEVERITIES } from '@stacklens/detection';
 import { integrationsSchema } from './integrations/descriptors/index.js';
 import type { slackSchema as slackSchemaT } from './integrations/descriptors/slack.js';
 import type { mattermostSchema as mattermostSchemaT } from './integrations/descriptors/mattermost.js';
@@ -29,7 +30,7 @@ const platformTeam = () =>
   });
 const routeSchema = z.strictObject({
   rule: channelList().optional(),
-  severity: z.union([z.enum(['critical', 'high', 'medium', 'low']), z.array(z.enum(['critical', 'high', 'medium', 'low']))]).transform((v) => (Array.isArray(v) ? v : [v])).optional(),
+  severity: z.union([z.enum(SEVERITIES), z.array(z.enum(SEVERITIES))]).transform((v) => (Array.isArray(v) ? v : [v])).optional(),
   labels: z.record(z.string(), z.string()).optional(),
   slack: channelList().optional(),
   mattermost: channelList().optional(),
@@ -93,6 +94,17 @@ const schema = z.strictObject({
       enabled: z.boolean().default(true),
     })
     .default({ tick: 250, schedule: 1000, enabled: true }),
+  /**
+   * Message templates mined at ingest (stacklens.template_id / message_template; README
+   * "Message templates"). Off: events get none, and per-template rules see one template.
+   */
+  message_templates: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Templates learned per dataset; past it, new kinds of message get an unlearned id from their masked text. */
+      max_per_dataset: z.number().int().min(1).max(1_000_000).default(10_000),
+    })
+    .default({ enabled: true, max_per_dataset: 10_000 }),
   /** External services: what an incident's rule `notify:` sets off. Secrets from the environment. */
   integrations: integrationsSchema,
   /** Who is on call for what: teams, their channels and members. */

@@ -10,6 +10,7 @@ import { DataStreamQuota } from './ingest/data-stream-quota.js';
 import { docId, docIdPrefix } from './ingest/event-ids.js';
 import { DEFAULT_INGEST_LIMITS } from './ingest/limits.js';
 import { Pacer } from './ingest/pacer.js';
+import { TemplateCatalog } from '@stacklens/detection';
 
 const log = createLogger('indexer-test', 'silent');
 const event = (id: string, doc: Record<string, unknown> = {}) => ({ id, dataset: 'pos', namespace: 'default', doc: { '@timestamp': '2024-11-16T10:30:00Z', message: `line ${id}`, ...doc } });
@@ -19,7 +20,7 @@ async function batchOf(events: unknown[]): Promise<IngestBatch> {
   const pacer = new Pacer();
   const quota = new DataStreamQuota({ indices: { resolveIndex: async () => ({ data_streams: [] }) } } as never);
   const scope = new AgentScope({ kind: 'agent', name: 'token-1', agents: ['*'], datasets: ['*'], maxDataStreams: 100, idNamespace: 'agent_tokens' }, 'agent-1', quota, () => log);
-  return new IngestBatch(body, await outlineBody(body, { maxEvents: 1_000_000, pacer }), scope, DEFAULT_INGEST_LIMITS, pacer);
+  return new IngestBatch(body, await outlineBody(body, { maxEvents: 1_000_000, pacer }), scope, DEFAULT_INGEST_LIMITS, pacer, new TemplateCatalog(undefined));
 }
 /** The _id of event `id` of agent-1 sent with a plain agent token. */
 const idOf = (id: string) => docId(docIdPrefix('agent_tokens', 'agent-1'), id);

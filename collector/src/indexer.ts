@@ -14,16 +14,16 @@
 // Resolves only when every document is accepted — only then is the agent acked.
 import { errors, type Client } from '@elastic/elasticsearch';
 import { Backoff, sleep, type WireAck, type Logger } from '@stacklens/common';
+import type { IndexedDoc } from '@stacklens/detection';
 import { capJson, wholeText } from './ingest/capped-text.js';
 import { deadLetter, DEADLETTER_STREAM } from './ingest/dead-letters.js';
 import type { IngestBatch } from './ingest/ingest-batch.js';
 
 export { DEADLETTER_STREAM };
 
-export interface Doc {
-  index: string;
+/** A document to index: the rule engine's IndexedDoc (index + body, what it observes once indexed) with its id. */
+export interface Doc extends IndexedDoc {
   id: string;
-  body: Record<string, unknown>;
   /** The line as the agent read it (structured formats): what a dead letter keeps if Elasticsearch refuses the document. */
   raw?: string;
 }

@@ -4,6 +4,7 @@
 // happens.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { registerProcessMetrics } from '@stacklens/common';
+import { SEVERITIES } from '@stacklens/detection';
 import { METRIC_SERVICES } from './integrations/descriptors/index.js';
 
 /** Every outbox action, for series that start at 0. */
@@ -30,7 +31,7 @@ export class CollectorMetrics {
   constructor() {
     registerProcessMetrics(this.registry);
     // Series exist from the start at 0 (Prometheus practice): rate() and alerts see "none yet", not "no data".
-    for (const severity of ['critical', 'high', 'medium', 'low']) {
+    for (const severity of SEVERITIES) {
       this.incidentsOpened.inc({ severity }, 0);
       for (const by of ['person', 'auto']) this.incidentsResolved.inc({ severity, by }, 0);
     }

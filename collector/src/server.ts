@@ -7,7 +7,7 @@ import { rateLimit } from './security/rate-limit.js';
 import type { Indexer } from './indexer.js';
 import { ingestHandler } from './ingest/ingest-handler.js';
 import { DEFAULT_INGEST_LIMITS, type IngestLimits } from './ingest/limits.js';
-import type { RuleEngine } from '@stacklens/detection';
+import type { EsTemplateStore, RuleEngine, TemplateCatalog } from '@stacklens/detection';
 import { createApi } from './api.js';
 import type { Notifier } from './integrations/notifier.js';
 import { createIntegrationsApi, type IntegrationsApiDeps } from './admin/integrations-api.js';
@@ -26,6 +26,9 @@ export interface ServerDeps {
   notReadyReason: () => Promise<string | undefined>;
   /** Cheap check for the ingest path: an unreachable Elasticsearch shows up in the bulk call itself. */
   templatesReady: () => boolean;
+  /** The message-template miners (ingest) and their store (GET /api/templates). */
+  messageTemplates: TemplateCatalog;
+  templateStore?: EsTemplateStore;
   log: Logger;
   /** The detection engine behind /api (absent when detection is disabled). */
   engine?: RuleEngine;
@@ -79,7 +82,7 @@ export function createServer(deps: ServerDeps): express.Express {
     EVENTS_PATH,
     deps.gate.agent(),
     express.raw({ type: () => true, limit: deps.maxBodyBytes, inflate: true }),
-    ingestHandler({ indexer: deps.indexer, limits: deps.ingest ?? DEFAULT_INGEST_LIMITS, templatesReady: deps.templatesReady, metrics: deps.metrics, log: requestLog, audit: deps.gate.audit }),
+    ingestHandler({ indexer: deps.indexer, limits: deps.ingest ?? DEFAULT_INGEST_LIMITS, templatesReady: deps.templatesReady, messageTemplates: deps.messageTemplates, metrics: deps.metrics, log: requestLog, audit: deps.gate.audit }),
   );
 
   if (deps.chatRoutes) {
@@ -90,7 +93,7 @@ export function createServer(deps: ServerDeps): express.Express {
   }
   if (deps.integrations) app.use('/api/admin/integrations', createIntegrationsApi(deps.integrations, deps.gate));
   if (deps.engine) {
-    app.use('/api', createApi({ gate: deps.gate, engine: deps.engine, notifier: deps.notifier, metrics: deps.metrics, es: deps.es!, teamScope: deps.teamScope! }));
+    app.use('/api', createApi({ gate: deps.gate, engine: deps.engine, notifier: deps.notifier, metrics: deps.metrics, es: deps.es!, teamScope: deps.teamScope!, templateStore: deps.templateStore }));
   }
 
   const onError: ErrorRequestHandler = (err, req, res, _next) => {

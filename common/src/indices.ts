@@ -20,6 +20,7 @@ export const INDICES = {
   ruleState: 'stacklens-rule-state',
   integrations: 'stacklens-integrations',
   slackReplay: 'stacklens-slack-replay',
+  templates: 'stacklens-templates',
 } as const;
 
 /** The data stream an agent's event lands in: logs-<dataset>-<namespace>. */

@@ -4,7 +4,8 @@
 import type { Match } from './rule-type.js';
 import { incidentFingerprint, incidentId, openIncident, recordMatch, type Incident } from './incident.js';
 import type { Rule } from './rule.js';
-import type { StatsSource } from './stats.js';
+import { TEMPLATE_FIELD, TEMPLATE_TEXT_FIELD, type StatsSource } from './stats.js';
+import { fieldValue } from './fields.js';
 
 export interface IncidentStore {
   /**
@@ -55,6 +56,12 @@ export async function evaluateRule(rule: Rule, now: number, opts: ApplyOptions):
     due.map(async (m) => {
       if (m.samples || !m.sampleRange) return;
       m.samples = await opts.source.samples(rule, m.key, m.sampleRange.template, m.sampleRange.from, m.sampleRange.to, SAMPLES);
+      // The incident is named after a template none of the samples has (frequency's commonest): read one event of it for the text.
+      if (m.messageTemplate && !m.samples.some((s) => fieldValue(s, TEMPLATE_FIELD) === m.messageTemplate)) {
+        const [one] = await opts.source.samples(rule, m.key, m.messageTemplate, m.sampleRange.from, m.sampleRange.to, 1);
+        const text = one ? fieldValue(one, TEMPLATE_TEXT_FIELD) : undefined;
+        if (typeof text === 'string') m.templateText = text;
+      }
     }),
   );
   const outcomes: Outcome[] = [];

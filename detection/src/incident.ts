@@ -3,8 +3,10 @@
 // optimistic concurrency; `stacklens rules test` keeps them in memory. Same rules either way.
 import { createHash } from 'node:crypto';
 import type { Rule } from './rule.js';
+import type { Severity } from './rule-common.js';
 import type { Match } from './rule-type.js';
-import type { GroupKey } from './stats.js';
+import { TEMPLATE_FIELD, TEMPLATE_TEXT_FIELD, type GroupKey } from './stats.js';
+import { fieldValue } from './fields.js';
 
 export const INCIDENTS_INDEX = 'stacklens-incidents';
 export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
@@ -21,13 +23,15 @@ export interface Incident {
   rule: string;
   rule_type: string;
   description: string;
-  severity: string;
+  severity: Severity;
   status: IncidentStatus;
   fingerprint: string;
   /** "pos.store_id=STORE_001" — the group_by values, in words ("" when the rule has no group_by). */
   group_key: string;
   group: GroupKey;
   message_template: string;
+  /** The id of the events' message template (stacklens.template_id), when the rule groups by template. */
+  template_id?: string;
   summary: string;
   value?: number | string;
   /** Matching events attributed to the incident (event types) or in the latest window (aggregate types). */
@@ -69,7 +73,11 @@ export interface Incident {
 
 /** One alert message: Slack's channel + ts, or Mattermost's post id. */
 export interface ChatMessageRef {
-  platform: 'slack' | 'mattermost' | 'teams';
+  /**
+   * The integration type that posted it (the collector's chat integrations name the platforms:
+   * collector/src/integrations/descriptors; detection does not know them).
+   */
+  platform: string;
   /** Slack workspace (team id) or Mattermost team name; "" for the default. */
   workspace: string;
   /** The channel as routed ("#oncall") and as the platform named it in its answer (an id). */
@@ -85,6 +93,7 @@ export interface ChatMessageRef {
 const MAX_SAMPLES = 5;
 const MAX_TIMELINE = 200;
 
+/** A group key as incidents, silences and new_term matches write it: "pos.store_id=S1, pos.kiosk_id=(none)". The one place this text is built. */
 export function groupKeyText(key: GroupKey): string {
   return Object.entries(key)
     .map(([f, v]) => `${f}=${v ?? '(none)'}`)
@@ -126,6 +135,18 @@ function mergeSamples(newer: Record<string, unknown>[], older: Record<string, un
   return out;
 }
 
+/**
+ * The incident's message template: the id its events were grouped by (per-template types;
+ * frequency's commonest) and that template's text, read from a sample event that carries it.
+ * Aggregate types have no template: their `template` is the condition, shown as is.
+ */
+function templateOf(match: Match): Pick<Incident, 'message_template' | 'template_id'> {
+  const id = match.messageTemplate ?? match.template;
+  const sample = id ? match.samples?.find((s) => fieldValue(s, TEMPLATE_FIELD) === id) : undefined;
+  const text = match.templateText ?? (sample ? fieldValue(sample, TEMPLATE_TEXT_FIELD) : undefined);
+  return typeof text === 'string' ? { message_template: text, template_id: id } : { message_template: id };
+}
+
 export function openIncident(rule: Rule, match: Match, now: number, silencedBy?: string): Incident {
   const spec = rule.spec;
   const fingerprint = incidentFingerprint(spec.name, rule.index, match.key, match.template);
@@ -140,7 +161,7 @@ export function openIncident(rule: Rule, match: Match, now: number, silencedBy?:
     fingerprint,
     group_key: groupKeyText(match.key),
     group: match.key,
-    message_template: match.messageTemplate ?? match.template,
+    ...templateOf(match),
     summary: match.summary,
     value: match.value,
     count: match.count,

@@ -6,7 +6,7 @@ import { MemorySource } from './memory-source.js';
 import { buildRule, type Rule } from './rule.js';
 import type { Match } from './rule-type.js';
 import { ruleSchema } from './schema.js';
-import { messageTemplate } from './template.js';
+import { TemplateCatalog, templateFields } from './template-catalog.js';
 
 export interface HeldEvent {
   /** Epoch ms (becomes @timestamp). */
@@ -19,11 +19,22 @@ export function ruleFrom(keys: Record<string, unknown>): Rule {
   return buildRule(ruleSchema.parse({ name: 'test-rule', severity: 'low', dataset: 'test', ...keys }), 'test-rule.yml');
 }
 
+/** Template texts by id, as the in-memory sources below mined them (tests read a match's template as text). */
+const TEXTS = new Map<string, string>();
+
+/** The text of a template id a source below gave (its latest generalization). */
+export function templateText(id: string): string | undefined {
+  return TEXTS.get(id);
+}
+
 /** The source holding these events (those the rule's filter passes), in time order, with their message template as the collector adds it. */
 export function memorySourceWith(rule: Rule, events: HeldEvent[]): MemorySource {
   const source = new MemorySource();
+  const templates = new TemplateCatalog(undefined);
   for (const e of [...events].sort((a, b) => a.at - b.at)) {
-    source.add(rule, e.at, { '@timestamp': new Date(e.at).toISOString(), stacklens: { message_template: messageTemplate(e.doc.message) }, ...e.doc });
+    const t = templates.assignNow(rule.spec.name, e.doc.message);
+    TEXTS.set(t.id, t.template);
+    source.add(rule, e.at, { '@timestamp': new Date(e.at).toISOString(), stacklens: templateFields(t), ...e.doc });
   }
   return source;
 }

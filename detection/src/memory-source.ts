@@ -3,7 +3,7 @@
 // its horizon can still see.
 import { fieldValue, fieldValues, termEquals } from './fields.js';
 import { TEMPLATE_FIELD, type GroupKey, type GroupQuery, type GroupStats, type SourceRule, type StatsSource } from './stats.js';
-import { messageTemplate } from './template.js';
+import { TemplateCatalog } from './template-catalog.js';
 
 interface Held {
   at: number;
@@ -13,13 +13,15 @@ interface Held {
 
 export class MemorySource implements StatsSource {
   private readonly held = new Map<string, Held[]>();
+  /** For events offered without a template (the collector sets one at ingest). */
+  private readonly templates = new TemplateCatalog(undefined);
 
   /** Offer an event; kept if the rule's filter matches. Events must come in time order. */
   add(rule: SourceRule, at: number, doc: Record<string, unknown>): boolean {
     if (rule.filter.test(doc) !== true) return false;
     let list = this.held.get(rule.spec.name);
     if (!list) this.held.set(rule.spec.name, (list = []));
-    const template = (fieldValue(doc, TEMPLATE_FIELD) as string | undefined) ?? messageTemplate(doc.message);
+    const template = (fieldValue(doc, TEMPLATE_FIELD) as string | undefined) ?? this.templates.assignNow(rule.spec.name, doc.message).id;
     // Logs are nearly sorted: insert from the end.
     let i = list.length;
     while (i > 0 && list[i - 1].at > at) i--;

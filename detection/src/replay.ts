@@ -10,12 +10,14 @@ import { MemoryIncidentStore, evaluateRule, type Outcome } from './evaluate.js';
 import { compileFilter, type CompiledFilter } from './filter.js';
 import { applyAction, type Incident } from './incident.js';
 import type { Rule } from './rule.js';
-import { messageTemplate } from './template.js';
+import { TemplateCatalog, templateFields } from './template-catalog.js';
 
 export class Replay {
   readonly source = new MemorySource();
   readonly store = new MemoryIncidentStore();
   readonly outcomes: Outcome[] = [];
+  /** Message templates mined as the collector mines them (one miner per dataset). */
+  private readonly templates = new TemplateCatalog(undefined);
   private readonly nextRun = new Map<Rule, number>();
   private readonly touched = new Set<Rule>();
   private tickAt = Infinity;
@@ -36,7 +38,7 @@ export class Replay {
     if (Number.isNaN(at)) return;
     await this.advanceTo(at);
     this.events++;
-    doc.stacklens = { message_template: messageTemplate(doc.message) };
+    doc.stacklens = templateFields(this.templates.assignNow(datasetOf(dataStream), doc.message));
     for (const rule of this.rules) {
       if (!this.nextRun.has(rule)) this.nextRun.set(rule, Math.floor(at / rule.runEveryMs) * rule.runEveryMs + rule.runEveryMs);
       if (!rule.indexMatcher.test(dataStream)) continue;
@@ -99,4 +101,10 @@ function offlineRefusal(rule: Rule): string | undefined {
     if (compiled.unsupported) return `rule ${rule.spec.name} (${rule.file}): ${key}.${compiled.unsupported}; \`stacklens rules test\` refuses it (the collector evaluates it in Elasticsearch)`;
   }
   return undefined;
+}
+
+/** The dataset of a data stream name (logs-<dataset>-<namespace>); the name itself otherwise. */
+function datasetOf(dataStream: string): string {
+  const m = /^logs-(.+)-[^-]+$/.exec(dataStream);
+  return m ? m[1] : dataStream;
 }

@@ -18,6 +18,8 @@ export interface Match {
   template: string;
   /** The incident's message_template when `template` is not the events' template (frequency: the group's commonest). */
   messageTemplate?: string;
+  /** The text of the template id (messageTemplate ?? template), when no sample carries it (read by evaluate). */
+  templateText?: string;
   /** Which events a recurrence adds to the incident (event types): those with `template` (default), or all of the group's. */
   scope?: 'template' | 'group';
   /** Matching events in the evaluated window. */

@@ -8,8 +8,14 @@ import type { Rule } from './rule.js';
 /** Any rule: a source reads only what every rule has. */
 export type SourceRule = Rule<{ name: string }>;
 
-/** The field every event carries its message template in (set by the collector at ingest). */
-export const TEMPLATE_FIELD = 'stacklens.message_template';
+/**
+ * The field rules group events by message template in: the template's id (set by the
+ * collector at ingest, template-catalog.ts). The id stays when the template's text
+ * generalizes, so one kind of message stays one incident.
+ */
+export const TEMPLATE_FIELD = 'stacklens.template_id';
+/** The template's text as it was when the event was indexed (for people, not for grouping). */
+export const TEMPLATE_TEXT_FIELD = 'stacklens.message_template';
 
 export type GroupKey = Record<string, string | number | boolean | null>;
 

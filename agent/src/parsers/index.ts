@@ -21,3 +21,20 @@ export const PARSERS = {
 } satisfies Record<string, LineParser>;
 
 export type Format = keyof typeof PARSERS;
+export {
+  compileHeaderPattern,
+  detectHeaderPattern,
+  headerPatternProblem,
+  normalizeLevel,
+  HEADER_PATTERNS,
+  HEADER_PATTERN_NAMES,
+  GROK_LIBRARY,
+  HeaderPatternError,
+  PATTERN_MISMATCH,
+  AUTO_SAMPLE_LINES,
+  AUTO_MIN_SHARE,
+  type HeaderParser,
+  type HeaderPatternOptions,
+  type HeaderPatternName,
+} from './header-pattern.js';
+export { headerTimeReader, type HeaderTimeReader } from './header-time.js';

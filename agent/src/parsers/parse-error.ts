@@ -16,6 +16,8 @@ export interface ParsedLine {
   message: string;
   /** Further ECS / namespaced fields, e.g. { error: { type }, pos: { store_id } }. */
   fields?: Record<string, unknown>;
+  /** Flags for log.flags, e.g. pattern_mismatch (the input's header pattern did not match). */
+  flags?: string[];
 }
 
 /** What a parser knows besides the line. */

@@ -12,7 +12,7 @@
 // dead-lettered like an invalid one. Documents get _ids namespaced by token and agent
 // (event-ids.ts); the event's own id stays visible as event.id.
 import { dataStreamName, type WireEvent } from '@stacklens/common';
-import { messageTemplate } from '@stacklens/detection';
+import { templateFields, type TemplateCatalog } from '@stacklens/detection';
 import type { Doc } from '../indexer.js';
 import { checkEventBytes, heapEstimate } from '../validate.js';
 import { RequestRefused, type BodyOutline, type EventSpan } from './body-outline.js';
@@ -46,6 +46,8 @@ export class IngestBatch {
     readonly scope: AgentScope,
     private readonly limits: IngestLimits,
     private readonly pacer: Pacer,
+    /** Gives each document its message template (stacklens.template_id / message_template). */
+    private readonly templates: TemplateCatalog,
   ) {
     this.invalid = new InvalidEventLetters(scope.agentId, limits.max_dead_letters_per_request, this.ingested, scope.idPrefix);
   }
@@ -81,12 +83,26 @@ export class IngestBatch {
       chunk.push(doc);
       held += heapEstimate(span.end - span.start, span.containers);
       if (held >= CHUNK_HEAP_BYTES) {
-        yield chunk;
+        yield await this.withTemplates(chunk);
         chunk = [];
         held = 0;
       }
     }
-    if (chunk.length > 0) yield chunk;
+    if (chunk.length > 0) yield await this.withTemplates(chunk);
+  }
+
+  /**
+   * The chunk's documents with their message templates: rules group incidents by the id, which
+   * stays when the text generalizes. A chunk at a time, so a template another collector
+   * created is read once for all of them (template-catalog.ts).
+   */
+  private async withTemplates(chunk: Doc[]): Promise<Doc[]> {
+    const assigned = await this.templates.assign(chunk.map((d) => ({ dataset: (d.body.event as { dataset: string }).dataset, message: d.body.message })));
+    for (let i = 0; i < chunk.length; i++) {
+      const body = chunk[i].body;
+      body.stacklens = { ...(body.stacklens as object | undefined), ...templateFields(assigned[i]) };
+    }
+    return chunk;
   }
 
   /** After documents() is done: the agent's parse failures, the first invalid events, the summary of the rest. */
@@ -175,8 +191,6 @@ function toDoc(e: WireEvent, stream: string, id: string, agentId: string, ingest
   const agent = body.agent as Record<string, unknown> | undefined;
   if (agent === undefined) body.agent = { id: agentId };
   else if (agent.id !== agentId) body.agent = { ...agent, id: agentId };
-  // The message with numbers, ids and quoted values masked: rules group incidents by it.
-  body.stacklens = { ...(body.stacklens as object | undefined), message_template: messageTemplate(body.message) };
   return { index: stream, id, body, raw: e.raw };
 }
 

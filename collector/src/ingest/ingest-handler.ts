@@ -17,12 +17,15 @@ import { DataStreamQuota } from './data-stream-quota.js';
 import { agentIdOf, IngestBatch } from './ingest-batch.js';
 import type { IngestLimits } from './limits.js';
 import { Pacer } from './pacer.js';
+import type { TemplateCatalog } from '@stacklens/detection';
 
 export interface IngestHandlerDeps {
   indexer: Indexer;
   limits: IngestLimits;
   /** Cheap check for the ingest path: an unreachable Elasticsearch shows up in the bulk call itself. */
   templatesReady: () => boolean;
+  /** The message-template miners (loaded from Elasticsearch before templatesReady). */
+  messageTemplates: TemplateCatalog;
   metrics?: CollectorMetrics;
   /** The request's logger. */
   log: (res: Response) => Logger;
@@ -47,7 +50,7 @@ export function ingestHandler(deps: IngestHandlerDeps): RequestHandler {
       deps.audit?.record({ ...requestFacts(req, res), action: 'ingest.agent_id', category: 'authorization', outcome: 'failure', reason: refused, target: agentId, via: 'ingest' });
       throw new RequestRefused(403, refused, 'agent_id');
     }
-    return new IngestBatch(body, outline, new AgentScope(principal, agentId, dataStreams, () => deps.log(res)), limits, pacer);
+    return new IngestBatch(body, outline, new AgentScope(principal, agentId, dataStreams, () => deps.log(res)), limits, pacer, deps.messageTemplates);
   };
 
   /** One audit record per request whose token wrote, or tried to create, data streams it may not. */

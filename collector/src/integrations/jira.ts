@@ -77,7 +77,7 @@ export function ticketDescription(inc: Incident, triage: TriageResult | undefine
     content.push(bullets(triage.similar.map((s) => [text(`${s.id} (${s.rule}, ${s.status}${s.resolved_by ? ` by ${s.resolved_by}` : ''}): ${s.summary}`)])));
   }
   const links: Node[] = [];
-  if (cfg.kibana_url) links.push(link('Kibana: the matching events', `${cfg.kibana_url.replace(/\/$/, '')}/app/discover#/?_a=(query:(language:kuery,query:'stacklens.message_template:"${encodeURIComponent(inc.message_template)}"'))`));
+  if (cfg.kibana_url) links.push(link('Kibana: the matching events', `${cfg.kibana_url.replace(/\/$/, '')}/app/discover#/?_a=(query:(language:kuery,query:'${inc.template_id ? `stacklens.template_id:"${encodeURIComponent(inc.template_id)}"` : `stacklens.message_template:"${encodeURIComponent(inc.message_template)}"`}'))`));
   if (cfg.grafana_url) links.push(link('Grafana: POS errors dashboard', `${cfg.grafana_url.replace(/\/$/, '')}/d/stacklens-pos-errors`));
   if (links.length) content.push(paragraph(...links.flatMap((l, i) => (i ? [text(' · '), l] : [l]))));
   return { type: 'doc', version: 1, content };

@@ -27,14 +27,9 @@ import { Jira } from './jira.js';
 import { Triage, type TriageResult } from './triage.js';
 import { Xero } from './xero.js';
 import type { CollectorMetrics } from '../metrics.js';
-import { INTEGRATIONS, capabilitiesOf, type IntegrationConfigs, type IntegrationDescriptor, type IntegrationType } from './descriptors/index.js';
-import type { AlertPlatform } from '../chat/alerts/routing.js';
+import { capabilitiesOf, type IntegrationConfigs } from './descriptors/index.js';
 import type { ChatConfig } from '../config.js';
-import { ChatAlerts } from '../chat/alerts/alerts.js';
-import type { ChatSender } from '../chat/alerts/sender.js';
-import { SlackSender } from '../chat/alerts/slack.js';
-import { ActionSigner, MattermostSender } from '../chat/alerts/mattermost.js';
-import { WebhookSender } from '../chat/alerts/webhook.js';
+import { ChatAlerts, chatAlertsConfig, chatTaskPlace } from '../chat/alerts/alerts.js';
 
 /** LLM attempts per triage before it falls back to runbook triage (the ticket should not wait an hour for an analysis). */
 export const LLM_ATTEMPTS = 3;
@@ -75,11 +70,8 @@ export interface NotifierOptions {
 
 export class Notifier {
   readonly outbox: Outbox;
+  /** Chat alerts: their senders are built by the chat descriptors (chatAlertsConfig), not here. */
   readonly chat: ChatAlerts;
-  /** Signs Mattermost button contexts (undefined without Mattermost). */
-  mattermostSigner?: ActionSigner;
-  slack?: SlackSender;
-  mattermost?: MattermostSender;
   private triage!: Triage;
   private jira?: Jira;
   private cfg!: NotifierConfig;
@@ -118,28 +110,7 @@ export class Notifier {
     const observe = (service: string) => (result: string) => this.options.metrics?.externalCalls.inc({ service, result });
     this.triage = new Triage(this.es, cfg.openai, cfg.xero ? new Xero(cfg.xero) : undefined, observe('openai'));
     this.jira = cfg.jira ? new Jira(cfg.jira, observe('jira')) : undefined;
-    const senders: Partial<Record<AlertPlatform, ChatSender>> = {};
-    const defaults: Partial<Record<AlertPlatform, string>> = {};
-    this.slack = cfg.slack?.bot_token ? new SlackSender(cfg.slack, this.log, observe('slack')) : undefined;
-    if (cfg.slack) {
-      senders.slack = this.slack ?? new WebhookSender('slack', cfg.slack.webhook_url!, observe('slack'));
-      defaults.slack = cfg.slack.channel;
-    }
-    const m = cfg.mattermost;
-    this.mattermostSigner = m ? new ActionSigner(`${m.command_token ?? ''}|${m.token ?? ''}|${m.webhook_url ?? ''}`) : undefined;
-    this.mattermost = m?.token ? new MattermostSender(m, this.mattermostSigner!, observe('mattermost')) : undefined;
-    if (m) {
-      senders.mattermost = this.mattermost ?? new WebhookSender('mattermost', m.webhook_url!, observe('mattermost'));
-      defaults.mattermost = m.channel;
-    }
-    // Post-only platforms (Teams) bring their sender in their descriptor.
-    for (const d of INTEGRATIONS as readonly IntegrationDescriptor[]) {
-      const settings = cfg[d.type as IntegrationType];
-      if (!settings || !d.chatAlerts?.sender) continue;
-      senders[d.type as AlertPlatform] = d.chatAlerts.sender(settings, observe(d.type));
-      defaults[d.type as AlertPlatform] = d.chatAlerts.defaultChannel(settings);
-    }
-    this.chat.configure({ chat: cfg.chat, senders, defaults });
+    this.chat.configure(chatAlertsConfig(cfg, this.log, observe));
     this.outbox.setCapabilities(capabilitiesOf(cfg));
   }
 
@@ -379,9 +350,7 @@ export class Notifier {
         return;
       default: {
         // Chat: no chat update follows (it could fail the same way): the timeline and the API tell.
-        const [, , platform, workspace, ...channel] = task.id.split(':');
-        const where = task.action === 'chat_post' ? [platform, workspace, channel.join(':')] : task.action === 'chat_update' ? [platform, workspace] : [];
-        const prefix = where.filter(Boolean).join(' ');
+        const prefix = task.action === 'chat_post' || task.action === 'chat_update' ? chatTaskPlace(task) : '';
         await this.record(task.incident_id, (i) => addTimeline(i, { stage: `${task.action}_failed`, at, note: prefix ? `${prefix}: ${note}` : note }));
       }
     }

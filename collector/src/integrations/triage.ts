@@ -68,12 +68,12 @@ const BREAKDOWN_FIELDS = ['pos.store_id', 'pos.kiosk_id', 'pos.product_id', 'err
 export async function buildContext(es: Client, inc: Incident): Promise<TriageContext> {
   const counts: TriageContext['counts'] = {};
   // Narrowed to the incident's message template when that is its events' template (not a condition such as "event rate spiked up").
-  const byTemplate = Boolean(inc.message_template) && ruleTypeNamed(inc.rule_type)?.triageHints.eventTemplate === true;
+  const byTemplate = Boolean(inc.template_id) && ruleTypeNamed(inc.rule_type)?.triageHints.eventTemplate === true;
   try {
     const res: any = await es.search({
       index: inc.index,
       size: 0,
-      query: { bool: { filter: [{ range: { '@timestamp': { gte: inc.first_seen, lte: inc.last_seen } } }, ...(byTemplate ? [{ term: { [TEMPLATE_FIELD]: inc.message_template } }] : [])] } },
+      query: { bool: { filter: [{ range: { '@timestamp': { gte: inc.first_seen, lte: inc.last_seen } } }, ...(byTemplate ? [{ term: { [TEMPLATE_FIELD]: inc.template_id } }] : [])] } },
       aggs: Object.fromEntries(BREAKDOWN_FIELDS.map((f) => [f, { terms: { field: f, size: 5 } }])),
       ignore_unavailable: true,
       allow_no_indices: true,

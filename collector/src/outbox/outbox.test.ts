@@ -385,10 +385,12 @@ describe('outbox state machine', () => {
         throw new CannotRunHere(['slack:T1'], 'Slack workspace T1 is not configured here');
       },
     });
-    await o.enqueue('chat_post', 'inc-6', 'chat_post:inc-6:x');
+    // The payload (what the handler needs) is kept as it was queued, through hand-backs and retries.
+    const payload = { platform: 'slack', workspace: 'T1', channel: '#oncall' };
+    await o.enqueue('chat_post', 'inc-6', 'chat_post:inc-6:x', { payload });
     await until('handed back', () => es.task('chat_post:inc-6:x')?.needs?.length === 1);
     const t = es.task('chat_post:inc-6:x');
-    expect(t).toMatchObject({ status: 'pending', needs: ['slack:T1'], needs_count: 1, attempts: 0, claimants: ['bare'], last_error: 'handed back by bare: Slack workspace T1 is not configured here' });
+    expect(t).toMatchObject({ payload, status: 'pending', needs: ['slack:T1'], needs_count: 1, attempts: 0, claimants: ['bare'], last_error: 'handed back by bare: Slack workspace T1 is not configured here' });
     expect(t.started_at).toBeUndefined(); // the retry budget starts afresh where it can run
     expect(o.stats.handedBack).toBe(1);
     expect(results).toEqual(['chat_post:handed_back']);
@@ -404,7 +406,7 @@ describe('outbox state machine', () => {
       },
     });
     await until('retried by slacky', () => es.task('chat_post:inc-6:x').attempts === 1 && es.task('chat_post:inc-6:x').status === 'pending' && es.task('chat_post:inc-6:x').claimed_by === 'slacky');
-    expect(es.task('chat_post:inc-6:x')).toMatchObject({ needs: ['slack:T1'], last_error: 'the bot token was revoked', claimants: ['bare', 'slacky'] });
+    expect(es.task('chat_post:inc-6:x')).toMatchObject({ payload, needs: ['slack:T1'], last_error: 'the bot token was revoked', claimants: ['bare', 'slacky'] });
     expect(o2.stats).toMatchObject({ retries: 1, handedBack: 0 });
   });
 

@@ -4,7 +4,8 @@
 // collector's lease runs out and another picks it up. Failures are retried with jittered
 // exponential backoff, honouring Retry-After, until the retry budget (counted from the first
 // attempt) is spent — then the task is `failed` with the reason. Task ids are deterministic
-// (incident + action + generation): enqueueing the same work twice is a no-op.
+// (incident + action + generation): enqueueing the same work twice is a no-op. The id is only
+// the dedupe key: what a handler needs to know (a chat destination) is the task's `payload`.
 //
 // Collectors need not be configured alike. A task names what it needs (`needs`: llm, xero,
 // jira, slack, slack:<team>, mattermost) and its incident's rule; a collector claims only
@@ -28,9 +29,13 @@ export const OUTBOX_INDEX = INDICES.outbox;
 
 export type TaskStatus = 'pending' | 'running' | 'done' | 'failed';
 
-export interface Task {
+/** `P`: the action's payload (each action's handler names its type, e.g. chat/alerts/alerts.ts). */
+export interface Task<P extends object = Record<string, unknown>> {
+  /** Deterministic (incident + action + generation): the dedupe key, never read back for meaning. */
   id: string;
   action: string;
+  /** What the handler needs beyond the incident (e.g. a chat destination); absent on tasks queued by older versions. */
+  payload?: P;
   incident_id: string;
   status: TaskStatus;
   attempts: number;
@@ -136,9 +141,11 @@ export class CannotRunHere extends Error {
  * `missing` lists the task's needs this collector lacks (it claimed the task after
  * fallback_after, when no collector that has them did).
  */
-export type TaskHandler = (task: Task, attempt: { final: boolean; missing: string[] }) => Promise<Record<string, unknown> | void>;
+export type TaskHandler<P extends object = Record<string, unknown>> = (task: Task<P>, attempt: { final: boolean; missing: string[] }) => Promise<Record<string, unknown> | void>;
 
-export interface EnqueueOptions {
+export interface EnqueueOptions<P extends object = Record<string, unknown>> {
+  /** Stored with the task for its handler (not indexed). */
+  payload?: P;
   needs?: string[];
   /** The incident's rule (ruleKey). */
   rule?: string;
@@ -203,8 +210,9 @@ export class Outbox {
     this.registry.setCapabilities(caps);
   }
 
-  handle(action: string, handler: TaskHandler): void {
-    this.handlers.set(action, handler);
+  /** The handler of an action; `P` is the payload type its tasks are enqueued with. */
+  handle<P extends object = Record<string, unknown>>(action: string, handler: TaskHandler<P>): void {
+    this.handlers.set(action, handler as TaskHandler);
     this.queues.set(action, new PQueue({ concurrency: this.options.concurrency?.[action] ?? 2 }));
   }
 
@@ -227,13 +235,14 @@ export class Outbox {
    * Add a task (no-op if a task with this id exists; false then) and try it at once on this
    * collector if it can run it.
    */
-  async enqueue(action: string, incidentId: string, id: string, opts: EnqueueOptions = {}): Promise<boolean> {
+  async enqueue<P extends object = Record<string, unknown>>(action: string, incidentId: string, id: string, opts: EnqueueOptions<P> = {}): Promise<boolean> {
     const now = new Date();
     const needs = [...new Set(opts.needs ?? [])].sort();
     const task: Task = {
       id,
       action,
       incident_id: incidentId,
+      ...(opts.payload ? { payload: opts.payload as Record<string, unknown> } : {}),
       status: 'pending',
       attempts: 0,
       not_before: now.toISOString(),

@@ -73,6 +73,11 @@ export interface EngineStats {
   lastEvaluationMs: number;
 }
 
+/**
+ * A document as indexed, as much as the engine reads of it. The collector's indexer `Doc`
+ * extends this (adding its id and raw line): detection cannot import the collector, and
+ * `stacklens rules test` feeds the engine documents it built itself.
+ */
 export interface IndexedDoc {
   index: string;
   body: Record<string, unknown>;

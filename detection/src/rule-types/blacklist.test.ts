@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { incidentsAt, matchesAt, ruleFrom, type HeldEvent } from '../memory-evaluate.js';
+import { incidentsAt, matchesAt, ruleFrom, type HeldEvent, templateText } from '../memory-evaluate.js';
 
 const NOW = Date.parse('2026-03-02T10:00:00Z');
 const ev = (secondsAgo: number, doc: Record<string, unknown>): HeldEvent => ({ at: NOW - secondsAgo * 1000, doc });
@@ -18,7 +18,7 @@ describe('blacklist', () => {
 
   it('matches the events whose compare_key is listed, one match per group and message template', async () => {
     const m = await matchesAt(rule, events, NOW);
-    expect(m.map((x) => [x.key, x.template, x.count]).sort()).toEqual([
+    expect(m.map((x) => [x.key, templateText(x.template), x.count]).sort()).toEqual([
       [{ store: 'A' }, 'login from user <num>', 2],
       [{ store: 'B' }, 'payment by user <num>', 1],
     ]);

@@ -44,7 +44,7 @@ export const frequency = defineRuleType<z.output<typeof schema>>({
   },
   triageHints: { eventTemplate: true },
   semantics:
-    'At least `threshold` events pass the filter within `window`, counted per group (group_by, ElastAlert2\'s query_key): one incident per group, whatever mix of message templates its events have (3 PRODUCT_NOT_FOUND and 3 INVENTORY_SHORTAGE in a store reach a threshold of 5). Without group_by every event counts toward one incident; to count each kind of message on its own, add `stacklens.message_template` to group_by. ' +
+    'At least `threshold` events pass the filter within `window`, counted per group (group_by, ElastAlert2\'s query_key): one incident per group, whatever mix of message templates its events have (3 PRODUCT_NOT_FOUND and 3 INVENTORY_SHORTAGE in a store reach a threshold of 5). Without group_by every event counts toward one incident; to count each kind of message on its own, add `stacklens.template_id` to group_by. ' +
     'The incident is named after the commonest message template among the events that opened it. ElastAlert2 counts the same way but re-alerts every realert period while the key keeps matching; StackLens keeps one incident and counts the recurrences into it.',
 });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { field, RULE_COMMON, window } from '../rule-common.js';
 import { defineRuleType, formatDuration, toMatch } from '../rule-type.js';
+import { groupKeyText } from '../incident.js';
 
 const schema = z.strictObject({ ...RULE_COMMON, type: z.literal('new_term'), fields: z.array(field()).min(1), window: window().default(60_000), lookback: window().default(7 * 86_400_000) });
 
@@ -25,7 +26,8 @@ export const new_term = defineRuleType<z.output<typeof schema>>({
     return recent
       .filter((g) => !old.has(JSON.stringify(groupBy.map((f) => g.key[f] ?? null))))
       .map((g) => {
-        const term = spec.fields.map((f) => `${f}=${g.key[f]}`).join(', ');
+        // The term as a group key is written ("pos.sku=999, pos.store_id=S1"), its fields in rule order.
+        const term = groupKeyText(Object.fromEntries(spec.fields.map((f) => [f, g.key[f]])));
         return {
           ...toMatch(g, `new value of ${spec.fields.join(', ')}`, `first seen ${new Date(g.first).toISOString()}: ${term} (not seen in the ${formatDuration(spec.lookback)} before)`, term),
           samples: undefined,

@@ -75,6 +75,18 @@ export class ActionSigner {
   }
 }
 
+const signers = new WeakMap<MattermostConfig, ActionSigner>();
+
+/**
+ * The signer of these Mattermost settings' buttons (one per settings object: the sender signs
+ * with it, chat/ops/routes.ts checks with it). Keyed by the secrets, so new ones void old buttons.
+ */
+export function mattermostSigner(m: MattermostConfig): ActionSigner {
+  let signer = signers.get(m);
+  if (!signer) signers.set(m, (signer = new ActionSigner(`${m.command_token ?? ''}|${m.token ?? ''}|${m.webhook_url ?? ''}`)));
+  return signer;
+}
+
 export class MattermostSender implements ChatSender {
   readonly platform = 'mattermost' as const;
   readonly canEdit = true;

@@ -1,7 +1,7 @@
 // What an incident alert says, once, then drawn for each platform: Slack Block Kit and
 // Mattermost message attachments with interactive actions.
 // ACTIONS (the buttons) is also what chat/ops/ accepts back.
-import type { Incident, TimelineEntry } from '@stacklens/detection';
+import type { Incident, Severity, TimelineEntry } from '@stacklens/detection';
 import { ticketSummary } from '../../integrations/jira.js';
 
 export const ACTIONS = [
@@ -12,8 +12,8 @@ export const ACTIONS = [
 ] as const;
 export type ChatAction = (typeof ACTIONS)[number]['id'];
 
-const SEVERITY_COLOUR: Record<string, string> = { critical: '#d62728', high: '#ff7f0e', medium: '#f2c80f', low: '#1f77b4' };
-const SEVERITY_ICON: Record<string, string> = { critical: ':red_circle:', high: ':large_orange_circle:', medium: ':large_yellow_circle:', low: ':large_blue_circle:' };
+const SEVERITY_COLOUR: Record<Severity, string> = { critical: '#d62728', high: '#ff7f0e', medium: '#f2c80f', low: '#1f77b4' };
+const SEVERITY_ICON: Record<Severity, string> = { critical: ':red_circle:', high: ':large_orange_circle:', medium: ':large_yellow_circle:', low: ':large_blue_circle:' };
 
 interface Field {
   title: string;

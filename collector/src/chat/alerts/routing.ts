@@ -13,12 +13,17 @@
 import type { Incident } from '@stacklens/detection';
 import type { ChatConfig } from '../../config.js';
 import type { ChatPlatform } from '../capture/chat-store.js';
+import type { ChatPlatformType } from '../../integrations/descriptors/index.js';
 
-/** Where alerts go: the chat platforms, and post-only ones such as a Microsoft Teams incoming webhook (one channel, no routes). */
-export type AlertPlatform = ChatPlatform | 'teams';
+/**
+ * Where alerts go: the integration types with chatAlerts (integrations/descriptors) — the chat
+ * platforms, and post-only ones such as a Microsoft Teams incoming webhook (one channel, no routes).
+ */
+export type AlertPlatform = ChatPlatformType;
 
 export interface Destination {
-  platform: AlertPlatform;
+  /** An AlertPlatform: the integration type (a string here, so senders' types need not know the registry's). */
+  platform: string;
   /** Slack team id ("" = the default workspace); Mattermost: "". */
   workspace: string;
   channel: string;

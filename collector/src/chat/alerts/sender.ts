@@ -2,7 +2,7 @@
 // Mattermost REST, and each platform's incoming webhook (which can only post): Slack's,
 // Mattermost's and Microsoft Teams' (teams.ts).
 import type { ChatMessageRef, Incident } from '@stacklens/detection';
-import type { AlertPlatform, Destination } from './routing.js';
+import type { Destination } from './routing.js';
 
 export interface Posted {
   channel_id: string;
@@ -10,7 +10,8 @@ export interface Posted {
 }
 
 export interface ChatSender {
-  readonly platform: AlertPlatform;
+  /** The integration type it posts for (an AlertPlatform). */
+  readonly platform: string;
   /** False for incoming webhooks: updates are posted as new messages, without a thread. */
   readonly canEdit: boolean;
   post(dest: Destination, inc: Incident): Promise<Posted>;

@@ -2,13 +2,13 @@
 // received" URL, or a legacy Office 365 connector URL): an Adaptive Card per message. Teams
 // webhooks only post, so the alert is one card and each lifecycle change another card, with
 // the change on top and the incident's current state below (as Slack/Mattermost webhook mode).
-import type { Incident } from '@stacklens/detection';
+import type { Incident, Severity } from '@stacklens/detection';
 import { alertView } from './render.js';
 import { WebhookSender, type WebhookBodies } from './webhook.js';
 
 const ADAPTIVE_CARD = 'application/vnd.microsoft.card.adaptive';
 /** Adaptive Card colours Teams draws (TextBlock.color) per severity. */
-const SEVERITY_COLOUR: Record<string, string> = { critical: 'Attention', high: 'Attention', medium: 'Warning', low: 'Accent' };
+const SEVERITY_COLOUR: Record<Severity, string> = { critical: 'Attention', high: 'Attention', medium: 'Warning', low: 'Accent' };
 /** Teams refuses messages over about 28 KB: the long texts are cut well below. */
 const MAX_TEXT = 2000;
 

@@ -5,7 +5,7 @@
 import type { ChatMessageRef, Incident } from '@stacklens/detection';
 import { RetryableError } from '../../outbox/outbox.js';
 import type { ChatSender, Posted } from './sender.js';
-import type { AlertPlatform, Destination } from './routing.js';
+import type { Destination } from './routing.js';
 import { mattermostAttachment, slackBlocks } from './render.js';
 
 /** The JSON a platform's webhook takes: the alert, and a lifecycle change as a new message. */
@@ -39,7 +39,7 @@ export class WebhookSender implements ChatSender {
   readonly canEdit = false;
 
   constructor(
-    readonly platform: AlertPlatform,
+    readonly platform: string,
     private readonly url: string,
     private readonly observe: (result: string) => void = () => {},
     private readonly bodies: WebhookBodies = platform === 'slack' ? SLACK_WEBHOOK : MATTERMOST_WEBHOOK,

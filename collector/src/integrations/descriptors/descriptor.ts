@@ -4,7 +4,22 @@
 // whether rules name it in `notify:`. The list of them is ./index.ts; everything that used
 // to enumerate integrations by name reads it.
 import type { z } from 'zod';
+import type { Logger } from '@stacklens/common';
 import type { ChatSender } from '../../chat/alerts/sender.js';
+
+/** What building a chat sender may use besides the settings. */
+export interface SenderContext {
+  log: Logger;
+  /** Counts each platform call's outcome (stacklens_external_requests_total). */
+  observe: (result: string) => void;
+}
+
+/** Incident alerts in chat (chat/alerts/alerts.ts): the channel alerts go to when no team route names one, and the sender. */
+export interface ChatAlertsOf<S extends z.ZodType> {
+  defaultChannel(settings: z.infer<S>): string;
+  /** The platform's sender for these settings: a bot (edits, threads, buttons) or an incoming webhook (post only). */
+  sender(settings: z.infer<S>, ctx: SenderContext): ChatSender;
+}
 
 export interface IntegrationDescriptor<T extends string = string, S extends z.ZodType = z.ZodType> {
   readonly type: T;
@@ -24,19 +39,18 @@ export interface IntegrationDescriptor<T extends string = string, S extends z.Zo
   capabilities(settings: z.infer<S>): string[];
   /** A rule names it in `notify:` as `<type>` (and `<type>:<channel>` when `channels`). */
   readonly notify?: { channels: boolean };
-  /**
-   * Incident alerts in chat (chat/alerts/alerts.ts): the channel alerts go to when no team route
-   * names one, and the sender. Slack's and Mattermost's bot senders (edits, threads, buttons)
-   * are built in notifier.ts; a post-only platform brings its sender here.
-   */
-  readonly chatAlerts?: {
-    defaultChannel(settings: z.infer<S>): string;
-    sender?(settings: z.infer<S>, observe: (result: string) => void): ChatSender;
-  };
+  /** Incident alerts in chat: a type with chatAlerts is an alert platform (its type is the platform's name). */
+  readonly chatAlerts?: ChatAlertsOf<S>;
 }
+
+/** An integration that posts incident alerts in chat. */
+export type ChatIntegrationDescriptor<T extends string = string, S extends z.ZodType = z.ZodType> = IntegrationDescriptor<T, S> & { readonly chatAlerts: ChatAlertsOf<S> };
 
 /** Keeps the literal type and the schema's own settings type for test() and capabilities(). */
 export const defineIntegration = <T extends string, S extends z.ZodType>(d: IntegrationDescriptor<T, S>): IntegrationDescriptor<T, S> => d;
+
+/** As defineIntegration, for a chat alert platform (its type then counts among the alert platforms). */
+export const defineChatIntegration = <T extends string, S extends z.ZodType>(d: ChatIntegrationDescriptor<T, S>): ChatIntegrationDescriptor<T, S> => d;
 
 /** An identity value from an answer: a short name, version or address; anything else is not shown. */
 export function shown(value: unknown): string {

@@ -1,8 +1,12 @@
 // The integration list drives config, admin API, capabilities and notify targets: they agree.
 import { describe, expect, it } from 'vitest';
 import { NOTIFY_TARGETS, ruleSchema } from '@stacklens/detection';
-import { DESTINATION_KEYS, INTEGRATIONS, capabilitiesOf, integration, integrationsSchema, notifyTargets } from './index.js';
+import { CHAT_PLATFORMS, DESTINATION_KEYS, INTEGRATIONS, capabilitiesOf, integration, integrationsSchema, notifyTargets } from './index.js';
 import { INTEGRATION_TYPES } from '../../admin/integrations.js';
+import { chatAlertsConfig } from '../../chat/alerts/alerts.js';
+import { SlackSender } from '../../chat/alerts/slack.js';
+import { MattermostSender } from '../../chat/alerts/mattermost.js';
+import { WebhookSender } from '../../chat/alerts/webhook.js';
 
 describe('integration descriptors', () => {
   it('each type once, found by name (own names only)', () => {
@@ -34,5 +38,24 @@ describe('integration descriptors', () => {
   it('capabilities come from each configured descriptor', () => {
     expect(capabilitiesOf({})).toEqual([]);
     expect(capabilitiesOf({ openai: {} })).toEqual(['llm']);
+  });
+
+  it('chat platforms are the types with chatAlerts, and each builds its own sender (bot or webhook)', () => {
+    expect(CHAT_PLATFORMS).toEqual(INTEGRATIONS.filter((d) => 'chatAlerts' in d).map((d) => d.type));
+    expect([...CHAT_PLATFORMS].sort()).toEqual(['mattermost', 'slack', 'teams']);
+    const log = { warn: () => undefined, info: () => undefined, debug: () => undefined, error: () => undefined, child: () => log } as never;
+    const chat = { answer_within: 2500, teams: {} };
+    const build = (cfg: Record<string, unknown>) => chatAlertsConfig({ chat, ...(integrationsSchema.parse(cfg) as object) }, log, () => () => undefined);
+    const bots = build({ slack: { bot_token: 'xoxb-1' }, mattermost: { url: 'http://mm.local', token: 't', team: 'ops' } });
+    expect(bots.senders.slack).toBeInstanceOf(SlackSender);
+    expect(bots.senders.mattermost).toBeInstanceOf(MattermostSender);
+    expect(bots.defaults).toEqual({ slack: '#oncall', mattermost: 'oncall' });
+    const hooks = build({ slack: { webhook_url: 'http://hooks.local/s' }, mattermost: { url: 'http://mm.local', team: 'ops', webhook_url: 'http://hooks.local/m' }, teams: { webhook_url: 'http://hooks.local/t' } });
+    for (const p of CHAT_PLATFORMS) {
+      expect(hooks.senders[p]).toBeInstanceOf(WebhookSender);
+      expect(hooks.senders[p]!.platform).toBe(p);
+    }
+    expect(hooks.defaults).toEqual({ slack: '#oncall', mattermost: 'oncall', teams: 'teams' });
+    expect(build({}).senders).toEqual({});
   });
 });

@@ -1,10 +1,11 @@
 // Every integration type, one descriptor each (./<type>.ts). collector.yaml's `integrations`
 // section, the admin API (types, secrets, destinations), connection tests, run-time
-// overrides, outbox capabilities, metrics labels and the rule `notify:` targets all read
-// this list. A new integration: its descriptor file and one line here.
+// overrides, outbox capabilities, metrics labels, the chat alert platforms (their names and
+// senders) and the rule `notify:` targets all read this list. A new integration: its
+// descriptor file and one line here.
 import { z } from 'zod';
 import { NOTIFY_TARGETS } from '@stacklens/detection';
-import type { IntegrationDescriptor } from './descriptor.js';
+import type { ChatIntegrationDescriptor, IntegrationDescriptor } from './descriptor.js';
 import { jira } from './jira.js';
 import { openai } from './openai.js';
 import { xero } from './xero.js';
@@ -40,11 +41,19 @@ export const DESTINATION_KEYS: ReadonlySet<string> = new Set(INTEGRATIONS.flatMa
 /** The types a rule may name in `notify:`, as the rule schema (detection's NOTIFY_TARGETS) accepts them. */
 export const notifyTargets = (): string[] => (INTEGRATIONS as readonly IntegrationDescriptor[]).filter((d) => d.notify).map((d) => d.type);
 
+/** The chat alert platforms' descriptors (defined with defineChatIntegration). */
+export type ChatDescriptor = Extract<Descriptor, { chatAlerts: object }>;
+/** The platforms incident alerts go to, by integration type: the one list of chat platform names. */
+export type ChatPlatformType = ChatDescriptor['type'];
+
+const isChat = (d: Descriptor): d is ChatDescriptor => (d as IntegrationDescriptor).chatAlerts !== undefined;
+/** The descriptors with chatAlerts, in INTEGRATIONS order. */
+export const CHAT_INTEGRATIONS: readonly ChatDescriptor[] = INTEGRATIONS.filter(isChat);
 /** The platforms incident alerts go to (chat/alerts/alerts.ts): the types with chatAlerts. */
-export const CHAT_PLATFORMS = (INTEGRATIONS as readonly IntegrationDescriptor[]).filter((d) => d.chatAlerts).map((d) => d.type) as ('slack' | 'mattermost' | 'teams')[];
+export const CHAT_PLATFORMS: readonly ChatPlatformType[] = CHAT_INTEGRATIONS.map((d) => d.type);
 
 /** Label values of stacklens_external_requests_total's `service`, initialised at 0. */
 export const METRIC_SERVICES: readonly string[] = INTEGRATIONS.map((d) => d.type);
 
 export { NOTIFY_TARGETS };
-export type { IntegrationDescriptor };
+export type { ChatIntegrationDescriptor, IntegrationDescriptor };

@@ -1,6 +1,7 @@
 // Jira Cloud (REST v3): tickets for incidents whose rule notifies jira.
 import { z } from 'zod';
 import { durationMs, httpUrl } from '@stacklens/common';
+import { SEVERITIES } from '@stacklens/detection';
 import { defineIntegration, shown } from './descriptor.js';
 
 export const jiraSchema = z.strictObject({
@@ -11,7 +12,7 @@ export const jiraSchema = z.strictObject({
   issue_type: z.string().min(1).default('Bug'),
   components: z.array(z.string().min(1)).default([]),
   /** Jira priority name per severity. */
-  priorities: z.record(z.enum(['critical', 'high', 'medium', 'low']), z.string()).default({ critical: 'Highest', high: 'High', medium: 'Medium', low: 'Low' }),
+  priorities: z.record(z.enum(SEVERITIES), z.string()).default({ critical: 'Highest', high: 'High', medium: 'Medium', low: 'Low' }),
   kibana_url: httpUrl().optional(),
   grafana_url: httpUrl().optional(),
   /** A recurrence comments on the ticket at most this often, with the new counts. */

@@ -1,7 +1,9 @@
 // Mattermost: a bot account (REST + WebSocket) or an incoming webhook (post only).
 import { z } from 'zod';
 import { durationMs, httpUrl } from '@stacklens/common';
-import { defineIntegration, shown } from './descriptor.js';
+import { defineChatIntegration, shown } from './descriptor.js';
+import { MattermostSender, mattermostSigner } from '../../chat/alerts/mattermost.js';
+import { WebhookSender } from '../../chat/alerts/webhook.js';
 
 export const mattermostSchema = z
   .strictObject({
@@ -25,7 +27,7 @@ export const mattermostSchema = z
   })
   .refine((m) => m.token || m.webhook_url, { message: 'needs token (a bot access token) or webhook_url', path: ['token'] });
 
-export const mattermost = defineIntegration({
+export const mattermost = defineChatIntegration({
   type: 'mattermost',
   service: 'Mattermost',
   configSchema: mattermostSchema,
@@ -41,5 +43,9 @@ export const mattermost = defineIntegration({
   },
   capabilities: () => ['mattermost'],
   notify: { channels: true },
-  chatAlerts: { defaultChannel: (m) => m.channel },
+  chatAlerts: {
+    defaultChannel: (m) => m.channel,
+    // A bot token: REST (edits, threads, signed buttons, ChatOps); else the incoming webhook.
+    sender: (m, { observe }) => (m.token ? new MattermostSender(m, mattermostSigner(m), observe) : new WebhookSender('mattermost', m.webhook_url!, observe)),
+  },
 });

@@ -1,7 +1,9 @@
 // Slack app: a bot token (Web API: post, update, thread) or an incoming webhook (post only).
 import { z } from 'zod';
 import { httpUrl } from '@stacklens/common';
-import { defineIntegration, shown } from './descriptor.js';
+import { defineChatIntegration, shown } from './descriptor.js';
+import { SlackSender } from '../../chat/alerts/slack.js';
+import { WebhookSender } from '../../chat/alerts/webhook.js';
 
 const SLACK_TIMEOUT_MS = 10_000;
 
@@ -22,7 +24,7 @@ export const slackSchema = z
   })
   .refine((s) => s.bot_token || s.webhook_url, { message: 'needs bot_token (or webhook_url for incoming-webhook mode)', path: ['bot_token'] });
 
-export const slack = defineIntegration({
+export const slack = defineChatIntegration({
   type: 'slack',
   service: 'Slack',
   configSchema: slackSchema,
@@ -39,5 +41,9 @@ export const slack = defineIntegration({
   // slack:<team> for each further workspace this collector has a token for.
   capabilities: (s) => ['slack', ...Object.keys(s.workspaces ?? {}).map((team) => `slack:${team}`)],
   notify: { channels: true },
-  chatAlerts: { defaultChannel: (s) => s.channel },
+  chatAlerts: {
+    defaultChannel: (s) => s.channel,
+    // A bot token: the Web API (edits, threads, buttons, ChatOps); else the incoming webhook.
+    sender: (s, { log, observe }) => (s.bot_token ? new SlackSender(s, log, observe) : new WebhookSender('slack', s.webhook_url!, observe)),
+  },
 });

@@ -2,7 +2,7 @@
 // change (chat/alerts/teams.ts). Rules name it `notify: [teams]`; the webhook is bound to one channel.
 import { z } from 'zod';
 import { durationMs, httpUrl } from '@stacklens/common';
-import { defineIntegration } from './descriptor.js';
+import { defineChatIntegration } from './descriptor.js';
 import { teamsSender, teamsTestMessage } from '../../chat/alerts/teams.js';
 
 export const teamsSchema = z.strictObject({
@@ -14,7 +14,7 @@ export const teamsSchema = z.strictObject({
   timeout: durationMs().default(10_000),
 });
 
-export const teams = defineIntegration({
+export const teams = defineChatIntegration({
   type: 'teams',
   service: 'Microsoft Teams',
   configSchema: teamsSchema,
@@ -31,6 +31,6 @@ export const teams = defineIntegration({
   notify: { channels: false },
   chatAlerts: {
     defaultChannel: (s) => s.channel,
-    sender: (s, observe) => teamsSender(s.webhook_url, s.timeout, observe),
+    sender: (s, { observe }) => teamsSender(s.webhook_url, s.timeout, observe),
   },
 });

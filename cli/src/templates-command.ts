@@ -1,0 +1,131 @@
+// stacklens templates mine <file>: the message templates of a log file, mined offline with
+// the collector's miner and configuration (template-catalog.ts, one miner per dataset) from
+// the messages the agent would ship (its parser, header pattern and redaction).
+// `--assignments` prints one line per input line, in order: <template id><TAB><template> —
+// the interface benchmarks and outside checks read.
+import { createReadStream, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { AUTO_SAMPLE_LINES, EventBuilder, FORMATS, REDACT_DEFAULTS, detectHeaderPattern, headerPatternProblem, type Format, type InputConfig } from '@stacklens/agent';
+import { TemplateCatalog } from '@stacklens/detection';
+import { PROGRESS_FROM_BYTES, Progress } from './progress.js';
+
+export const TEMPLATES_HELP = `Usage: stacklens templates mine <file> [--format plain|pos|chatbot|json] [--pattern NAME|GROK]
+                                [--dataset NAME] [--assignments] [--json]
+Mines the message templates of a log file offline, with the same miner and configuration as
+the collector, and prints them: id, events, template (<*> marks a variable part), an example.
+  --format       how to parse the lines (default: plain)
+  --pattern      the header of plain lines: a shipped pattern name, a grok pattern, or auto
+                 (default for plain: auto — detected from the first lines)
+  --dataset      the dataset the lines belong to (template ids depend on it; default: the format)
+  --assignments  print one line per input line instead: <template id><TAB><template>
+                 (the template as it is at the end of the file; an empty line gets an empty id)
+  --json         print the templates (or the assignments) as JSON
+Files over 1 MiB show progress on stderr.`;
+
+export async function templatesCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { format: { type: 'string' }, pattern: { type: 'string' }, dataset: { type: 'string' }, assignments: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    process.stderr.write(`stacklens templates: ${(err as Error).message}\n\n${TEMPLATES_HELP}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${TEMPLATES_HELP}\n`);
+    return 0;
+  }
+  const [action, file] = positionals;
+  if (action !== 'mine' || !file || positionals.length > 2) {
+    process.stderr.write(`stacklens templates: expected "mine <file>"\n\n${TEMPLATES_HELP}\n`);
+    return 2;
+  }
+  const format = (values.format ?? 'plain') as Format;
+  if (!(FORMATS as readonly string[]).includes(format)) {
+    process.stderr.write(`stacklens templates: --format must be one of ${FORMATS.join(', ')}, got "${values.format}"\n`);
+    return 2;
+  }
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch (err) {
+    process.stderr.write(`stacklens templates: cannot read ${file}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const dataset = values.dataset ?? format;
+  const input = { paths: [file], format, dataset, namespace: 'default', max_line_bytes: 1024 * 1024, close_inactive: 0, redact: REDACT_DEFAULTS } as InputConfig;
+  const header = await headerOf(file, format, values.pattern);
+  if (header instanceof Error) {
+    process.stderr.write(`stacklens templates: --pattern: ${header.message}\n`);
+    return 2;
+  }
+  if (header) Object.assign(input, { pattern: header });
+  const builder = new EventBuilder('templates-mine', hostname(), input);
+  const catalog = new TemplateCatalog(undefined);
+  const progress = size >= PROGRESS_FROM_BYTES ? new Progress(size, 'mined') : undefined;
+  /** Per input line: the template id ("" for a line without a message). */
+  const assigned: string[] = [];
+  const seen = new Map<string, { count: number; example: string }>();
+  let offset = 0;
+  const reader = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const line of reader) {
+    const lineOffset = offset;
+    offset += Buffer.byteLength(line) + 1;
+    if (line.trim() === '') {
+      assigned.push('');
+      continue;
+    }
+    const event = builder.build(line, file, 'offline', lineOffset);
+    // A line the parser refuses is still a message: the collector would keep it as a dead letter; here its text is mined.
+    const message = event.error ? line : (event.doc.message ?? line);
+    const t = catalog.assignNow(dataset, message);
+    assigned.push(t.id);
+    const s = seen.get(t.id);
+    if (s) s.count++;
+    else seen.set(t.id, { count: 1, example: String(message) });
+    progress?.update(offset);
+  }
+  progress?.done();
+  const texts = new Map(catalog.templates(dataset).map((t) => [t.id, t.template]));
+  const textOf = (id: string) => texts.get(id) ?? '';
+  if (values.assignments) {
+    if (values.json) process.stdout.write(`${JSON.stringify(assigned.map((id) => ({ id, template: textOf(id) })))}\n`);
+    else process.stdout.write(assigned.map((id) => `${id}\t${textOf(id)}\n`).join(''));
+    return 0;
+  }
+  const list = [...seen].filter(([id]) => id !== '').map(([id, s]) => ({ id, count: s.count, template: textOf(id), example: s.example })).sort((a, b) => b.count - a.count || a.id.localeCompare(b.id));
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ lines: assigned.length, templates: list }, null, 2)}\n`);
+    return 0;
+  }
+  process.stdout.write(`${assigned.length} lines → ${list.length} templates${header ? ` (header pattern: ${header})` : ''}\n`);
+  for (const t of list) process.stdout.write(`\n${t.id}  ${t.count}  ${t.template}\n  e.g. ${t.example.slice(0, 300)}\n`);
+  return 0;
+}
+
+/**
+ * The header pattern the lines are read with: for plain lines the one given, or (auto, the
+ * default) the one the agent would choose from the file's first lines; none for the other
+ * formats (they have their own structure). An Error names what is wrong with a given one.
+ */
+async function headerOf(file: string, format: Format, given: string | undefined): Promise<string | undefined | Error> {
+  if (format !== 'plain') return given === undefined ? undefined : new Error(`applies to --format plain only (the ${format} format has its own structure)`);
+  if (given !== undefined && given !== 'auto') {
+    const problem = headerPatternProblem(given);
+    return problem ? new Error(problem) : given;
+  }
+  const sample: string[] = [];
+  const reader = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const line of reader) {
+    if (line.trim() !== '' && !/^\s/.test(line)) sample.push(line);
+    if (sample.length >= AUTO_SAMPLE_LINES) break;
+  }
+  reader.close();
+  return detectHeaderPattern(sample);
+}

@@ -1,0 +1,2 @@
+export * from './masks.js';
+export * from './miner.js';

@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { classifyValue, isHostName, maskMessage, maskToken, maskedTokens, skeleton } from './masks.js';
+
+describe('masks: whole-token values', () => {
+  it('IPv4 with and without port, leading slash, brackets', () => {
+    expect(maskToken('10.250.19.102')).toBe('<ip>');
+    expect(maskToken('10.250.19.102:50010')).toBe('<ip>');
+    expect(maskToken('/10.10.34.11:45307')).toBe('<ip>');
+    expect(maskToken('[10.0.0.1]')).toBe('[<ip>]');
+    expect(maskToken('10.0.0.0/8')).toBe('<ip>');
+    expect(maskMessage('Accepted password for root from 192.168.1.5 port 22 ssh2')).toBe('Accepted password for root from <ip> port <num> <*>');
+  });
+  it('IPv6, not times or C++ scopes', () => {
+    expect(maskToken('fe80::1')).toBe('<ip>');
+    expect(maskToken('2001:db8:0:0:0:0:2:1')).toBe('<ip>');
+    expect(maskToken('[2001:db8::1]:443')).toBe('<ip>');
+    expect(maskToken('::1')).toBe('<ip>');
+    expect(maskToken('03:55:15')).toBe('<time>');
+    expect(maskToken('IdoTransportMgr::SendPacket')).toBe('IdoTransportMgr::SendPacket');
+  });
+  it('MAC addresses', () => {
+    expect(maskToken('00:11:43:e3:ba:c3')).toBe('<mac>');
+    expect(maskToken('00-11-43-E3-BA-C3')).toBe('<mac>');
+  });
+  it('host names by known TLD; class and file names are not hosts', () => {
+    expect(isHostName('mail.example.com')).toBe(true);
+    expect(isHostName('dn228.cluster.local')).toBe(true);
+    expect(isHostName('api.example.io:8080')).toBe(true);
+    expect(maskToken('mail.example.com')).toBe('<host>');
+    expect(maskToken('(host.example.org)')).toBe('(<host>)');
+    for (const notHost of ['org.apache.Foo', 'dfs.DataNode$PacketResponder', 'java.lang.String', 'wcp.dll', 'mapred.task.id', 'run.sh', 'rpc.statd', 'org.apache.hadoop.mapreduce.v2.app.MRAppMaster']) {
+      expect(isHostName(notHost), notHost).toBe(false);
+    }
+    expect(maskToken('dfs.DataNode$PacketResponder')).toBe('dfs.DataNode$PacketResponder');
+    expect(maskToken('org.apache.Foo')).toBe('org.apache.Foo');
+    // a dotted name with digits that is no host still has its digits masked
+    expect(maskToken('org.apache.hadoop.mapreduce.v2.app.MRAppMaster')).toBe('org.apache.hadoop.mapreduce.<*>.app.MRAppMaster');
+  });
+  it('URLs, paths, e-mail', () => {
+    expect(maskToken('hdfs://msra-sa-41:9000/tmp/job.jar')).toBe('<url>');
+    expect(maskToken('https://example.com/a?b=1')).toBe('<url>');
+    expect(maskToken('/var/log/messages')).toBe('<path>');
+    expect(maskToken('/tmp/x1')).toBe('<path>');
+    expect(maskToken('C:\\Windows\\winsxs\\amd64.dll')).toBe('<path>');
+    expect(maskToken('/')).toBe('/');
+    expect(maskToken('root@example.com')).toBe('<email>');
+    expect(maskToken('<a.b+c@mail.example.org>,')).toBe('<<email>>,');
+  });
+  it('uuids in any surrounding, also before _', () => {
+    expect(maskToken('123e4567-e89b-12d3-a456-426614174000')).toBe('<uuid>');
+    expect(maskToken('123e4567-e89b-12d3-a456-426614174000_del')).toBe('<uuid>_del');
+    expect(maskToken('job-123e4567-e89b-12d3-a456-426614174000.log')).toBe('job-<uuid>.log');
+  });
+  it('hex: 0x…, long hex with digits, fixed-width hex same as fixed-width decimal', () => {
+    expect(maskToken('0x7fed806eb5d')).toBe('<hex>');
+    expect(maskToken('0000000d')).toBe(maskToken('00000005'));
+    expect(maskToken('8aff0003')).toBe(maskToken('90990003'));
+    expect(maskToken('deadbeef')).toBe('deadbeef'); // no digit: a word
+    expect(maskToken('face')).toBe('face');
+  });
+  it('signed numbers: blk_-1 and blk_1 alike; decimals', () => {
+    expect(maskToken('blk_-6952295868487656571')).toBe(maskToken('blk_38865049064139660'));
+    expect(maskToken('blk_-1')).toBe('blk_<*>');
+    expect(maskToken('-12')).toBe('<num>');
+    expect(maskToken('+3.5')).toBe('<num>');
+    expect(maskToken('3.14,')).toBe('<num>,');
+    expect(maskToken('x-1')).toBe('x-<*>'); // a dash inside a word is no sign
+  });
+  it('sizes and durations, in one token or two', () => {
+    expect(maskToken('10MB')).toBe('<size>');
+    expect(maskToken('4.5KiB')).toBe('<size>');
+    expect(maskToken('150ms')).toBe('<duration>');
+    expect(maskToken('2.5s')).toBe('<duration>');
+    expect(maskMessage('estimated size 4.5 KB, free 10 MB')).toBe('estimated size <size>, free <size>');
+    expect(maskMessage('took 150 ms')).toBe('took <duration>');
+    expect(maskMessage('took 3 seconds.')).toBe('took <duration>.');
+  });
+  it('dates and times', () => {
+    expect(maskToken('2005-06-03')).toBe('<date>');
+    expect(maskToken('2016-09-28T04:30:30Z')).toBe('<date>');
+    expect(maskToken('2005-06-03-15.42.50.675872')).toBe('<date>');
+    expect(maskToken('2016/9/27')).toBe('<date>');
+    expect(maskToken('17:41:44,747')).toBe('<time>');
+    expect(maskToken('15:16:01')).toBe('<time>');
+    expect(maskMessage('at Sun Jul 10 03:55:15 2005 done')).toBe('at <date> done');
+    expect(maskMessage('Jun 14 15:16:01 combo sshd')).toBe('<date> combo sshd');
+    expect(maskMessage('(Release Date: Fri Dec 10 19:02:14 EST 2004)')).toBe('(Release Date: <date>)');
+    expect(maskMessage('10.30 16:49:06 started')).toBe('<num> <time> started');
+    // A month word not followed by a day stays a word
+    expect(maskMessage('May the force')).toBe('May the force');
+    expect(maskMessage('Mar 5 and Mar 12')).toBe('<date> and <date>');
+  });
+  it('ids mixing letters and digits; key=value keeps the key', () => {
+    expect(maskToken('jA9J1UvC004306:')).toBe('<*>:');
+    expect(maskToken('jA9J1UvC004306')).toBe(maskToken('kB1C2XyZ123456'));
+    expect(maskToken('(uid=0)')).toBe('(uid=<num>)');
+    expect(maskToken('relay=[127.0.0.1]')).toBe('relay=[<ip>]');
+    expect(maskToken('appattempt_1445144423722_0020_000001')).toBe('appattempt_<*>_<*>_<*>');
+    expect(maskToken('ssh2')).toBe('<*>'); // a letter-digit run with a digit is one value
+  });
+  it('words and punctuation stay as they are', () => {
+    for (const w of ['error:', '(supports', 'Connection', "'Connection", 'closed.', 'BLOCK*', '<*>', '...', 'a.b', 'yarn,curi']) expect(maskToken(w), w).toBe(w);
+    expect(classifyValue('')).toBeUndefined();
+  });
+});
+
+describe('masks: messages', () => {
+  it('a run of the same masked token is one token (lists of any length)', () => {
+    const one = maskedTokens('ask 10.0.0.1:50010 to delete blk_1');
+    const many = maskedTokens('ask 10.0.0.2:50010 to delete blk_1 blk_-2 blk_3');
+    expect(many).toEqual(one);
+  });
+  it('only the first line, cut at a token boundary', () => {
+    expect(maskedTokens('Exception in thread main\n  at Foo.bar(Foo.java:1)')).toEqual(['Exception', 'in', 'thread', 'main']);
+    const long = 'word '.repeat(200) + 'x';
+    const toks = maskedTokens(long, 512);
+    expect(toks.every((t) => t === 'word')).toBe(true);
+    expect(toks.length).toBe(102);
+    expect(maskedTokens('abcdefghij', 5)).toEqual(['abcde']);
+  });
+  it('whitespace runs and tabs separate tokens; empty message → no tokens', () => {
+    expect(maskedTokens('a \t b   c')).toEqual(['a', 'b', 'c']);
+    expect(maskedTokens('')).toEqual([]);
+    expect(maskedTokens('   ')).toEqual([]);
+  });
+  it('skeleton: the letters of a masked token', () => {
+    expect(skeleton('#<*>#<*>')).toBe(skeleton('#<*>#'));
+    expect(skeleton('lr:<*>')).not.toBe(skeleton('cr:<*>'));
+  });
+  it('property: never throws, deterministic, no whitespace inside tokens', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (s) => {
+        const a = maskedTokens(s);
+        expect(maskedTokens(s)).toEqual(a);
+        for (const t of a) {
+          expect(t.length).toBeGreaterThan(0);
+          expect(/\s/.test(t)).toBe(false);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  it('property: numbers of any value mask alike in the same place', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.integer(), (a, b) => {
+        expect(maskMessage(`read ${a} bytes from blk_${a}`)).toBe(maskMessage(`read ${b} bytes from blk_${b}`));
+      }),
+    );
+  });
+});

@@ -1,0 +1,386 @@
+// Masks for log-template mining: one pass over the message splits it into whitespace-separated
+// tokens, and each token is classified on its own (cheap tests on a short string, no regex pass
+// over the whole message). A token that is a variable value becomes a typed placeholder
+// (`<ip>`, `<num>`, ...); a token that only holds values (`blk_-695…`, `uid=0`,
+// `appattempt_1445_0020_000001`) keeps its literal parts and has the values masked as `<*>`.
+//
+// Rules (general, not tied to any log source):
+// - Wrapping punctuation is kept as is: `(uid=0),` → `(uid=<*>),`; `[10.0.0.1]` → `[<ip>]`.
+// - Host names: two or more DNS labels ([A-Za-z0-9-], no `_`, `$`, `/`) whose last label is a
+//   known top-level domain (com, net, org, io, local, internal, …, country codes). So
+//   `mail.example.com` and `dn228.cluster.local` are hosts, while `org.apache.Foo`,
+//   `dfs.DataNode$PacketResponder`, `java.lang.String` and `wcp.dll` are not (their last label
+//   is no TLD, or they hold characters a host name cannot): class and file names are
+//   constants of the template. A label-only name with digits (`node-246.rack3`) that is no
+//   host still gets its digits masked by the generic rule below.
+// - Generic rule: any other token with a digit has each letter-digit run that holds a digit
+//   masked as `<*>` (a `-` sign right before a run belongs to it, so `blk_-1` and `blk_1`
+//   mask alike); tokens without digits are words and stay literal (the miner generalizes them).
+// - Dates spelled with words (`Sun Jul 10 03:55:15 2005`, syslog `Jun 14 15:16:01`) are
+//   recognized across tokens: a weekday before a month name, or a month name before a day
+//   number, start a date that absorbs the following day, time and year tokens; the whole date
+//   becomes one `<date>` token.
+
+/** The generalized-variable placeholder (a position whose values differ). */
+export const WILDCARD = '<*>';
+
+/** Placeholders a whole token can become. */
+export const PLACEHOLDERS = ['<*>', '<ip>', '<mac>', '<host>', '<url>', '<path>', '<email>', '<uuid>', '<hex>', '<num>', '<size>', '<duration>', '<date>', '<time>'] as const;
+export type Placeholder = (typeof PLACEHOLDERS)[number];
+
+/** Longest message prefix mined by default (characters; stack traces add nothing). */
+export const DEFAULT_MAX_CHARS = 512;
+
+// Generic TLDs and the country codes that are rarely also a file extension or an identifier
+// word (`.id`, `.is`, `.in`, `.it`, `.sh`, `.pl`, `.py`, `.md`, `.cc`, `.rs`, … are left out:
+// `mapred.task.id` and `run.sh` are no hosts).
+const TLDS = new Set(
+  (
+    'com net org edu gov mil int info biz mobi arpa io cloud online site xyz ' +
+    'us uk eu de fr nl ch se dk fi ie cz hu ro gr ru ua cn jp kr tw hk sg au nz ca mx br ar za ' +
+    'local localhost localdomain internal intranet lan corp home intra'
+  ).split(' '),
+);
+
+const MONTHS = new Set('jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july august september october november december'.split(' '));
+const WEEKDAYS = new Set('mon tue tues wed thu thur thurs fri sat sun monday tuesday wednesday thursday friday saturday sunday'.split(' '));
+
+const UUID_G = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g;
+const URL = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/\S/;
+const EMAIL = /^[\w.+%-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
+const IPV4 = /^\/?(?:\d{1,3}\.){3}\d{1,3}(?:\/\d{1,2})?(?::\d{1,5})?$/;
+const IPV6 = /^\[?[0-9a-fA-F:]*:[0-9a-fA-F:]*(?:%\w+)?(?:\.\d{1,3}){0,3}\]?(?::\d{1,5})?(?:\/\d{1,3})?$/;
+const MAC = /^[0-9a-fA-F]{2}(?:([:-])[0-9a-fA-F]{2}){5}$/;
+const ZONE = /^(?:[A-Z]{2,5}|[+-]\d{4}|UTC[+-]\d{1,2})$/;
+const NUMBER_ONLY = /^[-+]?\d+(?:[.,]\d+)?$/;
+/** A unit word after a number: group 1 a size unit, group 2 a duration unit (then punctuation). */
+const UNIT = /^(?:([KMGTPE]i?B|[kmgt]b|B|bytes?)|(ns|us|µs|ms|msec|msecs|s|sec|secs|seconds?|mins?|minutes?|h|hrs?|hours?|days?))(?=[,;:.)\]]*$)/;
+const YEAR = /^\d{4}([,;:.)\]]*)$/;
+const HEX0X = /^[-+]?0[xX][0-9a-fA-F]+$/;
+const HEXWORD = /^[0-9a-fA-F]{4,}$/;
+const NUMERIC = /^[-+]?\d[\d.,:/_+-]*$/;
+const TIME = /^\d{1,2}:\d{2}(?::\d{2})?(?:[.,:]\d+)?(?:Z|[+-]\d{2}:?\d{2})?$/;
+const DATE =
+  /^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})(?:[-T_:.,]\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
+const SIZE = /^[-+]?\d+(?:\.\d+)?(?:[KMGTPE]i?B|[kKMGTP]|B|bytes?|[kmgt]b)$/;
+const DURATION = /^[-+]?\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|secs|m|min|mins|h|hr|hrs|d|days?)$/;
+const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
+const WIN_PATH = /^[A-Za-z]:\\/;
+
+const OPENERS = '([{<"\'`';
+const CLOSERS = ')]}>"\'`,;:.!?';
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 13 || c === 11 || c === 12;
+}
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/** Host name or FQDN (optionally with a port), by the known-TLD rule in the header. */
+export function isHostName(s: string): boolean {
+  let name = s;
+  const colon = name.lastIndexOf(':');
+  if (colon > 0) {
+    const port = name.slice(colon + 1);
+    if (!/^\d{1,5}$/.test(port)) return false;
+    name = name.slice(0, colon);
+  }
+  if (name.endsWith('.')) name = name.slice(0, -1);
+  const labels = name.split('.');
+  if (labels.length < 2) return false;
+  for (const l of labels) if (l.length > 63 || !HOST_LABEL.test(l)) return false;
+  return TLDS.has(labels[labels.length - 1].toLowerCase());
+}
+
+function isIPv6(s: string): boolean {
+  if (s.length < 2 || !IPV6.test(s)) return false;
+  let colons = 0;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === 58) colons++;
+  const inner = s.startsWith('[') ? s.slice(1, s.indexOf(']') > 0 ? s.indexOf(']') : undefined) : s;
+  if (inner.includes('::')) return true;
+  // Full form: eight groups (seven colons), a port after brackets aside.
+  let innerColons = 0;
+  for (let i = 0; i < inner.length; i++) if (inner.charCodeAt(i) === 58) innerColons++;
+  return innerColons === 7 || (colons >= 7 && innerColons >= 6 && inner.includes('.'));
+}
+
+/**
+ * The placeholder for a token core (no wrapping punctuation) that is one whole value, or
+ * undefined when it is not a whole value.
+ */
+export function classifyValue(core: string): Placeholder | undefined {
+  const n = core.length;
+  if (n === 0) return undefined;
+  const c0 = core.charCodeAt(0);
+  let digits = 0;
+  let alphas = 0;
+  let hexAlphas = 0;
+  let dots = 0;
+  let colons = 0;
+  let slashes = 0;
+  let at = false;
+  for (let i = 0; i < n; i++) {
+    const c = core.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
+      alphas++;
+      if ((c >= 65 && c <= 70) || (c >= 97 && c <= 102)) hexAlphas++;
+    } else if (c === 46) dots++;
+    else if (c === 58) colons++;
+    else if (c === 47 || c === 92) slashes++;
+    else if (c === 64) at = true;
+  }
+  if (colons > 0 && slashes >= 2 && URL.test(core)) return '<url>';
+  if (at && EMAIL.test(core)) return '<email>';
+  if (slashes > 0 && (c0 === 47 || c0 === 126 || WIN_PATH.test(core))) {
+    if (digits > 0 && IPV4.test(core)) return '<ip>';
+    // A path: rooted, with two segments or more (`/var/log/x`, `C:\Windows\x`), or with a digit.
+    let segs = 0;
+    for (let i = 1; i < n; i++) {
+      const c = core.charCodeAt(i);
+      if ((c === 47 || c === 92) && i < n - 1) segs++;
+    }
+    if (segs >= 1 || digits > 0 || WIN_PATH.test(core)) return '<path>';
+    return undefined;
+  }
+  if (n >= 36 && core.includes('-') && UUID_G.test(core)) {
+    UUID_G.lastIndex = 0;
+    if (core.replace(UUID_G, '') === '') return '<uuid>';
+  }
+  UUID_G.lastIndex = 0;
+  if (digits > 0 && dots === 3 && IPV4.test(core)) return '<ip>';
+  if (colons >= 2 && isIPv6(core)) return '<ip>';
+  if (n === 17 && (colons === 5 || core.includes('-')) && MAC.test(core)) return '<mac>';
+  if (digits > 0 && alphas === 0) {
+    if (NUMERIC.test(core)) {
+      if (colons > 0 && TIME.test(core)) return '<time>';
+      if (DATE.test(core)) return '<date>';
+      return '<num>';
+    }
+    return undefined;
+  }
+  if (digits > 0) {
+    if (HEX0X.test(core)) return '<hex>';
+    // Bare hex words with a digit are numbers written in hex (`0000000d` like `00000005`).
+    if (alphas === hexAlphas && HEXWORD.test(core)) return '<num>';
+    if (dots <= 1 && colons === 0) {
+      if (SIZE.test(core)) return '<size>';
+      if (DURATION.test(core)) return '<duration>';
+    }
+    if (DATE.test(core)) return '<date>';
+  }
+  if (dots > 0 && alphas > 0 && isHostName(core)) return '<host>';
+  return undefined;
+}
+
+/** Mask letter-digit runs holding a digit (a `-` sign before a run belongs to it). */
+function maskRuns(core: string): string {
+  let out = '';
+  let i = 0;
+  const n = core.length;
+  let last = 0;
+  while (i < n) {
+    const c = core.charCodeAt(i);
+    if (!isAlnum(c)) {
+      i++;
+      continue;
+    }
+    let j = i;
+    let hasDigit = false;
+    while (j < n && isAlnum(core.charCodeAt(j))) {
+      if (isDigit(core.charCodeAt(j))) hasDigit = true;
+      j++;
+    }
+    if (hasDigit) {
+      let start = i;
+      // A sign: `-` right before the run, itself after a non-alphanumeric char or the start.
+      if (start > 0 && core.charCodeAt(start - 1) === 45 && (start === 1 || !isAlnum(core.charCodeAt(start - 2)))) start--;
+      // Decimals and dotted numbers: 1.5, 6.1.7601 stay one value.
+      while (j + 1 < n && core.charCodeAt(j) === 46 && isDigit(core.charCodeAt(j + 1))) {
+        j++;
+        while (j < n && isAlnum(core.charCodeAt(j))) j++;
+      }
+      if (start < last) start = last;
+      out += core.slice(last, start) + WILDCARD;
+      last = j;
+    }
+    i = j;
+  }
+  return last === 0 ? core : out + core.slice(last);
+}
+
+/** Mask one value (a token core, or the value of `key=value`). */
+function maskCore(core: string): string {
+  const placeholder = classifyValue(core);
+  if (placeholder) return placeholder;
+  if (core.length >= 36 && core.includes('-')) {
+    const replaced = core.replace(UUID_G, '<uuid>');
+    UUID_G.lastIndex = 0;
+    if (replaced !== core) return maskRuns(replaced);
+  }
+  const eq = core.indexOf('=');
+  if (eq > 0 && eq < core.length - 1) return core.slice(0, eq + 1) + maskToken(core.slice(eq + 1));
+  return maskRuns(core);
+}
+
+/**
+ * The masked form of one whitespace-free token: the token itself when it holds no variable
+ * value, a placeholder when it is one, or the token with its variable parts masked.
+ */
+export function maskToken(token: string): string {
+  const n = token.length;
+  // Fast path: a token with no digit and none of / @ . : is a word (a host needs a dot, a URL
+  // or path a slash, an e-mail an @, an IPv6 address a colon).
+  let special = false;
+  for (let i = 0; i < n; i++) {
+    const c = token.charCodeAt(i);
+    if ((c >= 48 && c <= 58) || c === 46 || c === 47 || c === 64 || c === 92) {
+      special = true;
+      break;
+    }
+  }
+  if (!special) return token;
+  // A bracketed IPv6 address with a port: `[2001:db8::1]:443`.
+  if (token.charCodeAt(0) === 91 && token.includes(']:') && isIPv6(token)) return '<ip>';
+  let s = 0;
+  let e = n;
+  while (s < e && OPENERS.includes(token[s])) s++;
+  while (e > s && CLOSERS.includes(token[e - 1])) {
+    // Keep a `::`-ending IPv6 intact, and a closing bracket whose opener is inside the core.
+    const ch = token[e - 1];
+    if (ch === ']' && token.lastIndexOf('[', e - 1) >= s) break;
+    if (ch === ')' && token.lastIndexOf('(', e - 1) >= s) break;
+    if (ch === ':' && token[e - 2] === ':') break;
+    e--;
+  }
+  if (s === e) return token;
+  const core = token.slice(s, e);
+  const masked = maskCore(core);
+  if (masked === core) return token;
+  return token.slice(0, s) + masked + token.slice(e);
+}
+
+function lower3(t: string): string {
+  return t.length <= 10 ? t.toLowerCase().replace(/[,.]$/, '') : '';
+}
+function isDayNumber(t: string): boolean {
+  const d = t.endsWith(',') ? t.slice(0, -1) : t;
+  return /^\d{1,2}(?:st|nd|rd|th)?$/.test(d) && Number.parseInt(d, 10) <= 31;
+}
+
+/**
+ * The tokens of the first line of a message (at most maxChars characters), each masked. A
+ * date spelled with words becomes one `<date>` token.
+ */
+export function maskedTokens(message: string, maxChars = DEFAULT_MAX_CHARS): string[] {
+  let end = message.length;
+  const nl = message.indexOf('\n');
+  if (nl >= 0) end = nl;
+  if (end > maxChars) {
+    // Cut at the last whitespace before the limit: a token cut in the middle would differ.
+    let cut = maxChars;
+    while (cut > 0 && !isSpace(message.charCodeAt(cut)) && !isSpace(message.charCodeAt(cut - 1))) cut--;
+    end = cut > 0 ? cut : maxChars;
+  }
+  const raw: string[] = [];
+  let i = 0;
+  while (i < end) {
+    let c = message.charCodeAt(i);
+    while (i < end && (c === 32 || c === 9 || c === 13 || c === 11 || c === 12)) c = message.charCodeAt(++i);
+    if (i >= end) break;
+    const start = i;
+    while (i < end && c !== 32 && c !== 9 && c !== 13 && c !== 11 && c !== 12) c = message.charCodeAt(++i);
+    raw.push(message.slice(start, i));
+  }
+  const out: string[] = new Array(raw.length);
+  let k = 0;
+  for (let t = 0; t < raw.length; t++) {
+    const tok = raw[t];
+    const c0 = tok.charCodeAt(0) | 0x20;
+    // Words starting a spelled date: a weekday before a month, or a month before a day.
+    if (c0 >= 97 && c0 <= 122 && tok.length >= 3 && tok.length <= 10 && t + 1 < raw.length) {
+      const w = lower3(tok);
+      let j = -1;
+      if (WEEKDAYS.has(w) && MONTHS.has(lower3(raw[t + 1])) && t + 2 < raw.length && isDayNumber(raw[t + 2])) j = t + 3;
+      else if (MONTHS.has(w) && isDayNumber(raw[t + 1])) j = t + 2;
+      if (j > 0) {
+        // Absorb a time, a zone after it, and a year that follow (`19:02:14 EST 2004`); the
+        // punctuation after the last one absorbed is kept (`2004)` → `<date>)`).
+        let time = false;
+        let tail = '';
+        for (let m = 0; m < 3 && j < raw.length; m++) {
+          const nx = raw[j];
+          const y = YEAR.exec(nx);
+          if (!time && tail === '' && TIME.test(nx)) {
+            time = true;
+            j++;
+          } else if (time && tail === '' && ZONE.test(nx) && j + 1 < raw.length && YEAR.test(raw[j + 1])) j++;
+          else if (y && tail === '') {
+            tail = y[1];
+            j++;
+            break;
+          } else break;
+        }
+        out[k++] = '<date>' + tail;
+        t = j - 1;
+        continue;
+      }
+    }
+    // A number followed by a unit word is one size or duration (`4.5 KB,`, `150 ms`).
+    if (t + 1 < raw.length && (isDigit(tok.charCodeAt(0)) || (tok.length > 1 && tok.charCodeAt(0) === 45)) && NUMBER_ONLY.test(tok)) {
+      const u = UNIT.exec(raw[t + 1]);
+      if (u) {
+        out[k++] = (u[1] ? '<size>' : '<duration>') + raw[t + 1].slice(u[0].length);
+        t++;
+        continue;
+      }
+    }
+    const masked = maskToken(tok);
+    // A run of the same masked token (a list of ids: `blk_<*> blk_<*> …`) is one token, so
+    // lists of any length share a template.
+    if (k > 0 && masked === out[k - 1] && masked !== tok) continue;
+    out[k++] = masked;
+  }
+  out.length = k;
+  return out;
+}
+
+/** The masked message as text (tokens joined by one space). */
+export function maskMessage(message: string, maxChars = DEFAULT_MAX_CHARS): string {
+  return maskedTokens(message, maxChars).join(' ');
+}
+
+/** Whether a (masked) token is a placeholder or has a masked part. */
+export function hasPlaceholder(token: string): boolean {
+  // (a literal `<ok>` or `<none>` in a message is a word, not a placeholder)
+  return token.indexOf('<') >= 0 && PLACEHOLDER_IN.test(token);
+}
+const PLACEHOLDER_IN = /<(?:\*|ip|mac|host|url|path|email|uuid|hex|num|size|duration|date|time)>/;
+
+/**
+ * The literal letters of a masked token (placeholders and punctuation removed): two tokens
+ * that both hold values are the same field when their skeletons are equal (`#<*>#` and
+ * `#<*>#<*>` are; `lr:<*>` and `cr:<*>` are not).
+ */
+export function skeleton(token: string): string {
+  let out = '';
+  let i = 0;
+  const n = token.length;
+  while (i < n) {
+    const c = token.charCodeAt(i);
+    if (c === 60) {
+      const close = token.indexOf('>', i);
+      if (close > i && PLACEHOLDERS.includes(token.slice(i, close + 1) as Placeholder)) {
+        i = close + 1;
+        continue;
+      }
+    }
+    if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) out += token[i];
+    i++;
+  }
+  return out;
+}

@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { TemplateMiner, templateId } from './miner.js';
+
+describe('TemplateMiner', () => {
+  it('groups messages that differ in masked values, and creates once', () => {
+    const m = new TemplateMiner();
+    const a = m.match('PacketResponder 1 for block blk_38865049064139660 terminating');
+    const b = m.match('PacketResponder 0 for block blk_-6952295868487656571 terminating');
+    expect(a.created).toBe(true);
+    expect(b.created).toBe(false);
+    expect(b.id).toBe(a.id);
+    expect(b.template).toBe('PacketResponder <num> for block blk_<*> terminating');
+    expect(b.changed).toBe(false);
+  });
+
+  it('generalizes words to <*> and keeps the first id', () => {
+    const m = new TemplateMiner();
+    const first = m.match('Invalid user admin from 10.0.0.1');
+    expect(first.template).toBe('Invalid user admin from <ip>');
+    expect(first.id).toBe(templateId('Invalid user admin from <ip>'));
+    const second = m.match('Invalid user oracle from 10.0.0.2');
+    expect(second).toEqual({ id: first.id, template: 'Invalid user <*> from <ip>', created: false, changed: true });
+    const third = m.match('Invalid user test from 10.0.0.3');
+    expect(third.changed).toBe(false);
+    expect(third.id).toBe(first.id);
+    expect(m.templates()).toEqual([{ id: first.id, template: 'Invalid user <*> from <ip>', count: 3 }]);
+  });
+
+  it('keeps different templates apart (different words, different lengths)', () => {
+    const m = new TemplateMiner();
+    const ids = new Set(
+      [
+        'instruction address: 0x00004ed8',
+        'data address: 0x00000002',
+        'Connection closed by 10.0.0.1',
+        'Received block blk_1 of size 67108864 from /10.250.19.102',
+        'Verification succeeded for blk_2',
+        'session opened for user root by (uid=0)',
+      ].map((x) => m.match(x).id),
+    );
+    expect(ids.size).toBe(6);
+  });
+
+  it('a leading variable goes to the wildcard branch and still groups', () => {
+    const m = new TemplateMiner();
+    const a = m.match('node-12 temperature 45 exceeds limit');
+    const b = m.match('node-7 temperature 50 exceeds limit');
+    expect(b.id).toBe(a.id);
+    // leading words that differ (a user name) join through the same-length scan
+    const c = m.match('alice logged in from host 10.0.0.1 with key rsa');
+    const d = m.match('bob logged in from host 10.0.0.2 with key rsa');
+    expect(d.id).toBe(c.id);
+    expect(d.template).toBe('<*> logged in from host <ip> with key rsa');
+    const e = m.match('carol logged in from host 10.0.0.3 with key rsa');
+    expect(e.id).toBe(c.id);
+    expect(e.changed).toBe(false);
+  });
+
+  it('a word kept for stableAfter messages is a constant', () => {
+    const m = new TemplateMiner({ stableAfter: 5 });
+    let id = '';
+    for (let i = 0; i < 5; i++) id = m.match(`Session: ${i} initialized by client WindowsUpdateAgent.`).id;
+    const other = m.match('Session: 99 initialized by client SPP.');
+    expect(other.id).not.toBe(id);
+    expect(other.created).toBe(true);
+    // before it settles, a differing word generalizes
+    const m2 = new TemplateMiner({ stableAfter: 5 });
+    const x = m2.match('Session: 1 initialized by client WindowsUpdateAgent.');
+    expect(m2.match('Session: 2 initialized by client SPP.').id).toBe(x.id);
+  });
+
+  it('lists of any length share a template', () => {
+    const m = new TemplateMiner();
+    const a = m.match('BLOCK* ask 10.250.18.114:50010 to delete  blk_-5140072410813878235');
+    const b = m.match('BLOCK* ask 10.250.17.177:50010 to delete  blk_-8570780307468499817 blk_-9122557405432088649 blk_7079754042611867581');
+    expect(b.id).toBe(a.id);
+  });
+
+  it('only the first line and the first maxChars characters are mined', () => {
+    const m = new TemplateMiner({ maxChars: 40 });
+    const a = m.match('java.lang.NullPointerException: boom\n\tat com.example.Foo.bar(Foo.java:10)');
+    const b = m.match('java.lang.NullPointerException: boom\n\tat com.example.Baz.qux(Baz.java:99)\n\tat x');
+    expect(b.id).toBe(a.id);
+    expect(a.template).toBe('java.lang.NullPointerException: boom');
+    const long1 = m.match('prefix that is long enough ' + 'x'.repeat(5000));
+    const long2 = m.match('prefix that is long enough ' + 'y'.repeat(5000));
+    expect(long2.id).toBe(long1.id);
+  });
+
+  it('peek matches without learning or creating', () => {
+    const m = new TemplateMiner();
+    expect(m.peek('Invalid user admin from 10.0.0.1')).toBeUndefined();
+    const a = m.match('Invalid user admin from 10.0.0.1');
+    expect(m.peek('Invalid user admin from 10.9.9.9')).toEqual({ id: a.id, template: a.template, created: false, changed: false });
+    const p = m.peek('Invalid user root from 10.0.0.1');
+    expect(p).toEqual({ id: a.id, template: 'Invalid user admin from <ip>', created: false, changed: false });
+    expect(m.templates()).toEqual([{ id: a.id, template: 'Invalid user admin from <ip>', count: 1 }]);
+    expect(m.peek('something else entirely')).toBeUndefined();
+    expect(m.size).toBe(1);
+  });
+
+  it('load restores templates with their ids and counts', () => {
+    const m = new TemplateMiner();
+    m.load([
+      { id: 'stored-1', template: 'Invalid user <*> from <ip>', count: 7 },
+      { id: 'stored-2', template: 'PacketResponder <num> for block blk_<*> terminating' },
+    ]);
+    const a = m.match('Invalid user guest from 192.168.0.1');
+    expect(a).toEqual({ id: 'stored-1', template: 'Invalid user <*> from <ip>', created: false, changed: false });
+    expect(m.match('PacketResponder 2 for block blk_-1 terminating').id).toBe('stored-2');
+    expect(m.templates().find((t) => t.id === 'stored-1')?.count).toBe(8);
+    // round trip: a fresh miner loaded from templates() gives the same ids
+    const first = new TemplateMiner();
+    const msgs = ['Deleting block blk_1 file /a/b/c', 'Deleting block blk_2 file /a/b/d', 'Verification succeeded for blk_3', 'user alice logged out'];
+    const ids = msgs.map((x) => first.match(x).id);
+    const second = new TemplateMiner();
+    second.load(first.templates());
+    expect(msgs.map((x) => second.peek(x)?.id)).toEqual(ids);
+    expect(msgs.map((x) => second.match(x).id)).toEqual(ids);
+  });
+
+  it('custom idFor, and no two clusters share an id', () => {
+    const m = new TemplateMiner({ idFor: () => 'same' });
+    const a = m.match('first message here');
+    const b = m.match('a totally different line with 3 words');
+    expect(a.id).toBe('same');
+    expect(b.id).not.toBe('same');
+    expect(new Set(m.templates().map((t) => t.id)).size).toBe(2);
+  });
+
+  it('templateId: 16 hex of sha1, namespaced', () => {
+    expect(templateId('x')).toMatch(/^[0-9a-f]{16}$/);
+    expect(templateId('x')).toBe(templateId('x'));
+    expect(templateId('x', 'ns')).not.toBe(templateId('x'));
+  });
+
+  it('ties go to the older cluster (deterministic)', () => {
+    const m = new TemplateMiner({ stableAfter: 0 });
+    const a = m.match('alpha beta gamma delta 1');
+    const b = m.match('zeta eta theta iota 2');
+    expect(b.id).not.toBe(a.id);
+    const seen = new Set([a.id, b.id]);
+    const r = m.match('alpha beta theta iota 3');
+    expect(seen.has(r.id) || r.created).toBe(true);
+    const again = new TemplateMiner({ stableAfter: 0 });
+    expect(['alpha beta gamma delta 1', 'zeta eta theta iota 2', 'alpha beta theta iota 3'].map((x) => again.match(x).id)).toEqual([a.id, b.id, r.id]);
+  });
+
+  it('empty and odd input never throws', () => {
+    const m = new TemplateMiner();
+    expect(m.match('').template).toBe('');
+    expect(m.match('   ').id).toBe(m.match('').id);
+    expect(() => m.match('<*> <*> <*>')).not.toThrow();
+    expect(() => m.match(undefined as unknown as string)).not.toThrow();
+  });
+});
+
+describe('TemplateMiner properties', () => {
+  const word = fc.constantFrom('error', 'user', 'from', 'connection', 'closed', 'block', 'size', 'to', 'node', 'failed', 'ok', 'retry');
+  const value = fc.oneof(
+    fc.integer().map(String),
+    fc.ipV4(),
+    fc.uuid(),
+    fc.integer({ min: 0 }).map((h) => `0x${h.toString(16).padStart(8, "0")}`),
+    word,
+  );
+  const message = fc.array(fc.oneof(word, value), { minLength: 0, maxLength: 12 }).map((xs) => xs.join(' '));
+  const stream = fc.array(fc.oneof(message, fc.string({ maxLength: 80 })), { maxLength: 60 });
+
+  it('never throws; same input → same ids; a template id never changes', () => {
+    fc.assert(
+      fc.property(stream, (msgs) => {
+        const a = new TemplateMiner();
+        const b = new TemplateMiner();
+        const firstTemplate = new Map<string, string>();
+        for (const msg of msgs) {
+          const r = a.match(msg);
+          expect(b.match(msg)).toEqual(r);
+          if (r.created) {
+            expect(firstTemplate.has(r.id)).toBe(false);
+            firstTemplate.set(r.id, r.template);
+          } else expect(firstTemplate.has(r.id)).toBe(true);
+        }
+        // every id still exists, once, with its count; ids are the creation-time ones
+        const ts = a.templates();
+        expect(new Set(ts.map((t) => t.id)).size).toBe(ts.length);
+        expect(ts.map((t) => t.id).sort()).toEqual([...firstTemplate.keys()].sort());
+        expect(ts.reduce((s, t) => s + (t.count ?? 0), 0)).toBe(msgs.length);
+        // peek after learning returns a known id for every message seen (never creates)
+        for (const msg of msgs) {
+          const p = a.peek(msg);
+          if (p) expect(firstTemplate.has(p.id)).toBe(true);
+        }
+        expect(a.templates().length).toBe(ts.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('loading templates then matching gives the stored ids', () => {
+    fc.assert(
+      fc.property(fc.array(message, { maxLength: 40 }), (msgs) => {
+        const a = new TemplateMiner();
+        for (const msg of msgs) a.match(msg);
+        const b = new TemplateMiner();
+        b.load(a.templates());
+        const known = new Set(a.templates().map((t) => t.id));
+        for (const msg of msgs) {
+          const p = b.peek(msg);
+          expect(p).toBeDefined();
+          expect(known.has(p!.id)).toBe(true);
+          expect(p).toEqual(a.peek(msg));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

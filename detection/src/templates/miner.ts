@@ -1,0 +1,341 @@
+// Online log-template miner of the Drain family (He et al., "Drain: An Online Log Parsing
+// Approach with Fixed Depth Tree", ICWS 2017), with general masks (./masks.ts) and changes
+// where Drain is weak:
+//
+// 1. Similarity over constant text only. A position where the message holds a masked value
+//    (`<num>`, `blk_<*>`, …) and the template has a value of the same field there says nothing
+//    about the template's constant text: it is left out. The similarity is the share of the
+//    other positions whose word the template has (a template `<*>` facing a word counts as a
+//    difference, as in Drain, so a template cannot collapse into matching everything). Short
+//    messages full of numbers thus need their few words to agree.
+// 2. Leading variables. Drain descends a fixed-depth tree by the first tokens, so a variable
+//    among them splits a template for ever. Here a prefix token that is masked or has a digit
+//    goes to the wildcard branch; a node that has seen maxChildren distinct words sends new
+//    ones to the wildcard branch; a cluster whose template generalizes at a prefix position
+//    moves to the wildcard branch; a lookup searches both the exact and the wildcard branch at
+//    each level; and when no cluster in those leaves is similar enough, all clusters of the
+//    same token count are compared before a new one is created (on a miss only, so the common
+//    path stays a few comparisons).
+// 3. Variable length. Masks make most variable stretches one token: a run of the same masked
+//    token (a list of ids) is one token, a spelled date is one `<date>`, a number and its unit
+//    one `<size>`/`<duration>`. Free text of varying length (a reason with spaces) still gives
+//    one template per token count.
+// 4. Settled constants. A word that a cluster has kept for stableAfter messages is a constant
+//    of the template: a message with another word there starts a new template instead of
+//    turning it into `<*>` ("Session: <num> initialized by client WindowsUpdateAgent." seen 600
+//    times does not absorb "… by client SPP."). Variables that differ from the start are
+//    generalized before the cluster settles.
+// 5. Stable ids. A cluster's id is fixed at creation (idFor(first template), by default a hash
+//    of it) and never changes when the template generalizes; ties between equally similar
+//    clusters go to the older cluster, so the same messages in the same order always give the
+//    same ids, and load() restores templates under their ids.
+
+import { createHash } from 'node:crypto';
+import { DEFAULT_MAX_CHARS, WILDCARD, hasPlaceholder, maskedTokens, skeleton } from './masks.js';
+
+export interface MinerOptions {
+  /** Share of the constant (unmasked) positions that must be equal to join a cluster (default 0.7). */
+  similarity?: number;
+  /** Drain's tree depth: the first depth-2 tokens index the clusters (default 4). */
+  depth?: number;
+  /** Distinct tokens a tree node keeps before new ones go to the wildcard branch (default 32). */
+  maxChildren?: number;
+  /** Longest prefix mined, default 512; only the first line of a multi-line message. */
+  maxChars?: number;
+  /** The id of a new cluster; default: templateId(first template text). */
+  idFor?: (firstTemplate: string) => string;
+  /**
+   * A literal token that a cluster has kept for this many messages is a constant: a message
+   * with another word there does not join (default 16; 0 turns it off).
+   */
+  stableAfter?: number;
+  /** On a miss in the prefix tree, scan all clusters of the same token count (default true). */
+  crossBranch?: boolean;
+}
+
+export interface TemplateMatch {
+  id: string;
+  template: string;
+  created: boolean;
+  changed: boolean;
+}
+
+export interface KnownTemplate {
+  id: string;
+  template: string;
+  count?: number;
+}
+
+/** Stable id of a template text: the first 16 hex digits of sha1(namespace NUL text). */
+export function templateId(text: string, namespace = ''): string {
+  return createHash('sha1').update(`${namespace}\u0000${text}`).digest('hex').slice(0, 16);
+}
+
+interface Cluster {
+  id: string;
+  tokens: string[];
+  count: number;
+  /** Creation (or load) order: the tie-break. */
+  seq: number;
+  /** The tree leaf that holds the cluster. */
+  leaf?: Node;
+  text?: string;
+}
+
+interface Node {
+  children: Map<string, Node>;
+  clusters: Cluster[];
+}
+
+const newNode = (): Node => ({ children: new Map(), clusters: [] });
+
+function isVariable(token: string): boolean {
+  if (token === WILDCARD || hasPlaceholder(token)) return true;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c >= 48 && c <= 57) return true;
+  }
+  return false;
+}
+
+export class TemplateMiner {
+  private readonly similarity: number;
+  private readonly prefixDepth: number;
+  private readonly maxChildren: number;
+  private readonly maxChars: number;
+  private readonly idFor: (firstTemplate: string) => string;
+  private readonly stableAfter: number;
+  private readonly crossBranch: boolean;
+  /** Token count → tree root (the first prefixDepth tokens index the leaves). */
+  private readonly byLength = new Map<number, { root: Node; all: Cluster[] }>();
+  private readonly byId = new Map<string, Cluster>();
+  private seq = 0;
+
+  constructor(options: MinerOptions = {}) {
+    this.similarity = options.similarity ?? 0.7;
+    this.prefixDepth = Math.max(0, (options.depth ?? 4) - 2);
+    this.maxChildren = Math.max(1, options.maxChildren ?? 32);
+    this.maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
+    this.idFor = options.idFor ?? ((t) => templateId(t));
+    this.stableAfter = options.stableAfter ?? 16;
+    this.crossBranch = options.crossBranch ?? true;
+  }
+
+  match(message: string): TemplateMatch {
+    const tokens = this.tokens(message);
+    const found = this.search(tokens);
+    if (found) {
+      const { cluster } = found;
+      cluster.count++;
+      const changed = this.generalize(cluster, tokens);
+      return { id: cluster.id, template: this.text(cluster), created: false, changed };
+    }
+    const text = tokens.join(' ');
+    // Ids are unique: a taken id (a custom idFor, or a loaded template with this first text)
+    // gets a deterministic suffix.
+    const base = this.idFor(text);
+    let id = base;
+    for (let k = 2; this.byId.has(id); k++) id = `${base}-${k}`;
+    const cluster: Cluster = { id, tokens, count: 1, seq: this.seq++, text };
+    this.byId.set(id, cluster);
+    this.index(cluster);
+    return { id, template: text, created: true, changed: false };
+  }
+
+  peek(message: string): TemplateMatch | undefined {
+    const found = this.search(this.tokens(message));
+    if (!found) return undefined;
+    return { id: found.cluster.id, template: this.text(found.cluster), created: false, changed: false };
+  }
+
+  load(templates: Iterable<KnownTemplate>): void {
+    for (const t of templates) {
+      const tokens = t.template.split(' ').filter((x) => x !== '');
+      const existing = this.byId.get(t.id);
+      if (existing) {
+        this.unindex(existing);
+        existing.tokens = tokens;
+        existing.text = undefined;
+        if (t.count !== undefined) existing.count = t.count;
+        this.index(existing);
+        continue;
+      }
+      const cluster: Cluster = { id: t.id, tokens, count: t.count ?? 0, seq: this.seq++ };
+      this.byId.set(t.id, cluster);
+      this.index(cluster);
+    }
+  }
+
+  templates(): KnownTemplate[] {
+    return [...this.byId.values()].sort((a, b) => a.seq - b.seq).map((c) => ({ id: c.id, template: this.text(c), count: c.count }));
+  }
+
+  /** Number of clusters. */
+  get size(): number {
+    return this.byId.size;
+  }
+
+  private tokens(message: string): string[] {
+    if (typeof message !== 'string') message = String(message);
+    return maskedTokens(message, this.maxChars);
+  }
+
+  private text(c: Cluster): string {
+    return (c.text ??= c.tokens.join(' '));
+  }
+
+  // --- index -----------------------------------------------------------------------------
+
+  private index(c: Cluster): void {
+    let group = this.byLength.get(c.tokens.length);
+    if (!group) this.byLength.set(c.tokens.length, (group = { root: newNode(), all: [] }));
+    group.all.push(c);
+    if (group.all.length > 1 && group.all[group.all.length - 2].seq > c.seq) group.all.sort((a, b) => a.seq - b.seq);
+    let node = group.root;
+    const depth = Math.min(this.prefixDepth, c.tokens.length);
+    for (let i = 0; i < depth; i++) {
+      const t = c.tokens[i];
+      let key = isVariable(t) ? WILDCARD : t;
+      let next = node.children.get(key);
+      if (!next) {
+        if (key !== WILDCARD && node.children.size >= this.maxChildren) key = WILDCARD;
+        next = node.children.get(key);
+        if (!next) node.children.set(key, (next = newNode()));
+      }
+      node = next;
+    }
+    node.clusters.push(c);
+    if (node.clusters.length > 1 && node.clusters[node.clusters.length - 2].seq > c.seq) node.clusters.sort((a, b) => a.seq - b.seq);
+    c.leaf = node;
+  }
+
+  private unindex(c: Cluster): void {
+    const group = this.byLength.get(c.tokens.length);
+    if (group) {
+      const i = group.all.indexOf(c);
+      if (i >= 0) group.all.splice(i, 1);
+    }
+    if (c.leaf) {
+      const i = c.leaf.clusters.indexOf(c);
+      if (i >= 0) c.leaf.clusters.splice(i, 1);
+      c.leaf = undefined;
+    }
+  }
+
+  // --- search ----------------------------------------------------------------------------
+
+  private search(tokens: string[]): { cluster: Cluster } | undefined {
+    const group = this.byLength.get(tokens.length);
+    if (group) {
+      const leaves: Node[] = [];
+      this.collectLeaves(group.root, tokens, 0, Math.min(this.prefixDepth, tokens.length), leaves);
+      let best: Cluster | undefined;
+      let bestSim = -1;
+      let bestWild = -1;
+      for (const leaf of leaves) {
+        for (const c of leaf.clusters) {
+          const [sim, wild] = this.sim(c, tokens);
+          if (sim > bestSim || (sim === bestSim && (wild > bestWild || (wild === bestWild && best !== undefined && c.seq < best.seq)))) {
+            best = c;
+            bestSim = sim;
+            bestWild = wild;
+          }
+        }
+      }
+      if (best && bestSim >= this.similarity) return { cluster: best };
+      if (!this.crossBranch) return undefined;
+      // Miss in the indexed leaves: scan all clusters of this length (leading variables that
+      // the prefix index kept apart).
+      best = undefined;
+      bestSim = -1;
+      bestWild = -1;
+      for (const c of group.all) {
+        const [sim, wild] = this.sim(c, tokens);
+        if (sim > bestSim || (sim === bestSim && wild > bestWild)) {
+          best = c;
+          bestSim = sim;
+          bestWild = wild;
+        }
+      }
+      if (best && bestSim >= this.similarity) return { cluster: best };
+    }
+    return undefined;
+  }
+
+  private collectLeaves(node: Node, tokens: string[], i: number, depth: number, out: Node[]): void {
+    if (i === depth) {
+      if (node.clusters.length) out.push(node);
+      return;
+    }
+    const t = tokens[i];
+    if (!isVariable(t)) {
+      const exact = node.children.get(t);
+      if (exact) this.collectLeaves(exact, tokens, i + 1, depth, out);
+    }
+    const wild = node.children.get(WILDCARD);
+    if (wild) this.collectLeaves(wild, tokens, i + 1, depth, out);
+  }
+
+  /**
+   * [similarity, wildcard positions] of a same-length template. Positions where the message
+   * holds a masked value that the template also has there (the same placeholder, or `<*>`)
+   * say nothing about the template's constant text and are left out; the similarity is the
+   * share of the other positions whose token the template has. A template `<*>` facing a
+   * literal word counts as a difference, as in Drain, so a template cannot collapse into
+   * matching everything of its length.
+   */
+  private sim(c: Cluster, tokens: string[]): [number, number] {
+    const template = c.tokens;
+    const stable = this.stableAfter > 0 && c.count >= this.stableAfter;
+    let eq = 0;
+    let total = 0;
+    let wild = 0;
+    const n = tokens.length;
+    for (let i = 0; i < n; i++) {
+      const t = template[i];
+      const m = tokens[i];
+      if (t === WILDCARD) {
+        wild++;
+        if (hasPlaceholder(m)) continue;
+        total++;
+      } else if (t === m) {
+        if (hasPlaceholder(m)) continue;
+        eq++;
+        total++;
+      } else if (!(hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t))) {
+        if (stable && !isVariable(t) && !isVariable(m)) return [-1, 0];
+        total++;
+      }
+      // (two differently shaped values of one field, `#<*>#` and `#<*>#<*>`, are left out)
+    }
+    return [total === 0 ? 1 : eq / total, wild];
+  }
+
+  // --- update ----------------------------------------------------------------------------
+
+  private generalize(c: Cluster, tokens: string[]): boolean {
+    let changed = false;
+    let prefixChanged = false;
+    const t = c.tokens;
+    for (let i = 0; i < t.length; i++) {
+      if (t[i] !== WILDCARD && t[i] !== tokens[i]) {
+        if (!changed) c.tokens = t.slice();
+        c.tokens[i] = WILDCARD;
+        changed = true;
+        if (i < this.prefixDepth && !isVariable(t[i])) prefixChanged = true;
+      }
+    }
+    if (changed) {
+      c.text = undefined;
+      if (prefixChanged) {
+        // Re-index under the wildcard branch (same token count, same id).
+        const saved = c.tokens;
+        c.tokens = t;
+        this.unindex(c);
+        c.tokens = saved;
+        this.index(c);
+      }
+    }
+    return changed;
+  }
+}
