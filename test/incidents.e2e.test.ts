@@ -43,7 +43,7 @@ describe('rules and incidents through the collector', () => {
       severity: 'critical',
       status: 'open',
       group_key: 'pos.store_id=STORE_001',
-      message_template: 'Product #<num> has no price',
+      message_template: 'Product #<*> has no price',
       count: 3,
       fire_count: 1,
       runbook: "Set the product's price in the master data, then re-run the order.",
