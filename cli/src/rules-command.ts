@@ -13,6 +13,7 @@ import { dataStreamName } from '@stacklens/common';
 import { loadRules, Replay, type Incident } from '@stacklens/detection';
 import { RULES_IMPORT_HELP, rulesImportCommand } from './rules-import.js';
 import { PROGRESS_FROM_BYTES, Progress } from './progress.js';
+import { headerOf } from './header-option.js';
 
 export const RULES_CHECK_HELP = `Usage: stacklens rules check [<rule.yml|rules-dir>] [--collector URL] [--token TOKEN]
 
@@ -22,11 +23,13 @@ which rules are failing at evaluation, with the reason and since when. Exits 1 w
 is invalid or a rule is failing.`;
 
 export const RULES_HELP = `Usage: stacklens rules test <rule.yml|rules-dir> <logfile> [--format pos|chatbot|json|plain]
-                            [--dataset NAME] [--namespace default] [--json]
+                            [--pattern NAME|GROK] [--dataset NAME] [--namespace default] [--json]
 
 Replays a log file through the rules, offline, in log time (timestamps from the lines), and
 prints what would fire: incidents with counts, first/last time, status and sample lines.
   --format     how to parse the log (default: pos)
+  --pattern    plain lines: the header pattern (a shipped name, a grok pattern; default auto,
+               chosen from the first lines as the agent chooses it)
   --dataset    the dataset the lines belong to (default: the format's name)
   --namespace  the namespace (default: default); rules read logs-<dataset>-<namespace>
   --json       print the incidents as JSON instead of text
@@ -84,7 +87,7 @@ export async function rulesCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { format: { type: 'string' }, dataset: { type: 'string' }, namespace: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { format: { type: 'string' }, pattern: { type: 'string' }, dataset: { type: 'string' }, namespace: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   const [action, rulesPath, logFile] = positionals;
   if (values.help) {
@@ -124,6 +127,12 @@ export async function rulesCommand(argv: string[]): Promise<number> {
     return 1;
   }
   const input = { paths: [logFile], format, dataset, namespace, max_line_bytes: 1024 * 1024, close_inactive: 0, redact: REDACT_DEFAULTS } as InputConfig; // redacted as the agent ships it, so rules see what Elasticsearch holds
+  const header = await headerOf(logFile, format, values.pattern);
+  if (header instanceof Error) {
+    process.stderr.write(`stacklens rules: --pattern: ${header.message}\n`);
+    return 2;
+  }
+  if (header) Object.assign(input, { pattern: header });
   const builder = new EventBuilder('rules-test', hostname(), input);
   const replay = new Replay(rules);
   const progress = size >= PROGRESS_FROM_BYTES ? new Progress(size, 'replayed') : undefined;

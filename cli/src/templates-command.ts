@@ -7,7 +7,8 @@ import { createReadStream, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { AUTO_SAMPLE_LINES, EventBuilder, FORMATS, REDACT_DEFAULTS, detectHeaderPattern, headerPatternProblem, type Format, type InputConfig } from '@stacklens/agent';
+import { EventBuilder, FORMATS, REDACT_DEFAULTS, type Format, type InputConfig } from '@stacklens/agent';
+import { headerOf } from './header-option.js';
 import { TemplateCatalog } from '@stacklens/detection';
 import { PROGRESS_FROM_BYTES, Progress } from './progress.js';
 
@@ -107,25 +108,4 @@ export async function templatesCommand(argv: string[]): Promise<number> {
   process.stdout.write(`${assigned.length} lines → ${list.length} templates${header ? ` (header pattern: ${header})` : ''}\n`);
   for (const t of list) process.stdout.write(`\n${t.id}  ${t.count}  ${t.template}\n  e.g. ${t.example.slice(0, 300)}\n`);
   return 0;
-}
-
-/**
- * The header pattern the lines are read with: for plain lines the one given, or (auto, the
- * default) the one the agent would choose from the file's first lines; none for the other
- * formats (they have their own structure). An Error names what is wrong with a given one.
- */
-async function headerOf(file: string, format: Format, given: string | undefined): Promise<string | undefined | Error> {
-  if (format !== 'plain') return given === undefined ? undefined : new Error(`applies to --format plain only (the ${format} format has its own structure)`);
-  if (given !== undefined && given !== 'auto') {
-    const problem = headerPatternProblem(given);
-    return problem ? new Error(problem) : given;
-  }
-  const sample: string[] = [];
-  const reader = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  for await (const line of reader) {
-    if (line.trim() !== '' && !/^\s/.test(line)) sample.push(line);
-    if (sample.length >= AUTO_SAMPLE_LINES) break;
-  }
-  reader.close();
-  return detectHeaderPattern(sample);
 }

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createLogger, parseYamlConfig, type WireEvent } from '@stacklens/common';
 import { agentConfigSchema, type InputConfig } from '../config.js';
@@ -420,7 +421,7 @@ describe('auto', () => {
 
 // ── LogHub: the header of real logs, against the ground truth ──
 
-const LOGHUB = '/work/shared/datasets/loghub-2k-dev';
+const LOGHUB = fileURLToPath(new URL('../../../../shared/datasets/loghub-2k-dev', import.meta.url));
 const SYSTEMS: [string, number][] = [
   // system, share of lines whose message must equal LogHub's Content
   ['HDFS', 0.99], ['Hadoop', 0.99], ['Spark', 0.99], ['Zookeeper', 0.99], ['BGL', 0.95], ['HPC', 0.9], ['Thunderbird', 0.95], ['Windows', 0.95],
