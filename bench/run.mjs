@@ -122,11 +122,11 @@ async function finish() {
 
 if (ONLY === 'templates') {
   const { templatesAccuracy, templatesAccuracyReport } = await import('./templates-accuracy.mjs');
-  const { templatesIngest, templatesIngestE2e, templatesIngestReport } = await import('./templates-ingest.mjs');
+  const { templatesIngest, templatesIngestE2e, templatesFlood, templatesIngestReport } = await import('./templates-ingest.mjs');
   console.log(templatesAccuracyReport(await templatesAccuracy({ progress })));
   const cpu = await templatesIngest({ progress });
   const e2e = await templatesIngestE2e({ esUrl, work, progress });
-  console.log(templatesIngestReport(cpu, e2e));
+  console.log(templatesIngestReport(cpu, e2e, templatesFlood()));
   await finish();
   process.exit(0);
 }

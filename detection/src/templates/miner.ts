@@ -51,6 +51,12 @@ export interface MinerOptions {
   stableAfter?: number;
   /** On a miss in the prefix tree, scan all clusters of the same token count (default true). */
   crossBranch?: boolean;
+  /**
+   * At most this many clusters (the newest) compared per message in the indexed leaves, and as
+   * many again on a miss (default 256): a flood of distinct messages cannot make each message
+   * cost a comparison with thousands of templates.
+   */
+  maxScan?: number;
 }
 
 export interface TemplateMatch {
@@ -106,6 +112,7 @@ export class TemplateMiner {
   private readonly idFor: (firstTemplate: string) => string;
   private readonly stableAfter: number;
   private readonly crossBranch: boolean;
+  private readonly maxScan: number;
   /** Token count → tree root (the first prefixDepth tokens index the leaves). */
   private readonly byLength = new Map<number, { root: Node; all: Cluster[] }>();
   private readonly byId = new Map<string, Cluster>();
@@ -119,6 +126,7 @@ export class TemplateMiner {
     this.idFor = options.idFor ?? ((t) => templateId(t));
     this.stableAfter = options.stableAfter ?? 16;
     this.crossBranch = options.crossBranch ?? true;
+    this.maxScan = options.maxScan ?? 256;
   }
 
   match(message: string): TemplateMatch {
@@ -232,8 +240,12 @@ export class TemplateMiner {
       let best: Cluster | undefined;
       let bestSim = -1;
       let bestWild = -1;
+      // Each leaf newest first, at most maxScan clusters in all (ties still go to the oldest).
+      let budget = this.maxScan;
       for (const leaf of leaves) {
-        for (const c of leaf.clusters) {
+        const cs = leaf.clusters;
+        for (let i = cs.length - 1; i >= 0 && budget > 0; i--, budget--) {
+          const c = cs[i];
           const [sim, wild] = this.sim(c, tokens);
           if (sim > bestSim || (sim === bestSim && (wild > bestWild || (wild === bestWild && best !== undefined && c.seq < best.seq)))) {
             best = c;
@@ -249,9 +261,12 @@ export class TemplateMiner {
       best = undefined;
       bestSim = -1;
       bestWild = -1;
-      for (const c of group.all) {
+      // Newest first, at most maxScan.
+      const all = group.all;
+      for (let i = all.length - 1; i >= Math.max(0, all.length - this.maxScan); i--) {
+        const c = all[i];
         const [sim, wild] = this.sim(c, tokens);
-        if (sim > bestSim || (sim === bestSim && wild > bestWild)) {
+        if (sim > bestSim || (sim === bestSim && wild >= bestWild)) {
           best = c;
           bestSim = sim;
           bestWild = wild;
