@@ -10,6 +10,7 @@ import { ADMIN, VIEWER, api, incidentsOf } from './stack.js';
 const esUrl = inject('esUrl');
 const es = esClient(esUrl);
 const running: CollectorHandle[] = [];
+const OTHER_VIEWER = `other-viewer-${Math.random().toString(36).slice(2)}-token`;
 afterAll(async () => {
   for (const c of running.splice(0)) await c.stop('SIGKILL');
 });
@@ -30,7 +31,8 @@ describe('message templates through the collector', () => {
     mkdirSync(rulesDir);
     writeFileSync(join(rulesDir, 'ssh.yml'), `name: ssh-errors-${ns}\nseverity: high\ndataset: sshd_${ns}\nnamespace: ${ns}\nfilter:\n  log.level: error\ntype: any\nwindow: 5m\nrun_every: 1s\n`);
     const token = `agent-token-${ns}`;
-    const extra = `detection:\n  schedule: 500ms\napi:\n  admin_tokens: ["${ADMIN}"]\n  viewer_tokens: ["${VIEWER}"]\n`;
+    // A viewer of another team: its datasets are not this test's.
+    const extra = `detection:\n  schedule: 500ms\napi:\n  admin_tokens: ["${ADMIN}"]\n  viewer_tokens: ["${VIEWER}"]\n  tokens:\n    - { name: other-viewer, token: "${OTHER_VIEWER}", role: viewer, teams: [other] }\nchat:\n  teams:\n    other:\n      datasets: [other_${ns}]\n`;
     const collectors: CollectorHandle[] = [];
     for (const name of ['a', 'b']) {
       mkdirSync(join(dir, name));
@@ -80,6 +82,10 @@ describe('message templates through the collector', () => {
     expect(listed).toMatchObject({ dataset: `sshd_${ns}`, count: 4, template: 'Invalid user <*> from <ip> port <num>', trend: { direction: 'new' } });
     expect(listed.histogram).toHaveLength(12);
     expect(listed.examples[0]).toBe('Invalid user admin from 5.188.10.180 port 4242');
+    // Another team's viewer does not see this dataset's templates, even when it names the dataset.
+    const other = await api(a, `/templates?dataset=sshd_${ns}&from=now-1h`, { token: OTHER_VIEWER });
+    expect(other.status).toBe(200);
+    expect(other.body.datasets).toEqual([]);
   });
 
   it('GET /api/templates refuses bad parameters, naming them', async () => {
