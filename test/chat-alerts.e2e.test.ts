@@ -2,9 +2,9 @@
 // servers speaking the Slack Web API and Mattermost API v4 (test/fakes) through the real
 // @slack/web-api and @mattermost/client; buttons are clicked as each platform sends them.
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { incidentFingerprint, incidentId, messageTemplate } from '@stacklens/detection';
+import { incidentFingerprint, incidentId } from '@stacklens/detection';
 import { esClient, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
-import { api, incidentsOf, missingPrice, missingPriceAnyRule, startStack, testSecret } from './stack.js';
+import { api, incidentsOf, missingPrice, missingPriceAnyRule, startStack, templateIdOf, testSecret } from './stack.js';
 import { FakeSlack } from './fakes/slack-server.js';
 import { FakeMattermost } from './fakes/mattermost-server.js';
 import { FakeJira } from './fakes/jira-server.js';
@@ -193,7 +193,7 @@ describe('chat alerts', () => {
     const store = `STORE_${s.ns}`;
     // The incident id is known in advance: a previous attempt "posted" it and died before recording.
     const line = missingPrice(`${store}_B`, 999);
-    const fp = incidentFingerprint('chat-rate-limited', `logs-pos-${s.ns}`, { 'pos.store_id': `${store}_B` }, messageTemplate('Product #999 has no price'));
+    const fp = incidentFingerprint('chat-rate-limited', `logs-pos-${s.ns}`, { 'pos.store_id': `${store}_B` }, templateIdOf('pos', 'Product #999 has no price'));
     const leftover = { ts: slack.nextTs(), channel: 'C0ONCALL01', text: 'left by a crash', metadata: { event_type: 'stacklens_incident', event_payload: { incident_id: incidentId(fp) } }, user: 'UBOT000001', bot_id: 'B0STACKLNS', updates: 0 };
     slack.messages.push(leftover);
 

@@ -29,9 +29,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { incidentFingerprint, incidentId, messageTemplate } from '@stacklens/detection';
+import { incidentFingerprint, incidentId } from '@stacklens/detection';
 import { esClient, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
-import { api, missingPrice, missingPriceAnyRule, startStack, testSecret, type Stack } from './stack.js';
+import { api, missingPrice, missingPriceAnyRule, startStack, templateIdOf, testSecret, type Stack } from './stack.js';
 import { FakeJira } from './fakes/jira-server.js';
 import { FakeOpenAi } from './fakes/openai-server.js';
 import { FakeXero } from './fakes/xero-server.js';
@@ -156,7 +156,7 @@ interface Target {
 }
 
 function target(store: string, code: number, lines: number): Target {
-  const fp = incidentFingerprint(RULE, `logs-pos-${ns}`, { 'pos.store_id': store }, messageTemplate('Product #999 has no price'));
+  const fp = incidentFingerprint(RULE, `logs-pos-${ns}`, { 'pos.store_id': store }, templateIdOf('pos', 'Product #999 has no price'));
   return { store, code, id: incidentId(fp), label: `stacklens-${fp.slice(0, 16)}`, lines };
 }
 

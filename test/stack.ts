@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@elastic/elasticsearch';
 import { posErrorLine, rng } from '@stacklens/demo';
+import { TemplateCatalog } from '@stacklens/detection';
 import { LogWriter, startAgent, startCollector, tempDir, uniqueNamespace, type AgentHandle, type CollectorHandle } from './helpers.js';
 
 export const ADMIN = 'admin-token-for-tests-0001';
@@ -95,3 +96,11 @@ export async function incidentsOf(es: Client, ns: string, query: object = { matc
 
 export const missingPrice = (store: string, product?: number) => posErrorLine('missing-price', { store, product, rand: rng(Math.floor(Math.random() * 1e9)) });
 
+/**
+ * The template id collectors give a message, known in advance: the hash of its dataset and of
+ * the first text of its template — the message's own masked text when the first message of
+ * its kind had the same form (every POS "Product #N has no price" has).
+ */
+export function templateIdOf(dataset: string, message: string): string {
+  return new TemplateCatalog(undefined).assignNow(dataset, message).id;
+}

@@ -3,8 +3,8 @@
 // real jira.js and openai clients.
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { esClient, sleep, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
-import { incidentFingerprint, messageTemplate } from '@stacklens/detection';
-import { ADMIN, VIEWER, api, incidentsOf, missingPrice, missingPriceAnyRule, startStack } from './stack.js';
+import { incidentFingerprint } from '@stacklens/detection';
+import { ADMIN, VIEWER, api, incidentsOf, missingPrice, missingPriceAnyRule, startStack, templateIdOf } from './stack.js';
 import { FakeJira, checkAdf } from './fakes/jira-server.js';
 import { FakeOpenAi } from './fakes/openai-server.js';
 import { FakeXero } from './fakes/xero-server.js';
@@ -187,7 +187,7 @@ describe('triage and Jira tickets', () => {
   it('a ticket left by a crash (created, not recorded) is found by its fingerprint label, not doubled; recurrences comment; resolve transitions it', async () => {
     const s = await stack(false);
     const store = `STORE_${s.ns}`;
-    const fp = incidentFingerprint('pos-missing-price', `logs-pos-${s.ns}`, { 'pos.store_id': store }, messageTemplate('Product #999 has no price'));
+    const fp = incidentFingerprint('pos-missing-price', `logs-pos-${s.ns}`, { 'pos.store_id': store }, templateIdOf('pos', 'Product #999 has no price'));
     const seeded = jira.seed({ project: { key: 'OPS' }, summary: `[CRITICAL] MISSING_PRICE: Product #999 has no price (${store})`, labels: ['stacklens', `stacklens-${fp.slice(0, 16)}`] });
     s.log.append([missingPrice(store)]);
     const inc = await waitFor('the ticket recorded', async () => {

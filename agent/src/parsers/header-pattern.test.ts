@@ -10,6 +10,8 @@ import { fingerprintOf } from '../file-identity.js';
 import { Harvester, inodeKey } from '../harvester.js';
 import { compileHeaderPattern, detectHeaderPattern, headerPatternProblem, HEADER_PATTERNS, HeaderPatternError, PATTERN_MISMATCH } from './header-pattern.js';
 import { headerTimeReader } from './header-time.js';
+// @ts-expect-error — a plain ES module without types (the benchmark's reader of LogHub's CSV files)
+import { parseCsv } from '../../../bench/templates-accuracy.mjs';
 
 // The clock of these tests: 2024-03-10T12:00:00Z.
 const NOW = Date.UTC(2024, 2, 10, 12, 0, 0);
@@ -427,40 +429,12 @@ const SYSTEMS: [string, number][] = [
   ['HDFS', 0.99], ['Hadoop', 0.99], ['Spark', 0.99], ['Zookeeper', 0.99], ['BGL', 0.95], ['HPC', 0.9], ['Thunderbird', 0.95], ['Windows', 0.95],
 ];
 
-function readCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c !== '"') field += c;
-      else if (text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else quoted = false;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else if (c !== '\r') field += c;
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  return rows;
-}
-
 describe.skipIf(!existsSync(LOGHUB))('auto on LogHub (message = the ground truth Content)', () => {
   const shares: Record<string, string> = {};
   for (const [system, min] of SYSTEMS) {
     it(system, () => {
       const lines = readFileSync(`${LOGHUB}/${system}/${system}_2k.log`, 'utf8').split('\n').filter((l) => l !== '');
-      const rows = readCsv(readFileSync(`${LOGHUB}/${system}/${system}_2k.log_structured_corrected.csv`, 'utf8'));
+      const rows: string[][] = parseCsv(readFileSync(`${LOGHUB}/${system}/${system}_2k.log_structured_corrected.csv`, 'utf8'));
       const content = rows[0].indexOf('Content');
       expect(rows.length - 1).toBe(lines.length);
       const p = compileHeaderPattern('auto', { sample: lines.slice(0, 100) });

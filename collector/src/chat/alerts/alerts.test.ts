@@ -16,11 +16,11 @@ function incident(): Incident {
 }
 
 /** An outbox that keeps the queued tasks, and an incident store in memory. */
-function harness(inc: Incident) {
+function harness(inc: Incident, capabilities = ['slack']) {
   const tasks: Task[] = [];
   const handlers = new Map<string, TaskHandler>();
   const outbox = {
-    capabilities: ['slack'],
+    capabilities,
     handle: (action: string, h: TaskHandler) => handlers.set(action, h),
     enqueue: async (action: string, incident_id: string, id: string, opts: { payload?: Record<string, unknown>; needs?: string[] }) => {
       tasks.push({ id, action, incident_id, payload: opts.payload, needs: opts.needs, status: 'pending', attempts: 1, not_before: '', created_at: '', updated_at: '' });
@@ -63,6 +63,19 @@ describe('chat alert tasks', () => {
     expect(h.incident().chat?.messages).toEqual([expect.objectContaining({ platform: 'slack', workspace: '', channel: '#oncall', message_id: '1.2' })]);
     await h.alerts.changed(h.incident());
     expect(h.tasks.at(-1)).toMatchObject({ action: 'chat_update', payload: { platform: 'slack', workspace: '' } });
+  });
+
+  it('need the platform; a Slack workspace with its own token here needs that token (the descriptor says)', async () => {
+    const inc = incident();
+    const ref = (workspace: string) => ({ platform: 'slack', workspace, channel: '#oncall', channel_id: 'C1', message_id: '1.2', posted_at: '', replied: 0 });
+    inc.chat = { messages: [ref('T1'), ref('T2'), ref('')] };
+    const h = harness(inc, ['slack', 'slack:T1']);
+    await h.alerts.grew(inc);
+    expect(h.tasks.map((t) => [t.payload, t.needs])).toEqual([
+      [{ platform: 'slack', workspace: 'T1' }, ['slack', 'slack:T1']],
+      [{ platform: 'slack', workspace: 'T2' }, ['slack']],
+      [{ platform: 'slack', workspace: '' }, ['slack']],
+    ]);
   });
 
   it('a task queued by an older version (no payload) still runs, its destination read from the id', async () => {

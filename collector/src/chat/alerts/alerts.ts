@@ -18,7 +18,6 @@
 // own token for): only a collector that has it claims the task; one that finds it cannot
 // serve it hands it back instead of skipping it.
 import type { Logger } from '@stacklens/common';
-import type { IntegrationConfigs } from '../../integrations/descriptors/index.js';
 import type { ChatMessageRef, ElasticsearchIncidentStore, Incident } from '@stacklens/detection';
 import { CannotRunHere, RetryableError, type Outbox, type Task } from '../../outbox/outbox.js';
 import { ruleKey } from '../../outbox/registry.js';
@@ -26,7 +25,7 @@ import type { ChatConfig } from '../../config.js';
 import type { ChatIntegrationDescriptor } from '../../integrations/descriptors/descriptor.js';
 import type { ChatSender } from './sender.js';
 import { destinations, type AlertPlatform, type Destination } from './routing.js';
-import { CHAT_INTEGRATIONS, CHAT_PLATFORMS } from '../../integrations/descriptors/index.js';
+import { CHAT_INTEGRATIONS, integration, isChatPlatform, type IntegrationConfigs } from '../../integrations/descriptors/index.js';
 import { threadText } from './render.js';
 
 /** Count-only changes refresh the message at most this often. */
@@ -58,8 +57,7 @@ export function chatAlertsConfig(cfg: IntegrationConfigs & { chat: ChatConfig },
 }
 
 /** Chat platforms a rule's notify list names. */
-const isAlertPlatform = (p: string): p is AlertPlatform => (CHAT_PLATFORMS as readonly string[]).includes(p);
-const notifiedPlatforms = (inc: Incident) => [...new Set(inc.notify.map((n) => n.split(':')[0]).filter(isAlertPlatform))];
+const notifiedPlatforms = (inc: Incident) => [...new Set(inc.notify.map((n) => n.split(':')[0]).filter(isChatPlatform))];
 
 /** A chat_post task's payload: where to post; or the platform only — route on a collector that has it, and queue the posts. */
 export type ChatPostPayload = Destination | Pick<Destination, 'platform'>;
@@ -75,7 +73,7 @@ export type ChatUpdatePayload = { platform?: string; workspace?: string };
 export function legacyChatPayload(task: Pick<Task, 'action' | 'id'>): ChatPostPayload | ChatUpdatePayload {
   const [, , platform, workspace, ...rest] = task.id.split(':');
   if (task.action === 'chat_post') return workspace === undefined ? { platform } : { platform, workspace, channel: rest.join(':') };
-  return isAlertPlatform(platform) ? { platform, workspace } : {};
+  return isChatPlatform(platform) ? { platform, workspace } : {};
 }
 
 /** A chat task's payload: its own, or (queued by an older version) read from its id. */
@@ -109,7 +107,7 @@ export class ChatAlerts {
 
   /** The current sender of a platform (an integration type; undefined when not configured here). */
   sender(platform: string): ChatSender | undefined {
-    return isAlertPlatform(platform) ? this.cfg.senders[platform] : undefined;
+    return isChatPlatform(platform) ? this.cfg.senders[platform] : undefined;
   }
 
   /** The current sender of a platform when it is of this kind (ChatOps asks for the bot senders: their clients and directories). */
@@ -122,10 +120,10 @@ export class ChatAlerts {
     return destinations(inc, this.cfg.chat, this.cfg.defaults);
   }
 
-  /** What a chat task for this platform and workspace needs. */
+  /** What a chat task for this platform and workspace needs (the platform's descriptor says; by default the platform). */
   private needs(platform: string, workspace: string): string[] {
-    // A workspace with its own token here needs that token; otherwise the platform's default one.
-    return platform === 'slack' && workspace && this.outbox.capabilities.includes(`slack:${workspace}`) ? ['slack', `slack:${workspace}`] : [platform];
+    const taskNeeds = isChatPlatform(platform) ? (integration(platform) as ChatIntegrationDescriptor).chatAlerts.taskNeeds : undefined;
+    return taskNeeds ? taskNeeds(workspace, this.outbox.capabilities) : [platform];
   }
 
   /** Queue a chat task: run by a collector that runs the incident's rule (while one is running) and has the platform. */

@@ -13,7 +13,7 @@
 import type { Incident } from '@stacklens/detection';
 import type { ChatConfig } from '../../config.js';
 import type { ChatPlatform } from '../capture/chat-store.js';
-import type { ChatPlatformType } from '../../integrations/descriptors/index.js';
+import { hasChannels, isChatPlatform, type ChatPlatformType } from '../../integrations/descriptors/index.js';
 
 /**
  * Where alerts go: the integration types with chatAlerts (integrations/descriptors) — the chat
@@ -71,14 +71,15 @@ export function destinations(inc: Incident, chat: ChatConfig, defaults: Partial<
   const teamCfg = team ? chat.teams[team] : undefined;
   for (const entry of inc.notify) {
     const [platform, explicit] = splitNotify(entry);
-    if (platform === 'teams') {
-      // A Teams incoming webhook is bound to one channel: no explicit channel, no team routes.
-      if (defaults.teams !== undefined) add({ platform, workspace: '', channel: defaults.teams });
-      continue;
-    }
-    if (platform !== 'slack' && platform !== 'mattermost') continue;
+    if (!isChatPlatform(platform)) continue; // not chat (jira)
     const defaultChannel = defaults[platform];
     if (defaultChannel === undefined) continue; // platform not configured
+    if (!hasChannels(platform)) {
+      // Bound to one channel (a Teams incoming webhook): no explicit channel, no team routes.
+      add({ platform, workspace: '', channel: defaultChannel });
+      continue;
+    }
+    if (platform !== 'slack' && platform !== 'mattermost') continue; // chat.teams routes these (ChatPlatform) only
     const platformTeam = teamCfg?.[platform];
     const workspace = platform === 'slack' ? (platformTeam?.workspace ?? '') : '';
     if (explicit) {

@@ -19,6 +19,11 @@ export interface ChatAlertsOf<S extends z.ZodType> {
   defaultChannel(settings: z.infer<S>): string;
   /** The platform's sender for these settings: a bot (edits, threads, buttons) or an incoming webhook (post only). */
   sender(settings: z.infer<S>, ctx: SenderContext): ChatSender;
+  /**
+   * What a chat task for a workspace needs, given this collector's capabilities (default: the
+   * platform's type). Slack: slack:<team> too where this collector has that workspace's own token.
+   */
+  taskNeeds?(workspace: string, capabilities: readonly string[]): string[];
 }
 
 export interface IntegrationDescriptor<T extends string = string, S extends z.ZodType = z.ZodType> {

@@ -51,6 +51,10 @@ const isChat = (d: Descriptor): d is ChatDescriptor => (d as IntegrationDescript
 export const CHAT_INTEGRATIONS: readonly ChatDescriptor[] = INTEGRATIONS.filter(isChat);
 /** The platforms incident alerts go to (chat/alerts/alerts.ts): the types with chatAlerts. */
 export const CHAT_PLATFORMS: readonly ChatPlatformType[] = CHAT_INTEGRATIONS.map((d) => d.type);
+/** Is this integration type (a notify target, a chat message's platform) a chat alert platform? */
+export const isChatPlatform = (type: string): type is ChatPlatformType => (CHAT_PLATFORMS as readonly string[]).includes(type);
+/** Does a rule's notify name channels on this platform (`<type>:<channel>`, team routes), or is it bound to one channel (a Teams webhook)? */
+export const hasChannels = (type: ChatPlatformType): boolean => (integration(type)?.notify?.channels ?? false);
 
 /** Label values of stacklens_external_requests_total's `service`, initialised at 0. */
 export const METRIC_SERVICES: readonly string[] = INTEGRATIONS.map((d) => d.type);

@@ -45,5 +45,7 @@ export const slack = defineChatIntegration({
     defaultChannel: (s) => s.channel,
     // A bot token: the Web API (edits, threads, buttons, ChatOps); else the incoming webhook.
     sender: (s, { log, observe }) => (s.bot_token ? new SlackSender(s, log, observe) : new WebhookSender('slack', s.webhook_url!, observe)),
+    // A workspace with its own token here needs that token; otherwise the default one.
+    taskNeeds: (workspace, capabilities) => (workspace && capabilities.includes(`slack:${workspace}`) ? ['slack', `slack:${workspace}`] : ['slack']),
   },
 });
