@@ -53,3 +53,13 @@ describe('stacklens templates mine', () => {
     expect(mine(['--help']).stdout).toContain('--assignments');
   });
 });
+
+describe('stacklens templates mine reads lines as the agent does', () => {
+  it('splits at LF only: a lone CR or a control character stays inside its line, CRLF ends one', () => {
+    const file = join(tempDir(), 'cr.log');
+    writeFileSync(file, 'user a\rlogged in 1\nuser b logged in 2\r\nx\u000by 3\n');
+    const res = mine([file, '--assignments']);
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stdout.split('\n').slice(0, -1)).toHaveLength(3);
+  });
+});

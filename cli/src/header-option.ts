@@ -1,7 +1,6 @@
 // The --pattern option of the commands that read log files as the agent does (templates
 // mine, rules test): the header pattern of plain lines, chosen as the agent chooses it.
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { fileLines } from './file-lines.js';
 import { AUTO_SAMPLE_LINES, detectHeaderPattern, headerPatternProblem, type Format } from '@stacklens/agent';
 
 /**
@@ -16,11 +15,9 @@ export async function headerOf(file: string, format: Format, given: string | und
     return problem ? new Error(problem) : given;
   }
   const sample: string[] = [];
-  const reader = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  for await (const line of reader) {
-    if (line.trim() !== '' && !/^\s/.test(line)) sample.push(line);
+  for await (const { text } of fileLines(file)) {
+    if (text.trim() !== '' && !/^\s/.test(text)) sample.push(text);
     if (sample.length >= AUTO_SAMPLE_LINES) break;
   }
-  reader.close();
   return detectHeaderPattern(sample);
 }

@@ -3,9 +3,8 @@
 // stacklens rules import <elastalert rules…>: convert ElastAlert2 rules (rules-import.ts).
 // stacklens rules check <rule.yml|dir> [--collector URL]: validate rule files, and show which
 // rules a running collector finds failing at evaluation.
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ContainerEnvelope, EventBuilder, FORMATS, REDACT_DEFAULTS, type Format, type InputConfig } from '@stacklens/agent';
 import type { WireEvent } from '@stacklens/common';
@@ -14,6 +13,7 @@ import { loadRules, Replay, type Incident } from '@stacklens/detection';
 import { RULES_IMPORT_HELP, rulesImportCommand } from './rules-import.js';
 import { PROGRESS_FROM_BYTES, Progress } from './progress.js';
 import { headerOf } from './header-option.js';
+import { fileLines } from './file-lines.js';
 
 export const RULES_CHECK_HELP = `Usage: stacklens rules check [<rule.yml|rules-dir>] [--collector URL] [--token TOKEN]
 
@@ -156,10 +156,8 @@ export async function rulesCommand(argv: string[]): Promise<number> {
       await replay.add(doc, stream);
     }
   };
-  const reader = createInterface({ input: createReadStream(logFile), crlfDelay: Infinity });
-  for await (const line of reader) {
-    const lineOffset = offset;
-    offset += Buffer.byteLength(line) + 1;
+  for await (const { text: line, offset: lineOffset, end } of fileLines(logFile)) {
+    offset = end;
     if (line.trim() === '') continue;
     lines++;
     if (envelope) envelope.push(line, lineOffset, offset);

@@ -3,12 +3,12 @@
 // the messages the agent would ship (its parser, header pattern and redaction).
 // `--assignments` prints one line per input line, in order: <template id><TAB><template> —
 // the interface benchmarks and outside checks read.
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { EventBuilder, FORMATS, REDACT_DEFAULTS, type Format, type InputConfig } from '@stacklens/agent';
 import { headerOf } from './header-option.js';
+import { fileLines } from './file-lines.js';
 import { TemplateCatalog } from '@stacklens/detection';
 import { PROGRESS_FROM_BYTES, Progress } from './progress.js';
 
@@ -73,11 +73,7 @@ export async function templatesCommand(argv: string[]): Promise<number> {
   /** Per input line: the template id ("" for a line without a message). */
   const assigned: string[] = [];
   const seen = new Map<string, { count: number; example: string }>();
-  let offset = 0;
-  const reader = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  for await (const line of reader) {
-    const lineOffset = offset;
-    offset += Buffer.byteLength(line) + 1;
+  for await (const { text: line, offset: lineOffset, end } of fileLines(file)) {
     if (line.trim() === '') {
       assigned.push('');
       continue;
@@ -90,7 +86,7 @@ export async function templatesCommand(argv: string[]): Promise<number> {
     const s = seen.get(t.id);
     if (s) s.count++;
     else seen.set(t.id, { count: 1, example: String(message) });
-    progress?.update(offset);
+    progress?.update(end);
   }
   progress?.done();
   const texts = new Map(catalog.templates(dataset).map((t) => [t.id, t.template]));

@@ -54,14 +54,15 @@ const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /** A time given by a client, or a BadRequest naming it: never a value that makes Elasticsearch (or toISOString) fail. */
 export function clientTime(name: string, s: string, now = Date.now()): number {
   let t: number;
-  if (/^now-/.test(s)) {
+  if (s === 'now') t = now;
+  else if (/^now-/.test(s)) {
     try {
       t = now - parseDuration(s.slice(4));
     } catch {
       t = Number.NaN;
     }
   } else t = Date.parse(s);
-  if (!Number.isFinite(t)) throw new BadRequest(`${name}: "${s.slice(0, 100)}" is not a time (ISO 8601, or now-1h)`);
+  if (!Number.isFinite(t)) throw new BadRequest(`${name}: "${s.slice(0, 100)}" is not a time (ISO 8601, now, or now-1h)`);
   if (t < EARLIEST || t > LATEST) throw new BadRequest(`${name}: "${s.slice(0, 100)}" is outside the years 1 to 9999`);
   return t;
 }

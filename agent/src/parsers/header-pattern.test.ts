@@ -547,3 +547,21 @@ describe('harvester with pattern: auto', () => {
     }
   });
 });
+
+describe('patterns that could backtrack without end', () => {
+  it('refuses a custom pattern with a repeated repetition or more than two unbounded parts, naming why', () => {
+    expect(headerPatternProblem('(?<message>(a+)+$)')).toMatch(/repeats a part that itself repeats/);
+    expect(headerPatternProblem('%{GREEDYDATA}%{GREEDYDATA}%{GREEDYDATA:message}x')).toMatch(/3 unbounded any-character parts/);
+    expect(headerPatternProblem('%{TIMESTAMP_ISO8601:timestamp} %{LOGLEVEL:level} \\[%{DATA:thread}\\] %{GREEDYDATA:message}')).toBeUndefined();
+  });
+
+  it('reads the header from the line\'s first 2,048 characters; a longer message is kept whole', () => {
+    const message = `done ${'x'.repeat(100_000)} end`;
+    const parsed = compileHeaderPattern('log4j').parse(`2015-10-18 18:01:47,978 INFO [main] org.x.Y: ${message}`);
+    expect(parsed.message).toBe(message);
+    expect(parsed.level).toBe('info');
+    // A hostile line for the Spring Boot layout (brackets without end) is a mismatch, kept whole.
+    const hostile = `2024-11-16 10:30:00.123  INFO 12345 --- [${'] ['.repeat(30_000)}`;
+    expect(compileHeaderPattern('spring_boot').parse(hostile)).toEqual({ message: hostile, flags: [PATTERN_MISMATCH] });
+  });
+});

@@ -14,6 +14,7 @@
 // `pattern_mismatch` (log.flags); it is never dropped.
 import type { ParsedLine } from './parse-error.js';
 import { GROK_LIBRARY, HEADER_PATTERNS, type HeaderPatternName } from './header-patterns.js';
+import safeRegex from 'safe-regex2';
 import { headerTimeReader, type HeaderTimeReader } from './header-time.js';
 import { genericHeaderParser, normalizeLevel, PATTERN_MISMATCH } from './header-generic.js';
 
@@ -22,6 +23,8 @@ export { normalizeLevel, PATTERN_MISMATCH } from './header-generic.js';
 
 /** `auto` looks at this many non-empty first lines of a file … */
 export const AUTO_SAMPLE_LINES = 50;
+/** The longest line prefix a header pattern is matched against. */
+export const HEADER_SCAN_CHARS = 2048;
 /** … and takes the pattern matching the most of them, if it matches at least this share. */
 export const AUTO_MIN_SHARE = 0.6;
 
@@ -202,12 +205,16 @@ class GrokHeaderParser implements HeaderParser {
     // The header is on the first line; a multiline event's other lines stay in the message.
     const nl = line.indexOf('\n');
     const first = nl < 0 ? line : line.slice(0, nl);
+    // Headers are short: the pattern reads at most HEADER_SCAN_CHARS, so a pattern that
+    // backtracks cannot cost time growing with a long line (a message capture that reaches
+    // the end of that prefix goes on to the end of the line).
+    const head = first.length > HEADER_SCAN_CHARS ? first.slice(0, HEADER_SCAN_CHARS) : first;
     let alt = this.alternatives[this.last];
-    let m = alt.re.exec(first);
+    let m = alt.re.exec(head);
     if (!m) {
       for (let i = 0; i < this.alternatives.length && !m; i++) {
         if (i === this.last) continue;
-        m = this.alternatives[i].re.exec(first);
+        m = this.alternatives[i].re.exec(head);
         if (m) {
           this.last = i;
           alt = this.alternatives[i];
@@ -216,6 +223,7 @@ class GrokHeaderParser implements HeaderParser {
       if (!m) return undefined;
     }
     const groups = m.groups!;
+    const cut = head.length < first.length && m[0].length === head.length;
     let message: string | undefined;
     let timestamp: string | undefined;
     let level: string | undefined;
@@ -228,7 +236,7 @@ class GrokHeaderParser implements HeaderParser {
       if (v === undefined) continue;
       switch (c.role) {
         case 'message':
-          message ??= v;
+          message ??= cut && head.endsWith(v) ? v + first.slice(head.length) : v;
           break;
         case 'timestamp':
           timestamp ??= this.readTime(v);
@@ -409,7 +417,23 @@ export function compileHeaderPattern(nameOrPattern: string, opts: HeaderPatternO
     throw new HeaderPatternError(`unknown pattern name "${nameOrPattern}" (shipped: ${HEADER_PATTERN_NAMES.join(', ')}; or a grok pattern such as %{TIMESTAMP_ISO8601:timestamp} %{LOGLEVEL:level} %{GREEDYDATA:message})`);
   }
   if (nameOrPattern.trim() === '') throw new HeaderPatternError('is empty');
-  return new GrokHeaderParser('custom', [compileAlternative(nameOrPattern)], opts);
+  const alternative = compileAlternative(nameOrPattern);
+  backtrackingRisk(nameOrPattern, alternative.re.source);
+  return new GrokHeaderParser('custom', [alternative], opts);
+}
+
+/**
+ * Refuse a custom pattern whose matching time can explode on a long or hostile line (Node's
+ * regular expressions backtrack; there is no time limit): a repeated part that itself repeats
+ * (`(a+)+`, star height above 1 — exponential, found by safe-regex2), or more than two
+ * unbounded any-character parts (`.*`, `.+`, DATA, GREEDYDATA — each one more is another
+ * power of the line's length). Lines are also matched on their first HEADER_SCAN_CHARS only.
+ */
+function backtrackingRisk(pattern: string, source: string): void {
+  // The user's own regular expression: the library's %{NAME} parts are shipped and tested.
+  if (!safeRegex(pattern.replace(/%\{[^}]*\}/g, 'x'))) throw new HeaderPatternError('repeats a part that itself repeats (such as (a+)+): matching could take exponential time on a hostile line; repeat a simple part instead');
+  const wildcards = source.match(/(?<!\\)\.[*+]/g)?.length ?? 0;
+  if (wildcards > 2) throw new HeaderPatternError(`has ${wildcards} unbounded any-character parts (.*, .+, DATA, GREEDYDATA): at most 2, or matching time grows as a power of the line's length; use NOTSPACE, WORD or a bracketed [^\\]]* where a part cannot hold spaces or the delimiter`);
 }
 
 /** What is wrong with a `pattern` value, or undefined when it compiles. */

@@ -27,7 +27,7 @@ export const HEADER_PATTERNS = {
     description: 'log4j / logback / log4j2 layouts: 2015-10-18 18:01:47,978 INFO [main] org.x.Y: msg · 17/06/09 20:10:40 INFO spark.SparkEnv: msg · 2015-07-29 17:41:44,747 - INFO  [thread:Class@774] - msg · 10:30:00.123 [main] INFO  org.x.Y - msg',
     grok: [
       // %d %p [%t] %c: %m (Hadoop)
-      String.raw`%{LOG4J_TIMESTAMP:timestamp} +%{LOGLEVEL:level} +\[%{DATA:thread}\] %{JAVACLASS:logger}: %{GREEDYDATA:message}`,
+      String.raw`%{LOG4J_TIMESTAMP:timestamp} +%{LOGLEVEL:level} +\[(?<thread>[^\]]*)\] %{JAVACLASS:logger}: %{GREEDYDATA:message}`,
       // %d %p %c{1}: %m (Spark, Hadoop's console)
       String.raw`%{LOG4J_TIMESTAMP:timestamp} +%{LOGLEVEL:level} +%{JAVACLASS:logger}: %{GREEDYDATA:message}`,
       // %d{ISO8601} - %-5p [%t:%C{1}@%L] - %m (ZooKeeper)
@@ -42,7 +42,7 @@ export const HEADER_PATTERNS = {
   },
   spring_boot: {
     description: 'Spring Boot console/file layout: 2024-11-16 10:30:00.123  INFO 12345 --- [           main] o.s.b.App   : msg',
-    grok: String.raw`%{TIMESTAMP_ISO8601:timestamp} +%{LOGLEVEL:level} +%{POSINT:pid} +--- +(?:\[%{DATA:application}\] +)?\[ *%{DATA:thread}\] +%{NOTSPACE:logger} +: %{GREEDYDATA:message}`,
+    grok: String.raw`%{TIMESTAMP_ISO8601:timestamp} +%{LOGLEVEL:level} +%{POSINT:pid} +--- +(?:\[(?<application>[^\]]*)\] +)?\[ *(?<thread>[^\]]*)\] +%{NOTSPACE:logger} +: %{GREEDYDATA:message}`,
   },
   python: {
     description: "Python logging: %(asctime)s - %(name)s - %(levelname)s - %(message)s · LEVEL:name:msg (basicConfig) · [time] LEVEL in module: msg (Flask) · [time] [pid] [LEVEL] msg (gunicorn)",
