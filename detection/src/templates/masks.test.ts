@@ -149,3 +149,12 @@ describe('masks: messages', () => {
     );
   });
 });
+
+describe('masks found by an outside tester', () => {
+  it('the common log format date of access logs is one date; compound durations are durations', () => {
+    expect(maskMessage('[16/May/2024:01:41:41 +0000] "GET / HTTP/1.1"')).toBe(maskMessage('[03/Jan/2025:23:05:09 +0100] "GET / HTTP/1.1"'));
+    expect(maskMessage('[16/May/2024:01:41:41 +0000]')).toContain('<date>');
+    expect(maskMessage('retry in 1m30s')).toBe('retry in <duration>');
+    expect(maskMessage('uptime 2h15m')).toBe('uptime <duration>');
+  });
+});

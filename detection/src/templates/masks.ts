@@ -61,9 +61,9 @@ const HEXWORD = /^[0-9a-fA-F]{4,}$/;
 const NUMERIC = /^[-+]?\d[\d.,:/_+-]*$/;
 const TIME = /^\d{1,2}:\d{2}(?::\d{2})?(?:[.,:]\d+)?(?:Z|[+-]\d{2}:?\d{2})?$/;
 const DATE =
-  /^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})(?:[-T_:.,]\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
+  /^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}\/[A-Z][a-z]{2}\/\d{4}(?=:|$))(?:[-T_:.,]\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
 const SIZE = /^[-+]?\d+(?:\.\d+)?(?:[KMGTPE]i?B|[kKMGTP]|B|bytes?|[kmgt]b)$/;
-const DURATION = /^[-+]?\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|secs|m|min|mins|h|hr|hrs|d|days?)$/;
+const DURATION = /^[-+]?\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|secs|m|min|mins|h|hr|hrs|d|days?)$|^\d+h(?:\d+m)?(?:\d+(?:\.\d+)?s)?$|^\d+m\d+(?:\.\d+)?s$/;
 const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 const WIN_PATH = /^[A-Za-z]:\\/;
 
