@@ -177,7 +177,7 @@ describe('what cannot be converted is reported', () => {
     expect(q[1]).toEqual({ bool: { must_not: [{ term: { 'pos.store_id': 'STORE_TRAINING' } }] } });
     expect(r.objs[0].group_by).toEqual(['pos.store_id', 'pos.kiosk_id']);
     expect(r.text).toContain('changed filter: rewrote not (Elasticsearch 1.x/2.x filters, removed since) as bool queries');
-    expect(r.text).toContain('dropped alert: email: StackLens notifies Jira, Slack and Mattermost only');
+    expect(r.text).toContain('dropped alert: email: StackLens notifies Jira, Slack, Mattermost and Microsoft Teams only');
     expect(r.text).toContain('dropped email, smtp_host: a setting of the email alerter, which StackLens does not have');
     expect(r.text).toContain('note filter: "stacklens rules test" cannot evaluate it offline');
   });
@@ -212,6 +212,14 @@ describe('what cannot be converted is reported', () => {
     expect(inline('name: x\ntype: frequency\nnum_events: 3\ntimeframe: {minutes: 1}\n').text).toContain('skipped index: missing: StackLens needs the data stream');
     expect(inline('name: x\ntype: frequency\nindex: logs-pos-*\nnum_events: 3\n').text).toContain('skipped timeframe: missing (ElastAlert2 requires it for this type)');
     expect(inline('name: x\ntype: any\nindex: logs-pos-*\nfilter: [{eql: "any where true"}]\n').text).toContain('skipped filter[0]: an EQL query');
+  });
+
+  it('ms_teams → notify teams; its webhook is the collector\'s integration, not the rule\'s', () => {
+    const r = inline('name: x\ntype: any\nindex: logs-pos-*\nalert: [ms_teams, email]\nms_teams_webhook_url: "https://example.invalid/hook"\n');
+    expect(r.objs[0].notify).toEqual(['teams']);
+    expect(r.text).toContain('integrations.teams');
+    expect(r.text).toContain('alert: email');
+    expect(r.text).not.toContain('example.invalid');
   });
 
   it('reports keys nobody knows', () => {

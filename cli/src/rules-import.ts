@@ -6,7 +6,7 @@
 // StackLens's own type when it has one, else as `any` with the equivalent filter), the index
 // (logs-<dataset>-<namespace> → dataset/namespace, else kept as index:), the filter list
 // (term/terms/match → the field map, anything else → query:), ElastAlert's time objects
-// ({minutes: 5} → 5m), query_key → group_by, realert, alert → notify (jira, slack, mattermost).
+// ({minutes: 5} → 5m), query_key → group_by, realert, alert → notify (jira, slack, mattermost, ms_teams → teams).
 // Every rule written is first loaded by StackLens's own rule loader (loadRuleFile), as the collector would.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +34,7 @@ Converted: types any, frequency, spike, flatline, new_term, change, cardinality,
 metric_aggregation, percentage_match, blacklist, whitelist; index logs-<dataset>-<namespace>
 → dataset/namespace (another pattern is kept as index:); filter term/terms/match → field
 map, other queries → query: (Elasticsearch DSL); {minutes: 5} → 5m; query_key → group_by;
-alert jira/slack/mattermost → notify (slack_channel_override → slack:<channel>).
+alert jira/slack/mattermost/ms_teams → notify (slack_channel_override → slack:<channel>; ms_teams → teams).
 The report has one line per rule and per key not carried over:
   <file>: converted to <name>.yml (<type>)
   <file>: skipped <key>: <why>          the rule could not be converted at all
@@ -189,7 +189,7 @@ const UNSUPPORTED_TYPES: Record<string, string> = {
 };
 
 /** Chat and ticket systems StackLens notifies; everything else is reported. */
-const NOTIFY_ALERTERS: Record<string, 'jira' | 'slack' | 'mattermost'> = { jira: 'jira', slack: 'slack', mattermost: 'mattermost' };
+const NOTIFY_ALERTERS: Record<string, 'jira' | 'slack' | 'mattermost' | 'teams'> = { jira: 'jira', slack: 'slack', mattermost: 'mattermost', ms_teams: 'teams' };
 
 /** Keys each ElastAlert2 alerter reads (prefixes or exact names), to report them with their alerter. */
 const ALERTER_KEYS: [string, RegExp][] = [
@@ -813,12 +813,12 @@ class Converter {
       used.add(alerter);
       const target = NOTIFY_ALERTERS[alerter];
       if (!target) {
-        this.drop(`alert: ${name}`, alerter === 'debug' ? 'the debug alerter only logs; StackLens records every incident (GET /api/incidents, Kibana)' : `StackLens notifies Jira, Slack and Mattermost only; the incident is still recorded (GET /api/incidents, Kibana) — route it to ${alerter} from there`);
+        this.drop(`alert: ${name}`, alerter === 'debug' ? 'the debug alerter only logs; StackLens records every incident (GET /api/incidents, Kibana)' : `StackLens notifies Jira, Slack, Mattermost and Microsoft Teams only; the incident is still recorded (GET /api/incidents, Kibana) — route it to ${alerter} from there`);
         continue;
       }
       const channelKey = `${target}_channel_override`;
       const channels = options[channelKey] ?? this.raw[channelKey];
-      if (target !== 'jira' && channels !== undefined) {
+      if (target !== 'jira' && target !== 'teams' && channels !== undefined) {
         this.consumed.add(channelKey);
         const list = (Array.isArray(channels) ? channels : [channels]).filter((c) => typeof c === 'string' && c !== '');
         for (const c of list) add(`${target}:${c}`);
@@ -841,7 +841,7 @@ class Converter {
       this.drop(
         list.join(', '),
         target
-          ? `${owner} is configured once for all rules in collector.yaml (integrations.${owner}) or the admin API${owner === 'jira' ? '; StackLens finds the open ticket of an incident by its fingerprint' : "; a rule's incidents go to its team's channels (labels.team) unless notify names one"}`
+          ? `${owner} is configured once for all rules in collector.yaml (integrations.${target}) or the admin API${owner === 'jira' ? '; StackLens finds the open ticket of an incident by its fingerprint' : "; a rule's incidents go to its team's channels (labels.team) unless notify names one"}`
           : used.has(owner)
             ? `a setting of the ${owner} alerter, which StackLens does not have`
             : `a setting of the ${owner} alerter, which this rule does not use`,

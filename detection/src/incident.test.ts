@@ -1,7 +1,10 @@
 // Incident transitions, as pure functions: opened from a match, updated by a recurrence,
 // acknowledged, resolved, reopened — fired (notified) or not, by realert and silences.
 import { describe, expect, it } from 'vitest';
-import { applyAction, buildRule, incidentFingerprint, incidentId, openIncident, recordMatch, ruleSchema, type Incident, type Match } from './index.js';
+import { applyAction, incidentFingerprint, incidentId, openIncident, recordMatch, type Incident } from './incident.js';
+import { buildRule } from './rule.js';
+import type { Match } from './rule-type.js';
+import { ruleSchema } from './schema.js';
 
 const T0 = Date.parse('2024-11-16T10:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
