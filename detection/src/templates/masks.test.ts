@@ -158,3 +158,10 @@ describe('masks found by an outside tester', () => {
     expect(maskMessage('uptime 2h15m')).toBe('uptime <duration>');
   });
 });
+
+describe('key="quoted value with spaces"', () => {
+  it('is one token, so values of any word count keep the message\'s length', () => {
+    expect(maskedTokens('acquire lock=1, tag="View Lock", ws=null')).toHaveLength(maskedTokens('acquire lock=2, tag="alarm", ws=null').length);
+    expect(maskedTokens('say "hello there" now')).toHaveLength(4); // a quote that is not a key's value is not joined
+  });
+});

@@ -70,6 +70,9 @@ const WIN_PATH = /^[A-Za-z]:\\/;
 const OPENERS = '([{<"\'`';
 const CLOSERS = ')]}>"\'`,;:.!?';
 
+/** The longest stretch a quoted key value with spaces is joined over. */
+const QUOTED_VALUE_CHARS = 80;
+
 function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 13 || c === 11 || c === 12;
 }
@@ -294,6 +297,17 @@ export function maskedTokens(message: string, maxChars = DEFAULT_MAX_CHARS): str
     if (i >= end) break;
     const start = i;
     while (i < end && c !== 32 && c !== 9 && c !== 13 && c !== 11 && c !== 12) c = message.charCodeAt(++i);
+    // A quoted value of a key with spaces in it (`tag="View Lock",`) is one token: otherwise
+    // each value would make a template of its own length.
+    const eq = message.indexOf('="', start);
+    if (eq > start && eq < i - 1 && message.indexOf('"', eq + 2) >= i) {
+      const close = message.indexOf('"', i);
+      if (close > 0 && close < end && close - i <= QUOTED_VALUE_CHARS) {
+        i = close;
+        c = message.charCodeAt(i);
+        while (i < end && c !== 32 && c !== 9 && c !== 13 && c !== 11 && c !== 12) c = message.charCodeAt(++i);
+      }
+    }
     raw.push(message.slice(start, i));
   }
   const out: string[] = new Array(raw.length);

@@ -217,3 +217,15 @@ describe('TemplateMiner properties', () => {
     );
   });
 });
+
+describe('values of one key', () => {
+  it('vary in one template (the key stays), with the first template\'s id', () => {
+    const m = new TemplateMiner();
+    const first = m.match('release:lock=11, flg=0x0, tag="*alarm*", name=com.android.phone, ws=null, uid=1000, pid=2227');
+    const second = m.match('release:lock=12, flg=0x0, tag="View Lock", name=com.tencent.mm, ws=null, uid=1001, pid=28');
+    expect(second.id).toBe(first.id);
+    expect(second.template).toContain('tag=<*>');
+    expect(second.template).toContain('name=<*>');
+    expect(second.template).toContain('ws=null');
+  });
+});

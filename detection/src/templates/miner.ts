@@ -317,7 +317,7 @@ export class TemplateMiner {
         if (hasPlaceholder(m)) continue;
         eq++;
         total++;
-      } else if (!(hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t))) {
+      } else if (!(hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t)) && !sameKey(t, m)) {
         if (stable && !isVariable(t) && !isVariable(m)) return [-1, 0];
         total++;
       }
@@ -335,7 +335,10 @@ export class TemplateMiner {
     for (let i = 0; i < t.length; i++) {
       if (t[i] !== WILDCARD && t[i] !== tokens[i]) {
         if (!changed) c.tokens = t.slice();
-        c.tokens[i] = WILDCARD;
+        // Two values of one key (`tag="View"`, `tag="Lock"`): the key stays, the value varies.
+        const key = sameKey(t[i], tokens[i]);
+        c.tokens[i] = key ? `${key}${WILDCARD}` : WILDCARD;
+        if (c.tokens[i] === t[i]) continue;
         changed = true;
         if (i < this.prefixDepth && !isVariable(t[i])) prefixChanged = true;
       }
@@ -353,4 +356,14 @@ export class TemplateMiner {
     }
     return changed;
   }
+}
+
+/**
+ * The `key=` both tokens start with (`tag="a"`, `tag=<*>`), when they are values of one key;
+ * undefined otherwise. Such positions are one field whose value varies, as a masked value is.
+ */
+function sameKey(a: string, b: string): string | undefined {
+  const i = a.indexOf('=');
+  if (i <= 0 || i > 40 || b.length <= i || b.charCodeAt(i) !== 61 || !b.startsWith(a.slice(0, i))) return undefined;
+  return a.slice(0, i + 1);
 }
