@@ -102,6 +102,8 @@ export class Collector {
 
   private registerPipelineMetrics(): void {
     const stats = this.indexer.stats;
+    this.metrics.gauge('stacklens_message_templates', 'Message templates this collector knows (learned here or read from stacklens-templates).', [], (set) => set({}, this.messageTemplates.size()));
+    this.metrics.total('stacklens_message_templates_overflowed_total', 'Events given an unlearned template id because their dataset reached message_templates.max_per_dataset.', () => this.messageTemplates.overflowed);
     this.metrics.total('stacklens_collector_events_received_total', 'Events received from agents in batches taken for indexing.', () => stats.received);
     this.metrics.total('stacklens_collector_events_indexed_total', 'Events Elasticsearch accepted for the first time.', () => stats.indexed);
     this.metrics.total('stacklens_collector_events_duplicate_total', 'Events Elasticsearch already had (a retried batch; counted as success).', () => stats.duplicates);

@@ -64,6 +64,19 @@ describe('TemplateCatalog', () => {
     expect(store.docs.get(t.id)?.count).toBe(1);
   });
 
+  it('a store that is down is read again only after syncEveryMs, not by every batch', async () => {
+    let reads = 0;
+    const down: TemplateStore = { changedSince: async () => { reads++; throw new Error('store unreachable'); }, write: async (c) => c };
+    let now = 1_000_000;
+    const c = new TemplateCatalog(down, { syncEveryMs: 250, now: () => now });
+    await c.assign([{ dataset: 'pos', message: 'first kind of message' }]);
+    await c.assign([{ dataset: 'pos', message: 'a second kind entirely different here' }]);
+    expect(reads).toBe(1);
+    now += 250;
+    await c.assign([{ dataset: 'pos', message: 'third one that nobody has seen before now' }]);
+    expect(reads).toBe(2);
+  });
+
   it('past maxTemplatesPerDataset, new messages get an unlearned id from their masked text (the same on every collector)', async () => {
     const a = new TemplateCatalog(undefined, { maxTemplatesPerDataset: 2 });
     const b = new TemplateCatalog(undefined, { maxTemplatesPerDataset: 2 });

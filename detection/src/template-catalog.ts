@@ -265,9 +265,9 @@ export class TemplateCatalog {
     if (!this.store) return Promise.resolve();
     this.syncing ??= (async () => {
       try {
-        const startedAt = this.now();
+        // Counted from the attempt: a store that is down is asked again after syncEveryMs, not by every batch.
+        this.lastSync = this.now();
         const { templates, newest } = await this.store!.changedSince(all ? undefined : this.newestRead);
-        this.lastSync = startedAt;
         for (const t of templates) {
           this.minerFor(t.dataset).load([{ id: t.id, template: t.template, count: t.count }]);
           this.known(t.dataset, t.id);
