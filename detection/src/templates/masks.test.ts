@@ -165,3 +165,44 @@ describe('key="quoted value with spaces"', () => {
     expect(maskedTokens('say "hello there" now')).toHaveLength(4); // a quote that is not a key's value is not joined
   });
 });
+
+describe('masks for systems outside the dev set', () => {
+  it('an upper-case word ending in a number keeps its letters (a keyword with a version or index)', () => {
+    expect(maskToken('SOCKS5')).toBe('SOCKS<*>');
+    expect(maskToken('HTTP2')).toBe('HTTP<*>');
+    expect(maskToken('[CPU3]')).toBe('[CPU<*>]');
+    expect(skeleton(maskToken('SOCKS5'))).toBe('SOCKS');
+    expect(skeleton(maskToken('SOCKS5'))).not.toBe(skeleton(maskToken('HTTP2')));
+    // hex-looking, lower-case, one letter or letters after digits: still one opaque value
+    expect(maskToken('ABC1')).toBe('<num>');
+    expect(maskToken('FACE12x')).toBe('<*>');
+    expect(maskToken('eth0')).toBe('<*>');
+    expect(maskToken('R23-M0')).toBe('<*>-<*>');
+    expect(maskToken('u0a111')).toBe('<*>');
+  });
+  it('true and false are values', () => {
+    expect(maskMessage('isMissingCalled = true')).toBe('isMissingCalled = <*>');
+    expect(maskMessage('isMissingCalled = false')).toBe(maskMessage('isMissingCalled = true'));
+    expect(maskMessage('allDrawn= False, visible (TRUE),')).toBe('allDrawn= <*>, visible (<*>),');
+    expect(maskMessage('it is truer than falsehood')).toBe('it is truer than falsehood');
+  });
+  it('a number after a bound is a number (`<1 sec` is a duration like `3 sec`)', () => {
+    expect(maskMessage('lifetime <1 sec')).toBe('lifetime <duration>');
+    expect(maskMessage('lifetime <1 sec')).toBe(maskMessage('lifetime 3 sec'));
+    expect(maskMessage('took ~5 ms, >10 KB')).toBe('took <duration>, <size>');
+  });
+  it('a stack frame\'s call site is one value, whatever its location', () => {
+    const frames = [
+      '\tat com.acme.shop.OrderService.process(OrderService.java:42)',
+      'at org.apache.catalina.core.StandardWrapperValve$1.invoke(StandardWrapperValve.kt:7)',
+      'at sun.reflect.NativeMethodAccessorImpl.invoke0(Native Method)',
+      'at java.lang.Thread.run(Unknown Source)',
+      'at com.acme.Foo$$EnhancerBySpringCGLIB$$1f2a3b4c.call(<generated>)',
+    ];
+    for (const f of frames) expect(maskMessage(f)).toBe('at <*>');
+    // calls that are no frame keep their text
+    expect(maskMessage('workerEnv.init() ok /etc/httpd/conf/workers2.properties')).toBe('workerEnv.init() ok <path>');
+    expect(maskMessage('jk2_init() Found child 6725 in scoreboard slot 10')).toBe('<*>_init() Found child <num> in scoreboard slot <num>');
+    expect(maskMessage('call foo(Native Method)')).toBe('call foo(Native Method)');
+  });
+});

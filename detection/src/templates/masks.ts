@@ -16,6 +16,12 @@
 // - Generic rule: any other token with a digit has each letter-digit run that holds a digit
 //   masked as `<*>` (a `-` sign right before a run belongs to it, so `blk_-1` and `blk_1`
 //   mask alike); tokens without digits are words and stay literal (the miner generalizes them).
+//   An upper-case word ending in a number keeps its letters (`SOCKS5` → `SOCKS<*>`, `CPU3` →
+//   `CPU<*>`; not when its letters could be hex): a keyword with a version or an index.
+// - `true` and `false` (any case) are values: `<*>`.
+// - A stack frame's call site (`com.acme.Foo.bar(Foo.java:42)`, `a.B.m(Native Method)`,
+//   `(Unknown Source)`, `(<generated>)`) is one value, `<*>`: every frame line is `at <*>`.
+// - A number after a bound is a number: `<1 sec` is a duration like `3 sec`.
 // - Dates spelled with words (`Sun Jul 10 03:55:15 2005`, syslog `Jun 14 15:16:01`) are
 //   recognized across tokens: a weekday before a month name, or a month name before a day
 //   number, start a date that absorbs the following day, time and year tokens; the whole date
@@ -52,7 +58,9 @@ const IPV4 = /^\/?(?:\d{1,3}\.){3}\d{1,3}(?:\/\d{1,2})?(?::\d{1,5})?$/;
 const IPV6 = /^\[?[0-9a-fA-F:]*:[0-9a-fA-F:]*(?:%\w+)?(?:\.\d{1,3}){0,3}\]?(?::\d{1,5})?(?:\/\d{1,3})?$/;
 const MAC = /^[0-9a-fA-F]{2}(?:([:-])[0-9a-fA-F]{2}){5}$/;
 const ZONE = /^(?:[A-Z]{2,5}|[+-]\d{4}|UTC[+-]\d{1,2})$/;
-const NUMBER_ONLY = /^[-+]?\d+(?:[.,]\d+)?$/;
+/** A number may start with a sign or a bound (`<1 sec`, `~5 ms`). */
+const NUMBER_START = '-+<>~';
+const NUMBER_ONLY = /^(?:[<>~]=?)?[-+]?\d+(?:[.,]\d+)?$/;
 /** A unit word after a number: group 1 a size unit, group 2 a duration unit (then punctuation). */
 const UNIT = /^(?:([KMGTPE]i?B|[kmgt]b|B|bytes?)|(ns|us|µs|ms|msec|msecs|s|sec|secs|seconds?|mins?|minutes?|h|hrs?|hours?|days?))(?=[,;:.)\]]*$)/;
 const YEAR = /^\d{4}([,;:.)\]]*)$/;
@@ -65,6 +73,11 @@ const DATE =
 const SIZE = /^[-+]?\d+(?:\.\d+)?(?:[KMGTPE]i?B|[kKMGTP]|B|bytes?|[kmgt]b)$/;
 const DURATION = /^[-+]?\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|secs|m|min|mins|h|hr|hrs|d|days?)$|^\d+h(?:\d+m)?(?:\d+(?:\.\d+)?s)?$|^\d+m\d+(?:\.\d+)?s$/;
 const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
+/**
+ * A qualified call site with its source location: `a.b.C.m(C.java:42)`, `C$1.run(C.kt:7)`,
+ * `a.B.m(Native Method)`, `a.B.m(Unknown Source)`, `a.B$$X.m(<generated>)`.
+ */
+const FRAME = /^[A-Za-z_$][\w$]*(?:\.[\w$<>-]+)+\((?:[\w$-]+\.[A-Za-z]{1,6}(?::\d+)?|Native Method|Unknown Source|<generated>)\)$/;
 const WIN_PATH = /^[A-Za-z]:\\/;
 
 const OPENERS = '([{<"\'`';
@@ -180,6 +193,11 @@ export function classifyValue(core: string): Placeholder | undefined {
   return undefined;
 }
 
+function allDigits(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!isDigit(s.charCodeAt(i))) return false;
+  return true;
+}
+
 /** Mask letter-digit runs holding a digit (a `-` sign before a run belongs to it). */
 function maskRuns(core: string): string {
   let out = '';
@@ -202,12 +220,19 @@ function maskRuns(core: string): string {
       let start = i;
       // A sign: `-` right before the run, itself after a non-alphanumeric char or the start.
       if (start > 0 && core.charCodeAt(start - 1) === 45 && (start === 1 || !isAlnum(core.charCodeAt(start - 2)))) start--;
+      const runEnd = j;
       // Decimals and dotted numbers: 1.5, 6.1.7601 stay one value.
       while (j + 1 < n && core.charCodeAt(j) === 46 && isDigit(core.charCodeAt(j + 1))) {
         j++;
         while (j < n && isAlnum(core.charCodeAt(j))) j++;
       }
       if (start < last) start = last;
+      // An upper-case word ending in a number (`SOCKS5`, `CPU3`, `HTTP2`; not hex like `ABC1`)
+      // keeps its letters: a keyword with a version or an index, not an opaque id.
+      let upper = i;
+      let nonHex = false;
+      for (; upper < runEnd && core.charCodeAt(upper) >= 65 && core.charCodeAt(upper) <= 90; upper++) if (core.charCodeAt(upper) > 70) nonHex = true;
+      if (start === i && nonHex && upper - i >= 2 && upper < runEnd && allDigits(core, upper, runEnd)) start = upper;
       out += core.slice(last, start) + WILDCARD;
       last = j;
     }
@@ -220,6 +245,8 @@ function maskRuns(core: string): string {
 function maskCore(core: string): string {
   const placeholder = classifyValue(core);
   if (placeholder) return placeholder;
+  // A stack frame's call site (`com.acme.Foo.bar(Foo.java:42)`) is one value.
+  if (core.charCodeAt(core.length - 1) === 41 && FRAME.test(core)) return WILDCARD;
   if (core.length >= 36 && core.includes('-')) {
     const replaced = core.replace(UUID_G, '<uuid>');
     UUID_G.lastIndex = 0;
@@ -228,6 +255,18 @@ function maskCore(core: string): string {
   const eq = core.indexOf('=');
   if (eq > 0 && eq < core.length - 1) return core.slice(0, eq + 1) + maskToken(core.slice(eq + 1));
   return maskRuns(core);
+}
+
+/** `true` / `false` (any case, in wrapping punctuation) are values: `<*>`. */
+function maskBoolean(token: string): string {
+  let s = 0;
+  let e = token.length;
+  while (s < e && OPENERS.includes(token[s])) s++;
+  const c = token.charCodeAt(s) | 0x20;
+  if (c !== 116 && c !== 102) return token; // t, f
+  while (e > s && CLOSERS.includes(token[e - 1])) e--;
+  const core = token.slice(s, e).toLowerCase();
+  return core === 'true' || core === 'false' ? token.slice(0, s) + WILDCARD + token.slice(e) : token;
 }
 
 /**
@@ -246,7 +285,7 @@ export function maskToken(token: string): string {
       break;
     }
   }
-  if (!special) return token;
+  if (!special) return n >= 4 && n <= 8 ? maskBoolean(token) : token;
   // A bracketed IPv6 address with a port: `[2001:db8::1]:443`.
   if (token.charCodeAt(0) === 91 && token.includes(']:') && isIPv6(token)) return '<ip>';
   let s = 0;
@@ -345,13 +384,19 @@ export function maskedTokens(message: string, maxChars = DEFAULT_MAX_CHARS): str
       }
     }
     // A number followed by a unit word is one size or duration (`4.5 KB,`, `150 ms`).
-    if (t + 1 < raw.length && (isDigit(tok.charCodeAt(0)) || (tok.length > 1 && tok.charCodeAt(0) === 45)) && NUMBER_ONLY.test(tok)) {
+    if (t + 1 < raw.length && (isDigit(tok.charCodeAt(0)) || (tok.length > 1 && NUMBER_START.includes(tok[0]))) && NUMBER_ONLY.test(tok)) {
       const u = UNIT.exec(raw[t + 1]);
       if (u) {
         out[k++] = (u[1] ? '<size>' : '<duration>') + raw[t + 1].slice(u[0].length);
         t++;
         continue;
       }
+    }
+    // A frame whose location has a space (`a.B.m(Native Method)`) is one value too.
+    if (t + 1 < raw.length && tok.charCodeAt(tok.length - 1) !== 41 && tok.includes('.') && tok.includes('(') && FRAME.test(`${tok} ${raw[t + 1]}`)) {
+      out[k++] = WILDCARD;
+      t++;
+      continue;
     }
     const masked = maskToken(tok);
     // A run of the same masked token (a list of ids: `blk_<*> blk_<*> …`) is one token, so

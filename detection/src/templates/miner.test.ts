@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { TemplateMiner, templateId } from './miner.js';
+import { TemplateMiner, isKeyword, templateId } from './miner.js';
 
 describe('TemplateMiner', () => {
   it('groups messages that differ in masked values, and creates once', () => {
@@ -227,5 +227,28 @@ describe('values of one key', () => {
     expect(second.template).toContain('tag=<*>');
     expect(second.template).toContain('name=<*>');
     expect(second.template).toContain('ws=null');
+  });
+});
+
+describe('upper-case keywords', () => {
+  it('isKeyword: upper-case words in punctuation, with at most a masked number after them', () => {
+    for (const k of ['GET', '"POST', 'HTTPS', 'SOCKS<*>', '[LNKA]', 'ERROR:', 'SUCCESS_CONTAINER_CLEANUP', 'MB)']) expect(isKeyword(k)).toBe(true);
+    for (const w of ['Get', 'get', 'A', '<*>', '<num>', 'HTTP/<*>"', '\\_SB_.PCI<*>.PBHI._PRT', 'FF:<*>:EB', '_X_', 'GET<*>X']) expect(isKeyword(w)).toBe(false);
+  });
+  it('two different keywords at one position are two templates, even before the word settles', () => {
+    const m = new TemplateMiner();
+    const get = m.match('10.11.10.1 "GET /v2/54fadb412c4e40cdbaed9335e4c35a9e/servers/detail HTTP/1.1" status: 200 len: 1893 time: 0.2477829');
+    const post = m.match('10.11.10.1 "POST /v2/54fadb412c4e40cdbaed9335e4c35a9e/os-server-external-events HTTP/1.1" status: 200 len: 380 time: 0.0913219');
+    expect(post.id).not.toBe(get.id);
+    expect(post.created).toBe(true);
+    expect(m.match('10.11.10.2 "GET /v2/e9746973ac574c6b8a9e8857f56a7608/servers/detail HTTP/1.1" status: 404 len: 78 time: 0.1').id).toBe(get.id);
+    const https = m.match('chrome.exe - clients4.google.com:443 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS');
+    const socks = m.match('chrome.exe - clients4.google.com:443 open through proxy proxy.cse.cuhk.edu.hk:5070 SOCKS5');
+    expect(socks.id).not.toBe(https.id);
+    expect(m.match('Dropbox.exe - d.dropbox.com:443 open through proxy proxy.cse.cuhk.edu.hk:5070 SOCKS5').id).toBe(socks.id);
+    expect(m.match('Dropbox.exe - d.dropbox.com:443 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS').id).toBe(https.id);
+    // a keyword facing a lower-case word, or an upper-case word in mixed case, still generalizes
+    const a = m.match('Invalid user ADMIN from 10.0.0.1');
+    expect(m.match('Invalid user oracle from 10.0.0.2').id).toBe(a.id);
   });
 });

@@ -25,7 +25,12 @@
 //    turning it into `<*>` ("Session: <num> initialized by client WindowsUpdateAgent." seen 600
 //    times does not absorb "… by client SPP."). Variables that differ from the start are
 //    generalized before the cluster settles.
-// 5. Stable ids. A cluster's id is fixed at creation (idFor(first template), by default a hash
+// 5. Upper-case keywords are constants from the start. Two different upper-case words at one
+//    position (`GET`/`POST`, `HTTPS`/`SOCKS5`, `LOOKING`/`LEADING`; see isKeyword) are two
+//    templates even before the position settles: such words name a method, protocol or
+//    state, not a value, and a Drain-style similarity would merge them as soon as they differ
+//    at one position of many. A keyword facing a lower-case word still generalizes.
+// 6. Stable ids. A cluster's id is fixed at creation (idFor(first template), by default a hash
 //    of it) and never changes when the template generalizes; ties between equally similar
 //    clusters go to the older cluster, so the same messages in the same order always give the
 //    same ids, and load() restores templates under their ids.
@@ -103,6 +108,28 @@ function isVariable(token: string): boolean {
   }
   return false;
 }
+
+/**
+ * An upper-case keyword (`GET`, `"POST`, `HTTPS`, `[LNKA]`, `SOCKS<*>` from `SOCKS5`): inside
+ * wrapping punctuation, two upper-case letters or more (`_` between them), at most a masked
+ * number after them, nothing else.
+ */
+export function isKeyword(token: string): boolean {
+  let s = 0;
+  let e = token.length;
+  while (s < e && OPENERS.includes(token[s])) s++;
+  while (e > s && token[e - 1] !== '>' && CLOSERS.includes(token[e - 1])) e--;
+  if (e - s >= 5 && token.startsWith(WILDCARD, e - 3)) e -= 3;
+  else while (e > s && CLOSERS.includes(token[e - 1])) e--;
+  if (e - s < 2) return false;
+  for (let i = s; i < e; i++) {
+    const c = token.charCodeAt(i);
+    if (!((c >= 65 && c <= 90) || (c === 95 && i > s && i < e - 1))) return false;
+  }
+  return true;
+}
+const OPENERS = '([{<"\'`';
+const CLOSERS = ')]}>"\'`,;:.!?';
 
 export class TemplateMiner {
   private readonly similarity: number;
@@ -319,6 +346,7 @@ export class TemplateMiner {
         total++;
       } else if (!(hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t)) && !sameKey(t, m)) {
         if (stable && !isVariable(t) && !isVariable(m)) return [-1, 0];
+        if (isKeyword(t) && isKeyword(m)) return [-1, 0];
         total++;
       }
       // (two differently shaped values of one field, `#<*>#` and `#<*>#<*>`, are left out)
