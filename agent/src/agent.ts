@@ -3,9 +3,6 @@
 // acknowledged the lines, so after a crash the agent resumes where the acks stopped.
 import { hostname } from 'node:os';
 import { lstat, stat } from 'node:fs/promises';
-import { glob } from 'tinyglobby';
-import picomatch from 'picomatch';
-import { basename } from 'node:path';
 import { createLogger, type Logger } from '@stacklens/common';
 import type { AgentConfig, InputConfig } from './config.js';
 import { EventBuilder, AGENT_VERSION } from './event-builder.js';
@@ -17,6 +14,7 @@ import { identityScope } from './file-identity.js';
 import { createAgentMetrics, serveMetrics, type AgentSnapshot } from './metrics.js';
 import type { RedactionKind } from '@stacklens/common';
 import { Pipeline } from './pipeline.js';
+import { excludeMatcher, matchFiles } from './discovery.js';
 import { Registry } from './registry.js';
 import { Shipper } from './shipper.js';
 import { Spool } from './spool.js';
@@ -31,13 +29,6 @@ interface LiveInput {
   excluded: (path: string) => boolean;
 }
 
-function excludeMatcher(globs: string[]): (path: string) => boolean {
-  const byName = globs.filter((g) => !g.includes('/'));
-  const byPath = globs.filter((g) => g.includes('/'));
-  const name = byName.length > 0 ? picomatch(byName, { dot: true }) : undefined;
-  const full = byPath.length > 0 ? picomatch(byPath, { dot: true }) : undefined;
-  return (path) => (name?.(basename(path)) ?? false) || (full?.(path) ?? false);
-}
 
 
 export class Agent {
@@ -88,11 +79,12 @@ export class Agent {
         flushIntervalMs: config.batch.flush_interval,
         maxInFlight: config.batch.max_in_flight,
       },
-      async (events) => {
+      () => this.shipper.newBody(),
+      async (body, events) => {
         // With a spool, a batch counts as delivered once it is durably on disk: the spool
         // sender takes it to the collector from there.
-        if (this.spool) await this.spool.append(await this.shipper.encode(events), events.length);
-        else await this.shipper.ship(events);
+        if (this.spool) await this.spool.append(await body, events);
+        else await this.shipper.shipBody(await body);
       },
       (cursor, end) => this.registry.commit(cursor.key, cursor.path, end, cursor.generation),
       (err) => this.log.error({ err: (err as Error).message }, 'sending a batch failed; sending it again in 1 s'),
@@ -131,6 +123,7 @@ export class Agent {
     const kept = new Set(inputs);
     for (const { harvester, input } of this.harvesters.values()) if (!kept.has(input)) harvester.stop();
     const added = inputs.filter((i) => !current.has(i.key)).length;
+    for (const i of this.inputs) if (!kept.has(i)) this.unencodableRetired += i.builder.unencodable;
     this.log.info({ inputs: inputs.length, added, removed: this.inputs.filter((i) => !kept.has(i)).length }, 'inputs reloaded');
     this.inputs = inputs;
     this.config = { ...this.config, inputs: next.inputs, collector: next.collector, registry: next.registry };
@@ -185,7 +178,7 @@ export class Agent {
       const input = live.config;
       let paths: string[];
       try {
-        paths = await glob(input.paths, { absolute: true, onlyFiles: true, dot: true, expandDirectories: false });
+        paths = await matchFiles(input.paths);
       } catch (err) {
         this.log.error({ paths: input.paths, err: (err as Error).message }, 'cannot scan input paths');
         continue;
@@ -299,6 +292,8 @@ export class Agent {
   private spoolAcked = 0;
   /** Failures that are not about one line: a file that could not be tailed, a registry write. */
   private readonly errors = { harvest: 0, registry: 0 };
+  /** Lines that could not be encoded, by inputs no longer configured (a counter never goes down on reload). */
+  private unencodableRetired = 0;
   /** Files not read, by reason. */
   private readonly skipped = { binary: 0 };
 
@@ -329,7 +324,7 @@ export class Agent {
       registryFiles: this.registry.size,
       redactions,
       unreadableFiles: this.fileErrors.size,
-      errors: { ...this.errors, file: this.fileErrors.reported, ship: this.pipeline.failures, encode: this.shipper.unencodable, refused: this.shipper.refused },
+      errors: { ...this.errors, file: this.fileErrors.reported, ship: this.pipeline.failures, encode: this.inputs.reduce((n, i) => n + i.builder.unencodable, this.unencodableRetired), refused: this.shipper.refused },
       fileLag: async () => Promise.all([...this.harvesters.values()].map(async ({ harvester }) => ({ path: harvester.currentPath, bytes: await harvester.lag() }))),
     };
   }

@@ -9,7 +9,7 @@
 // was compressed resumes where its plain self stopped.
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import { sleep, type WireEvent, type Logger } from '@stacklens/common';
+import { sleep, type Logger } from '@stacklens/common';
 import type { EventBuilder, LineContext } from './event-builder.js';
 import type { LineParser } from './parsers/index.js';
 import { FINGERPRINT_BYTES, headMatches, type Fingerprint } from './file-identity.js';
@@ -25,7 +25,8 @@ export interface FileCursor {
 }
 
 export interface HarvesterSink {
-  push(event: WireEvent, approxBytes: number, cursor: FileCursor, endOffset: number): void;
+  /** One event, as the JSON text of a WireEvent (EventBuilder.encode). */
+  push(event: string, cursor: FileCursor, endOffset: number): void;
   readonly full: boolean;
   waitForCapacity(): Promise<void>;
 }
@@ -209,11 +210,11 @@ export class Harvester {
   }
 
   private ship(text: string, offset: number, end: number, ctx?: LineContext): void {
-    const event = this.builder.build(text, this.path, this.idIdentity(), offset, ctx, this.parser);
+    const event = this.builder.encode(text, this.path, this.idIdentity(), offset, ctx, this.parser);
     this.counters.lines++;
     // Never commit past an event still pending in an earlier stage (another stream's partial record).
     const pending = this.pendingOffset();
-    this.sink.push(event, text.length + 256, this.cursor(), pending !== undefined && pending < end ? pending : end);
+    this.sink.push(event, this.cursor(), pending !== undefined && pending < end ? pending : end);
   }
 
   private flushMultiline(force: boolean): void {

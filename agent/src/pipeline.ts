@@ -1,8 +1,21 @@
 // Batches events, ships up to max_in_flight batches at once, and commits file offsets in
 // batch order: a file's offset is committed only when its batch and every batch before it
 // were acknowledged. Bounded: when too many batches wait, harvesters pause (backpressure).
-import type { WireEvent } from '@stacklens/common';
+// Events arrive as their JSON text (EventBuilder.encode) and go straight into the batch's
+// body (batch-body.ts), compressed while the batch fills: a batch costs its compressed
+// bytes, not its events.
 import type { FileCursor, HarvesterSink } from './harvester.js';
+
+/** A batch's request body being written: the pipeline adds events, then asks for the bytes. */
+export interface BodyWriter {
+  add(eventText: string): void;
+  finish(): Promise<Buffer>;
+  /** Bytes written but not compressed yet. */
+  readonly backlog?: number;
+}
+
+/** How often a harvester looks again while the compressor catches up. */
+const BACKLOG_POLL_MS = 5;
 
 export interface PipelineOptions {
   maxEvents: number;
@@ -13,13 +26,16 @@ export interface PipelineOptions {
 
 interface Batch {
   seq: number;
-  events: WireEvent[];
+  body: BodyWriter;
+  events: number;
+  /** Characters of the events' text (≈ bytes: log lines are mostly ASCII). */
   bytes: number;
   ends: Map<string, { cursor: FileCursor; end: number }>;
   acked: boolean;
 }
 
-export type ShipFn = (events: WireEvent[]) => Promise<void>;
+/** Send one sealed batch: its body (written and compressed) and how many events it holds. */
+export type ShipFn = (body: Promise<Buffer>, events: number) => Promise<void>;
 export type CommitFn = (cursor: FileCursor, endOffset: number) => void;
 
 export class Pipeline implements HarvesterSink {
@@ -38,6 +54,8 @@ export class Pipeline implements HarvesterSink {
 
   constructor(
     private readonly opts: PipelineOptions,
+    /** A new batch's body writer. */
+    private readonly newBody: () => BodyWriter,
     private readonly ship: ShipFn,
     private readonly commit: CommitFn,
     private readonly onFailure: (err: unknown) => void = () => {},
@@ -48,29 +66,41 @@ export class Pipeline implements HarvesterSink {
     this.closed = true;
   }
 
-  push(event: WireEvent, approxBytes: number, cursor: FileCursor, endOffset: number): void {
+  push(event: string, cursor: FileCursor, endOffset: number): void {
     let batch = this.current;
     if (!batch) {
-      batch = this.current = { seq: this.seq++, events: [], bytes: 0, ends: new Map(), acked: false };
+      batch = this.current = { seq: this.seq++, body: this.newBody(), events: 0, bytes: 0, ends: new Map(), acked: false };
       this.timer = setTimeout(() => this.seal(), this.opts.flushIntervalMs);
     }
-    batch.events.push(event);
-    batch.bytes += approxBytes;
+    batch.body.add(event);
+    batch.events++;
+    batch.bytes += event.length;
     batch.ends.set(cursor.key, { cursor, end: endOffset });
-    if (batch.events.length >= this.opts.maxEvents || batch.bytes >= this.opts.maxBytes) this.seal();
+    if (batch.events >= this.opts.maxEvents || batch.bytes >= this.opts.maxBytes) this.seal();
   }
 
-  /** Sealed batches not yet acknowledged, beyond which harvesters wait. */
+  /**
+   * Harvesters wait: too many sealed batches are not acknowledged, or the compressor (on the
+   * thread pool) has more than one batch's worth (max_bytes) of text still to compress.
+   */
   get full(): boolean {
-    return this.unacked.length >= this.opts.maxInFlight * 2;
+    return this.unacked.length >= this.opts.maxInFlight * 2 || this.backlog() > this.opts.maxBytes;
+  }
+
+  private backlog(): number {
+    let n = this.current?.body.backlog ?? 0;
+    for (const b of this.unacked) if (!b.acked) n += b.body.backlog ?? 0;
+    return n;
   }
 
   get pendingEvents(): number {
-    return this.unacked.reduce((n, b) => n + b.events.length, 0) + (this.current?.events.length ?? 0);
+    return this.unacked.reduce((n, b) => n + b.events, 0) + (this.current?.events ?? 0);
   }
 
   waitForCapacity(): Promise<void> {
     if (!this.full) return Promise.resolve();
+    // Waiting for acks: woken by the ack. Waiting for the compressor: looked at again shortly.
+    if (this.unacked.length < this.opts.maxInFlight * 2) return new Promise((resolve) => setTimeout(resolve, BACKLOG_POLL_MS));
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -90,7 +120,7 @@ export class Pipeline implements HarvesterSink {
     while (this.inFlight < this.opts.maxInFlight && this.toSend.length > 0) {
       const batch = this.toSend.shift()!;
       this.inFlight++;
-      this.ship(batch.events).then(
+      this.ship(batch.body.finish(), batch.events).then(
         () => {
           this.inFlight--;
           batch.acked = true;
@@ -118,7 +148,7 @@ export class Pipeline implements HarvesterSink {
   private commitAckedPrefix(): void {
     while (this.unacked.length > 0 && this.unacked[0].acked) {
       const batch = this.unacked.shift()!;
-      this.eventsAcked += batch.events.length;
+      this.eventsAcked += batch.events;
       this.batchesAcked++;
       for (const { cursor, end } of batch.ends.values()) this.commit(cursor, end);
     }

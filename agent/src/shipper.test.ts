@@ -25,7 +25,7 @@ async function collector(status: number, headers: Record<string, string> = {}): 
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, hits: () => hits };
 }
 
-const events: WireEvent[] = [{ id: 'a', dataset: 'app', namespace: 'default', doc: { message: 'm' } }];
+const events = [JSON.stringify({ id: 'a', dataset: 'app', namespace: 'default', doc: { message: 'm' } } satisfies WireEvent)];
 const agent = { id: 't', hostname: 'h', version: '0' };
 const log = createLogger('test', 'silent');
 
@@ -89,7 +89,7 @@ describe('Shipper', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const shipper = new Shipper({ urls: [`http://127.0.0.1:${(server.address() as { port: number }).port}`], token: 't', timeoutMs: 5000, agent }, log);
     const batch: WireEvent[] = Array.from({ length: 16 }, (_, i) => ({ id: `e${i}`, dataset: 'app', namespace: 'default', doc: { message: i === 11 ? 'poison' : `ok ${i}` } }));
-    await shipper.ship(batch);
+    await shipper.ship(batch.map((e) => JSON.stringify(e)));
     expect(received.map((e) => e.id).sort()).toEqual(batch.map((e) => e.id).sort());
     const dead = received.find((e) => e.id === 'e11')!;
     expect(dead.error).toEqual({ type: 'collector.refused', message: 'collector answered 400: {"error":"events[0]: bad"}' });
@@ -99,16 +99,13 @@ describe('Shipper', () => {
     shipper.stop();
   });
 
-  it('an event that cannot be encoded (a cycle, or nesting deeper than JSON.stringify goes) is sent as a dead letter; its neighbours as they are', async () => {
+  it('sends the event texts it is given as one JSON batch, the agent beside them', async () => {
     const c = await collector(200);
     const shipper = new Shipper({ urls: [c.url], token: 't', timeoutMs: 5000, agent }, log);
-    const cyclic: Record<string, unknown> = { message: 'cyclic' };
-    cyclic.self = cyclic;
-    const body = await shipper.encode([events[0], { id: 'c', dataset: 'app', namespace: 'default', doc: cyclic, raw: '{"the":"line"}' }]);
-    const sent = JSON.parse(gunzipSync(body).toString()) as { events: WireEvent[] };
-    expect(sent.events[0]).toEqual(events[0]);
-    expect(sent.events[1]).toMatchObject({ id: 'c', error: { type: 'agent.encode' }, raw: '{"the":"line"}' });
-    expect(shipper.unencodable).toBe(1);
+    const texts = [events[0], JSON.stringify({ id: 'b', dataset: 'app', namespace: 'default', doc: { message: 'quote " and \\ and \u2028' } })];
+    const sent = JSON.parse(gunzipSync(await shipper.encode(texts)).toString()) as { agent: unknown; events: WireEvent[] };
+    expect(sent.agent).toEqual(agent);
+    expect(sent.events).toEqual(texts.map((t) => JSON.parse(t)));
     shipper.stop();
   });
 });

@@ -1,19 +1,20 @@
 // Sends batches to the collector: gzip-compressed JSON, bearer token, retried with
 // jittered exponential backoff until acknowledged — a batch is never dropped. With several
-// collector URLs it moves to the next one when one fails.
+// collector URLs it moves to the next one when one fails. Events arrive as their JSON text
+// (EventBuilder.encode; one that cannot be encoded is already its dead letter there): a
+// batch is their texts joined.
 //
-// One bad event never blocks the others: an event that cannot be encoded is replaced by its
-// dead letter (reason and raw text); a batch the collector refuses as a client error (400,
+// One bad event never blocks the others: a batch the collector refuses as a client error (400,
 // 413, 422) is split in halves until the refused event is alone, and that one is sent as a
 // dead letter instead (reason and text, at most 32 KiB). A collector that refuses even that
 // small dead letter is broken for every event, not for this one: it is retried with
 // backoff like an outage, never dropped.
-import { gzip, gunzip } from 'node:zlib';
+import { gunzip } from 'node:zlib';
+import { BatchBody } from './batch-body.js';
 import { promisify } from 'node:util';
 import { Agent as HttpAgent, fetch } from 'undici';
 import { Backoff, sleep, EVENTS_PATH, type WireAck, type WireBatch, type WireEvent, type Logger } from '@stacklens/common';
 
-const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
 /** Statuses that say "this request is wrong": retrying it unchanged cannot help. */
@@ -34,6 +35,11 @@ function deadLetterOf(e: WireEvent, type: string, message: string): WireEvent {
     error: { type, message: message.slice(0, 1000) },
     raw,
   };
+}
+
+/** Is this event text already the dead letter of a refused event? (then refusing it is the collector's fault, not the event's) */
+function isRefusedLetter(text: string): boolean {
+  return (JSON.parse(text) as WireEvent).error?.type === 'collector.refused';
 }
 
 export interface ShipperOptions {
@@ -76,55 +82,40 @@ export class Shipper {
     this.opts = opts;
   }
 
-  /** Events that could not be encoded and were sent as dead letters. */
-  unencodable = 0;
   /** Events the collector refused, sent as dead letters. */
   refused = 0;
 
-  /** The request body for a batch: gzip-compressed JSON. */
-  encode(events: WireEvent[]): Promise<Buffer> {
-    return gzipAsync(this.serialize(events), { level: 1 });
+  /** A batch's request body, `{"agent":…,"events":[…]}` gzip-compressed, written event by event. */
+  newBody(): BatchBody {
+    return new BatchBody(`{"agent":${JSON.stringify(this.opts.agent)},"events":[`, ']}');
   }
 
-  private serialize(events: WireEvent[]): string {
-    const batch = (list: WireEvent[]) => JSON.stringify({ agent: this.opts.agent, events: list } satisfies WireBatch);
-    try {
-      return batch(events);
-    } catch {
-      // Some event cannot be encoded (nesting too deep for JSON.stringify, a cycle): find it, dead-letter it alone.
-      return batch(
-        events.map((e) => {
-          try {
-            JSON.stringify(e);
-            return e;
-          } catch (err) {
-            this.unencodable++;
-            this.log.warn({ id: e.id, err: (err as Error).message }, 'event cannot be encoded; sending it to the dead-letter stream');
-            return deadLetterOf(e, 'agent.encode', `cannot be encoded: ${(err as Error).message}`);
-          }
-        }),
-      );
-    }
+  /** The request body for these event texts at once. */
+  encode(events: readonly string[]): Promise<Buffer> {
+    const body = this.newBody();
+    for (const e of events) body.add(e);
+    return body.finish();
   }
 
   /** Resolves with the collector's acknowledgement; rejects only when stopped. */
-  async ship(events: WireEvent[]): Promise<WireAck> {
+  async ship(events: readonly string[]): Promise<WireAck> {
     return this.send(await this.encode(events), async () => events);
   }
 
   /** Send an encoded batch (from the spool); on 413 it is decoded and split. */
   async shipBody(body: Buffer): Promise<WireAck> {
-    return this.send(body, async () => (JSON.parse((await gunzipAsync(body)).toString('utf8')) as WireBatch).events);
+    return this.send(body, async () => (JSON.parse((await gunzipAsync(body)).toString('utf8')) as WireBatch).events.map((e) => JSON.stringify(e)));
   }
 
   /** One event the collector refuses: send its dead letter instead. */
-  private async refusedAlone(e: WireEvent, status: number, response: string): Promise<WireAck> {
+  private async refusedAlone(text: string, status: number, response: string): Promise<WireAck> {
     this.refused++;
+    const e = JSON.parse(text) as WireEvent;
     this.log.warn({ id: e.id, status, response }, 'collector refused one event; sending it to the dead-letter stream');
-    return this.ship([deadLetterOf(e, 'collector.refused', `collector answered ${status}: ${response}`)]);
+    return this.ship([JSON.stringify(deadLetterOf(e, 'collector.refused', `collector answered ${status}: ${response}`))]);
   }
 
-  private async send(body: Buffer, events: () => Promise<WireEvent[]>): Promise<WireAck> {
+  private async send(body: Buffer, events: () => Promise<readonly string[]>): Promise<WireAck> {
     const backoff = new Backoff({ initialMs: 250, maxMs: 30_000 });
     // One id per batch, kept across retries: the collector logs it too (X-Request-Id).
     const requestId = `${this.opts.agent.id}-${(this.batches++).toString(36)}`;
@@ -163,7 +154,7 @@ export class Shipper {
             const b = await this.ship(all.slice(half));
             return { indexed: a.indexed + b.indexed, duplicates: a.duplicates + b.duplicates, dead_lettered: a.dead_lettered + b.dead_lettered, errors: [...a.errors, ...b.errors] };
           }
-          if (all.length === 1 && all[0].error?.type !== 'collector.refused') return this.refusedAlone(all[0], res.status, text);
+          if (all.length === 1 && !isRefusedLetter(all[0])) return this.refusedAlone(all[0], res.status, text);
         }
         const retryAfter = Number(res.headers.get('retry-after'));
         if (Number.isFinite(retryAfter) && retryAfter > 0) waitMs = retryAfter * 1000;

@@ -1,4 +1,5 @@
 // stacklens: operations — embedded Elasticsearch, the demo, and the simulators.
+import { readFileSync } from 'node:fs';
 import { esCommand } from './es-command.js';
 import { demoCommand } from './demo-command.js';
 import { posCommand, chatbotCommand } from './sim-commands.js';
@@ -17,7 +18,7 @@ Commands:
   rules check <dir>        validate rule files; with --collector, list the rules failing there
   templates mine <file>    mine a log file's message templates offline (as the collector does)
 
-Run "stacklens <command> --help" for a command's options.
+Run "stacklens <command> --help" for a command's options; "stacklens --version" prints the version.
 The agent and collector are separate programs: stacklens-agent, stacklens-collector.`;
 
 const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
@@ -29,8 +30,15 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   templates: templatesCommand,
 };
 
+/** The CLI's version: its package's (cli/package.json, beside dist/). */
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version') {
+    process.stdout.write(`stacklens ${VERSION}\n`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${HELP}\n`);
     return name ? 0 : 2;

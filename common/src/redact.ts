@@ -49,6 +49,7 @@ const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:)([^\s@/]+)(@)/gi;
 // PEM private keys (RSA, EC, OpenSSH, PKCS#8), whole blocks.
 const PRIVATE_KEY = /-----BEGIN ((?:[A-Z]+ )?PRIVATE KEY)-----[\s\S]*?(?:-----END \1-----|$)/g;
 const KEY_SHAPE_HINT = /sk-|AKIA|xox|gh[pousr]_|_live_/;
+const PASSWORD_HINT = /p(?:ass)?w/i;
 // password=…, "db_password": "…", DB_PASSWORD=…, mysql_pwd=… (the key may carry a prefix).
 // A bare upper-case PWD= is the shell's working directory (sudo logs), not a password.
 const PASSWORD_FIELD = /((?:["']|\b)(?!PWD=)[A-Za-z0-9_.-]*?(?:password|passwd|pwd)["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\s&,;}]+)/gi;
@@ -131,6 +132,23 @@ export class Redactor {
     return `[REDACTED-CARD-${digits.slice(-4)}]`;
   }
 
+  /**
+   * Could redact() mask anything in this text? False only when none of its pre-checks (the
+   * same ones redact() runs) matches — then redact() returns the text unchanged, and any
+   * part of it too: every pre-check is a search for a substring. (Text that decodes to
+   * something else, JSON escapes, is the caller's to rule out.)
+   */
+  mayMask(text: string): boolean {
+    const c = this.cfg;
+    return (
+      (c.card_numbers && hasDigitRun(text)) ||
+      (c.bearer_tokens && (text.includes('earer') || text.includes('Basic'))) ||
+      (c.passwords && (text.includes('://') || PASSWORD_HINT.test(text))) ||
+      (c.api_keys && (text.includes('PRIVATE KEY-----') || API_KEY_HINT.test(text) || KEY_SHAPE_HINT.test(text))) ||
+      (c.emails && text.includes('@'))
+    );
+  }
+
   redact(line: string): string {
     let out = line;
     if (this.cfg.card_numbers && hasDigitRun(out)) {
@@ -191,7 +209,7 @@ export class Redactor {
         return '[REDACTED-KEY]';
       });
     }
-    if (this.cfg.passwords && /p(?:ass)?w/i.test(out)) {
+    if (this.cfg.passwords && PASSWORD_HINT.test(out)) {
       out = out.replace(PASSWORD_FIELD, (_m, key: string, value: string) => {
         this.counts.passwords++;
         return value.startsWith('"') ? `${key}"[REDACTED]"` : `${key}[REDACTED]`;

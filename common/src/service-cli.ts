@@ -1,5 +1,6 @@
-// The command line shared by stacklens-agent and stacklens-collector: --config, --check,
-// --help, clear config errors (exit 2), and a clean stop on SIGTERM/SIGINT. Whatever it
+// The command line shared by stacklens-agent and stacklens-collector: --config, --check
+// (and --check --connect where the program offers it), --help, --version, clear config
+// errors (exit 2), and a clean stop on SIGTERM/SIGINT. Whatever it
 // prints itself (--check's summary, config and start-up errors) goes through
 // maskUrlCredentials: a URL's password (http://elastic:***@es:9200) is never echoed.
 import { parseArgs } from 'node:util';
@@ -12,17 +13,33 @@ const writeErr = (text: string) => process.stderr.write(maskUrlCredentials(text)
 
 export interface ServiceCliSpec<C> {
   name: string;
+  /** Printed by --version as "<name> <version>". */
+  version?: string;
   help: string;
   load(file: string): C;
   /** One line for --check: what the config sets up. */
   describe(config: C): string;
+  /**
+   * More of --check after the one-line summary (the agent: the files each glob matches; with
+   * --connect, whether each collector answers). Writes through `write` and returns the exit
+   * code. Without it, --check validates the configuration only and --connect is refused.
+   */
+  check?(config: C, opts: { connect: boolean; write: (text: string) => void }): Promise<number>;
   start(config: C, log: Logger): Promise<{ stop(): Promise<void>; reload?(config: C): Promise<void> | void }>;
 }
 
 async function main<C>(spec: ServiceCliSpec<C>): Promise<number> {
   let args;
   try {
-    args = parseArgs({ options: { config: { type: 'string', short: 'c' }, check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }).values;
+    args = parseArgs({
+      options: {
+        config: { type: 'string', short: 'c' },
+        check: { type: 'boolean' },
+        connect: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    }).values;
   } catch (e) {
     writeErr(`${spec.name}: ${(e as Error).message}\n\n${spec.help}\n`);
     return 2;
@@ -30,6 +47,18 @@ async function main<C>(spec: ServiceCliSpec<C>): Promise<number> {
   if (args.help) {
     writeOut(`${spec.help}\n`);
     return 0;
+  }
+  if (args.version) {
+    writeOut(`${spec.name} ${spec.version ?? '(version unknown)'}\n`);
+    return 0;
+  }
+  if (args.connect && !args.check) {
+    writeErr(`${spec.name}: --connect goes with --check (--check --connect)\n`);
+    return 2;
+  }
+  if (args.connect && !spec.check) {
+    writeErr(`${spec.name}: --check --connect is not offered by this program; --check validates the configuration\n`);
+    return 2;
   }
   if (!args.config) {
     writeErr(`${spec.name}: --config is required\n\n${spec.help}\n`);
@@ -44,7 +73,7 @@ async function main<C>(spec: ServiceCliSpec<C>): Promise<number> {
   }
   if (args.check) {
     writeOut(`${args.config}: OK (${spec.describe(config)})\n`);
-    return 0;
+    return spec.check ? spec.check(config, { connect: args.connect ?? false, write: writeOut }) : 0;
   }
   const log = createLogger(spec.name.replace(/^stacklens-/, ''));
   let service;

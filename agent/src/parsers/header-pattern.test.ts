@@ -532,7 +532,7 @@ describe('harvester with pattern: auto', () => {
         const path = join(dir, name);
         writeFileSync(path, lines.join('\n') + '\n');
         const shipped: WireEvent[] = [];
-        const sink = { full: false, waitForCapacity: async () => {}, push: (e: WireEvent) => shipped.push(e) };
+        const sink = { full: false, waitForCapacity: async () => {}, push: (e: string) => shipped.push(JSON.parse(e) as WireEvent) };
         const head = readFileSync(path).subarray(0, 1024);
         const h = new Harvester(path, inodeKey(statSync(path, { bigint: true })), async () => ({ identity: name, fp: fingerprintOf(head, true)!, offset: 0, generation: 0 }), builder, sink, { maxLineBytes: 1 << 20, pollMs: 10 }, createLogger('test', 'silent'));
         const run = h.run();

@@ -16,6 +16,12 @@ export interface ParsedLine {
   message: string;
   /** Further ECS / namespaced fields, e.g. { error: { type }, pos: { store_id } }. */
   fields?: Record<string, unknown>;
+  /**
+   * The same fields already as JSON members (`"pos":{…}`), instead of `fields`, from a parser
+   * that can write them without building the object (pos). Never a key the agent sets itself
+   * (host, agent, data_stream, event, service, log, @timestamp, message).
+   */
+  fieldsJson?: string;
   /** Flags for log.flags, e.g. pattern_mismatch (the input's header pattern did not match). */
   flags?: string[];
 }

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parsePosLine } from './pos.js';
+import { flatTailJson, parsePosLine, tailFields } from './pos.js';
 import { parseChatbotLine } from './chatbot.js';
 import { parseJsonLine, parsePlainLine } from './json.js';
 import { ParseError } from './parse-error.js';
@@ -12,15 +13,46 @@ describe('pos format', () => {
       '[2024-11-16T10:30:00Z] [CRITICAL] Pricing error in order | {"orderId":"ORD-1","storeNumber":"STORE_001","kioskNumber":"KIOSK_001","productId":999,"productName":"Mystery Product","errorType":"MISSING_PRICE"}',
       ctx,
     );
-    expect(p).toEqual({
-      timestamp: '2024-11-16T10:30:00Z',
-      level: 'critical',
-      message: 'Pricing error in order',
-      fields: {
-        error: { type: 'MISSING_PRICE' },
-        pos: { order_id: 'ORD-1', store_id: 'STORE_001', kiosk_id: 'KIOSK_001', product_id: 999, product_name: 'Mystery Product' },
-      },
+    const { fieldsJson, ...rest } = p;
+    expect(rest).toEqual({ timestamp: '2024-11-16T10:30:00Z', level: 'critical', message: 'Pricing error in order' });
+    expect(JSON.parse(`{${fieldsJson}}`)).toEqual({
+      error: { type: 'MISSING_PRICE' },
+      pos: { order_id: 'ORD-1', store_id: 'STORE_001', kiosk_id: 'KIOSK_001', product_id: 999, product_name: 'Mystery Product' },
     });
+  });
+
+  it('writes a flat tail as JSON text without parsing it, exactly as the parsed object would serialize; anything else goes the long way', () => {
+    const key = fc.oneof(fc.constantFrom('orderId', 'storeNumber', 'storeId', 'errorType', 'error_type', '__proto__', 'constructor', 'toString', 'total', 'a b', 'ключ'), fc.string({ maxLength: 6 }));
+    const scalar = fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.integer(),
+      fc.double(),
+      fc.constantFrom(true, false, null, 1e21, 123456789012345678, -0, 0.1),
+      fc.constantFrom('"a\\u0041"', '1e5', '01', '-', '1.', '"x\ty"', '"\t"').map((raw) => ({ raw })),
+    );
+    const member = fc.tuple(key, fc.oneof(scalar, fc.jsonValue({ maxDepth: 2 }))).map(([k, v]) => `${JSON.stringify(k)}:${v !== null && typeof v === 'object' && 'raw' in (v as object) ? (v as { raw: string }).raw : JSON.stringify(v)}`);
+    const tail = fc.tuple(fc.array(member, { maxLength: 6 }), fc.constantFrom('', ' ', '\n'), fc.constantFrom('', ' ', 'x', ',', '}')).map(([ms, ws, after]) => `{${ws}${ms.join(`${ws},`)}${ws}}${after}`);
+    // What the POS writes: plain strings, short numbers (the fast path's own ground).
+    const plainValue = fc.oneof(fc.string({ maxLength: 12 }).filter((s) => !/["\\\u0000-\u001f]/.test(s)), fc.integer({ min: -1e6, max: 1e6 }), fc.constantFrom(16.5, 7.8, 0, true, null));
+    const flatTail = fc.array(fc.tuple(key, plainValue), { maxLength: 8 }).map((ms) => JSON.stringify(Object.fromEntries(ms)));
+    let fast = 0;
+    fc.assert(
+      fc.property(fc.oneof(tail, flatTail, fc.string({ maxLength: 40 })), (t) => {
+        const text = flatTailJson(t);
+        let slow: Record<string, unknown> | Error;
+        try {
+          slow = tailFields(t);
+        } catch (err) {
+          slow = err as Error;
+        }
+        if (text === undefined) return; // the long way: tailFields is the parser
+        fast++;
+        expect(slow).not.toBeInstanceOf(Error);
+        expect(JSON.parse(`{${text}}`)).toEqual(slow);
+      }),
+      { seed: 20261201, numRuns: 2000 },
+    );
+    expect(fast).toBeGreaterThan(200); // the property saw the fast path, not only fallbacks
   });
 
   it('accepts a line without a JSON tail', () => {

@@ -22,6 +22,9 @@ const RENAMES: Record<string, string> = {
   invoiceNumber: 'invoice_number',
 };
 
+/** The field name of a tail key (an own key of RENAMES only: `constructor` is not a rename). */
+const fieldName = (key: string): string => (Object.hasOwn(RENAMES, key) ? RENAMES[key] : snakeCase(key));
+
 export function parsePosLine(line: string, ctx: ParseContext): ParsedLine {
   const head = HEAD.exec(line);
   if (!head) {
@@ -35,6 +38,13 @@ export function parsePosLine(line: string, ctx: ParseContext): ParsedLine {
 
   const jsonText = message.slice(cut + 3);
   message = message.slice(0, cut).trim();
+  const fieldsJson = flatTailJson(jsonText);
+  if (fieldsJson !== undefined) return { timestamp, level, message, fieldsJson };
+  return { timestamp, level, message, fields: tailFields(jsonText) };
+}
+
+/** The tail's fields, parsed: `pos.*` (renamed keys) and `error.type`. */
+export function tailFields(jsonText: string): Record<string, unknown> {
   checkJsonDepth(jsonText, 'pos');
   let data: unknown;
   try {
@@ -49,7 +59,107 @@ export function parsePosLine(line: string, ctx: ParseContext): ParsedLine {
   const fields: Record<string, unknown> = { pos };
   for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
     if (key === 'errorType' || key === 'error_type') fields.error = { type: String(value) };
-    else pos[RENAMES[key] ?? snakeCase(key)] = value;
+    else pos[fieldName(key)] = value;
   }
-  return { timestamp, level, message, fields };
+  return fields;
+}
+
+// ── The tail without parsing it ──
+// What the POS writes is a flat object of plain strings and short numbers. Such a tail is
+// rewritten as text — keys renamed, values copied — into exactly the members tailFields'
+// object serializes to, with no object built; anything else (nesting, escapes, long or
+// exponent numbers, a key twice, invalid JSON) returns undefined and goes through
+// tailFields, which also words the errors. parsers.test.ts holds the two to each other.
+
+/** `"pos_key":` for each tail key seen (the same few keys repeat on every line). */
+const memberPrefix = new Map<string, string>();
+
+function prefixOf(key: string): string {
+  let p = memberPrefix.get(key);
+  if (p === undefined) {
+    p = `${JSON.stringify(fieldName(key))}:`;
+    if (memberPrefix.size < 10_000) memberPrefix.set(key, p);
+  }
+  return p;
+}
+
+const isJsonSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
+
+/** End of the plain string (no escapes, no control characters) opening at `i`, past its quote; -1 otherwise. */
+function plainStringEnd(s: string, i: number): number {
+  for (let j = i + 1; j < s.length; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 34) return j + 1;
+    if (c === 92 || c < 32) return -1;
+  }
+  return -1;
+}
+
+/** End of a number of at most 15 integer digits and 17 decimals (what JSON.parse keeps exactly) at `i`; -1 otherwise. */
+function shortNumberEnd(s: string, i: number): number {
+  let j = i;
+  if (s.charCodeAt(j) === 45) j++;
+  const intStart = j;
+  while (j < s.length && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
+  const intDigits = j - intStart;
+  if (intDigits === 0 || intDigits > 15 || (intDigits > 1 && s.charCodeAt(intStart) === 48)) return -1;
+  if (s.charCodeAt(j) === 46) {
+    const fracStart = ++j;
+    while (j < s.length && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
+    if (j === fracStart || j - fracStart > 17) return -1;
+  }
+  const c = s.charCodeAt(j);
+  return c === 101 || c === 69 ? -1 : j; // an exponent: left to JSON.parse
+}
+
+/** The members `"pos":{…}` (and `,"error":{"type":…}`) for a flat tail, or undefined. */
+export function flatTailJson(s: string): string | undefined {
+  let i = 0;
+  while (isJsonSpace(s.charCodeAt(i))) i++;
+  if (s.charCodeAt(i) !== 123) return undefined;
+  i++;
+  while (isJsonSpace(s.charCodeAt(i))) i++;
+  let pos = '';
+  let error: string | undefined;
+  const seen: string[] = [];
+  if (s.charCodeAt(i) !== 125) {
+    for (;;) {
+      if (s.charCodeAt(i) !== 34) return undefined;
+      const keyEnd = plainStringEnd(s, i);
+      if (keyEnd < 0) return undefined;
+      const key = s.slice(i + 1, keyEnd - 1);
+      i = keyEnd;
+      while (isJsonSpace(s.charCodeAt(i))) i++;
+      if (s.charCodeAt(i) !== 58) return undefined;
+      i++;
+      while (isJsonSpace(s.charCodeAt(i))) i++;
+      const c = s.charCodeAt(i);
+      let end: number;
+      if (c === 34) end = plainStringEnd(s, i);
+      else if (c === 116) end = s.startsWith('true', i) ? i + 4 : -1;
+      else if (c === 102) end = s.startsWith('false', i) ? i + 5 : -1;
+      else if (c === 110) end = s.startsWith('null', i) ? i + 4 : -1;
+      else end = shortNumberEnd(s, i);
+      if (end < 0) return undefined;
+      if (key === 'errorType' || key === 'error_type') {
+        // error.type is the value as a string: a string value only (others go the long way).
+        if (c !== 34 || error !== undefined) return undefined;
+        error = s.slice(i, end);
+      } else {
+        const prefix = prefixOf(key);
+        // A key twice (or two keys renamed alike): JSON.parse keeps the last; left to it.
+        if (seen.includes(prefix) || prefix === '"__proto__":') return undefined;
+        seen.push(prefix);
+        pos += (pos === '' ? '' : ',') + prefix + s.slice(i, end);
+      }
+      i = end;
+      while (isJsonSpace(s.charCodeAt(i))) i++;
+      const sep = s.charCodeAt(i++);
+      if (sep === 125) break;
+      if (sep !== 44) return undefined;
+      while (isJsonSpace(s.charCodeAt(i))) i++;
+    }
+  } else i++;
+  while (i < s.length) if (!isJsonSpace(s.charCodeAt(i++))) return undefined;
+  return error === undefined ? `"pos":{${pos}}` : `"pos":{${pos}},"error":{"type":${error}}`;
 }

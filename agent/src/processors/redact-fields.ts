@@ -44,3 +44,17 @@ export function redactFields(redactor: Redactor, value: Record<string, unknown>,
     }
   }
 }
+
+/** Key names redactFields masks whole, as substrings: a text without them has no such key. */
+const PASSWORD_KEY_HINT = /pass|pwd/i;
+const SECRET_KEY_HINT = /key|token|secret|authorization/i;
+
+/**
+ * Could redactFields change the object this JSON text stands for? False only when the text
+ * has no escapes (every key and value is then a plain substring of it), nothing in it that
+ * the redactor could mask, and no key name it masks whole — then the text can be sent as it
+ * is, without parsing it.
+ */
+export function fieldsMayNeedRedaction(redactor: Redactor, json: string, allowPasswords: boolean, allowKeys: boolean): boolean {
+  return json.includes('\\') || redactor.mayMask(json) || (allowPasswords && PASSWORD_KEY_HINT.test(json)) || (allowKeys && SECRET_KEY_HINT.test(json));
+}
