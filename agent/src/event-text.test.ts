@@ -88,3 +88,31 @@ describe('EventBuilder.encode: the event text', () => {
     expect(good.doc.message).toBe('next');
   });
 });
+
+describe('EventBuilder.encode: a POS tail sent as text is masked as its parsed fields would be', () => {
+  it('for any flat tail with or without secrets, the event equals the one built from the parsed, redacted fields', async () => {
+    const { REDACT_DEFAULTS, Redactor } = await import('@stacklens/common');
+    const { tailFields } = await import('./parsers/pos.js');
+    const { redactFields } = await import('./processors/redact-fields.js');
+    const redact = { ...REDACT_DEFAULTS, emails: true };
+    const cfg = { ...input('pos'), redact } as InputConfig;
+    const builder = new EventBuilder('agent-1', 'host-1', cfg);
+    // Secrets built at run time (no credential-shaped literal in the repository).
+    const secret = fc.constantFrom('4111111111111111', '4111 1111 1111 1111', `Bearer ${'t'.repeat(20)}`, `sk-${'a'.repeat(24)}`, 'ana@example.org', 'https://u:pw@host/x', `AKIA${'Q'.repeat(16)}`, 'plain', 'ORD-123', '16.5');
+    const key = fc.constantFrom('orderId', 'note', 'password', 'pwd', 'apiKey', 'token', 'authorization', 'card', 'cardNumber', 'userPass', 'x');
+    const value = fc.oneof(secret, fc.string({ maxLength: 8 }).filter((s) => !/["\\\u0000-\u001f]/.test(s)), fc.integer(), fc.constantFrom(4111111111111111, 1497039058810));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, value), { maxLength: 6 }), fc.constantFrom('Order completed', 'card 4111111111111111 declined'), (members, message) => {
+        const tail = JSON.stringify(Object.fromEntries(members));
+        const line = `[2024-11-16T10:30:00Z] [ERROR] ${message} | ${tail}`;
+        const event = JSON.parse(builder.encode(line, '/x.log', 'id', 0)) as { doc: Record<string, unknown> };
+        const fields = tailFields(tail);
+        redactFields(new Redactor(redact), fields, redact.passwords, redact.api_keys);
+        expect(event.doc.pos).toEqual(fields.pos);
+        expect(event.doc.error).toEqual(fields.error);
+        expect(event.doc.message).toBe(new Redactor(redact).redact(message));
+      }),
+      { seed: SEED, numRuns: RUNS * 4 },
+    );
+  });
+});
