@@ -36,8 +36,23 @@ function procUsage(pid) {
   return { peakRss, cpuSeconds: (Number(stat[11]) + Number(stat[12])) / 100 };
 }
 
-/** Run the agent over dir/logs/*.log against an ack-only collector; returns its figures. */
-export async function runAgentAlone(dir, expectedLines, progress) {
+/**
+ * The Node flags the packaged agent runs with: the NODE_FLAGS line of its launcher
+ * (agent/packaging/stacklens-agent.sh), the one place they are set.
+ */
+export function packagedNodeFlags() {
+  const script = readFileSync(join(REPO_ROOT, 'agent/packaging/stacklens-agent.sh'), 'utf8');
+  const m = /^NODE_FLAGS="([^"]*)"/m.exec(script);
+  if (!m) throw new Error('agent/packaging/stacklens-agent.sh has no NODE_FLAGS="…" line');
+  return m[1].split(' ').filter(Boolean);
+}
+
+/**
+ * Run the agent over dir/logs/*.log against an ack-only collector; returns its figures.
+ * `cli`: the agent's entry (default this checkout's agent/dist/cli.js); `nodeFlags`: default
+ * the packaged agent's (AGENT_NODE_FLAGS adds to them, e.g. --cpu-prof).
+ */
+export async function runAgentAlone(dir, expectedLines, progress, { cli = join(REPO_ROOT, 'agent/dist/cli.js'), nodeFlags = packagedNodeFlags() } = {}) {
   const server = createServer((req, res) => {
     req.resume(); // discard
     req.on('end', () => {
@@ -54,7 +69,8 @@ export async function runAgentAlone(dir, expectedLines, progress) {
     `id: bench\nstate_dir: ${state}\ncollector:\n  url: http://127.0.0.1:${port}\n  token: bench\nmetrics:\n  listen: 127.0.0.1:${metricsPort}\ninputs:\n  - paths: ["${join(dir, 'logs')}/*.log"]\n    format: pos\n    dataset: pos\n`,
   );
   const started = process.hrtime.bigint();
-  const agent = spawn(process.execPath, [...(process.env.AGENT_NODE_FLAGS ? process.env.AGENT_NODE_FLAGS.split(' ') : []), join(REPO_ROOT, 'agent/dist/cli.js'), '--config', join(dir, 'agent-alone.yaml')], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, STACKLENS_LOG_LEVEL: 'warn' } });
+  const extra = process.env.AGENT_NODE_FLAGS ? process.env.AGENT_NODE_FLAGS.split(' ') : [];
+  const agent = spawn(process.execPath, [...nodeFlags, ...extra, cli, '--config', join(dir, 'agent-alone.yaml')], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, STACKLENS_LOG_LEVEL: 'warn' } });
   let acked = 0;
   while (acked < expectedLines) {
     await new Promise((r) => setTimeout(r, 500));

@@ -9,7 +9,7 @@ import { access, constants, lstat, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import picomatch from 'picomatch';
-import { Agent as HttpAgent, fetch } from 'undici';
+import { CollectorHttp } from './collector-http.js';
 import { EVENTS_PATH, type WireBatch } from '@stacklens/common';
 import type { AgentConfig, InputConfig, TlsFiles } from './config.js';
 import { excludeMatcher, matchFiles } from './discovery.js';
@@ -159,32 +159,30 @@ export async function probeCollector(
   opts: { token: string; agentId: string; version: string; tls?: TlsFiles; timeoutMs: number },
 ): Promise<CollectorProbe> {
   const started = performance.now();
-  const dispatcher = new HttpAgent({ connect: { ...opts.tls } });
+  const http = new CollectorHttp(opts.tls);
   const body: WireBatch = { agent: { id: opts.agentId, hostname: hostname(), version: opts.version }, events: [] };
   const done = (ok: boolean, summary: string, status?: number): CollectorProbe => ({ url, ok, status, summary, ms: Math.round(performance.now() - started) });
   try {
-    const res = await fetch(url + EVENTS_PATH, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${opts.token}`, 'x-request-id': `${opts.agentId}-check`.slice(0, 100) },
-      body: JSON.stringify(body),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(opts.timeoutMs),
-      dispatcher,
-    });
-    const text = (await res.text().catch(() => '')).slice(0, 300);
+    const res = await http.post(
+      url + EVENTS_PATH,
+      JSON.stringify(body),
+      { 'content-type': 'application/json', authorization: `Bearer ${opts.token}`, 'x-request-id': `${opts.agentId}-check`.slice(0, 100) },
+      AbortSignal.timeout(opts.timeoutMs),
+    );
+    const text = res.text.slice(0, 300);
     const reason = errorField(text);
-    if (res.ok) return done(true, `answers, token accepted (${res.status})`, res.status);
+    if (res.status >= 200 && res.status < 300) return done(true, `answers, token accepted (${res.status})`, res.status);
     if (res.status === 401) return done(false, `token refused (401): collector.token must be one of the collector's agent_tokens${reason ? ` — ${reason}` : ''}`, 401);
     if (res.status === 403) return done(false, `token accepted, but this agent is refused (403)${reason ? `: ${reason}` : ''}`, 403);
     if (res.status === 503) return done(false, `answers, token accepted, but cannot index now (503)${reason ? `: ${reason}` : ''}; the agent would keep its lines and retry`, 503);
     if (res.status === 429) return done(false, `answers, but asks to slow down (429: its ingest rate limit)`, 429);
-    if (res.status >= 300 && res.status < 400) return done(false, `redirects (${res.status}) to ${res.headers.get('location') ?? '?'}: give the agent the final URL`, res.status);
+    if (res.status >= 300 && res.status < 400) return done(false, `redirects (${res.status}) to ${res.headers.location ?? '?'}: give the agent the final URL`, res.status);
     if (res.status === 404) return done(false, `answers 404 on ${EVENTS_PATH}: is this a StackLens collector?`, 404);
     return done(false, `answered ${res.status}${reason ? `: ${reason}` : text ? `: ${text}` : ''}`, res.status);
   } catch (err) {
     return done(false, `does not answer: ${fetchFailure(err, opts.timeoutMs)}`);
   } finally {
-    void dispatcher.close().catch(() => undefined);
+    http.close();
   }
 }
 
@@ -197,12 +195,12 @@ function errorField(text: string): string | undefined {
   }
 }
 
-/** The reason under undici's "fetch failed": connection refused, unknown host, TLS, timeout. */
+/** Why a request got no answer: connection refused, unknown host, TLS, timeout. */
 function fetchFailure(err: unknown, timeoutMs: number): string {
-  const e = err as Error & { cause?: Error & { code?: string } };
+  const e = err as Error & { code?: string; cause?: Error & { code?: string } };
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer within ${timeoutMs / 1000} s`;
-  const cause = e.cause;
-  if (!cause) return e.message;
+  // node:http reports the socket's error itself (code on it); a wrapped one carries it as cause.
+  const cause = e.cause ?? e;
   if (cause.code === 'ECONNREFUSED') return `connection refused (${cause.message.replace(/^connect ECONNREFUSED /, '')}): is the collector running and listening there?`;
   if (cause.code === 'ENOTFOUND' || cause.code === 'EAI_AGAIN') return `host name not found (${cause.code})`;
   if (cause.code?.startsWith('ERR_TLS') || /certificate|SSL|TLS/i.test(cause.message)) return `TLS: ${cause.message}${cause.code ? ` (${cause.code})` : ''}: check collector.tls`;

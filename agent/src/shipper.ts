@@ -12,7 +12,7 @@
 import { gunzip } from 'node:zlib';
 import { BatchBody } from './batch-body.js';
 import { promisify } from 'node:util';
-import { Agent as HttpAgent, fetch } from 'undici';
+import { CollectorHttp } from './collector-http.js';
 import { Backoff, sleep, EVENTS_PATH, type WireAck, type WireBatch, type WireEvent, type Logger } from '@stacklens/common';
 
 const gunzipAsync = promisify(gunzip);
@@ -58,26 +58,26 @@ export class Shipper {
   retries = 0;
   private readonly stopSignal: AbortController = new AbortController();
   /** Keep-alive connections to the collectors, with our TLS settings. */
-  private dispatcher: HttpAgent;
+  private http: CollectorHttp;
 
   constructor(
     private opts: ShipperOptions,
     private readonly log: Logger,
   ) {
-    this.dispatcher = new HttpAgent({ connect: { ...opts.tls } });
+    this.http = new CollectorHttp(opts.tls);
   }
 
   stop(): void {
     this.stopSignal.abort();
-    void this.dispatcher.close().catch(() => undefined);
+    this.http.close();
   }
 
   /** New collector URLs / token / timeout (SIGHUP); batches in flight finish with the old ones. */
   update(opts: ShipperOptions): void {
     if (JSON.stringify(opts.tls) !== JSON.stringify(this.opts.tls)) {
-      const old = this.dispatcher;
-      this.dispatcher = new HttpAgent({ connect: { ...opts.tls } });
-      void old.close();
+      const old = this.http;
+      this.http = new CollectorHttp(opts.tls);
+      old.close();
     }
     this.opts = opts;
   }
@@ -125,26 +125,20 @@ export class Shipper {
       const url = this.opts.urls[urlIndex % this.opts.urls.length];
       let waitMs: number | undefined;
       try {
-        const res = await fetch(url + EVENTS_PATH, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'content-encoding': 'gzip',
-            authorization: `Bearer ${this.opts.token}`,
-            'x-request-id': requestId,
-          },
+        const res = await this.http.post(
+          url + EVENTS_PATH,
           body,
-          signal: AbortSignal.any([this.stopSignal.signal, AbortSignal.timeout(this.opts.timeoutMs)]),
-          dispatcher: this.dispatcher,
-        });
-        if (res.ok) {
-          const ack = (await res.json()) as WireAck;
+          { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${this.opts.token}`, 'x-request-id': requestId },
+          AbortSignal.any([this.stopSignal.signal, AbortSignal.timeout(this.opts.timeoutMs)]),
+        );
+        if (res.status >= 200 && res.status < 300) {
+          const ack = JSON.parse(res.text) as WireAck;
           if (ack.dead_lettered > 0) {
             this.log.warn({ request_id: requestId, dead_lettered: ack.dead_lettered, reasons: ack.errors }, 'collector sent events to the dead-letter stream');
           }
           return ack;
         }
-        const text = (await res.text()).slice(0, 300);
+        const text = res.text.slice(0, 300);
         if (REFUSED.has(res.status)) {
           const all = await events();
           if (all.length > 1) {
@@ -156,7 +150,7 @@ export class Shipper {
           }
           if (all.length === 1 && !isRefusedLetter(all[0])) return this.refusedAlone(all[0], res.status, text);
         }
-        const retryAfter = Number(res.headers.get('retry-after'));
+        const retryAfter = Number(res.headers['retry-after']);
         if (Number.isFinite(retryAfter) && retryAfter > 0) waitMs = retryAfter * 1000;
         if (res.status === 429) {
           // The collector's rate limit (rate_limits.ingest): slow down, nothing is wrong.

@@ -85,6 +85,15 @@ function prefixOf(key: string): string {
 
 const isJsonSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
 
+/**
+ * The keys of the last tail, by position: a writer puts the same keys in the same order on
+ * every line, so a key is usually recognized where it was last time without slicing it out
+ * and looking it up.
+ */
+const keysAt: string[] = [];
+/** prefixOf(keysAt[i]). */
+const prefixesAt: string[] = [];
+
 /** End of the plain string (no escapes, no control characters) opening at `i`, past its quote; -1 otherwise. */
 function plainStringEnd(s: string, i: number): number {
   for (let j = i + 1; j < s.length; j++) {
@@ -123,12 +132,24 @@ export function flatTailJson(s: string): string | undefined {
   let error: string | undefined;
   const seen: string[] = [];
   if (s.charCodeAt(i) !== 125) {
-    for (;;) {
+    for (let member = 0; ; member++) {
       if (s.charCodeAt(i) !== 34) return undefined;
-      const keyEnd = plainStringEnd(s, i);
-      if (keyEnd < 0) return undefined;
-      const key = s.slice(i + 1, keyEnd - 1);
-      i = keyEnd;
+      let key = keysAt[member];
+      let prefix: string;
+      if (key !== undefined && s.startsWith(key, i + 1) && s.charCodeAt(i + 1 + key.length) === 34) {
+        i += key.length + 2;
+        prefix = prefixesAt[member];
+      } else {
+        const keyEnd = plainStringEnd(s, i);
+        if (keyEnd < 0) return undefined;
+        key = s.slice(i + 1, keyEnd - 1);
+        prefix = prefixOf(key);
+        if (member < 64) {
+          keysAt[member] = key;
+          prefixesAt[member] = prefix;
+        }
+        i = keyEnd;
+      }
       while (isJsonSpace(s.charCodeAt(i))) i++;
       if (s.charCodeAt(i) !== 58) return undefined;
       i++;
@@ -146,7 +167,6 @@ export function flatTailJson(s: string): string | undefined {
         if (c !== 34 || error !== undefined) return undefined;
         error = s.slice(i, end);
       } else {
-        const prefix = prefixOf(key);
         // A key twice (or two keys renamed alike): JSON.parse keeps the last; left to it.
         if (seen.includes(prefix) || prefix === '"__proto__":') return undefined;
         seen.push(prefix);
