@@ -1,11 +1,88 @@
 // The agent alone: a stand-in collector acknowledges every batch at once and discards it,
 // so the agent's own cost (tail, parse, redact, batch, compress, ship) is what is measured.
-import { spawn } from 'node:child_process';
+// The agent runs as operators run it: the package (npm run package:agent) unpacked, started by
+// its launcher with the launcher's Node flags. Beside it: `wc -l` on the same files (the floor
+// of reading them) and a per-stage profile of the same lines in this process.
+import { execFileSync, spawn } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
 import { createServer } from 'node:http';
-import { createWriteStream, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, openSync, readFileSync, readSync, closeSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { posTrafficLine, rng } from '@stacklens/demo';
 import { REPO_ROOT } from '@stacklens/elasticsearch';
+import { EventBuilder, PARSERS } from '@stacklens/agent';
+import { REDACT_DEFAULTS } from '@stacklens/common';
+
+/** Build the agent's package into dir and unpack it; returns its launcher (bin/stacklens-agent). */
+export function packagedAgent(dir) {
+  mkdirSync(dir, { recursive: true });
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts/package-agent.mjs'), '--out', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const tarball = readdirSync(dir).find((f) => f.endsWith('.tar.gz'));
+  execFileSync('tar', ['xzf', join(dir, tarball), '-C', dir]);
+  return join(dir, tarball.replace(/-linux-x64\.tar\.gz$/, ''), 'bin', 'stacklens-agent');
+}
+
+/** `wc -l` over the files (page cache warm, as for the agent): MB/s, the floor of reading them. */
+export function wcFloor(dir, files) {
+  const paths = Array.from({ length: files }, (_, f) => join(dir, 'logs', `pos-${f}.log`));
+  execFileSync('wc', ['-l', ...paths], { stdio: 'ignore' }); // warm
+  const started = process.hrtime.bigint();
+  execFileSync('wc', ['-l', ...paths], { stdio: 'ignore' });
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/**
+ * CPU per line of each stage of the agent's hot path, run alone over the file's first lines
+ * in this process: read and split, parse, redact (the pre-checks, and masking where they hit),
+ * build the event text, compress. What the agent spends beyond their sum is the rest
+ * (harvester, batching, HTTP, event loop, GC of the whole).
+ */
+export function stageProfile(file, sampleLines = 20_000, rounds = 10) {
+  const fd = openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(16 * 1024 * 1024);
+  const n = readSync(fd, buf, 0, buf.length, 0);
+  closeSync(fd);
+  const input = { paths: [], format: 'pos', dataset: 'pos', namespace: 'default', max_line_bytes: 1 << 20, close_inactive: 300000, redact: REDACT_DEFAULTS };
+  // CPU per line of fn over the sample, warmed once, then `rounds` times (results of the last kept).
+  const time = (fn) => {
+    let r = fn();
+    const t = process.cpuUsage();
+    for (let k = 0; k < rounds; k++) r = fn();
+    const d = process.cpuUsage(t);
+    return { ns: ((d.user + d.system) * 1000) / (rounds * sampleLines), r };
+  };
+  const split = time(() => {
+    const out = [];
+    for (let pos = 0; out.length < sampleLines; ) {
+      const nl = buf.indexOf(10, pos);
+      if (nl < 0 || nl >= n) throw new Error(`${file}: fewer than ${sampleLines} lines in its first ${n} bytes`);
+      out.push(buf.toString('utf8', pos, nl));
+      pos = nl + 1;
+    }
+    return out;
+  });
+  const lines = split.r;
+  const ctx = { timeZone: 'UTC' };
+  const parse = time(() => lines.map((l) => PARSERS.pos(l, ctx)));
+  const noRedaction = new EventBuilder('bench', 'bench-host', { ...input, redact: { card_numbers: false, bearer_tokens: false, api_keys: false, passwords: false, emails: false } });
+  const full = new EventBuilder('bench', 'bench-host', input);
+  const parsed = parse.r;
+  const given = (i) => () => parsed[i];
+  const build = time(() => lines.map((l, i) => noRedaction.encode(l, '/var/log/pos/pos-0.log', 'bench-identity', i, undefined, given(i))));
+  const redactAndBuild = time(() => lines.map((l, i) => full.encode(l, '/var/log/pos/pos-0.log', 'bench-identity', i, undefined, given(i))));
+  const texts = redactAndBuild.r;
+  // Compressed a batch (2,048 events) at a time, as the agent does.
+  const compress = time(() => {
+    for (let i = 0; i < texts.length; i += 2048) gzipSync(`{"events":[${texts.slice(i, i + 2048).join(',')}]}`, { level: 1 });
+  });
+  return [
+    { stage: 'read and split', ns: split.ns },
+    { stage: 'parse (pos)', ns: parse.ns },
+    { stage: 'redact (pre-checks, masking)', ns: Math.max(0, redactAndBuild.ns - build.ns) },
+    { stage: 'build and serialize the event text', ns: build.ns },
+    { stage: 'compress (gzip level 1, on the thread pool)', ns: compress.ns },
+  ];
+}
 
 /** Write `files` POS log files of about `megabytes` MB in all under dir/logs. */
 export async function writePosFiles(dir, megabytes, files, progress) {
@@ -52,7 +129,7 @@ export function packagedNodeFlags() {
  * `cli`: the agent's entry (default this checkout's agent/dist/cli.js); `nodeFlags`: default
  * the packaged agent's (AGENT_NODE_FLAGS adds to them, e.g. --cpu-prof).
  */
-export async function runAgentAlone(dir, expectedLines, progress, { cli = join(REPO_ROOT, 'agent/dist/cli.js'), nodeFlags = packagedNodeFlags() } = {}) {
+export async function runAgentAlone(dir, expectedLines, progress, { launcher, cli = join(REPO_ROOT, 'agent/dist/cli.js'), nodeFlags = packagedNodeFlags() } = {}) {
   const server = createServer((req, res) => {
     req.resume(); // discard
     req.on('end', () => {
@@ -70,7 +147,10 @@ export async function runAgentAlone(dir, expectedLines, progress, { cli = join(R
   );
   const started = process.hrtime.bigint();
   const extra = process.env.AGENT_NODE_FLAGS ? process.env.AGENT_NODE_FLAGS.split(' ') : [];
-  const agent = spawn(process.execPath, [...nodeFlags, ...extra, cli, '--config', join(dir, 'agent-alone.yaml')], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, STACKLENS_LOG_LEVEL: 'warn' } });
+  const config = ['--config', join(dir, 'agent-alone.yaml')];
+  const env = { ...process.env, STACKLENS_LOG_LEVEL: 'warn', STACKLENS_AGENT_NODE: process.execPath, ...(extra.length ? { STACKLENS_AGENT_NODE_FLAGS: [...packagedNodeFlags(), ...extra].join(' ') } : {}) };
+  // The launcher execs node: its pid is the agent's.
+  const agent = launcher ? spawn(launcher, config, { stdio: ['ignore', 'inherit', 'inherit'], env }) : spawn(process.execPath, [...nodeFlags, ...extra, cli, ...config], { stdio: ['ignore', 'inherit', 'inherit'], env });
   let acked = 0;
   while (acked < expectedLines) {
     await new Promise((r) => setTimeout(r, 500));

@@ -73,22 +73,39 @@ const work = mkdtempSync(join(tmpdir(), 'stacklens-bench-'));
 const progress = (msg) => process.stderr.write(`\r\x1b[K${msg}`);
 
 if (!ONLY || ONLY === 'agent') {
-  const { writePosFiles, runAgentAlone, dirBytes } = await import('./agent-alone.mjs');
+  const { writePosFiles, runAgentAlone, dirBytes, packagedAgent, wcFloor, stageProfile, packagedNodeFlags } = await import('./agent-alone.mjs');
+  progress('building the agent package (npm run package:agent)');
+  const launcher = packagedAgent(join(work, 'package'));
   const rows = [];
+  let stages;
   for (const files of [1, 10]) {
     const dir = join(work, `agent-${files}`);
     const lines = await writePosFiles(dir, Number(values['agent-mb']), files, progress);
     const bytes = dirBytes(dir, files);
-    const r = await runAgentAlone(dir, lines, progress);
-    rows.push({ files, lines, bytes, ...r });
+    const floorSeconds = wcFloor(dir, files);
+    const r = await runAgentAlone(dir, lines, progress, { launcher });
+    rows.push({ files, lines, bytes, floorSeconds, ...r });
+    if (files === 1) {
+      progress('per-stage profile');
+      stages = { perLine: (r.cpuSeconds * 1e9) / lines, list: stageProfile(join(dir, 'logs', 'pos-0.log')) };
+    }
     rmSync(dir, { recursive: true, force: true });
   }
   progress('');
-  console.log(`\nAgent alone (collector acks at once and discards), ${cpus().length} cores\n`);
-  console.log('| files | MB | MB/s | lines/s | CPU s per GB | peak RSS |');
-  console.log('|---:|---:|---:|---:|---:|---:|');
+  console.log(`\nAgent alone (the packaged agent, Node flags "${packagedNodeFlags().join(' ')}"; a stand-in collector acks at once and discards), ${cpus().length} cores\n`);
+  console.log('| files | MB | agent MB/s | `wc -l` MB/s (floor) | agent / floor | lines/s | CPU s per GB | peak RSS |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    console.log(`| ${r.files} | ${(r.bytes / 1e6).toFixed(0)} | ${(r.bytes / 1e6 / r.seconds).toFixed(1)} | ${Math.round(r.lines / r.seconds).toLocaleString()} | ${(r.cpuSeconds / (r.bytes / 1e9)).toFixed(0)} | ${(r.peakRss / 1048576).toFixed(0)} MiB |`);
+    const mbps = r.bytes / 1e6 / r.seconds;
+    const floor = r.bytes / 1e6 / r.floorSeconds;
+    console.log(`| ${r.files} | ${(r.bytes / 1e6).toFixed(0)} | ${mbps.toFixed(1)} | ${floor.toFixed(0)} | ${(mbps / floor).toFixed(4)} | ${Math.round(r.lines / r.seconds).toLocaleString()} | ${(r.cpuSeconds / (r.bytes / 1e9)).toFixed(1)} | ${(r.peakRss / 1048576).toFixed(0)} MiB |`);
+  }
+  const staged = stages.list.reduce((s, x) => s + x.ns, 0);
+  console.log(`\nWhere the CPU goes, per line (one file; each stage run alone on the same lines in the bench process; the agent spent ${(stages.perLine / 1000).toFixed(1)} µs CPU per line in all)\n`);
+  console.log('| stage | µs CPU per line | share of the agent\'s |');
+  console.log('|---|---:|---:|');
+  for (const s of [...stages.list, { stage: 'the rest (harvester, batching, HTTP, event loop, GC)', ns: Math.max(0, stages.perLine - staged) }]) {
+    console.log(`| ${s.stage} | ${(s.ns / 1000).toFixed(2)} | ${((100 * s.ns) / stages.perLine).toFixed(0)}% |`);
   }
   if (ONLY === 'agent') {
     rmSync(work, { recursive: true, force: true });

@@ -9,3 +9,5 @@ export { ContainerEnvelope } from './container-envelope.js';
 export { REDACT_DEFAULTS } from '@stacklens/common';
 // Headers of plain lines (`pattern`): `stacklens templates mine` reads files as the agent does.
 export { AUTO_SAMPLE_LINES, detectHeaderPattern, headerPatternProblem, HEADER_PATTERN_NAMES } from './parsers/index.js';
+// The parsers by format (the bench's per-stage profile).
+export { PARSERS } from './parsers/index.js';

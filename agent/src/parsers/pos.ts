@@ -94,31 +94,35 @@ const keysAt: string[] = [];
 /** prefixOf(keysAt[i]). */
 const prefixesAt: string[] = [];
 
+// Sticky patterns (native scanning, nothing allocated by test()): a string without escapes
+// or control characters, and a number's shape.
+const PLAIN_STRING = /"[^"\\\u0000-\u001f]*"/y;
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?![\d.eE])/y;
+
 /** End of the plain string (no escapes, no control characters) opening at `i`, past its quote; -1 otherwise. */
 function plainStringEnd(s: string, i: number): number {
-  for (let j = i + 1; j < s.length; j++) {
-    const c = s.charCodeAt(j);
-    if (c === 34) return j + 1;
-    if (c === 92 || c < 32) return -1;
-  }
-  return -1;
+  PLAIN_STRING.lastIndex = i;
+  return PLAIN_STRING.test(s) ? PLAIN_STRING.lastIndex : -1;
 }
 
-/** End of a number of at most 15 integer digits and 17 decimals (what JSON.parse keeps exactly) at `i`; -1 otherwise. */
+/**
+ * End of the number at `i` when JSON.parse then JSON.stringify would write it back as it is;
+ * -1 otherwise (left to them): at most 15 digits, no exponent, no trailing fraction zero
+ * (1.50), no -0, nothing below 1e-6 (written with an exponent).
+ */
 function shortNumberEnd(s: string, i: number): number {
-  let j = i;
-  if (s.charCodeAt(j) === 45) j++;
-  const intStart = j;
-  while (j < s.length && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
-  const intDigits = j - intStart;
-  if (intDigits === 0 || intDigits > 15 || (intDigits > 1 && s.charCodeAt(intStart) === 48)) return -1;
-  if (s.charCodeAt(j) === 46) {
-    const fracStart = ++j;
-    while (j < s.length && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
-    if (j === fracStart || j - fracStart > 17) return -1;
-  }
-  const c = s.charCodeAt(j);
-  return c === 101 || c === 69 ? -1 : j; // an exponent: left to JSON.parse
+  NUMBER.lastIndex = i;
+  if (!NUMBER.test(s)) return -1;
+  const end = NUMBER.lastIndex;
+  const negative = s.charCodeAt(i) === 45;
+  const dot = s.indexOf('.', i);
+  const hasFraction = dot >= 0 && dot < end;
+  if (end - i - (negative ? 1 : 0) - (hasFraction ? 1 : 0) > 15) return -1;
+  if (hasFraction && s.charCodeAt(end - 1) === 48) return -1;
+  const zeroInt = s.charCodeAt(negative ? i + 1 : i) === 48;
+  if (zeroInt && !hasFraction && negative) return -1; // -0
+  if (zeroInt && hasFraction && s.startsWith('000000', dot + 1)) return -1; // below 1e-6
+  return end;
 }
 
 /** The members `"pos":{…}` (and `,"error":{"type":…}`) for a flat tail, or undefined. */
