@@ -178,8 +178,13 @@ export class EventBuilder {
       if (parsed.flags.includes(PATTERN_MISMATCH)) this.patternMismatches++;
       flags = flags ? [...flags, ...parsed.flags] : parsed.flags;
     }
-    // The copy for the dead-letter stream needs masking only if the document did (a second redactor: counted once).
-    const raw = !this.keepsRawLine ? undefined : this.redactor && EventBuilder.redactions(this.redactor) !== before ? this.deadLetterCopy(rawLine, this.copyRedactor!) : rawLine;
+    // The copy for the dead-letter stream is masked when the document was, or when anything in
+    // it could be (a value the parser dropped or moved is still in the line); a second redactor: counted once.
+    const raw = !this.keepsRawLine
+      ? undefined
+      : this.redactor && (EventBuilder.redactions(this.redactor) !== before || fieldsMayNeedRedaction(this.redactor, rawLine, this.input.redact.passwords, this.input.redact.api_keys))
+        ? this.deadLetterCopy(rawLine, this.copyRedactor!)
+        : rawLine;
     let doc: string;
     try {
       doc = this.docText(parsed.timestamp ?? new Date().toISOString(), message, parsed.level, parsed.fields, offset, flags, parsed.fieldsJson);

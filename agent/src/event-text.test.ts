@@ -116,3 +116,23 @@ describe('EventBuilder.encode: a POS tail sent as text is masked as its parsed f
     );
   });
 });
+
+describe('EventBuilder.encode: the raw copy of a json or chatbot line never carries what the document masks or drops', () => {
+  it('masks the copy when the parser moved or dropped a secret (found by an outside tester)', async () => {
+    const { REDACT_DEFAULTS } = await import('@stacklens/common');
+    const card = ['4111', '1111', '1111', '1111'].join('');
+    const pw = ['hunter2', 'CANARY'].join('-');
+    const lines: [InputConfig['format'], string][] = [
+      ['chatbot', JSON.stringify({ ts: '2024-11-16T10:30:00Z', event: 'message_in', user_id: 'u1', text: 'hi', userPassword: pw })],
+      ['chatbot', JSON.stringify({ ts: '2024-11-16T10:30:00Z', event: 'error', error: { card } })],
+      ['json', JSON.stringify({ message: 'x', userPassword: pw })],
+      ['json', JSON.stringify({ message: 'x', ts: card })],
+    ];
+    for (const [format, line] of lines) {
+      const builder = new EventBuilder('agent-1', 'host-1', { ...input(format), redact: REDACT_DEFAULTS } as InputConfig);
+      const text = builder.encode(line, '/x.log', 'id', 0);
+      expect(text, line).not.toContain(card);
+      expect(text, line).not.toContain(pw);
+    }
+  });
+});

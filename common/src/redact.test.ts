@@ -167,3 +167,11 @@ describe('Redactor.mayMask', () => {
     expect(quiet).toBeGreaterThan(300);
   });
 });
+
+describe('bearer tokens in any case', () => {
+  it('masks BEARER <token> as it masks Bearer <token> (found by an outside tester)', () => {
+    const r = new Redactor(REDACT_DEFAULTS);
+    expect(r.redact(`auth BEARER ${FAKE_BEARER} ok`)).toBe('auth BEARER [REDACTED] ok');
+    expect(r.mayMask(`auth BEARER ${FAKE_BEARER}`)).toBe(true);
+  });
+});

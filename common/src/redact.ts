@@ -50,6 +50,7 @@ const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]+:)([^\s@/]+)(@)/gi;
 const PRIVATE_KEY = /-----BEGIN ((?:[A-Z]+ )?PRIVATE KEY)-----[\s\S]*?(?:-----END \1-----|$)/g;
 const KEY_SHAPE_HINT = /sk-|AKIA|xox|gh[pousr]_|_live_/;
 const PASSWORD_HINT = /p(?:ass)?w/i;
+const BEARER_HINT = /bearer/i;
 // password=…, "db_password": "…", DB_PASSWORD=…, mysql_pwd=… (the key may carry a prefix).
 // A bare upper-case PWD= is the shell's working directory (sudo logs), not a password.
 const PASSWORD_FIELD = /((?:["']|\b)(?!PWD=)[A-Za-z0-9_.-]*?(?:password|passwd|pwd)["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\s&,;}]+)/gi;
@@ -142,7 +143,7 @@ export class Redactor {
     const c = this.cfg;
     return (
       (c.card_numbers && hasDigitRun(text)) ||
-      (c.bearer_tokens && (text.includes('earer') || text.includes('Basic'))) ||
+      (c.bearer_tokens && (BEARER_HINT.test(text) || text.includes('Basic'))) ||
       (c.passwords && (text.includes('://') || PASSWORD_HINT.test(text))) ||
       (c.api_keys && (text.includes('PRIVATE KEY-----') || API_KEY_HINT.test(text) || KEY_SHAPE_HINT.test(text))) ||
       (c.emails && text.includes('@'))
@@ -169,7 +170,7 @@ export class Redactor {
         return m;
       });
     }
-    if (this.cfg.bearer_tokens && out.includes('earer')) {
+    if (this.cfg.bearer_tokens && BEARER_HINT.test(out)) {
       out = out.replace(BEARER, (_m, word: string) => {
         this.counts.bearer_tokens++;
         return `${word} [REDACTED]`;

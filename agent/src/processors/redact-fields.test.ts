@@ -22,4 +22,29 @@ describe('redactFields', () => {
     });
     expect(r.counts.card_numbers).toBe(3);
   });
+
+  it('knows a secret key however it is spelled, and masks its value whatever its type (found by an outside tester)', () => {
+    const r = new Redactor(REDACT_DEFAULTS);
+    const secret = ['hunter2', 'CANARY'].join('-');
+    const doc: Record<string, unknown> = {
+      userPassword: secret,
+      'X-Auth-Token': secret,
+      'api.key': secret,
+      'password ': secret,
+      awsSecretAccessKey: secret,
+      passphrase: secret,
+      sessionCookie: secret,
+      password: 12345678,
+      db_pass: [secret],
+      token: { value: secret },
+      shipping: 'standard',
+      keyboard: 'qwerty',
+    };
+    redactFields(r, doc, true, true);
+    for (const key of Object.keys(doc).filter((k) => k !== 'shipping' && k !== 'keyboard')) expect(doc[key], key).toBe('[REDACTED]');
+    expect(doc.shipping).toBe('standard');
+    expect(doc.keyboard).toBe('qwerty');
+    expect(JSON.stringify(doc)).not.toContain(secret);
+  });
 });
+

@@ -2,12 +2,24 @@
 // so masking never breaks the JSON it came in (a card-shaped epoch value would otherwise
 // turn `1497039058810` into text that is no longer JSON). Each string value goes through
 // the line redactor; a value under a key that names a secret (password, api_key, token,
-// secret, …) is masked whole; a number that is card-shaped is masked like the same digits
-// in text.
+// secret, …, however the key is cased: userPassword, X-Auth-Token, api.key) is masked whole,
+// whatever its type; a number that is card-shaped is masked like the same digits in text.
 import type { Redactor } from '@stacklens/common';
+import { snakeCase } from '../parsers/field-names.js';
 
-const PASSWORD_KEY = /^(?:.*[_-])?(?:password|passwd|pwd|pass)$/i;
-const SECRET_KEY = /^(?:.*[_-])?(?:api[_-]?key|apikey|x[_-]api[_-]key|access[_-]?token|auth[_-]?token|token|secret|client[_-]?secret|secret[_-]?key|private[_-]?key|authorization)$/i;
+const PASSWORD_KEY = /^(?:.*_)?(?:password|passwd|pwd|pass|passphrase|pin)$/;
+const SECRET_KEY = /^(?:.*_)?(?:api_?key|x_api_key|access_?token|access_?key|auth_?token|token|secret|client_?secret|secret_?key|private_?key|authorization|credentials?|cookie)$/;
+
+/** A key in one spelling for the patterns: snake_case, separators as `_`, lower case (userPassword, X-Auth-Token, api.key, "password "). */
+const keyWordsCache = new Map<string, string>();
+function keyWords(key: string): string {
+  let words = keyWordsCache.get(key);
+  if (words === undefined) {
+    words = snakeCase(key.trim()).replace(/[.\s-]+/g, '_');
+    if (keyWordsCache.size < 10_000) keyWordsCache.set(key, words);
+  }
+  return words;
+}
 const MASK = '[REDACTED]';
 const CARD_IN_KEY = /\d{4}[ -]?\d{4}[ -]?\d{4}/;
 const MAX_DEPTH = 64;
@@ -25,17 +37,24 @@ export function redactFields(redactor: Redactor, value: Record<string, unknown>,
         key = masked;
       }
     }
-    if (typeof v === 'string') {
-      if (allowPasswords && PASSWORD_KEY.test(key)) {
+    if (v !== null && v !== undefined && (allowPasswords || allowKeys)) {
+      const words = keyWords(key);
+      if (allowPasswords && PASSWORD_KEY.test(words)) {
         value[key] = MASK;
         redactor.counts.passwords++;
-      } else if (allowKeys && SECRET_KEY.test(key)) {
+        continue;
+      }
+      if (allowKeys && SECRET_KEY.test(words)) {
         value[key] = MASK;
         redactor.counts.api_keys++;
-      } else value[key] = redactor.redact(v);
+        continue;
+      }
+    }
+    if (typeof v === 'string') {
+      value[key] = redactor.redact(v);
     } else if (typeof v === 'number') {
       if (Number.isInteger(v) && Math.abs(v) >= 1e12) {
-        const digits = String(v);
+        const digits = String(v); // signed: not a card, as in text (redact.ts)
         const masked = redactor.redact(digits);
         if (masked !== digits) value[key] = masked;
       }
@@ -46,8 +65,8 @@ export function redactFields(redactor: Redactor, value: Record<string, unknown>,
 }
 
 /** Key names redactFields masks whole, as substrings: a text without them has no such key. */
-const PASSWORD_KEY_HINT = /pass|pwd/i;
-const SECRET_KEY_HINT = /key|token|secret|authorization/i;
+const PASSWORD_KEY_HINT = /pass|pwd|pin/i;
+const SECRET_KEY_HINT = /key|token|secret|authorization|credential|cookie/i;
 
 /**
  * Could redactFields change the object this JSON text stands for? False only when the text
