@@ -38,7 +38,7 @@ const outDir = resolve(args.out ?? join(REPO, 'release'));
 if (!existsSync(ENTRY)) fail(`${relative(REPO, ENTRY)} is missing: build first (npx tsc -b, or npm run package:agent)`);
 
 // 1. The bundle. ESM, with `require` made from createRequire: some bundled CommonJS libraries
-// (yaml, pino, undici) require Node's built-in modules, which an ESM bundle cannot otherwise do.
+// (yaml, pino) require Node's built-in modules, which an ESM bundle cannot otherwise do.
 const work = mkdtempSync(join(tmpdir(), 'stacklens-agent-package-'));
 try {
   const bundle = join(work, 'stacklens-agent.mjs');
@@ -106,8 +106,7 @@ try {
 
 /** The bundle must stand alone: no require of anything but Node's own modules, no path into this tree. */
 function checkBundle(text) {
-  // A `node:` specifier names a built-in module and nothing else (node:sqlite: undici's
-  // optional cache store, loaded only when used, not on Node 20).
+  // A `node:` specifier names a built-in module and nothing else.
   const builtin = (m) => m.startsWith('node:') || builtinModules.includes(m);
   const required = [...text.matchAll(/\b(?:require|__require)\(\s*["'`]([^"'`]+)["'`]\s*\)/g)].map((m) => m[1]);
   const imported = [...text.matchAll(/(?:^|[;}\n])\s*import\s*(?:[\w$*{},\s]+?\s*from\s*)?["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1] ?? m[2]);
