@@ -11,7 +11,7 @@
 //     thread) — or, for 401, the action `failed` with a reason that names authentication;
 //   • no outbox task left pending, nor running past its lease;
 //   • a request that is never answered (timeout, lost response) given up by the client in
-//     time: its configured timeout (OpenAI, Xero), else before the task's lease runs out;
+//     time: its configured timeout (each integration's `timeout`), well before the task's lease runs out;
 //   • the timeline (GET /api/incidents/:id) true: each step that happened, with what really
 //     happened (the ticket key that exists, why triage fell back, why Xero context is missing).
 // What "401" means differs by design: Jira, Slack and Mattermost fail the action for good;
@@ -62,11 +62,11 @@ const PHASE_CONCURRENCY = 16;
 const SETTLE_MS = 240_000; // a cell of the big phase waits for its turn in the collector's queues too
 const TIMEOUT_SETTLE_MS = LEASE_MS + 20_000;
 /**
- * How long a client may wait for an answer that never comes: the configured timeout (jira.timeout,
- * openai.timeout, xero.timeout: 3 s here) with room to spare, else — Slack and Mattermost have no
- * timeout setting — the outbox lease: a request must not outlive the lease of the task that made it.
+ * How long a client may wait for an answer that never comes: the configured timeout (jira, openai,
+ * xero, slack and mattermost `timeout`: 3 s here) with room to spare — and always well inside the
+ * outbox lease: a request must not outlive the lease of the task that made it.
  */
-const CLIENT_GIVES_UP_MS: Record<Service, number> = { openai: 13_000, xero: 13_000, jira: 13_000, slack: LEASE_MS, mattermost: LEASE_MS };
+const CLIENT_GIVES_UP_MS: Record<Service, number> = { openai: 13_000, xero: 13_000, jira: 13_000, slack: 13_000, mattermost: 13_000 };
 
 const AUTH = /\b401\b|auth|credential|unauthori[sz]ed/i;
 /** Why triage fell back, by what the LLM did. */
@@ -134,12 +134,14 @@ const config = () => `integrations:
     api_url: ${slack.url}/api/
     channel: "#oncall"
     index_messages: false
+    timeout: 3s
   mattermost:
     url: ${mattermost.url}
     token: \${MATTERMOST_BOT_TOKEN}
     team: ops
     channel: oncall
     index_messages: false
+    timeout: 3s
 outbox:
   retry_budget: 60s
 `;

@@ -5,6 +5,8 @@ import { demoCommand } from './demo-command.js';
 import { posCommand, chatbotCommand } from './sim-commands.js';
 import { rulesCommand } from './rules-command.js';
 import { templatesCommand } from './templates-command.js';
+import { searchCommand } from './search-command.js';
+import { tailCommand } from './tail-command.js';
 
 const HELP = `Usage: stacklens <command> [options]
 
@@ -17,7 +19,10 @@ Commands:
   rules import <files>     convert ElastAlert2 rules into StackLens rules; report the rest
   rules check <dir>        validate rule files; with --collector, list the rules failing there
   templates mine <file>    mine a log file's message templates offline (as the collector does)
+  search '<query>'         search a collector's logs and chat messages; --export FILE for all of them
+  tail                     follow a collector's events (and --incidents) as they are indexed
 
+Commands that talk to a collector take --url (or $STACKLENS_URL) and --token (or $STACKLENS_TOKEN).
 Run "stacklens <command> --help" for a command's options; "stacklens --version" prints the version.
 The agent and collector are separate programs: stacklens-agent, stacklens-collector.`;
 
@@ -28,6 +33,8 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   chatbot: chatbotCommand,
   rules: rulesCommand,
   templates: templatesCommand,
+  search: searchCommand,
+  tail: tailCommand,
 };
 
 /** The CLI's version: its package's (cli/package.json, beside dist/). */

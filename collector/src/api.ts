@@ -15,13 +15,19 @@ import { topTemplates } from './top-templates.js';
 import type { Notifier } from './integrations/notifier.js';
 import { OUTBOX_ACTIONS, type CollectorMetrics } from './metrics.js';
 import type { Client } from '@elastic/elasticsearch';
-import { BadSearchCursor, MAX_SEARCH_SIZE, SEARCH_SOURCES, search, type SearchSource } from './search.js';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { MAX_TAIL_CLIENTS, type TailHub } from './tail/tail-hub.js';
+import { BadSearchCursor, MAX_SEARCH_SIZE, SEARCH_SOURCES, search, type SearchFilters, type SearchSource } from './search.js';
+import { DEFAULT_EXPORT_FIELDS, EXPORT_FIELD, EXPORT_FORMATS, MAX_EXPORT_FIELDS, streamExport, type ExportFormat } from './search-export.js';
 
 const STATUSES = ['open', 'acknowledged', 'resolved'];
 const MAX_QUERY_CHARS = 1000;
 const MAX_QUERY_WORDS = 64;
 const MAX_PAGE = 200;
 const MAX_TEMPLATES = 200;
+/** Exports running at once on one collector. */
+const MAX_EXPORTS = 4;
 
 export class BadRequest extends Error {}
 
@@ -35,6 +41,13 @@ export interface ApiDeps {
   es: Client;
   /** Message templates (GET /api/templates). */
   templateStore?: EsTemplateStore;
+  /** The live tail (GET /api/tail). */
+  tail?: TailHub;
+}
+
+/** What the HTTP server's 'upgrade' handler leaves on a request it routes through the app (collector.ts). */
+export interface UpgradeRequest {
+  upgrade?: { socket: Duplex; head: Buffer };
 }
 
 function list(req: Request, name: string, allowed?: readonly string[]): string[] | undefined {
@@ -179,12 +192,11 @@ export function createApi(deps: ApiDeps): Router {
     res.json({ ...page, collector: { id: outbox.collectorId, capabilities: outbox.capabilities }, collectors });
   });
 
-  api.get('/search', viewer, async (req, res) => {
-    const known = ['q', 'source', 'channel', 'user', 'from', 'to', 'size', 'search_after'];
+  /** The filters GET /search and GET /search/export share, checked; `known` are the endpoint's own parameters besides them. */
+  const searchFilters = async (req: Request, res: Response, own: string[]): Promise<SearchFilters> => {
+    const known = ['q', 'source', 'channel', 'user', 'from', 'to', ...own];
     const unknown = Object.keys(req.query).filter((k) => !known.includes(k));
     if (unknown.length) throw new BadRequest(`unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; expected ${known.join(', ')}`);
-    const size = req.query.size === undefined ? 50 : Number(req.query.size);
-    if (!Number.isInteger(size) || size < 1 || size > MAX_SEARCH_SIZE) throw new BadRequest(`size: must be a whole number from 1 to ${MAX_SEARCH_SIZE}`);
     const one = (name: string) => (req.query[name] === undefined ? undefined : String(req.query[name]));
     const q = one('q');
     // Every word is a clause Elasticsearch evaluates: a query of thousands of words takes the
@@ -192,20 +204,78 @@ export function createApi(deps: ApiDeps): Router {
     if (q !== undefined && (q.length > MAX_QUERY_CHARS || q.split(/\s+|\|/).filter(Boolean).length > MAX_QUERY_WORDS)) {
       throw new BadRequest(`q: at most ${MAX_QUERY_WORDS} words and ${MAX_QUERY_CHARS} characters`);
     }
+    const from = time(req, 'from');
+    const to = time(req, 'to');
+    if (from && to && from > to) throw new BadRequest('from: must not be after to');
     const teams = principalOf(res).teams;
-    res.json(
-      await search(deps.es, {
-        scope: teams ? await deps.teamScope(teams) : undefined,
-        q: one('q'),
-        source: list(req, 'source', Object.keys(SEARCH_SOURCES)) as SearchSource[] | undefined,
-        channel: one('channel'),
-        user: one('user'),
-        from: time(req, 'from'),
-        to: time(req, 'to'),
-        size,
-        search_after: one('search_after'),
-      }),
-    );
+    return {
+      scope: teams ? await deps.teamScope(teams) : undefined,
+      q,
+      source: list(req, 'source', Object.keys(SEARCH_SOURCES)) as SearchSource[] | undefined,
+      channel: one('channel'),
+      user: one('user'),
+      from,
+      to,
+    };
+  };
+
+  api.get('/search', viewer, async (req, res) => {
+    const filters = await searchFilters(req, res, ['size', 'search_after']);
+    const size = req.query.size === undefined ? 50 : Number(req.query.size);
+    if (!Number.isInteger(size) || size < 1 || size > MAX_SEARCH_SIZE) throw new BadRequest(`size: must be a whole number from 1 to ${MAX_SEARCH_SIZE}`);
+    res.json(await search(deps.es, { ...filters, size, search_after: req.query.search_after === undefined ? undefined : String(req.query.search_after) }));
+  });
+
+  // Streamed, any size; at most MAX_EXPORTS at once per collector (each holds a point in time
+  // and keeps Elasticsearch busy for as long as its client reads).
+  let exporting = 0;
+  api.get('/search/export', viewer, async (req, res) => {
+    const filters = await searchFilters(req, res, ['format', 'fields', 'escape_formulas']);
+    const format = String(req.query.format ?? 'csv') as ExportFormat;
+    if (!EXPORT_FORMATS.includes(format)) throw new BadRequest(`format: "${format.slice(0, 50)}" is not one of ${EXPORT_FORMATS.join(', ')}`);
+    const fields = req.query.fields === undefined ? DEFAULT_EXPORT_FIELDS : (list(req, 'fields') ?? []);
+    if (fields.length === 0 || fields.length > MAX_EXPORT_FIELDS) throw new BadRequest(`fields: from 1 to ${MAX_EXPORT_FIELDS} field names, comma-separated`);
+    for (const f of fields) if (!EXPORT_FIELD.test(f)) throw new BadRequest(`fields: "${f.slice(0, 100)}" is not a field name (letters, digits, _ @ . -; no wildcards)`);
+    if (new Set(fields).size !== fields.length) throw new BadRequest('fields: a field is named twice');
+    const escapeFormulas = req.query.escape_formulas === undefined ? true : { true: true, false: false }[String(req.query.escape_formulas)];
+    if (escapeFormulas === undefined) throw new BadRequest('escape_formulas: must be true or false');
+    if (exporting >= MAX_EXPORTS) {
+      deps.metrics?.exports.inc({ format, result: 'refused' });
+      return void res.status(429).set('Retry-After', '10').json({ error: `${MAX_EXPORTS} exports are running on this collector; try again shortly` });
+    }
+    exporting++;
+    const target = JSON.stringify({ format, q: filters.q, source: filters.source, from: filters.from, to: filters.to, fields }).slice(0, 1000);
+    try {
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+      const result = await streamExport(deps.es, { ...filters, format, fields, escapeFormulas }, res, `stacklens-export-${stamp}.${format}`);
+      const outcome = result.complete ? 'complete' : result.clientGone ? 'client_gone' : 'failed';
+      deps.metrics?.exports.inc({ format, result: outcome });
+      deps.metrics?.exportRows.inc({ format }, result.rows);
+      gate.record(req, res, { action: 'search.export', category: 'data', target, outcome: result.complete ? 'success' : 'failure', reason: result.complete ? `${result.rows} rows` : `${result.rows} of ${result.total} rows: ${result.error ?? 'the client went away'}` });
+    } catch (err) {
+      deps.metrics?.exports.inc({ format, result: 'failed' });
+      gate.record(req, res, { action: 'search.export', category: 'data', target, outcome: 'failure', reason: (err as Error).message?.slice(0, 300) });
+      throw err;
+    } finally {
+      exporting--;
+    }
+  });
+
+  // The live tail: a WebSocket (tail/tail-hub.ts). The upgrade request comes through this
+  // router like any other, so the token, role, rate limit and audit of refusals are the API's.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  api.get('/tail', viewer, (req, res) => {
+    const upgrade = (req as Request & UpgradeRequest).upgrade;
+    if (!upgrade || String(req.headers.upgrade).toLowerCase() !== 'websocket') {
+      return void res.status(426).set('Upgrade', 'websocket').json({ error: 'GET /api/tail is a WebSocket: connect with Upgrade: websocket (e.g. stacklens tail), then send the subscription as JSON' });
+    }
+    if (!deps.tail) return void res.status(404).json({ error: 'the live tail is not available on this collector' });
+    if (deps.tail.size >= MAX_TAIL_CLIENTS) return void res.status(503).set('Retry-After', '10').json({ error: `${MAX_TAIL_CLIENTS} live-tail clients are connected to this collector; try again later or another collector` });
+    const principal = principalOf(res);
+    const hub = deps.tail;
+    // The socket is the WebSocket's from here: the response object never writes to it.
+    res.detachSocket(upgrade.socket as never);
+    wss.handleUpgrade(req, upgrade.socket, upgrade.head, (ws) => hub.add(ws, principal));
   });
 
   api.get('/templates', viewer, async (req, res) => {
@@ -320,7 +390,7 @@ export function createApi(deps: ApiDeps): Router {
         to: time(req, 'to'),
         action: list(req, 'action'),
         outcome: list(req, 'outcome', ['success', 'failure']),
-        category: list(req, 'category', ['authentication', 'authorization', 'configuration', 'incident', 'integration']),
+        category: list(req, 'category', ['authentication', 'authorization', 'configuration', 'incident', 'integration', 'data']),
         actor: list(req, 'user'),
         size,
         search_after: req.query.search_after === undefined ? undefined : String(req.query.search_after),

@@ -11,7 +11,8 @@ import { EsTemplateStore, RuleEngine, TemplateCatalog, type Outcome } from '@sta
 import type { CollectorConfig } from './config.js';
 import { createEsClient } from './es-client.js';
 import { Indexer } from './indexer.js';
-import { createServer } from './server.js';
+import { createServer, upgradeThroughApp } from './server.js';
+import { TailHub } from './tail/tail-hub.js';
 import { Notifier } from './integrations/notifier.js';
 import { ruleKey } from './outbox/registry.js';
 import { SecretBox } from './admin/secret-box.js';
@@ -57,6 +58,7 @@ export class Collector {
   private server?: Server;
   private templatesReady = false;
   private stopping = false;
+  private tail?: TailHub;
 
   constructor(
     private readonly config: CollectorConfig,
@@ -73,7 +75,17 @@ export class Collector {
     this.registerPipelineMetrics();
     if (config.detection.enabled) {
       const engine = new RuleEngine(this.client, { rulesDir: config.rules_dir, tickMs: config.detection.tick, scheduleMs: config.detection.schedule, metrics: this.metrics }, this.log.child({ module: 'detection' }));
-      this.indexer.onIndexed = (docs) => engine.observe(docs);
+      const tail = new TailHub({
+        es: this.client,
+        log: this.log.child({ module: 'tail' }),
+        metrics: { clients: (n) => this.metrics.tailClients.set(n), dropped: (n) => this.metrics.tailDropped.inc(n), sent: (kind, n) => this.metrics.tailSent.inc({ kind }, n) },
+        scope: async (teams) => ({ filter: await this.chatOps!.scope(teams), datasets: teams.flatMap((t) => config.chat.teams[t]?.datasets ?? []) }),
+      });
+      this.indexer.onIndexed = (docs) => {
+        engine.observe(docs);
+        tail.publish(docs);
+      };
+      this.tail = tail;
       this.engine = engine;
       const box = SecretBox.fromEnv();
       const store = typeof box === 'string' ? box : new IntegrationStore(this.client, box);
@@ -180,6 +192,7 @@ export class Collector {
       chatRoutes: this.chatRoutes,
       es: this.client,
       teamScope: (teams) => this.chatOps!.scope(teams),
+      tail: this.tail,
     });
     const { host, port } = this.config.listen;
     const tls = this.config.tls;
@@ -192,6 +205,7 @@ export class Collector {
       server.listen(port, host, () => resolve(server));
     });
     this.server.keepAliveTimeout = 65_000;
+    this.server.on('upgrade', upgradeThroughApp(app));
     const address = this.server.address();
     const bound = typeof address === 'object' && address ? address.port : port;
     this.log.info({ listen: `${tls ? 'https' : 'http'}://${host}:${bound}`, mutual_tls: Boolean(tls?.clientCa), elasticsearch: this.config.elasticsearch.nodes }, 'collector listening');
@@ -272,6 +286,7 @@ export class Collector {
     clearInterval(this.integrationsTimer);
     clearInterval(this.templatesTimer);
     this.mattermostCapture?.stop();
+    this.tail?.stop();
     await this.engine?.stop();
     await this.notifier?.stop();
     await this.audit.stop();

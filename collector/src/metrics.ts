@@ -23,6 +23,11 @@ export class CollectorMetrics {
   readonly triageTokens = new Counter({ name: 'stacklens_triage_tokens_total', help: 'LLM tokens used by triage, by kind (prompt, completion).', labelNames: ['kind'], registers: [this.registry] });
   readonly triages = new Counter({ name: 'stacklens_triage_total', help: 'Triages, by source (llm, runbook) and result (completed, failed).', labelNames: ['source', 'result'], registers: [this.registry] });
   readonly externalCalls = new Counter({ name: 'stacklens_external_requests_total', help: 'Requests to external services, by service (each integration type) and result (ok, rate_limited, unreachable, http_<status>, or the platform\'s error code).', labelNames: ['service', 'result'], registers: [this.registry] });
+  readonly exports = new Counter({ name: 'stacklens_search_exports_total', help: 'Search exports (GET /api/search/export), by format and result (complete, failed, client_gone, refused).', labelNames: ['format', 'result'], registers: [this.registry] });
+  readonly exportRows = new Counter({ name: 'stacklens_search_export_rows_total', help: 'Rows written by search exports, by format.', labelNames: ['format'], registers: [this.registry] });
+  readonly tailClients = new Gauge({ name: 'stacklens_tail_clients', help: 'Live-tail WebSocket clients connected to this collector (GET /api/tail).', registers: [this.registry] });
+  readonly tailDropped = new Counter({ name: 'stacklens_tail_dropped_total', help: 'Live-tail messages not sent to a client that was too slow to take them (it is told how many).', registers: [this.registry] });
+  readonly tailSent = new Counter({ name: 'stacklens_tail_messages_total', help: 'Live-tail messages sent, by kind (event, incident).', labelNames: ['kind'], registers: [this.registry] });
   readonly ingestRequestsRefused = new Counter({ name: 'stacklens_collector_ingest_requests_refused_total', help: 'Ingest requests refused as a whole, by the limit they broke (max_body_bytes, max_events_per_request), invalid_body (not {"agent", "events"}) or agent_id (the token may not send as that agent).', labelNames: ['limit'], registers: [this.registry] });
   readonly eventsInvalid = new Counter({ name: 'stacklens_collector_events_invalid_total', help: 'Events the collector refused before Elasticsearch saw them, by error type (invalid_event, invalid_json, event_too_large, event_too_deep, dataset_not_allowed, max_data_streams); each is dead-lettered, one by one or in its request\'s summary.', labelNames: ['type'], registers: [this.registry] });
   readonly deadLettersSummarized = new Counter({ name: 'stacklens_collector_dead_letters_summarized_total', help: 'Invalid events over ingest.max_dead_letters_per_request: counted in their request\'s summary dead letter instead of kept one by one.', registers: [this.registry] });
@@ -40,6 +45,8 @@ export class CollectorMetrics {
     }
     for (const source of ['llm', 'runbook']) for (const result of ['completed', 'failed']) this.triages.inc({ source, result }, 0);
     for (const service of METRIC_SERVICES) this.externalCalls.inc({ service, result: 'ok' }, 0);
+    for (const kind of ['event', 'incident']) this.tailSent.inc({ kind }, 0);
+    for (const format of ['csv', 'ndjson']) for (const result of ['complete', 'failed', 'client_gone', 'refused']) this.exports.inc({ format, result }, 0);
     for (const limit of ['max_body_bytes', 'max_events_per_request', 'invalid_body', 'agent_id']) this.ingestRequestsRefused.inc({ limit }, 0);
     for (const type of ['invalid_event', 'invalid_json', 'event_too_large', 'event_too_deep']) this.eventsInvalid.inc({ type }, 0);
   }

@@ -87,8 +87,11 @@ function decode(s: string): Cursor {
   throw new BadSearchCursor(NOT_A_CURSOR);
 }
 
-export async function search(client: Client, req: SearchRequest): Promise<SearchPage> {
-  const cursor = req.search_after === undefined ? undefined : decode(req.search_after);
+/** The filters a search request and an export share (collector/src/search-export.ts). */
+export type SearchFilters = Omit<SearchRequest, 'size' | 'search_after' | 'paginate'>;
+
+/** The Elasticsearch query of a search's filters. */
+export function searchQuery(req: SearchFilters): Record<string, unknown> {
   const filter: unknown[] = [];
   if (req.from || req.to) filter.push({ range: { '@timestamp': { gte: req.from, lte: req.to } } });
   if (req.scope) filter.push(req.scope);
@@ -100,23 +103,35 @@ export async function search(client: Client, req: SearchRequest): Promise<Search
     const u = req.user.replace(/^@/, '');
     filter.push({ bool: { should: [{ term: { 'chat.user.name': u } }, { term: { 'chat.user.id': u } }], minimum_should_match: 1 } });
   }
-  const query = {
+  return {
     bool: {
       must: req.q?.trim() ? [{ simple_query_string: { query: req.q, fields: ['message'], default_operator: 'and' } }] : [],
       filter,
       must_not: [{ term: { 'chat.deleted': true } }],
     },
   };
-  const indices = (req.source?.length ? req.source : (Object.keys(SEARCH_SOURCES) as SearchSource[])).map((s) => SEARCH_SOURCES[s]);
+}
+
+/** The data streams a search reads: its sources, or all of them. */
+export function searchIndices(req: SearchFilters): string {
+  return (req.source?.length ? req.source : (Object.keys(SEARCH_SOURCES) as SearchSource[])).map((s) => SEARCH_SOURCES[s]).join(',');
+}
+
+/** Newest first; _shard_doc breaks ties within a point in time (cheapest tiebreaker). */
+export const SEARCH_SORT = [{ '@timestamp': { order: 'desc', format: 'strict_date_optional_time_nanos' } }, { _shard_doc: 'asc' }];
+
+export async function search(client: Client, req: SearchRequest): Promise<SearchPage> {
+  const cursor = req.search_after === undefined ? undefined : decode(req.search_after);
+  const query = searchQuery(req);
   let pit = cursor?.pit;
-  if (!pit) pit = (await client.openPointInTime({ index: indices.join(','), keep_alive: KEEP_ALIVE, ignore_unavailable: true })).id;
+  if (!pit) pit = (await client.openPointInTime({ index: searchIndices(req), keep_alive: KEEP_ALIVE, ignore_unavailable: true })).id;
   let res: any;
   try {
     res = await client.search({
       size: req.size,
       pit: { id: pit, keep_alive: KEEP_ALIVE },
       query,
-      sort: [{ '@timestamp': { order: 'desc', format: 'strict_date_optional_time_nanos' } }, { _shard_doc: 'asc' }],
+      sort: SEARCH_SORT,
       search_after: cursor?.sort as never,
       track_total_hits: true,
       highlight: { fields: { message: { number_of_fragments: 3, fragment_size: 200 } }, pre_tags: ['<mark>'], post_tags: ['</mark>'], max_analyzed_offset: HIGHLIGHT_MAX_OFFSET },

@@ -13,6 +13,10 @@ import type { Notifier } from './integrations/notifier.js';
 import { createIntegrationsApi, type IntegrationsApiDeps } from './admin/integrations-api.js';
 import type { CollectorMetrics } from './metrics.js';
 import type { Client } from '@elastic/elasticsearch';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TailHub } from './tail/tail-hub.js';
 
 export interface ServerDeps {
   /** Authentication, roles, rate limits and the audit trail of every endpoint. */
@@ -40,6 +44,7 @@ export interface ServerDeps {
   es?: Client;
   /** The filter confining a team-scoped token's searches to its teams' data (ChatOps.scope). */
   teamScope?: (teams: string[]) => Promise<Record<string, unknown>>;
+  tail?: TailHub;
 }
 
 export function createServer(deps: ServerDeps): express.Express {
@@ -93,7 +98,7 @@ export function createServer(deps: ServerDeps): express.Express {
   }
   if (deps.integrations) app.use('/api/admin/integrations', createIntegrationsApi(deps.integrations, deps.gate));
   if (deps.engine) {
-    app.use('/api', createApi({ gate: deps.gate, engine: deps.engine, notifier: deps.notifier, metrics: deps.metrics, es: deps.es!, teamScope: deps.teamScope!, templateStore: deps.templateStore }));
+    app.use('/api', createApi({ gate: deps.gate, engine: deps.engine, notifier: deps.notifier, metrics: deps.metrics, es: deps.es!, teamScope: deps.teamScope!, templateStore: deps.templateStore, tail: deps.tail }));
   }
 
   const onError: ErrorRequestHandler = (err, req, res, _next) => {
@@ -124,4 +129,23 @@ export function bodyLimitRefusal(path: string, limitBytes: number | undefined, m
   const family = path.startsWith('/slack/') ? 'slack' : path.startsWith('/mattermost/') ? 'mattermost' : path.startsWith('/api/') ? 'api' : 'request';
   const name = { slack: 'the Slack endpoints (/slack/*)', mattermost: 'the Mattermost endpoints (/mattermost/*)', api: 'the API (/api/*)', request: path }[family];
   return { error: `body larger than the limit of ${name}: ${limitBytes ?? 'unknown'} bytes`, limit: `${family}_body_bytes` };
+}
+
+/**
+ * The HTTP server's 'upgrade' handler: a WebSocket request goes through the Express app like
+ * any request (request id, authentication, role, rate limit), with a response bound to its
+ * socket for a refusal; the route that accepts it (GET /api/tail) takes the socket over.
+ * Anything the app answers without taking the socket over closes it.
+ */
+export function upgradeThroughApp(app: express.Express): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  return (req, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    (req as IncomingMessage & { upgrade?: { socket: Duplex; head: Buffer } }).upgrade = { socket, head };
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as Socket);
+    res.on('finish', () => {
+      if (!socket.destroyed) socket.end();
+    });
+    app(req as never, res as never);
+  };
 }

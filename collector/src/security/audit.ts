@@ -18,7 +18,8 @@ const MAX_QUEUED = 10_000;
 const BATCH = 500;
 const FLUSH_EVERY_MS = 500;
 
-export type AuditCategory = 'authentication' | 'authorization' | 'configuration' | 'incident' | 'integration';
+/** `data`: data leaving in bulk (search exports). */
+export type AuditCategory = 'authentication' | 'authorization' | 'configuration' | 'incident' | 'integration' | 'data';
 
 /** Someone acting: an authenticated principal, or a chat user (platform, workspace and user id). */
 export interface AuditActor {

@@ -6,7 +6,7 @@
 import type { ChatConfig } from '../config.js';
 
 /** Documents of the data streams of `dataset` (any namespace), by the index they are in: a field inside a document could be forged by whoever wrote it. */
-function inDataset(dataset: string): unknown {
+export function inDataset(dataset: string): Record<string, unknown> {
   return { bool: { should: [{ prefix: { _index: `.ds-logs-${dataset}-` } }, { prefix: { _index: `logs-${dataset}-` } }], minimum_should_match: 1 } };
 }
 

@@ -26,7 +26,7 @@ export class SlackSender implements ChatSender {
     log: Logger,
     private readonly observe: (result: string) => void = () => {},
   ) {
-    const options = { slackApiUrl: cfg.api_url, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000, logger: slackLogger(log) };
+    const options = { slackApiUrl: cfg.api_url, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: cfg.timeout ?? 10_000, logger: slackLogger(log) };
     if (cfg.bot_token) this.clients.set('', new WebClient(cfg.bot_token, options));
     for (const [team, w] of Object.entries(cfg.workspaces)) this.clients.set(team, new WebClient(w.bot_token, options));
   }

@@ -46,6 +46,6 @@ export const mattermost = defineChatIntegration({
   chatAlerts: {
     defaultChannel: (m) => m.channel,
     // A bot token: REST (edits, threads, signed buttons, ChatOps); else the incoming webhook.
-    sender: (m, { observe }) => (m.token ? new MattermostSender(m, mattermostSigner(m), observe) : new WebhookSender('mattermost', m.webhook_url!, observe)),
+    sender: (m, { observe }) => (m.token ? new MattermostSender(m, mattermostSigner(m), observe) : new WebhookSender('mattermost', m.webhook_url!, observe, undefined, m.timeout)),
   },
 });

@@ -1,6 +1,6 @@
 // Slack app: a bot token (Web API: post, update, thread) or an incoming webhook (post only).
 import { z } from 'zod';
-import { httpUrl } from '@stacklens/common';
+import { durationMs, httpUrl } from '@stacklens/common';
 import { defineChatIntegration, shown } from './descriptor.js';
 import { SlackSender } from '../../chat/alerts/slack.js';
 import { WebhookSender } from '../../chat/alerts/webhook.js';
@@ -21,6 +21,8 @@ export const slackSchema = z
     workspaces: z.record(z.string().regex(/^T[A-Z0-9]+$/, 'must be a Slack team id such as T0123ABCD'), z.strictObject({ bot_token: z.string().min(1) })).default({}),
     /** Index the messages of channels the app is in (Events API) into logs-chat-default. */
     index_messages: z.boolean().default(true),
+    /** Per Web API request: a Slack that never answers must not hold an alert past its outbox lease. */
+    timeout: durationMs().default(SLACK_TIMEOUT_MS),
   })
   .refine((s) => s.bot_token || s.webhook_url, { message: 'needs bot_token (or webhook_url for incoming-webhook mode)', path: ['bot_token'] });
 
@@ -35,7 +37,7 @@ export const slack = defineChatIntegration({
   async test(s) {
     if (!s.bot_token) return 'incoming-webhook mode: nothing to test without posting';
     const { WebClient } = await import('@slack/web-api');
-    const who = await new WebClient(s.bot_token, { slackApiUrl: s.api_url, retryConfig: { retries: 0 }, timeout: SLACK_TIMEOUT_MS }).auth.test();
+    const who = await new WebClient(s.bot_token, { slackApiUrl: s.api_url, retryConfig: { retries: 0 }, timeout: s.timeout ?? SLACK_TIMEOUT_MS }).auth.test();
     return `Slack: connected to ${shown(who.team ?? who.team_id)} as ${shown(who.user ?? who.user_id)}`;
   },
   // slack:<team> for each further workspace this collector has a token for.
@@ -44,7 +46,7 @@ export const slack = defineChatIntegration({
   chatAlerts: {
     defaultChannel: (s) => s.channel,
     // A bot token: the Web API (edits, threads, buttons, ChatOps); else the incoming webhook.
-    sender: (s, { log, observe }) => (s.bot_token ? new SlackSender(s, log, observe) : new WebhookSender('slack', s.webhook_url!, observe)),
+    sender: (s, { log, observe }) => (s.bot_token ? new SlackSender(s, log, observe) : new WebhookSender('slack', s.webhook_url!, observe, undefined, s.timeout)),
     // A workspace with its own token here needs that token; otherwise the default one.
     taskNeeds: (workspace, capabilities) => (workspace && capabilities.includes(`slack:${workspace}`) ? ['slack', `slack:${workspace}`] : ['slack']),
   },
