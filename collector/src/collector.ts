@@ -13,9 +13,12 @@ import { createEsClient } from './es-client.js';
 import { Indexer } from './indexer.js';
 import { createServer, upgradeThroughApp } from './server.js';
 import { TailHub } from './tail/tail-hub.js';
+import { SlackInstallations } from './chat/install/slack-installations.js';
+import { createSlackInstallRoutes, handleUninstall } from './chat/install/slack-install.js';
+import { SlackReplayGuard } from './chat/ops/replay-guard.js';
 import { Notifier } from './integrations/notifier.js';
 import { ruleKey } from './outbox/registry.js';
-import { SecretBox } from './admin/secret-box.js';
+import { SECRET_KEY_ENV, SecretBox } from './admin/secret-box.js';
 import { IntegrationStore } from './admin/integrations.js';
 import type { IntegrationsApiDeps } from './admin/integrations-api.js';
 import { CollectorMetrics, OUTBOX_ACTIONS } from './metrics.js';
@@ -59,6 +62,7 @@ export class Collector {
   private templatesReady = false;
   private stopping = false;
   private tail?: TailHub;
+  private slackInstallations: SlackInstallations | string = 'detection is disabled';
 
   constructor(
     private readonly config: CollectorConfig,
@@ -92,10 +96,18 @@ export class Collector {
       // Said at start: integrations stored through the admin API are not applied without the key.
       if (typeof box === 'string') this.log.warn(`integrations stored through /api/admin/integrations are not applied (collector.yaml's are) and none can be stored: ${box}`);
       const capture = new MattermostCapture(this.chatStore, this.client, this.log.child({ module: 'mattermost-ingest' }));
-      const settings = new IntegrationSettings(config, store, this.log, (cfg) => {
-        notifier.configure(cfg);
-        capture.follow(cfg.mattermost);
-      });
+      this.slackInstallations = typeof box === 'string' ? `no ${SECRET_KEY_ENV} to seal their bot tokens with` : new SlackInstallations(this.client, box);
+      const installations = this.slackInstallations;
+      const settings = new IntegrationSettings(
+        config,
+        store,
+        this.log,
+        (cfg) => {
+          notifier.configure(cfg);
+          capture.follow(cfg.mattermost);
+        },
+        typeof installations === 'string' ? undefined : () => installations.tokens(),
+      );
       const notifier = new Notifier(this.client, engine.incidents, settings.fromFile(), this.log.child({ module: 'notify' }), { metrics: this.metrics, rules: () => engine.rules.map((r) => ruleKey(r.spec.name, r.index)) });
       this.mattermostCapture = capture;
       this.integrationSettings = settings;
@@ -155,9 +167,13 @@ export class Collector {
     // Workspace and channel ids come from the current bot senders (rebuilt when integrations change).
     const platforms = () => ({ slack: this.slackBot(notifier), mattermost: notifier.chat.senderOf('mattermost', MattermostSender), mattermostTeam: notifier.config.mattermost?.team });
     this.chatOps = new ChatOps({ es: this.client, engine, notifier, metrics: this.metrics, chat: () => notifier.config.chat, platforms, audit: this.audit, log: chatLog });
-    return createChatRoutes({
+    const changed = () => this.integrationSettings!.refresh();
+    const installations = this.slackInstallations;
+    const routes = createChatRoutes({
       ops: this.chatOps,
       log: chatLog,
+      uninstall: (envelope) =>
+        handleUninstall(envelope, installations, changed, (team, action) => this.audit.record({ action, category: 'integration', outcome: 'success', target: team, via: 'slack' })),
       answerWithinMs: () => this.config.chat.answer_within,
       // Slack replay protection shared through Elasticsearch by every collector.
       es: this.client,
@@ -171,6 +187,17 @@ export class Collector {
         return m && { commandToken: m.command_token, signer: mattermostSigner(m) };
       },
     });
+    routes.use(
+      createSlackInstallRoutes({
+        slack: () => notifier.config.slack,
+        installations,
+        replay: new SlackReplayGuard(this.client, chatLog),
+        changed,
+        audit: this.audit,
+        log: chatLog,
+      }),
+    );
+    return routes;
   }
 
   /** Listen now; install templates in the background until Elasticsearch answers (see /readyz). */

@@ -20,6 +20,7 @@ export const INDICES = {
   ruleState: 'stacklens-rule-state',
   integrations: 'stacklens-integrations',
   slackReplay: 'stacklens-slack-replay',
+  slackInstallations: 'stacklens-slack-installations',
   templates: 'stacklens-templates',
 } as const;
 

@@ -61,6 +61,18 @@ export class FakeSlack {
   /** Bot token → workspace: an app installed in several workspaces has a token in each. */
   readonly workspaces = new Map<string, string>();
 
+  /**
+   * OAuth 2.0 (Slack's "Add to Slack" v2 flow): the apps that may ask (client id → secret and
+   * redirect URLs), and what the user at the authorize page does next — install into a
+   * workspace (team id and name), or deny.
+   */
+  readonly oauthApps = new Map<string, { secret: string; redirectUris: string[] }>();
+  nextInstall: { team: string; teamName: string } | 'deny' = { team: 'T0SECONDWS', teamName: 'Second Workspace' };
+  /** Codes handed out by the authorize page: single use, 10 minutes. */
+  private readonly codes = new Map<string, { clientId: string; redirectUri: string; team: string; teamName: string; scope: string; expires: number }>();
+  /** Bot tokens issued by oauth.v2.access, by workspace. */
+  readonly installed = new Map<string, string>();
+
   constructor(
     readonly botToken: string,
     readonly teamId = 'T0STACKLNS',
@@ -99,6 +111,25 @@ export class FakeSlack {
       next();
     });
     app.use(this.faults.middleware());
+    // The page a browser is sent to by "Add to Slack": the user (as set in nextInstall) approves or
+    // denies, and is redirected back to the app with a code, or an error, and the app's state.
+    app.get('/oauth/v2/authorize', (req, res) => {
+      const q = req.query as Record<string, string>;
+      const oauthApp = this.oauthApps.get(q.client_id ?? '');
+      if (!oauthApp) return void res.status(400).send('invalid_client_id');
+      const redirectUri = q.redirect_uri ?? oauthApp.redirectUris[0];
+      if (!oauthApp.redirectUris.includes(redirectUri)) return void res.status(400).send('bad_redirect_uri');
+      const back = new URL(redirectUri);
+      if (q.state !== undefined) back.searchParams.set('state', q.state);
+      if (this.nextInstall === 'deny') {
+        back.searchParams.set('error', 'access_denied');
+        return void res.redirect(302, back.toString());
+      }
+      const code = `${Date.now()}.${randomBytes(12).toString('hex')}`;
+      this.codes.set(code, { clientId: q.client_id, redirectUri, team: this.nextInstall.team, teamName: this.nextInstall.teamName, scope: q.scope ?? '', expires: Date.now() + 600_000 });
+      back.searchParams.set('code', code);
+      res.redirect(302, back.toString());
+    });
     app.post('/response/:id', (req, res) => {
       this.responses.push({ id: String(req.params.id), body: req.body });
       res.send('ok');
@@ -115,6 +146,8 @@ export class FakeSlack {
         res.setHeader('Retry-After', String(this.rateLimit.retryAfter));
         return reply(429, { ok: false, error: 'ratelimited' });
       }
+      // oauth.v2.access authenticates the app (client id and secret, HTTP Basic or form fields), not a token.
+      if (method === 'oauth.v2.access') return reply(200, this.oauthAccess(req.headers.authorization, decodeArgs(req.body ?? {})));
       const auth = /^Bearer\s+(\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? (req.body?.token as string | undefined);
       if (!auth) return reply(200, { ok: false, error: 'not_authed' });
       const team = this.workspaces.get(auth);
@@ -132,6 +165,30 @@ export class FakeSlack {
     const address = this.server.address();
     this.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`;
     return this.url;
+  }
+
+  private oauthAccess(authorization: string | undefined, a: Record<string, any>): Record<string, unknown> {
+    let clientId = a.client_id;
+    let clientSecret = a.client_secret;
+    const basic = /^Basic\s+(\S+)$/.exec(authorization ?? '')?.[1];
+    if (basic) [clientId, clientSecret] = Buffer.from(basic, 'base64').toString('utf8').split(':');
+    const oauthApp = this.oauthApps.get(clientId ?? '');
+    if (!oauthApp) return { ok: false, error: 'invalid_client_id' };
+    if (oauthApp.secret !== clientSecret) return { ok: false, error: 'bad_client_secret' };
+    const grant = this.codes.get(a.code ?? '');
+    if (!grant || grant.expires < Date.now() || grant.clientId !== clientId) return { ok: false, error: 'invalid_code' };
+    this.codes.delete(a.code);
+    if (a.redirect_uri !== undefined && a.redirect_uri !== grant.redirectUri) return { ok: false, error: 'bad_redirect_uri' };
+    const token = `xoxb-${grant.team}-${randomBytes(12).toString('hex')}`;
+    this.workspaces.set(token, grant.team);
+    this.installed.set(grant.team, token);
+    return { ok: true, app_id: 'A0STACKLNS', authed_user: { id: 'U0ADMIN001' }, scope: grant.scope, token_type: 'bot', access_token: token, bot_user_id: 'UBOT000001', team: { id: grant.team, name: grant.teamName }, enterprise: null, is_enterprise_install: false };
+  }
+
+  /** Revoke every token of a workspace (the app uninstalled there): its calls answer invalid_auth / token_revoked. */
+  uninstall(team: string): void {
+    for (const [token, t] of this.workspaces) if (t === team) this.workspaces.delete(token);
+    this.installed.delete(team);
   }
 
   private channelId(channel: unknown): string {
@@ -198,9 +255,9 @@ export class FakeSlack {
    * Deliver an Events API event to an app as Slack does: signed, and retried up to three
    * times (X-Slack-Retry-Num, X-Slack-Retry-Reason) while the app does not answer 2xx.
    */
-  async deliverEvent(appUrl: string, secret: string, event: Record<string, unknown>, options: { eventId?: string; retryDelayMs?: number; duplicate?: boolean } = {}): Promise<{ attempts: number; status: number }> {
+  async deliverEvent(appUrl: string, secret: string, event: Record<string, unknown>, options: { eventId?: string; retryDelayMs?: number; duplicate?: boolean; team?: string } = {}): Promise<{ attempts: number; status: number }> {
     const eventId = options.eventId ?? `Ev${randomBytes(5).toString('hex').toUpperCase()}`;
-    const body = JSON.stringify({ token: 'deprecated-verification-token', team_id: this.teamId, api_app_id: 'A0STACKLNS', type: 'event_callback', event_id: eventId, event_time: Math.floor(Date.now() / 1000), event });
+    const body = JSON.stringify({ token: 'deprecated-verification-token', team_id: options.team ?? this.teamId, api_app_id: 'A0STACKLNS', type: 'event_callback', event_id: eventId, event_time: Math.floor(Date.now() / 1000), event });
     let status = 0;
     for (let attempt = 0; attempt <= 3; attempt++) {
       const headers: Record<string, string> = attempt > 0 ? { 'X-Slack-Retry-Num': String(attempt), 'X-Slack-Retry-Reason': status >= 500 ? 'http_error' : 'http_timeout' } : {};

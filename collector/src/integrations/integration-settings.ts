@@ -22,6 +22,8 @@ export class IntegrationSettings {
     private readonly log: Logger,
     /** Called with the new configuration whenever it changes (the clients are rebuilt then, not before). */
     private readonly onChange: (cfg: NotifierConfig) => void,
+    /** Slack workspaces installed through OAuth (chat/install): more workspaces of the Slack integration. */
+    private readonly installed?: () => Promise<{ workspaces: Record<string, { bot_token: string }>; unreadable: string[] }>,
   ) {}
 
   /** collector.yaml's integrations alone: what runs until the store has been read. */
@@ -44,8 +46,10 @@ export class IntegrationSettings {
         if (parsed?.success) active[type as IntegrationType] = parsed.data;
         else unreadable.push(`${type} (its settings no longer validate)`);
       }
+      const installed = this.installed ? await this.installed() : { workspaces: {}, unreadable: [] };
+      unreadable.push(...installed.unreadable);
       this.warnOnce(unreadable);
-      const cfg = this.merge(active);
+      const cfg = this.merge(active, installed.workspaces);
       // Rebuild the clients only when something changed (they keep tokens and connections).
       const fingerprint = JSON.stringify(cfg);
       if (fingerprint === this.applied) return;
@@ -64,11 +68,14 @@ export class IntegrationSettings {
     if (unreadable.length) this.log.warn({ integrations: unreadable }, `enabled integrations whose credentials cannot be opened are skipped (sealed with another ${SECRET_KEY_ENV}, moved from another integration or field, or stored by an older version): store their secrets again or disable them`);
   }
 
-  private merge(active: Partial<Record<IntegrationType, unknown>>): NotifierConfig {
+  private merge(active: Partial<Record<IntegrationType, unknown>>, installed: Record<string, { bot_token: string }> = {}): NotifierConfig {
     const file = this.config.integrations;
     // Per type, the stored (admin API) settings win over collector.yaml's.
     const chosen: Record<string, unknown> = {};
     for (const d of INTEGRATIONS) chosen[d.type] = active[d.type] ?? file[d.type];
+    // Installed workspaces join the Slack integration's; a workspace configured by hand wins.
+    const slack = chosen.slack as { workspaces?: Record<string, { bot_token: string }> } | undefined;
+    if (slack && Object.keys(installed).length) chosen.slack = { ...slack, workspaces: { ...installed, ...slack.workspaces } };
     return {
       ...(chosen as IntegrationConfigs),
       chat: this.config.chat,

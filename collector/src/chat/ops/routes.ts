@@ -27,6 +27,8 @@ export interface ChatRoutesDeps {
   /** Where Slack replay protection is shared by every collector (replay-guard.ts); without it, this process's memory only. */
   es?: Client;
   audit?: AuditLog;
+  /** Slack's app_uninstalled / tokens_revoked: true when the event was one (handled). */
+  uninstall?: (envelope: unknown) => Promise<boolean>;
 }
 
 const ACTION_IDS = new Set<string>(ACTIONS.map((a) => a.id));
@@ -119,6 +121,15 @@ export function createChatRoutes(deps: ChatRoutesDeps): Router {
     }
     if (envelope?.type === 'url_verification') return void res.json({ challenge: envelope.challenge });
     const slack = deps.slack?.();
+    if (envelope?.type === 'event_callback' && deps.uninstall) {
+      try {
+        if (await deps.uninstall(envelope)) return void res.status(200).end();
+      } catch (err) {
+        deps.log.warn({ event_id: envelope.event_id, err: (err as Error).message }, 'Slack uninstall not recorded; Slack will retry');
+        await replay?.forget(String(req.headers['x-slack-signature']));
+        return void res.status(503).json({ error: 'event not handled; retry' });
+      }
+    }
     if (envelope?.type !== 'event_callback' || !slack?.events || !slack.indexMessages) return void res.status(200).end();
     try {
       const outcome = await slack.events.handle(envelope);

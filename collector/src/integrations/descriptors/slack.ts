@@ -4,6 +4,7 @@ import { durationMs, httpUrl } from '@stacklens/common';
 import { defineChatIntegration, shown } from './descriptor.js';
 import { SlackSender } from '../../chat/alerts/slack.js';
 import { WebhookSender } from '../../chat/alerts/webhook.js';
+import { DEFAULT_INSTALL_SCOPES } from '../../chat/install/slack-install.js';
 
 const SLACK_TIMEOUT_MS = 10_000;
 
@@ -23,15 +24,25 @@ export const slackSchema = z
     index_messages: z.boolean().default(true),
     /** Per Web API request: a Slack that never answers must not hold an alert past its outbox lease. */
     timeout: durationMs().default(SLACK_TIMEOUT_MS),
+    /** App installation through OAuth (GET /slack/install): the app's credentials from its Basic Information page. */
+    client_id: z.string().min(1).optional(),
+    client_secret: z.string().min(1).optional(),
+    /** The collector's /slack/oauth/callback as browsers reach it; listed among the app's Redirect URLs. */
+    install_redirect_url: httpUrl().optional(),
+    authorize_url: httpUrl().default('https://slack.com/oauth/v2/authorize'),
+    install_scopes: z.array(z.string().regex(/^[a-z][a-z.:_-]*$/, 'must be a Slack scope such as chat:write')).min(1).default(DEFAULT_INSTALL_SCOPES),
+    /** When set, installs into other workspaces are refused. */
+    allowed_workspaces: z.array(z.string().regex(/^T[A-Z0-9]+$/, 'must be a Slack team id such as T0123ABCD')).optional(),
   })
-  .refine((s) => s.bot_token || s.webhook_url, { message: 'needs bot_token (or webhook_url for incoming-webhook mode)', path: ['bot_token'] });
+  .refine((s) => s.bot_token || s.webhook_url || s.client_id, { message: 'needs bot_token (or webhook_url for incoming-webhook mode, or client_id to be installed through OAuth)', path: ['bot_token'] })
+  .refine((s) => !s.client_id || (s.client_secret && s.install_redirect_url), { message: 'app installation needs client_secret and install_redirect_url with client_id', path: ['client_id'] });
 
 export const slack = defineChatIntegration({
   type: 'slack',
   service: 'Slack',
   configSchema: slackSchema,
   // Webhook URLs carry their credential in the path; workspaces hold bot tokens.
-  secretKeys: ['bot_token', 'signing_secret', 'webhook_url', 'workspaces'],
+  secretKeys: ['bot_token', 'signing_secret', 'webhook_url', 'workspaces', 'client_secret'],
   destinationKeys: ['api_url', 'webhook_url'],
   testTimeoutMs: SLACK_TIMEOUT_MS,
   async test(s) {
@@ -46,7 +57,7 @@ export const slack = defineChatIntegration({
   chatAlerts: {
     defaultChannel: (s) => s.channel,
     // A bot token: the Web API (edits, threads, buttons, ChatOps); else the incoming webhook.
-    sender: (s, { log, observe }) => (s.bot_token ? new SlackSender(s, log, observe) : new WebhookSender('slack', s.webhook_url!, observe, undefined, s.timeout)),
+    sender: (s, { log, observe }) => (s.bot_token || !s.webhook_url ? new SlackSender(s, log, observe) : new WebhookSender('slack', s.webhook_url!, observe, undefined, s.timeout)),
     // A workspace with its own token here needs that token; otherwise the default one.
     taskNeeds: (workspace, capabilities) => (workspace && capabilities.includes(`slack:${workspace}`) ? ['slack', `slack:${workspace}`] : ['slack']),
   },
