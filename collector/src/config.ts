@@ -18,6 +18,8 @@ export { openaiSchema } from './integrations/descriptors/openai.js';
 export { xeroSchema } from './integrations/descriptors/xero.js';
 export { slackSchema } from './integrations/descriptors/slack.js';
 export { mattermostSchema } from './integrations/descriptors/mattermost.js';
+import { emailAddress } from './integrations/descriptors/email.js';
+import { digestSchedule } from './integrations/email/digest-schedule.js';
 
 const channelList = () => z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((c) => (Array.isArray(c) ? c : [c]));
 const platformTeam = () =>
@@ -51,6 +53,10 @@ export const chatSchema = z
           routes: z.array(routeSchema).default([]),
           /** The datasets whose logs the team owns: a team-scoped API token or chat user searches these (and the team's channels). */
           datasets: z.array(z.string().min(1)).default([]),
+          /** Where the team's incident mails go (rules with notify: [email]) and its digests. */
+          email: z.array(emailAddress()).optional(),
+          /** A digest of the team's incidents mailed to `email`: "hourly" or "daily HH:MM" (UTC). */
+          email_digest: digestSchedule().optional(),
         }),
       )
       .default({}),

@@ -8,7 +8,7 @@ import { SEVERITIES } from '@stacklens/detection';
 import { METRIC_SERVICES } from './integrations/descriptors/index.js';
 
 /** Every outbox action, for series that start at 0. */
-export const OUTBOX_ACTIONS = ['triage', 'ticket', 'comment', 'transition', 'chat_post', 'chat_update'];
+export const OUTBOX_ACTIONS = ['triage', 'ticket', 'comment', 'transition', 'chat_post', 'chat_update', 'email', 'digest'];
 
 export class CollectorMetrics {
   readonly registry = new Registry();

@@ -9,7 +9,7 @@ import { parseDuration } from '@stacklens/common';
  * descriptors, collector/src/integrations/descriptors; a collector test checks both lists
  * agree). `true`: `<target>:<channel>` too.
  */
-export const NOTIFY_TARGETS: Readonly<Record<string, boolean>> = { jira: true, slack: true, mattermost: true, teams: false };
+export const NOTIFY_TARGETS: Readonly<Record<string, boolean>> = { jira: true, slack: true, mattermost: true, teams: false, email: true };
 const NOTIFY_PATTERN = new RegExp(`^(${Object.entries(NOTIFY_TARGETS).map(([t, ch]) => (ch ? `${t}(:.+)?` : t)).join('|')})$`);
 const NOTIFY_MESSAGE = `must be ${Object.keys(NOTIFY_TARGETS).join(', ')}, or <target>:<channel> for ${Object.keys(NOTIFY_TARGETS).filter((t) => NOTIFY_TARGETS[t]).join(', ')}`;
 

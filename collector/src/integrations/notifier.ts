@@ -30,6 +30,9 @@ import type { CollectorMetrics } from '../metrics.js';
 import { capabilitiesOf, type IntegrationConfigs } from './descriptors/index.js';
 import type { ChatConfig } from '../config.js';
 import { ChatAlerts, chatAlertsConfig, chatTaskPlace } from '../chat/alerts/alerts.js';
+import { Mailer } from './email/mailer.js';
+import { digestFacts, digestMail, incidentMail } from './email/mails.js';
+import { periodLength, periodStart } from './email/digest-schedule.js';
 
 /** LLM attempts per triage before it falls back to runbook triage (the ticket should not wait an hour for an analysis). */
 export const LLM_ATTEMPTS = 3;
@@ -52,6 +55,9 @@ export function triageNeeds(own: readonly string[], peers: Peer[], rule: string)
 }
 
 export const notifiesJira = (inc: Pick<Incident, 'notify'>) => inc.notify.some((n) => n === 'jira' || n.startsWith('jira:'));
+export const notifiesEmail = (inc: Pick<Incident, 'notify'>) => inc.notify.some((n) => n === 'email' || n.startsWith('email:'));
+/** How often a collector checks whether a team's digest is due (the task id makes it one per period). */
+const DIGEST_CHECK_MS = 30_000;
 
 const seconds = (ms: number) => (ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`);
 
@@ -74,6 +80,8 @@ export class Notifier {
   readonly chat: ChatAlerts;
   private triage!: Triage;
   private jira?: Jira;
+  private mailer?: Mailer;
+  private digestTimer?: NodeJS.Timeout;
   private cfg!: NotifierConfig;
 
   constructor(
@@ -88,7 +96,7 @@ export class Notifier {
       es,
       {
         retryBudgetMs: cfg.retryBudgetMs,
-        concurrency: { triage: 4, ticket: 2, comment: 1, transition: 1, chat_post: 2, chat_update: 1 },
+        concurrency: { triage: 4, ticket: 2, comment: 1, transition: 1, chat_post: 2, chat_update: 1, email: 2, digest: 1 },
         onResult: (action, result) => metrics?.outboxTasks.inc({ action, result }),
         onFailed: (task, reason) => this.recordFailure(task, reason),
         ...options.outbox,
@@ -102,6 +110,8 @@ export class Notifier {
     this.outbox.handle('ticket', (task) => this.runTicket(task.incident_id));
     this.outbox.handle('comment', (task) => this.runComment(task));
     this.outbox.handle('transition', (task) => this.runTransition(task.incident_id));
+    this.outbox.handle('email', (task) => this.runEmail(task.incident_id));
+    this.outbox.handle('digest', (task) => this.runDigest(task));
   }
 
   /** (Re)build the clients: at start from collector.yaml, later when the admin API changes an integration. */
@@ -110,6 +120,8 @@ export class Notifier {
     const observe = (service: string) => (result: string) => this.options.metrics?.externalCalls.inc({ service, result });
     this.triage = new Triage(this.es, cfg.openai, cfg.xero ? new Xero(cfg.xero) : undefined, observe('openai'));
     this.jira = cfg.jira ? new Jira(cfg.jira, observe('jira')) : undefined;
+    this.mailer?.close();
+    this.mailer = cfg.email ? new Mailer(cfg.email, observe('email')) : undefined;
     this.chat.configure(chatAlertsConfig(cfg, this.log, observe));
     this.outbox.setCapabilities(capabilitiesOf(cfg));
   }
@@ -120,6 +132,28 @@ export class Notifier {
 
   start(): void {
     this.outbox.start();
+    void this.queueDigests();
+    this.digestTimer = setInterval(() => void this.queueDigests(), DIGEST_CHECK_MS);
+    this.digestTimer.unref();
+  }
+
+  /**
+   * Each team with an email_digest: the digest of the period that ended last, queued once —
+   * its task id is the team and the period, so every collector and every restart queues the
+   * same task and one mail goes out.
+   */
+  private async queueDigests(): Promise<void> {
+    const now = Date.now();
+    for (const [team, t] of Object.entries(this.cfg.chat.teams)) {
+      if (!t.email_digest || !t.email?.length) continue;
+      const to = periodStart(t.email_digest, now);
+      const from = to - periodLength(t.email_digest);
+      try {
+        await this.outbox.enqueue('digest', `digest:${team}`, `digest:${team}:${new Date(to).toISOString()}`, { needs: ['email'], payload: { team, from, to } });
+      } catch (err) {
+        this.log.warn({ team, err: (err as Error).message }, 'could not queue the email digest; the next check retries');
+      }
+    }
   }
 
   /** The engine's hook for every incident opened or updated. */
@@ -250,6 +284,7 @@ export class Notifier {
     });
     // The ticket first: the chat message is edited once more when it exists anyway.
     await this.queueTicket(incidentId);
+    await this.queueEmail(incidentId);
     if (triaged) await this.chat.changed(triaged);
     return { source: result.source, note: result.note };
   }
@@ -268,6 +303,50 @@ export class Notifier {
       addTimeline(i, { stage: 'ticket_pending', at: new Date().toISOString(), ...(waiting ? { note: waiting } : {}) });
     });
     await this.enqueue('ticket', inc, id, { needs });
+  }
+
+  /** The rule notifies email: one mail for the incident (after its triage, with the analysis), by a collector with email. */
+  private async queueEmail(incidentId: string): Promise<void> {
+    const inc = await this.load(incidentId);
+    if (!notifiesEmail(inc)) return;
+    const id = `email:${incidentId}`;
+    if (await this.outbox.get(id)) return;
+    const needs = ['email'];
+    const waiting = await this.waitingNote(inc, needs);
+    await this.record(incidentId, (i) => addTimeline(i, { stage: 'email_pending', at: new Date().toISOString(), ...(waiting ? { note: waiting } : {}) }));
+    await this.enqueue('email', inc, id, { needs });
+  }
+
+  /** Who an incident's mail goes to: `email:<address>` targets, and for a plain `email` the team's addresses (else integrations.email.to). */
+  private recipients(inc: Incident): string[] {
+    const to = new Set<string>();
+    for (const n of inc.notify) {
+      if (n.startsWith('email:')) to.add(n.slice(6));
+      else if (n === 'email') for (const a of this.cfg.chat.teams[inc.labels?.team ?? '']?.email ?? this.cfg.email?.to ?? []) to.add(a);
+    }
+    return [...to];
+  }
+
+  private async runEmail(incidentId: string): Promise<Record<string, unknown>> {
+    const inc = await this.load(incidentId);
+    if (!this.mailer || !this.cfg.email) throw new CannotRunHere(['email'], 'e-mail is not configured on this collector');
+    const to = this.recipients(inc);
+    if (to.length === 0) throw new Error(`no recipients: the rule says notify: [email] but neither chat.teams.${inc.labels?.team ?? '<team>'}.email nor integrations.email.to names any`);
+    const sent = await this.mailer.send(incidentMail(inc, inc.triage as unknown as TriageResult | undefined, this.cfg.email, to));
+    await this.record(incidentId, (i) => addTimeline(i, { stage: 'email_sent', at: new Date().toISOString(), note: `to ${sent.accepted.join(', ')}${sent.rejected.length ? `; refused by the server: ${sent.rejected.join(', ')}` : ''}` }));
+    return { to: sent.accepted, rejected: sent.rejected };
+  }
+
+  private async runDigest(task: Task): Promise<Record<string, unknown>> {
+    const { team, from, to } = (task.payload ?? {}) as { team?: string; from?: number; to?: number };
+    if (!team || typeof from !== 'number' || typeof to !== 'number') return { skipped: 'not a digest task' };
+    if (!this.mailer || !this.cfg.email) throw new CannotRunHere(['email'], 'e-mail is not configured on this collector');
+    const recipients = this.cfg.chat.teams[team]?.email ?? [];
+    if (recipients.length === 0) return { skipped: `chat.teams.${team}.email names nobody here` };
+    const facts = await digestFacts(this.es, team, from, to);
+    const sent = await this.mailer.send(digestMail(facts, recipients));
+    this.log.info({ team, from: facts.from, to: facts.to }, 'email digest sent');
+    return { to: sent.accepted, opened: facts.opened, resolved: facts.resolved };
   }
 
   private async runTicket(incidentId: string): Promise<Record<string, unknown>> {
@@ -341,6 +420,7 @@ export class Notifier {
       case 'triage': {
         const inc = await this.record(task.incident_id, (i) => addTimeline(i, { stage: 'triage_failed', at, note }));
         await this.queueTicket(task.incident_id);
+        await this.queueEmail(task.incident_id);
         if (inc) await this.chat.changed(inc);
         return;
       }
@@ -373,6 +453,8 @@ export class Notifier {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.digestTimer);
     await this.outbox.stop();
+    this.mailer?.close();
   }
 }

@@ -32,7 +32,7 @@ describe('integration descriptors', () => {
     expect(Object.keys(integrationsSchema.unwrap().shape)).toEqual(INTEGRATIONS.map((d) => d.type));
     expect(Object.keys(INTEGRATION_TYPES)).toEqual(INTEGRATIONS.map((d) => d.type));
     for (const d of INTEGRATIONS) for (const key of [...d.secretKeys, ...(d.destinationKeys ?? [])]) expect(Object.keys((d.configSchema as any).shape ?? (d.configSchema as any).def?.in?.shape ?? {})).toContain(key);
-    expect([...DESTINATION_KEYS].sort()).toEqual(['api_url', 'base_url', 'callback_url', 'token_url', 'url', 'webhook_url']);
+    expect([...DESTINATION_KEYS].sort()).toEqual(['api_url', 'base_url', 'callback_url', 'host', 'token_url', 'url', 'webhook_url']);
   });
 
   it('capabilities come from each configured descriptor', () => {

@@ -12,8 +12,9 @@ import { xero } from './xero.js';
 import { slack } from './slack.js';
 import { mattermost } from './mattermost.js';
 import { teams } from './teams.js';
+import { email } from './email.js';
 
-export const INTEGRATIONS = [jira, openai, xero, slack, mattermost, teams] as const;
+export const INTEGRATIONS = [jira, openai, xero, slack, mattermost, teams, email] as const;
 
 type Descriptor = (typeof INTEGRATIONS)[number];
 export type IntegrationType = Descriptor['type'];
