@@ -122,8 +122,11 @@ describe('e-mail notifications', () => {
     failRcpt.set('oncall@example.com', { code: 451, times: 1 });
     stack.log.append([missingPrice('STORE_M3')]);
     const inc = await waitFor('the incident', async () => (await api(stack.collectors[0], `/incidents?rule=mail-mp-${stack.ns}&group_key=pos.store_id%3DSTORE_M3`, { token: ADMIN })).body.incidents?.[0], 30_000);
-    await waitFor('the retried mail', async () => incidentMails(inc.id).length === 1, 45_000);
+    // audit@ got it at once; oncall@ was put off (451) and gets it on the retry — each once.
+    await waitFor('the retried mail', async () => incidentMails(inc.id).length === 2, 45_000);
     expect(failRcpt.get('oncall@example.com')!.times).toBe(0);
+    expect(incidentMails(inc.id).map((m) => m.rcpt).sort()).toEqual([['audit@example.com'], ['oncall@example.com']]);
+    expect(new Set(incidentMails(inc.id).map((m) => m.mail.messageId)).size).toBe(1);
 
     // One recipient refused for good: the mail goes to the other, and the timeline names the refused one.
     failRcpt.set('audit@example.com', { code: 550, times: 1 });
@@ -150,6 +153,10 @@ describe('e-mail notifications', () => {
     expect(failed.note).not.toContain(SMTP_PASSWORD);
     expect(incidentMails(bad.id)).toHaveLength(0);
     failRcpt.clear();
+    const metrics = await (await fetch(`${stack.collectors[0].url}/metrics`)).text();
+    expect(Number(/^stacklens_emails_total\{kind="incident",result="retry"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(Number(/^stacklens_emails_total\{kind="incident",result="failed"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(Number(/^stacklens_emails_total\{kind="incident",result="sent"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(4);
   });
 
   it('one digest per team and period, across a collector restart', async () => {

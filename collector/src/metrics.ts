@@ -25,6 +25,7 @@ export class CollectorMetrics {
   readonly externalCalls = new Counter({ name: 'stacklens_external_requests_total', help: 'Requests to external services, by service (each integration type) and result (ok, rate_limited, unreachable, http_<status>, or the platform\'s error code).', labelNames: ['service', 'result'], registers: [this.registry] });
   readonly exports = new Counter({ name: 'stacklens_search_exports_total', help: 'Search exports (GET /api/search/export), by format and result (complete, failed, client_gone, refused).', labelNames: ['format', 'result'], registers: [this.registry] });
   readonly exportRows = new Counter({ name: 'stacklens_search_export_rows_total', help: 'Rows written by search exports, by format.', labelNames: ['format'], registers: [this.registry] });
+  readonly emails = new Counter({ name: 'stacklens_emails_total', help: 'Mails StackLens tried to send, by kind (incident, digest) and result (sent, retry: a temporary SMTP failure, failed: refused for good).', labelNames: ['kind', 'result'], registers: [this.registry] });
   readonly tailClients = new Gauge({ name: 'stacklens_tail_clients', help: 'Live-tail WebSocket clients connected to this collector (GET /api/tail).', registers: [this.registry] });
   readonly tailDropped = new Counter({ name: 'stacklens_tail_dropped_total', help: 'Live-tail messages not sent to a client that was too slow to take them (it is told how many).', registers: [this.registry] });
   readonly tailSent = new Counter({ name: 'stacklens_tail_messages_total', help: 'Live-tail messages sent, by kind (event, incident).', labelNames: ['kind'], registers: [this.registry] });
@@ -46,6 +47,7 @@ export class CollectorMetrics {
     for (const source of ['llm', 'runbook']) for (const result of ['completed', 'failed']) this.triages.inc({ source, result }, 0);
     for (const service of METRIC_SERVICES) this.externalCalls.inc({ service, result: 'ok' }, 0);
     for (const kind of ['event', 'incident']) this.tailSent.inc({ kind }, 0);
+    for (const kind of ['incident', 'digest']) for (const result of ['sent', 'retry', 'failed']) this.emails.inc({ kind, result }, 0);
     for (const format of ['csv', 'ndjson']) for (const result of ['complete', 'failed', 'client_gone', 'refused']) this.exports.inc({ format, result }, 0);
     for (const limit of ['max_body_bytes', 'max_events_per_request', 'invalid_body', 'agent_id']) this.ingestRequestsRefused.inc({ limit }, 0);
     for (const type of ['invalid_event', 'invalid_json', 'event_too_large', 'event_too_deep']) this.eventsInvalid.inc({ type }, 0);

@@ -110,8 +110,8 @@ export class Notifier {
     this.outbox.handle('ticket', (task) => this.runTicket(task.incident_id));
     this.outbox.handle('comment', (task) => this.runComment(task));
     this.outbox.handle('transition', (task) => this.runTransition(task.incident_id));
-    this.outbox.handle('email', (task) => this.runEmail(task.incident_id));
-    this.outbox.handle('digest', (task) => this.runDigest(task));
+    this.outbox.handle('email', (task) => this.counted('incident', () => this.runEmail(task.incident_id)));
+    this.outbox.handle('digest', (task) => this.counted('digest', () => this.runDigest(task)));
   }
 
   /** (Re)build the clients: at start from collector.yaml, later when the admin API changes an integration. */
@@ -305,6 +305,18 @@ export class Notifier {
     await this.enqueue('ticket', inc, id, { needs });
   }
 
+  /** stacklens_emails_total: how a mail of this kind ended (CannotRunHere is no attempt). */
+  private async counted(kind: 'incident' | 'digest', send: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+    try {
+      const result = await send();
+      if (!('skipped' in result)) this.options.metrics?.emails.inc({ kind, result: 'sent' });
+      return result;
+    } catch (err) {
+      if (!(err instanceof CannotRunHere)) this.options.metrics?.emails.inc({ kind, result: err instanceof RetryableError ? 'retry' : 'failed' });
+      throw err;
+    }
+  }
+
   /** The rule notifies email: one mail for the incident (after its triage, with the analysis), by a collector with email. */
   private async queueEmail(incidentId: string): Promise<void> {
     const inc = await this.load(incidentId);
@@ -330,11 +342,22 @@ export class Notifier {
   private async runEmail(incidentId: string): Promise<Record<string, unknown>> {
     const inc = await this.load(incidentId);
     if (!this.mailer || !this.cfg.email) throw new CannotRunHere(['email'], 'e-mail is not configured on this collector');
-    const to = this.recipients(inc);
-    if (to.length === 0) throw new Error(`no recipients: the rule says notify: [email] but neither chat.teams.${inc.labels?.team ?? '<team>'}.email nor integrations.email.to names any`);
+    const all = this.recipients(inc);
+    if (all.length === 0) throw new Error(`no recipients: the rule says notify: [email] but neither chat.teams.${inc.labels?.team ?? '<team>'}.email nor integrations.email.to names any`);
+    // A retry mails only those who did not get it yet (a recipient the server put off with a 4xx).
+    const delivered = new Set<string>((inc as Incident & { email_delivered?: string[] }).email_delivered ?? []);
+    const to = all.filter((a) => !delivered.has(a));
+    if (to.length === 0) return { already: [...delivered] };
     const sent = await this.mailer.send(incidentMail(inc, inc.triage as unknown as TriageResult | undefined, this.cfg.email, to));
-    await this.record(incidentId, (i) => addTimeline(i, { stage: 'email_sent', at: new Date().toISOString(), note: `to ${sent.accepted.join(', ')}${sent.rejected.length ? `; refused by the server: ${sent.rejected.join(', ')}` : ''}` }));
-    return { to: sent.accepted, rejected: sent.rejected };
+    const later = sent.refused.filter((r) => r.code < 500);
+    const never = sent.refused.filter((r) => r.code >= 500);
+    await this.record(incidentId, (i) => {
+      const done = [...new Set([...((i as Incident & { email_delivered?: string[] }).email_delivered ?? []), ...sent.accepted])];
+      (i as Incident & { email_delivered?: string[] }).email_delivered = done;
+      if (later.length === 0) addTimeline(i, { stage: 'email_sent', at: new Date().toISOString(), note: `to ${done.join(', ')}${never.length ? `; refused by the server: ${never.map((r) => r.address).join(', ')}` : ''}` });
+    });
+    if (later.length) throw new RetryableError(`SMTP ${later[0].code} for ${later.map((r) => r.address).join(', ')} (${later[0].reply}); sent to ${sent.accepted.join(', ') || 'nobody yet'}`);
+    return { to: sent.accepted, refused: never.map((r) => r.address) };
   }
 
   private async runDigest(task: Task): Promise<Record<string, unknown>> {

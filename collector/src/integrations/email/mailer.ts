@@ -51,7 +51,11 @@ export class Mailer {
     }
   }
 
-  async send(mail: Mail): Promise<{ accepted: string[]; rejected: string[]; response: string }> {
+  /**
+   * Sends to every recipient the server takes. `refused` lists the others with the server's
+   * code: 4xx ones may be tried again later, 5xx ones not. Throws when nothing was sent.
+   */
+  async send(mail: Mail): Promise<{ accepted: string[]; refused: { address: string; code: number; reply: string }[] }> {
     const thread = mail.inReplyTo ? `<${mail.inReplyTo}>` : undefined;
     try {
       const info = await this.transport.sendMail({
@@ -65,7 +69,12 @@ export class Mailer {
         headers: mail.headers,
       });
       this.observe('ok');
-      return { accepted: (info.accepted as string[]).map(String), rejected: (info.rejected as string[]).map(String), response: String(info.response ?? '') };
+      const errors = ((info as { rejectedErrors?: { recipient?: string; responseCode?: number; response?: string }[] }).rejectedErrors ?? []);
+      const refused = (info.rejected as unknown[]).map(String).map((address) => {
+        const e = errors.find((x) => x.recipient === address);
+        return { address, code: e?.responseCode ?? 550, reply: String(e?.response ?? '').slice(0, 200) };
+      });
+      return { accepted: (info.accepted as unknown[]).map(String), refused };
     } catch (err) {
       const code = (err as { responseCode?: number }).responseCode;
       const kind = (err as { code?: string }).code;
