@@ -98,6 +98,28 @@ describe('GET /api/tail', () => {
     there.close();
   });
 
+  it('a burst indexed by another collector reaches the tail whole, each event once', async () => {
+    // Found by an outside tester: past 500 a second, events from other collectors were lost.
+    const marker = `b${randomBytes(4).toString('hex')}`;
+    const there = await follow(stack.collectors[1], { source: ['pos'], query: marker });
+    const events = Array.from({ length: 3000 }, (_, i) => ({ id: `${marker}-${i}`, dataset: 'pos', namespace: stack.ns, doc: { '@timestamp': new Date().toISOString(), message: `burst ${marker} ${i}`, log: { level: 'info' } } }));
+    for (let i = 0; i < events.length; i += 1000) {
+      const res = await fetch(`${stack.collectors[0].url}/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stack.collectors[0].token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ agent: { id: `agent-${stack.ns}`, hostname: 'h', version: 't' }, events: events.slice(i, i + 1000) }),
+      });
+      expect(res.status).toBe(200);
+    }
+    await waitFor('all 3000 on the other collector', async () => there.events.length >= 3000, 30_000, 200);
+    await new Promise((r) => setTimeout(r, 2500));
+    const ids = there.events.map((e) => e.msg.id);
+    expect(new Set(ids).size).toBe(3000);
+    expect(ids).toHaveLength(3000);
+    expect(there.messages.filter((m) => m.type === 'dropped')).toEqual([]);
+    there.close();
+  });
+
   it('the query and field filters select what a search selects', async () => {
     const marker = `q${randomBytes(4).toString('hex')}`;
     // Left to right, as simple_query_string: (marker or "marker zzz") and not declined.
@@ -168,6 +190,8 @@ describe('GET /api/tail', () => {
       [{ fields: { 'a b': 'x' } }, /^fields: "a b" is not a field name/],
       [{ fields: { 'pos.store_id': [] } }, /^fields\.pos\.store_id: a value or a list/],
       [{ stores: 'x' }, /^unknown field stores/],
+      // Found by an outside tester: this used to subscribe with no filter at all.
+      [JSON.parse('{"fields":{"__proto__":"x"}}'), /^fields: "__proto__" is not a field name/],
       [{ events: false }, /nothing to follow/],
       ['not an object', /must be a JSON object/],
     ];
@@ -193,11 +217,15 @@ describe('stacklens tail', () => {
     child.stderr.on('data', (c) => (err += c));
     try {
       await waitFor('following', async () => err.includes('following pos events'), 15_000, 50);
-      stack.log.append([marked('STORE_CLI', `${marker}-a`), marked('STORE_OTHER', `${marker}-a`)]);
+      // A line carrying terminal escape sequences (a window title, clear screen): shown, not obeyed.
+      stack.log.append([marked('STORE_CLI', `${marker}-a`), marked('STORE_OTHER', `${marker}-a`), marked('STORE_CLI', `${marker}-esc \x1b]0;PWNED\x07\x1b[2J`)]);
       await waitFor('the first line', async () => out.includes(`${marker}-a`), 15_000, 50);
       const line = out.trimEnd().split('\n')[0];
       expect(line).toMatch(new RegExp(`^\\S+Z CRITICAL pos +Product #999 has no price ${marker}-a  .*\\bstore=STORE_CLI\\b.*\\berror=MISSING_PRICE\\b`));
       expect(out).not.toContain('STORE_OTHER');
+      await waitFor('the escape line', async () => out.includes(`${marker}-esc`), 15_000, 50);
+      expect(out).not.toContain('\x1b');
+      expect(out).toContain('\\x1b]0;PWNED\\x07\\x1b[2J');
 
       await stack.collectors[0].stop('SIGKILL');
       await stack.collectors[0].restart();

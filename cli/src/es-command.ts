@@ -24,12 +24,21 @@ export async function esCommand(argv: string[]): Promise<number> {
   switch (action) {
     case 'start': {
       const es = await startElasticsearch({ port });
-      process.stdout.write(es.reused ? `Elasticsearch already running on ${es.url} (reused)\n` : `Elasticsearch ${ES_VERSION} running on ${es.url} (pid ${es.pid}, data in ${es.dir})\n`);
+      if (es.reused && !es.owned) {
+        process.stdout.write(`An Elasticsearch not started by stacklens already answers on ${es.url}: left alone (stacklens es stop will not stop it). Use --port for one of stacklens's own.\n`);
+        return 0;
+      }
+      process.stdout.write(`${es.reused ? 'Elasticsearch already running' : `Elasticsearch ${ES_VERSION} running`} on ${es.url} (pid ${es.pid}, data in ${es.dir}); stop it with: stacklens es stop${port === DEFAULT_ES_PORT ? '' : ` --port ${port}`}\n`);
       return 0;
     }
     case 'stop': {
       const stopped = await stopElasticsearch({ port });
-      process.stdout.write(stopped ? `Elasticsearch on port ${port} stopped\n` : `no Elasticsearch started by stacklens is running on port ${port}\n`);
+      if (stopped) {
+        process.stdout.write(`Elasticsearch on port ${port} stopped\n`);
+        return 0;
+      }
+      const other = await elasticsearchStatus({ port });
+      process.stdout.write(other.running ? `the Elasticsearch on port ${port} was not started by stacklens: stop it the way it was started\n` : `no Elasticsearch started by stacklens is running on port ${port}\n`);
       return 0;
     }
     case 'status': {
@@ -38,7 +47,11 @@ export async function esCommand(argv: string[]): Promise<number> {
         process.stdout.write(`Elasticsearch is not running on ${s.url}\n`);
         return 3;
       }
-      process.stdout.write(`Elasticsearch ${s.version ?? '?'} running on ${s.url}: health ${s.health}${s.pid ? `, pid ${s.pid}` : ''}, data in ${s.dir}\n`);
+      process.stdout.write(
+        s.owned
+          ? `Elasticsearch ${s.version ?? '?'} running on ${s.url}: health ${s.health}, pid ${s.pid}, data in ${s.dir} (started by stacklens)\n`
+          : `Elasticsearch ${s.version ?? '?'} running on ${s.url}: health ${s.health}; not started by stacklens (its data is not under .stacklens)\n`,
+      );
       return 0;
     }
     default:

@@ -8,6 +8,7 @@ import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { COLLECTOR_OPTIONS_HELP, CollectorError, collectorTarget, get, getJson, refusal, type CollectorTarget, type Query } from './collector-client.js';
 import { Progress } from './progress.js';
+import { jsonLine, printable } from './terminal.js';
 
 export const SEARCH_HELP = `Usage: stacklens search [<query>] [--source pos,chatbot,chat] [--from TIME] [--to TIME]
                         [--channel NAME] [--user NAME] [--size N] [--json]
@@ -90,7 +91,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
     const size = values.size === undefined ? 20 : Number(values.size);
     if (!Number.isInteger(size) || size < 1 || size > 500) throw new CollectorError(`--size: "${values.size}" is not a whole number from 1 to 500`);
     const page = await getJson<Page>(target, '/api/search', { ...filters, size });
-    if (values.json) process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
+    if (values.json) process.stdout.write(`${jsonLine(page)}\n`);
     else printHits(page);
     return 0;
   } catch (err) {
@@ -110,13 +111,14 @@ function printHits(page: Page): void {
   for (const h of page.hits) {
     // The highlighted fragments say where the words matched; without them, the message's first line.
     const text = h.highlight.length ? h.highlight.join(' … ') : h.message.split('\n', 1)[0];
-    const shown = text.replace(/\r?\n/g, ' ⏎ ').replace(/<mark>(.*?)<\/mark>/g, (_m, w: string) => paint('1', w));
-    const level = (h.log?.level ?? '').toLowerCase();
-    process.stdout.write(`${paint('2', h['@timestamp'])}  ${h.source.padEnd(8)} ${paint(LEVEL_COLOUR[level] ?? '0', level.toUpperCase().padEnd(5))} ${shown}\n`);
+    // Made printable before the marks become bold: the message's own escape sequences are shown, not obeyed.
+    const shown = printable(text).replace(/<mark>(.*?)<\/mark>/g, (_m, w: string) => paint('1', w));
+    const level = printable(String(h.log?.level ?? '')).toLowerCase();
+    process.stdout.write(`${paint('2', printable(String(h['@timestamp'])))}  ${printable(String(h.source)).padEnd(8)} ${paint(LEVEL_COLOUR[level] ?? '0', level.toUpperCase().padEnd(5))} ${shown}\n`);
   }
   const more = page.total > page.hits.length ? ` (newest first; --size up to 500 for more, --export FILE for all ${page.total.toLocaleString('en-US')})` : '';
   process.stderr.write(`${page.hits.length.toLocaleString('en-US')} of ${page.total.toLocaleString('en-US')} match(es)${more}\n`);
-  if (page.partial) process.stderr.write(`warning: some shards failed, results are incomplete: ${(page.warnings ?? []).join('; ')}\n`);
+  if (page.partial) process.stderr.write(`warning: some shards failed, results are incomplete: ${printable((page.warnings ?? []).join('; '))}\n`);
 }
 
 /** Counts CSV records (RFC 4180: a line break inside quotes is part of a field) across chunks. */
@@ -153,6 +155,15 @@ async function exportTo(target: CollectorTarget, file: string, filters: Query, f
   let summary: { rows: number; complete: boolean; error?: string } | undefined;
   let cut = false;
   res.setEncoding('utf8');
+  // Ctrl-C: no half file left behind, and say so.
+  const interrupted = () => {
+    res.destroy();
+    if (!toStdout) rmSync(part, { force: true });
+    process.stderr.write(`\nstacklens search: export interrupted${toStdout ? '' : `; ${file} not written`}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     try {
       for await (const chunk of res as AsyncIterable<string>) {
@@ -193,6 +204,8 @@ async function exportTo(target: CollectorTarget, file: string, filters: Query, f
     if (!toStdout) process.stderr.write(`${rows.toLocaleString('en-US')} rows written to ${file} (${format})\n`);
     return 0;
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     if (!toStdout) rmSync(part, { force: true });
   }
 }

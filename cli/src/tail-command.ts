@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { COLLECTOR_OPTIONS_HELP, CollectorError, collectorTarget } from './collector-client.js';
+import { jsonLine, printable } from './terminal.js';
 
 export const TAIL_HELP = `Usage: stacklens tail [--source pos,chatbot,chat] [--query '<words>'] [--store STORE_001]
                       [--level error,warn] [--user ID] [--field name=value]… [--incidents]
@@ -60,7 +61,8 @@ export async function tailCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const list = (s: string | undefined) => s?.split(',').map((v) => v.trim()).filter(Boolean);
-  const fields: Record<string, string[]> = {};
+  // Null prototype: a field named "__proto__" or "constructor" is a field like any other.
+  const fields: Record<string, string[]> = Object.create(null);
   const add = (name: string, vals: string[] | undefined) => {
     if (vals?.length) fields[name] = [...(fields[name] ?? []), ...vals];
   };
@@ -84,7 +86,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
     return 1;
   }
   const url = `${target.url.replace(/^http/, 'ws')}/api/tail`;
-  const print = values.json ? (m: any) => process.stdout.write(`${JSON.stringify(m)}\n`) : printReadable;
+  const print = values.json ? (m: any) => process.stdout.write(`${jsonLine(m)}\n`) : printReadable;
   // Stdout closed by the reader (| head): stop quietly.
   process.stdout.on('error', () => process.exit(0));
 
@@ -105,8 +107,11 @@ export async function tailCommand(argv: string[]): Promise<number> {
       const ws = new WebSocket(url, { headers: target.token ? { authorization: `Bearer ${target.token}` } : {}, handshakeTimeout: 10_000 });
       current = ws;
       let final: number | undefined;
+      // Set once the collector answered the upgrade with an HTTP error: the socket's own error then says nothing new.
+      let answered = false;
       ws.on('open', () => ws.send(JSON.stringify(subscription)));
       ws.on('unexpected-response', (_req, res) => {
+        answered = true;
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));
@@ -138,7 +143,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
           else process.stderr.write(`stacklens tail: following ${describe(m.filter)} on ${target.url} (Ctrl-C to stop)\n`);
           attempt = 0;
         } else if (m.type === 'error') {
-          process.stderr.write(`stacklens tail: ${m.error}\n`);
+          process.stderr.write(`stacklens tail: ${printable(String(m.error))}\n`);
           final = 2;
           ws.close();
         } else if (m.type === 'dropped') {
@@ -147,6 +152,7 @@ export async function tailCommand(argv: string[]): Promise<number> {
         } else print(m);
       });
       ws.on('error', (err: NodeJS.ErrnoException) => {
+        if (answered) return;
         if (attempt === 0 || attempt % 10 === 0) process.stderr.write(`stacklens tail: cannot reach ${url} (${err.code ?? err.message}); retrying\n`);
       });
       ws.on('close', () => {
@@ -196,15 +202,16 @@ function get(doc: any, path: string): unknown {
 function printReadable(m: any): void {
   if (m.type === 'event') {
     const e = m.event ?? {};
-    const level = String(get(e, 'log.level') ?? '').toLowerCase();
-    const dataset = String(get(e, 'data_stream.dataset') ?? get(e, 'event.dataset') ?? '');
-    const message = String(e.message ?? '').replace(/\r?\n/g, ' ⏎ ');
+    const level = printable(String(get(e, 'log.level') ?? '').toLowerCase());
+    const dataset = printable(String(get(e, 'data_stream.dataset') ?? get(e, 'event.dataset') ?? ''));
+    const message = printable(String(e.message ?? ''));
     const keys = KEY_FIELDS.map(([path, name]) => [name, get(e, path)] as const).filter(([, v]) => v !== undefined && v !== null && typeof v !== 'object');
-    const extra = keys.length ? `  ${paint('2', keys.map(([name, v]) => `${name}=${String(v)}`).join(' '))}` : '';
-    process.stdout.write(`${paint('2', String(e['@timestamp'] ?? ''))} ${paint(LEVEL_COLOUR[level] ?? '0', (level || '-').toUpperCase().padEnd(5))} ${dataset.padEnd(8)} ${message}${extra}\n`);
+    const extra = keys.length ? `  ${paint('2', keys.map(([name, v]) => `${name}=${printable(String(v))}`).join(' '))}` : '';
+    process.stdout.write(`${paint('2', printable(String(e['@timestamp'] ?? '')))} ${paint(LEVEL_COLOUR[level] ?? '0', (level || '-').toUpperCase().padEnd(5))} ${dataset.padEnd(8)} ${message}${extra}\n`);
   } else if (m.type === 'incident') {
     const i = m.incident ?? {};
-    const sev = String(i.severity ?? '');
-    process.stdout.write(`${paint('2', String(i.updated_at ?? ''))} ${paint('1', 'INCIDENT')} ${m.change.padEnd(12)} ${paint(SEVERITY_COLOUR[sev] ?? '0', `[${sev}]`)} ${i.rule}${i.group_key ? ` ${i.group_key}` : ''} — ${i.summary ?? ''} (${i.count} events${i.ticket ? `, ${i.ticket}` : ''}) ${paint('2', i.id)}\n`);
+    const p = (v: unknown) => printable(String(v ?? ''));
+    const sev = p(i.severity);
+    process.stdout.write(`${paint('2', p(i.updated_at))} ${paint('1', 'INCIDENT')} ${p(m.change).padEnd(12)} ${paint(SEVERITY_COLOUR[sev] ?? '0', `[${sev}]`)} ${p(i.rule)}${i.group_key ? ` ${p(i.group_key)}` : ''} — ${p(i.summary)} (${p(i.count)} events${i.ticket ? `, ${p(i.ticket)}` : ''}) ${paint('2', p(i.id))}\n`);
   }
 }

@@ -19,7 +19,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { MAX_TAIL_CLIENTS, type TailHub } from './tail/tail-hub.js';
 import { BadSearchCursor, MAX_SEARCH_SIZE, SEARCH_SOURCES, search, type SearchFilters, type SearchSource } from './search.js';
-import { DEFAULT_EXPORT_FIELDS, EXPORT_FIELD, EXPORT_FORMATS, MAX_EXPORT_FIELDS, streamExport, type ExportFormat } from './search-export.js';
+import { DEFAULT_EXPORT_FIELDS, EXPORT_FORMATS, isFieldName, MAX_EXPORT_FIELDS, streamExport, type ExportFormat } from './search-export.js';
 
 const STATUSES = ['open', 'acknowledged', 'resolved'];
 const MAX_QUERY_CHARS = 1000;
@@ -43,6 +43,8 @@ export interface ApiDeps {
   templateStore?: EsTemplateStore;
   /** The live tail (GET /api/tail). */
   tail?: TailHub;
+  /** api.export_idle_timeout (ms). */
+  exportIdleMs?: number;
 }
 
 /** What the HTTP server's 'upgrade' handler leaves on a request it routes through the app (collector.ts). */
@@ -235,7 +237,7 @@ export function createApi(deps: ApiDeps): Router {
     if (!EXPORT_FORMATS.includes(format)) throw new BadRequest(`format: "${format.slice(0, 50)}" is not one of ${EXPORT_FORMATS.join(', ')}`);
     const fields = req.query.fields === undefined ? DEFAULT_EXPORT_FIELDS : (list(req, 'fields') ?? []);
     if (fields.length === 0 || fields.length > MAX_EXPORT_FIELDS) throw new BadRequest(`fields: from 1 to ${MAX_EXPORT_FIELDS} field names, comma-separated`);
-    for (const f of fields) if (!EXPORT_FIELD.test(f)) throw new BadRequest(`fields: "${f.slice(0, 100)}" is not a field name (letters, digits, _ @ . -; no wildcards)`);
+    for (const f of fields) if (!isFieldName(f)) throw new BadRequest(`fields: "${f.slice(0, 100)}" is not a field name (letters, digits, _ @ . -; no wildcards)`);
     if (new Set(fields).size !== fields.length) throw new BadRequest('fields: a field is named twice');
     const escapeFormulas = req.query.escape_formulas === undefined ? true : { true: true, false: false }[String(req.query.escape_formulas)];
     if (escapeFormulas === undefined) throw new BadRequest('escape_formulas: must be true or false');
@@ -247,7 +249,7 @@ export function createApi(deps: ApiDeps): Router {
     const target = JSON.stringify({ format, q: filters.q, source: filters.source, from: filters.from, to: filters.to, fields }).slice(0, 1000);
     try {
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-      const result = await streamExport(deps.es, { ...filters, format, fields, escapeFormulas }, res, `stacklens-export-${stamp}.${format}`);
+      const result = await streamExport(deps.es, { ...filters, format, fields, escapeFormulas }, res, `stacklens-export-${stamp}.${format}`, deps.exportIdleMs);
       const outcome = result.complete ? 'complete' : result.clientGone ? 'client_gone' : 'failed';
       deps.metrics?.exports.inc({ format, result: outcome });
       deps.metrics?.exportRows.inc({ format }, result.rows);

@@ -220,6 +220,7 @@ export class Collector {
       es: this.client,
       teamScope: (teams) => this.chatOps!.scope(teams),
       tail: this.tail,
+      exportIdleMs: this.config.api.export_idle_timeout,
     });
     const { host, port } = this.config.listen;
     const tls = this.config.tls;

@@ -131,8 +131,10 @@ const schema = z.strictObject({
       tokens: z.array(apiTokenSchema).default([]),
       admin_tokens: z.array(tokenValue()).default([]),
       viewer_tokens: z.array(tokenValue()).default([]),
+      /** A search export whose client takes nothing for this long is cut off (it holds one of 4 export slots). */
+      export_idle_timeout: durationMs().default(60_000),
     })
-    .default({ tokens: [], admin_tokens: [], viewer_tokens: [] }),
+    .default({ tokens: [], admin_tokens: [], viewer_tokens: [], export_idle_timeout: 60_000 }),
   /** Requests per caller and family of endpoints; over them, 429 with Retry-After. */
   rate_limits: rateLimitsSchema,
   max_body_bytes: byteSize().default(16 * 1024 * 1024),

@@ -3,7 +3,7 @@
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { csvField, csvRecord, fieldValue } from './search-export.js';
+import { csvField, csvRecord, fieldValue, isFieldName } from './search-export.js';
 
 describe('csvRecord', () => {
   it('reads back as written by an RFC 4180 parser, whatever the text (formulas not escaped)', () => {
@@ -48,5 +48,13 @@ describe('fieldValue', () => {
     expect(fieldValue({ log: 'flat' }, 'log.level')).toBeUndefined();
     expect(fieldValue({}, 'a.b.c')).toBeUndefined();
     expect(fieldValue({ a: { b: null } }, 'a.b')).toBeNull();
+    // Inherited members are not fields.
+    expect(fieldValue({}, 'constructor')).toBeUndefined();
+    expect(fieldValue({ a: {} }, 'a.toString')).toBeUndefined();
+  });
+
+  it('field names: dotted paths, never object machinery', () => {
+    for (const ok of ['message', '@timestamp', 'pos.store_id', 'labels.x-y', 'a_b.c1']) expect(isFieldName(ok), ok).toBe(true);
+    for (const bad of ['__proto__', 'a.__proto__', 'constructor', 'x.prototype', 'pos.*', 'a b', '', '.a', 'x'.repeat(201)]) expect(isFieldName(bad), bad).toBe(false);
   });
 });

@@ -20,8 +20,14 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 /** Fields exported when the request names none. */
 export const DEFAULT_EXPORT_FIELDS = ['@timestamp', 'data_stream.dataset', 'log.level', 'service.name', 'host.name', 'message'];
 export const MAX_EXPORT_FIELDS = 100;
-/** A field name: dotted ECS-style path (no wildcards: a column is one field). */
-export const EXPORT_FIELD = /^[A-Za-z0-9_@][A-Za-z0-9_@.-]{0,199}$/;
+const FIELD_NAME = /^[A-Za-z0-9_@][A-Za-z0-9_@.-]{0,199}$/;
+/** Names of JavaScript's object machinery: never a field a client may name (they would reach prototypes, not data). */
+const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** A field name a client may give: a dotted ECS-style path (no wildcards: a column is one field). */
+export function isFieldName(name: string): boolean {
+  return FIELD_NAME.test(name) && !name.split('.').some((part) => RESERVED.has(part));
+}
 const EXPORT_PAGE = 2000;
 const KEEP_ALIVE = '2m';
 
@@ -45,11 +51,11 @@ export interface ExportResult {
 export function fieldValue(doc: unknown, path: string): unknown {
   if (doc === null || typeof doc !== 'object') return undefined;
   const obj = doc as Record<string, unknown>;
-  if (path in obj) return obj[path];
+  if (Object.hasOwn(obj, path)) return obj[path];
   // The longest prefix that is a key first: {"log": {"file.path": …}} and {"log.file": {"path": …}} both answer log.file.path.
   for (let dot = path.lastIndexOf('.'); dot > 0; dot = path.lastIndexOf('.', dot - 1)) {
     const head = path.slice(0, dot);
-    if (head in obj) {
+    if (Object.hasOwn(obj, head)) {
       const found = fieldValue(obj[head], path.slice(dot + 1));
       if (found !== undefined) return found;
     }
@@ -79,16 +85,28 @@ export function csvField(value: unknown, escapeFormulas = true): string {
 
 export const csvRecord = (values: unknown[], escapeFormulas = true): string => `${values.map((v) => csvField(v, escapeFormulas)).join(',')}\r\n`;
 
-function writeOut(res: Response, chunk: string): Promise<void> | undefined {
+/**
+ * A client that takes nothing for this long is given up on: an export holds one of the
+ * collector's MAX_EXPORTS slots and a point in time, and a reader that stopped must not keep
+ * them from everyone else.
+ */
+export const EXPORT_STALL_MS = 60_000;
+
+function writeOut(res: Response, chunk: string, stallMs: number): Promise<void> | undefined {
   if (res.destroyed) return undefined;
   if (res.write(chunk)) return undefined;
   // Wait for the client to take what was written; a client that goes away ends the wait too.
   return new Promise((resolve) => {
     const done = () => {
+      clearTimeout(timer);
       res.off('drain', done);
       res.off('close', done);
       resolve();
     };
+    const timer = setTimeout(() => {
+      res.destroy(new Error(`the client took nothing for ${stallMs / 1000} s`));
+      done();
+    }, stallMs);
     res.on('drain', done);
     res.on('close', done);
   });
@@ -104,7 +122,7 @@ function errorText(err: unknown): string {
  * Streams the export into `res` (headers included). Errors before the first byte are thrown
  * (the caller answers them as any request's); after it, they end the export as described above.
  */
-export async function streamExport(client: Client, req: ExportRequest, res: Response, fileName: string): Promise<ExportResult> {
+export async function streamExport(client: Client, req: ExportRequest, res: Response, fileName: string, stallMs = EXPORT_STALL_MS): Promise<ExportResult> {
   const query = searchQuery(req);
   let pit = (await client.openPointInTime({ index: searchIndices(req), keep_alive: KEEP_ALIVE, ignore_unavailable: true })).id;
   let gone = false;
@@ -140,7 +158,7 @@ export async function streamExport(client: Client, req: ExportRequest, res: Resp
         res.setHeader('Cache-Control', 'no-store');
         started = true;
         // The header is the field names asked for, not data: written as they are.
-        if (req.format === 'csv') await writeOut(res, csvRecord(req.fields, false));
+        if (req.format === 'csv') await writeOut(res, csvRecord(req.fields, false), stallMs);
       }
       const hits: any[] = page.hits.hits;
       let chunk = '';
@@ -156,7 +174,7 @@ export async function streamExport(client: Client, req: ExportRequest, res: Resp
         }
       }
       result.rows += hits.length;
-      if (chunk) await writeOut(res, chunk);
+      if (chunk) await writeOut(res, chunk, stallMs);
       if (gone || res.destroyed) {
         result.clientGone = true;
         return result;

@@ -45,6 +45,7 @@ export interface ServerDeps {
   /** The filter confining a team-scoped token's searches to its teams' data (ChatOps.scope). */
   teamScope?: (teams: string[]) => Promise<Record<string, unknown>>;
   tail?: TailHub;
+  exportIdleMs?: number;
 }
 
 export function createServer(deps: ServerDeps): express.Express {
@@ -98,7 +99,7 @@ export function createServer(deps: ServerDeps): express.Express {
   }
   if (deps.integrations) app.use('/api/admin/integrations', createIntegrationsApi(deps.integrations, deps.gate));
   if (deps.engine) {
-    app.use('/api', createApi({ gate: deps.gate, engine: deps.engine, notifier: deps.notifier, metrics: deps.metrics, es: deps.es!, teamScope: deps.teamScope!, templateStore: deps.templateStore, tail: deps.tail }));
+    app.use('/api', createApi({ gate: deps.gate, engine: deps.engine, notifier: deps.notifier, metrics: deps.metrics, es: deps.es!, teamScope: deps.teamScope!, templateStore: deps.templateStore, tail: deps.tail, exportIdleMs: deps.exportIdleMs }));
   }
 
   const onError: ErrorRequestHandler = (err, req, res, _next) => {

@@ -29,6 +29,8 @@ export interface EsInstance {
   pid?: number;
   /** true when an Elasticsearch was already answering on the port and we reused it. */
   reused: boolean;
+  /** Started by stacklens (its pid file is here and the process lives): `stacklens es stop` can stop it. */
+  owned: boolean;
 }
 
 const defaultLog = (line: string) => process.stderr.write(`${line}\n`);
@@ -129,7 +131,8 @@ export async function startElasticsearch(opts: RunnerOptions = {}): Promise<EsIn
   const url = `http://127.0.0.1:${port}`;
   const dir = instanceDir(opts, port);
   if (await probe(url)) {
-    return { url, port, dir, pid: readPid(dir), reused: true };
+    const pid = ownedPid(dir);
+    return { url, port, dir, pid, reused: true, owned: pid !== undefined };
   }
   const distDir = ensureDistribution(opts);
   writeInstanceConfig(distDir, dir, port);
@@ -155,7 +158,7 @@ export async function startElasticsearch(opts: RunnerOptions = {}): Promise<EsIn
     const health = await probe(url, '/_cluster/health?wait_for_status=yellow&timeout=1s');
     if (health && (health.status === 'yellow' || health.status === 'green')) {
       log(`Elasticsearch is up on ${url} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      return { url, port, dir, pid: readPid(dir), reused: false };
+      return { url, port, dir, pid: readPid(dir), reused: false, owned: true };
     }
     await sleep(500);
   }
@@ -179,6 +182,12 @@ function readPid(dir: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The pid of the Elasticsearch stacklens started for this instance directory, if it still runs. */
+function ownedPid(dir: string): number | undefined {
+  const pid = readPid(dir);
+  return pid !== undefined && alive(pid) ? pid : undefined;
 }
 
 function alive(pid: number): boolean {
@@ -210,6 +219,8 @@ export interface EsStatus {
   version?: string;
   pid?: number;
   dir: string;
+  /** Started by stacklens (stoppable with stacklens es stop, data in `dir`); false for another Elasticsearch on the port. */
+  owned: boolean;
 }
 
 export async function elasticsearchStatus(opts: RunnerOptions = {}): Promise<EsStatus> {
@@ -217,8 +228,9 @@ export async function elasticsearchStatus(opts: RunnerOptions = {}): Promise<EsS
   const url = `http://127.0.0.1:${port}`;
   const dir = instanceDir(opts, port);
   const health = await probe(url);
-  if (!health) return { url, running: false, dir };
+  if (!health) return { url, running: false, dir, owned: false };
   const nodes = await probe(url, '/_nodes/_local/version');
   const node = nodes && Object.values((nodes.nodes ?? {}) as Record<string, { version?: string }>)[0];
-  return { url, running: true, health: String(health.status), version: node?.version, pid: readPid(dir), dir };
+  const pid = ownedPid(dir);
+  return { url, running: true, health: String(health.status), version: node?.version, pid, dir, owned: pid !== undefined };
 }

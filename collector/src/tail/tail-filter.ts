@@ -7,9 +7,9 @@
 // The query takes the search API's words: words (all must be there), "phrases", -not,
 // a | b, and word* (a prefix). It is written as match / match_phrase / prefix clauses on
 // `message` rather than simple_query_string, so that both uses answer alike.
-import { compileOfflineQuery, logMappings, OfflineRefusal, type DocPredicate } from '@stacklens/detection';
+import { analyzeStandard, compileOfflineQuery, logMappings, OfflineRefusal, type DocPredicate } from '@stacklens/detection';
 import { SEARCH_SOURCES, searchIndices, type SearchSource } from '../search.js';
-import { EXPORT_FIELD } from '../search-export.js';
+import { isFieldName } from '../search-export.js';
 
 export const MAX_TAIL_QUERY_CHARS = 1000;
 const MAX_QUERY_TERMS = 64;
@@ -68,26 +68,34 @@ export function textQuery(q: string): Record<string, unknown> {
     let not = 0;
     const dsl = (t: { op: Op; clauses: Record<string, unknown>[] }) => (t.op === 'must' ? { bool: { must: t.clauses } } : { bool: { should: t.clauses, minimum_should_match: 1 } });
     const add = (branch: Record<string, unknown> | undefined) => {
-      if (branch) {
-        if (++terms > MAX_QUERY_TERMS) throw new BadSubscription(`query: at most ${MAX_QUERY_TERMS} terms`);
-        if (not % 2 === 1) branch = { bool: { must_not: [branch] } };
-        if (!leaf && !top) leaf = branch;
-        else {
-          const op = current ?? 'must';
-          if (!top) top = { op, clauses: [leaf!] };
-          else if (previous !== op) top = { op, clauses: [dsl(top)] };
-          top.clauses.push(branch);
-          previous = op;
-        }
+      // No clause (a term of no words): a pending operator waits for the next one, as in Lucene.
+      if (!branch) return;
+      if (++terms > MAX_QUERY_TERMS) throw new BadSubscription(`query: at most ${MAX_QUERY_TERMS} terms`);
+      if (not % 2 === 1) branch = { bool: { must_not: [branch] } };
+      if (!leaf && !top) leaf = branch;
+      else {
+        const op = current ?? 'must';
+        if (!top) top = { op, clauses: [leaf!] };
+        else if (previous !== op) top = { op, clauses: [dsl(top)] };
+        top.clauses.push(branch);
+        previous = op;
       }
       current = undefined;
-      not = 0;
     };
+    // As SimpleQueryParser: `+` and `|` count only after a term and when no operator is pending;
+    // `-` counts up to the next term, phrase or group — whitespace cancels it (`a - b` is a b).
+    const hasTerm = () => Boolean(leaf || top);
     while (at < q.length) {
       const c = q[at];
+      if (c === '-') {
+        not++;
+        at++;
+        continue;
+      }
       if (c === '(') {
         at++;
-        add(parse(depth + 1));
+        const sub = parse(depth + 1);
+        add(sub);
       } else if (c === ')') {
         at++;
         if (depth > 0) break;
@@ -95,15 +103,13 @@ export function textQuery(q: string): Record<string, unknown> {
         const close = q.indexOf('"', at + 1);
         const phrase = q.slice(at + 1, close);
         at = close + 1;
-        add(phrase.trim() ? { match_phrase: { message: phrase } } : undefined);
+        // A phrase of no words is no clause, as in Elasticsearch.
+        add(analyzeStandard(phrase).length ? { match_phrase: { message: phrase } } : undefined);
       } else if (c === '|') {
-        current = 'should';
+        if (!current && hasTerm()) current = 'should';
         at++;
       } else if (c === '+') {
-        current = 'must';
-        at++;
-      } else if (c === '-' && (at === 0 || WHITESPACE.has(q[at - 1]) || '(|+-'.includes(q[at - 1]))) {
-        not++;
+        if (!current && hasTerm()) current = 'must';
         at++;
       } else if (WHITESPACE.has(c)) at++;
       else {
@@ -111,13 +117,19 @@ export function textQuery(q: string): Record<string, unknown> {
         while (end < q.length && !WHITESPACE.has(q[end]) && !'"|+()'.includes(q[end])) end++;
         const token = q.slice(at, end);
         at = end;
-        // Indexed words are lower case: a prefix is compared with them as written, lower-cased.
-        add(token.endsWith('*') && token.length > 1 ? { prefix: { message: token.slice(0, -1).toLowerCase() } } : { match: { message: { query: token, operator: 'and' } } });
+        if (token.endsWith('*')) {
+          // Indexed words are lower case: a prefix is compared with them as written, lower-cased.
+          add({ prefix: { message: token.slice(0, -1).toLowerCase() } });
+        } else if (analyzeStandard(token).length) add({ match: { message: { query: token, operator: 'and' } } });
+        // A term of punctuation only (":", "#", "—") analyzes to nothing: no clause, as in Elasticsearch.
+        else add(undefined);
       }
+      not = 0;
     }
     return top ? dsl(top) : leaf;
   };
-  return parse(0) ?? { match_all: {} };
+  // Nothing to search for ("-", "|", '""'): Elasticsearch's query matches nothing then.
+  return parse(0) ?? { match_none: {} };
 }
 
 /** The dataset of a data stream logs-<dataset>-<namespace> (or a backing index of one). */
@@ -142,13 +154,14 @@ export function parseSubscription(raw: unknown, scope: { filter: Record<string, 
 
   if (sub.query !== undefined && (typeof sub.query !== 'string' || sub.query.length > MAX_TAIL_QUERY_CHARS)) throw new BadSubscription(`query: a string of at most ${MAX_TAIL_QUERY_CHARS} characters (the search API's syntax)`);
 
-  const fields: Record<string, string[]> = {};
+  // Field names come from the client: "__proto__" must be a field, not this object's prototype.
+  const fields: Record<string, string[]> = Object.create(null);
   if (sub.fields !== undefined) {
     if (sub.fields === null || typeof sub.fields !== 'object' || Array.isArray(sub.fields)) throw new BadSubscription('fields: an object of field name → value or list of values');
     const entries = Object.entries(sub.fields as Record<string, unknown>);
     if (entries.length > MAX_FIELD_FILTERS) throw new BadSubscription(`fields: at most ${MAX_FIELD_FILTERS} fields`);
     for (const [name, value] of entries) {
-      if (!EXPORT_FIELD.test(name)) throw new BadSubscription(`fields: "${name.slice(0, 100)}" is not a field name (letters, digits, _ @ . -)`);
+      if (!isFieldName(name)) throw new BadSubscription(`fields: "${name.slice(0, 100)}" is not a field name (letters, digits, _ @ . -)`);
       const values = Array.isArray(value) ? value : [value];
       if (values.length === 0 || values.length > MAX_VALUES || !values.every((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')) {
         throw new BadSubscription(`fields.${name}: a value or a list of 1 to ${MAX_VALUES} values (strings, numbers or booleans)`);

@@ -30,7 +30,9 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 const POLL_MS = 1000;
 /** How far back each poll looks at event.ingested: a batch becomes searchable up to this long after the collector took it. */
 const LOOKBACK_MS = 10_000;
-const POLL_SIZE = 500;
+const POLL_SIZE = 1000;
+/** Pages per client per poll: up to 20,000 events a second from other collectors. */
+const MAX_POLL_PAGES = 20;
 /** Remembered ids per client (sent recently): beyond this the oldest are forgotten. */
 const MAX_REMEMBERED = 50_000;
 const MAX_SUBSCRIPTION_BYTES = 16 * 1024;
@@ -82,6 +84,7 @@ class TailClient {
     if (this.closed) return false;
     if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.dropped++;
+      this.hub.countDropped(1);
       return false;
     }
     this.flushDropped();
@@ -92,7 +95,6 @@ class TailClient {
   /** Tells a client that has caught up how many messages it missed. */
   flushDropped(): void {
     if (this.dropped === 0 || this.closed || this.ws.bufferedAmount > MAX_BUFFERED_BYTES / 2) return;
-    this.hub.countDropped(this.dropped);
     this.ws.send(JSON.stringify({ type: 'dropped', dropped: this.dropped }));
     this.dropped = 0;
   }
@@ -132,23 +134,38 @@ class TailClient {
 
   private async pollEvents(filter: TailFilter, now: number): Promise<void> {
     const since = new Date(Math.max(this.eventsFrom, now - LOOKBACK_MS)).toISOString();
-    const res: any = await this.hub.es.search({
-      index: filter.indices,
-      ignore_unavailable: true,
-      allow_no_indices: true,
-      size: POLL_SIZE,
-      _source: false,
-      track_total_hits: false,
-      query: { bool: { filter: [filter.esQuery, { range: { 'event.ingested': { gte: since } } }] } },
-      sort: [{ 'event.ingested': { order: 'asc', unmapped_type: 'date' } }],
-    } as never);
-    const unseen = (res.hits.hits as any[]).filter((h) => !this.sentIds.has(h._id));
-    if (unseen.length === 0 || this.closed) return;
-    const docs: any = await this.hub.es.mget({ docs: unseen.map((h) => ({ _index: h._index, _id: h._id })) });
+    // Every event of the window, a page at a time (ids only); event.id breaks ties within a batch
+    // (one batch shares its event.ingested). Up to MAX_POLL_PAGES: beyond, the client is told.
+    let after: unknown[] | undefined;
     let sent = 0;
-    for (const d of docs.docs as any[]) {
-      if (!d.found || !this.firstTime(d._id, now)) continue;
-      if (this.offer(eventPayload(d._id, d._index, d._source))) sent++;
+    for (let page = 0; page < MAX_POLL_PAGES && !this.closed; page++) {
+      const res: any = await this.hub.es.search({
+        index: filter.indices,
+        ignore_unavailable: true,
+        allow_no_indices: true,
+        size: POLL_SIZE,
+        _source: false,
+        track_total_hits: false,
+        query: { bool: { filter: [filter.esQuery, { range: { 'event.ingested': { gte: since } } }] } },
+        sort: [{ 'event.ingested': { order: 'asc', unmapped_type: 'date' } }, { 'event.id': { order: 'asc', unmapped_type: 'keyword' } }],
+        ...(after ? { search_after: after } : {}),
+      } as never);
+      const hits = res.hits.hits as any[];
+      const unseen = hits.filter((h) => !this.sentIds.has(h._id));
+      if (unseen.length) {
+        const docs: any = await this.hub.es.mget({ docs: unseen.map((h) => ({ _index: h._index, _id: h._id })) });
+        for (const d of docs.docs as any[]) {
+          if (!d.found || !this.firstTime(d._id, now)) continue;
+          if (this.offer(eventPayload(d._id, d._index, d._source))) sent++;
+        }
+      }
+      if (hits.length < POLL_SIZE) break;
+      after = hits[hits.length - 1].sort;
+      if (page === MAX_POLL_PAGES - 1) {
+        // More matched in the window than a client can be sent each second: say so.
+        this.dropped++;
+        this.hub.countDropped(1);
+      }
     }
     this.hub.metrics?.sent('event', sent);
   }
