@@ -7,6 +7,7 @@ import { rulesCommand } from './rules-command.js';
 import { templatesCommand } from './templates-command.js';
 import { searchCommand } from './search-command.js';
 import { tailCommand } from './tail-command.js';
+import { incidentsCommand } from './incidents-command.js';
 
 const HELP = `Usage: stacklens <command> [options]
 
@@ -21,8 +22,11 @@ Commands:
   templates mine <file>    mine a log file's message templates offline (as the collector does)
   search '<query>'         search a collector's logs and chat messages; --export FILE for all of them
   tail                     follow a collector's events (and --incidents) as they are indexed
+  incidents <list|show|ack|resolve|silence>
+                           operate a collector's incidents from the terminal
 
-Commands that talk to a collector take --url (or $STACKLENS_URL) and --token (or $STACKLENS_TOKEN).
+Commands that talk to a collector take --url (or $STACKLENS_URL) and --token (or $STACKLENS_TOKEN),
+or read url: and token: from ~/.config/stacklens/cli.yaml.
 Run "stacklens <command> --help" for a command's options; "stacklens --version" prints the version.
 The agent and collector are separate programs: stacklens-agent, stacklens-collector.`;
 
@@ -35,6 +39,7 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   templates: templatesCommand,
   search: searchCommand,
   tail: tailCommand,
+  incidents: incidentsCommand,
 };
 
 /** The CLI's version: its package's (cli/package.json, beside dist/). */

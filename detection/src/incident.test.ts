@@ -28,6 +28,16 @@ const match = (over: Partial<Match> = {}): Match => ({
 });
 const stages = (inc: Incident) => inc.timeline.map((t) => t.stage);
 
+describe('summary', () => {
+  it('says what happened and where, not only the counting', () => {
+    expect(openIncident(frequency(), match(), T0).summary).toBe('Product #<num> has no price — pos.store_id=STORE_001: 3 events in 1m (threshold 3)');
+    expect(openIncident(frequency(), match({ key: {} }), T0).summary).toBe('Product #<num> has no price: 3 events in 1m (threshold 3)');
+    // An aggregate condition: where, and what was measured.
+    const silent = openIncident(flatline(), match({ key: { 'host.name': 'kiosk-7' }, template: 'fewer than 1 events in 5m', count: 0, first: 0, last: 0, samples: [], summary: '0 events in the last 5m (threshold 1)' }), T0);
+    expect(silent.summary).toBe('host.name=kiosk-7: 0 events in the last 5m (threshold 1)');
+  });
+});
+
 describe('identity', () => {
   it('one fingerprint per rule, index, group and template; the group key in any order; ids the same on every collector', () => {
     const fp = incidentFingerprint('r', 'logs-pos-default', { a: '1', b: '2' }, 'T');
@@ -111,7 +121,7 @@ describe('recordMatch', () => {
     const inc = openIncident(rule, match(), T0);
     const r = recordMatch(inc, rule, match({ count: 4, summary: '4 events in 1m (threshold 3)', samples: [sample(4, T0 + 9000), sample(5, T0 + 9000), sample(1)] }), { count: 2, last: T0 + 8_000 }, T0 + 10_000);
     expect(r).toEqual({ changed: true, fired: false });
-    expect(inc).toMatchObject({ status: 'open', count: 5, occurrences: 2, last_seen: iso(T0 + 8_000), first_seen: iso(T0 - 30_000), summary: '4 events in 1m (threshold 3)', fire_count: 1, updated_at: iso(T0 + 10_000), last_matched_at: iso(T0 + 10_000), auto_resolve_at: iso(T0 + 10_000 + 30 * MIN) });
+    expect(inc).toMatchObject({ status: 'open', count: 5, occurrences: 2, last_seen: iso(T0 + 8_000), first_seen: iso(T0 - 30_000), summary: 'Product #<num> has no price — pos.store_id=STORE_001: 4 events in 1m (threshold 3)', fire_count: 1, updated_at: iso(T0 + 10_000), last_matched_at: iso(T0 + 10_000), auto_resolve_at: iso(T0 + 10_000 + 30 * MIN) });
     // Newest first, the repeated sample once, five at most.
     expect(inc.samples.map((s) => s.message)).toEqual(['Product #4 has no price', 'Product #5 has no price', 'Product #1 has no price', 'Product #2 has no price', 'Product #3 has no price']);
     // Events that arrive late (older than last_seen) count but do not move last_seen back.

@@ -147,6 +147,17 @@ function templateOf(match: Match): Pick<Incident, 'message_template' | 'template
   return typeof text === 'string' ? { message_template: text, template_id: id } : { message_template: id };
 }
 
+/**
+ * What happened, in one line: for rules that count events, their message and where
+ * ("Product #<*> has no price — pos.store_id=STORE_001: 3 events in 1m (threshold 3)");
+ * for aggregate conditions, where and what was measured. Not only the counting.
+ */
+export function incidentSummary(rule: Rule, match: Match, messageTemplate: string | undefined, groupKey: string): string {
+  const what = rule.ruleType.countsEvents && messageTemplate && !/^[0-9a-f]{16}$/.test(messageTemplate) ? messageTemplate : undefined;
+  if (what) return `${what}${groupKey ? ` — ${groupKey}` : ''}: ${match.summary}`;
+  return groupKey ? `${groupKey}: ${match.summary}` : match.summary;
+}
+
 export function openIncident(rule: Rule, match: Match, now: number, silencedBy?: string): Incident {
   const spec = rule.spec;
   const fingerprint = incidentFingerprint(spec.name, rule.index, match.key, match.template);
@@ -162,7 +173,7 @@ export function openIncident(rule: Rule, match: Match, now: number, silencedBy?:
     group_key: groupKeyText(match.key),
     group: match.key,
     ...templateOf(match),
-    summary: match.summary,
+    summary: incidentSummary(rule, match, templateOf(match).message_template, groupKeyText(match.key)),
     value: match.value,
     count: match.count,
     occurrences: 1,
@@ -236,7 +247,7 @@ export function recordMatch(
     inc.count = match.count;
     inc.last_seen = iso(now);
   }
-  inc.summary = match.summary;
+  inc.summary = incidentSummary(rule, match, inc.message_template, inc.group_key);
   inc.value = match.value;
   inc.occurrences++;
   inc.samples = mergeSamples(match.samples ?? [], inc.samples);
