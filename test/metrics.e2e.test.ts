@@ -80,7 +80,7 @@ describe('metrics', () => {
     const lines = () => c.proc.output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     // The agent's batches carry an X-Request-Id made of its id; the collector logs it.
     const logged = await waitFor('a logged agent batch', async () => lines().find((l) => l.msg === 'request' && l.path === '/v1/events' && String(l.request_id).startsWith(`logs-${s.ns}-`)), 30_000);
-    expect(logged).toMatchObject({ level: 20, component: 'collector', method: 'POST', status: 200 });
+    expect(logged).toMatchObject({ level: 'debug', component: 'collector', method: 'POST', status: 200 });
     const res = await fetch(`${c.url}/v1/events`, { method: 'POST', headers: { authorization: 'Bearer wrong-token', 'x-request-id': 'my-request-1' }, body: '{}' });
     expect(res.status).toBe(401);
     expect(res.headers.get('x-request-id')).toBe('my-request-1');
@@ -90,7 +90,7 @@ describe('metrics', () => {
     expect(c.proc.output).not.toContain('wrong-token');
     const agentLines = agent.proc.output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     expect(agentLines.map((l) => l.msg)).toContain('agent starting');
-    for (const l of agentLines) expect(l).toMatchObject({ level: 30, component: 'agent', agent_id: `logs-${s.ns}` });
+    for (const l of agentLines) expect(l).toMatchObject({ level: 'info', component: 'agent', agent_id: `logs-${s.ns}` });
     expect(agent.proc.output).not.toContain(`agent-token-${s.ns}`);
   });
 });

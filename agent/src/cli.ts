@@ -16,14 +16,19 @@ Options:
                         (and those skipped: excluded, symbolic links, unreadable), and exit
       --connect         with --check: also ask each collector URL whether it answers and
                         accepts the token; exit 1 if one does not
+      --log-format <f>  json, pretty or auto (default: pretty on a terminal, JSON otherwise)
   -h, --help            show this help
       --version         print the version and exit
 
 Signals: SIGTERM/SIGINT ship what was read, commit offsets and exit.
          SIGHUP reloads the configuration: new inputs start, removed ones stop
          cleanly; an invalid new file is reported and the old one kept.
-Environment: STACKLENS_LOG_LEVEL (trace|debug|info|warn|error).
-See README.md for every configuration key.`;
+Environment: STACKLENS_LOG_LEVEL (trace|debug|info|warn|error), STACKLENS_LOG_FORMAT (json|pretty|auto).
+See README.md for every configuration key.
+
+Example:
+  stacklens-agent --config agent.yaml --check --connect
+  stacklens-agent --config agent.yaml`;
 
 runServiceCli({
   name: 'stacklens-agent',

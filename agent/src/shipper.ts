@@ -51,11 +51,16 @@ export interface ShipperOptions {
   tls?: { ca?: string; cert?: string; key?: string };
 }
 
+/** While no collector answers, how often the agent says so (the first failure is told at once). */
+const UNREACHABLE_REPORT_MS = 60_000;
+
 export class Shipper {
   /** Round-robin start for each batch: several collectors share the load; a failure moves on. */
   private nextUrl = 0;
   private batches = 0;
   retries = 0;
+  /** Failed attempts in a row to reach any collector, and since when: one warning, then a line a minute, not one per retry. */
+  private unreachable = { count: 0, since: 0, lastWarned: 0 };
   private readonly stopSignal: AbortController = new AbortController();
   /** Keep-alive connections to the collectors, with our TLS settings. */
   private http: CollectorHttp;
@@ -132,6 +137,10 @@ export class Shipper {
           AbortSignal.any([this.stopSignal.signal, AbortSignal.timeout(this.opts.timeoutMs)]),
         );
         if (res.status >= 200 && res.status < 300) {
+          if (this.unreachable.count > 0) {
+            this.log.info({ url, failed_attempts: this.unreachable.count, unreachable_s: Math.round((Date.now() - this.unreachable.since) / 1000) }, 'collector reachable again');
+            this.unreachable = { count: 0, since: 0, lastWarned: 0 };
+          }
           const ack = JSON.parse(res.text) as WireAck;
           if (ack.dead_lettered > 0) {
             this.log.warn({ request_id: requestId, dead_lettered: ack.dead_lettered, reasons: ack.errors }, 'collector sent events to the dead-letter stream');
@@ -162,7 +171,16 @@ export class Shipper {
       } catch (err) {
         if (this.stopSignal.signal.aborted) throw new Error('shipper stopped');
         const cause = (err as { cause?: Error }).cause?.message;
-        this.log.warn({ request_id: requestId, url, err: (err as Error).message, cause }, 'collector unreachable; will retry');
+        const now = Date.now();
+        const u = this.unreachable;
+        if (u.count++ === 0) {
+          u.since = now;
+          u.lastWarned = now;
+          this.log.warn({ request_id: requestId, url, err: (err as Error).message, cause }, 'collector unreachable; retrying (one line a minute while it lasts)');
+        } else if (now - u.lastWarned >= UNREACHABLE_REPORT_MS) {
+          u.lastWarned = now;
+          this.log.warn({ url, err: (err as Error).message, cause, failed_attempts: u.count, unreachable_s: Math.round((now - u.since) / 1000) }, 'collector still unreachable; retrying');
+        } else this.log.debug({ request_id: requestId, url, err: (err as Error).message, cause, failed_attempts: u.count }, 'collector unreachable; will retry');
       }
       this.retries++;
       urlIndex++;

@@ -11,17 +11,35 @@ each one, and indexes them into Elasticsearch data streams; events it cannot ind
 go to logs-stacklens.deadletter-default with the reason. Agents are acknowledged
 only after Elasticsearch accepted their documents.
 
-Endpoints: POST /v1/events, GET /healthz (process up), GET /readyz (Elasticsearch
-reachable and templates installed).
+Endpoints (README "Collector API" has each one's parameters):
+  POST /v1/events                      agents' batches (agent token)
+  GET  /healthz, /readyz, /metrics     process up; Elasticsearch reachable; Prometheus
+  GET  /api/incidents[/:id]            incidents (viewer); POST …/:id/ack, …/resolve,
+                                       …/:id/ticket (operator)
+  GET  /api/silences; POST /api/silences; DELETE /api/silences/:id
+  GET  /api/search, /api/search/export full-text search; every match as CSV or NDJSON
+  GET  /api/tail                       live tail (WebSocket)
+  GET  /api/templates                  top message templates
+  GET  /api/rules; POST /api/rules/reload
+  GET  /api/outbox, /api/audit         external actions; the audit trail (admin)
+  /api/admin/integrations[/:id][/test] integrations (admin)
+  POST /slack/commands, /slack/actions, /slack/events; GET /slack/install,
+       /slack/oauth/callback           Slack
+  POST /mattermost/commands, /mattermost/actions
 
 Options:
   -c, --config <file>   collector configuration (YAML; \${ENV} and \${ENV:-default} are expanded)
       --check           validate the configuration and exit
+      --log-format <f>  json, pretty or auto (default: pretty on a terminal, JSON otherwise)
   -h, --help            show this help
       --version         print the version and exit
 
-Environment: STACKLENS_LOG_LEVEL (trace|debug|info|warn|error).
-See README.md for every configuration key.`;
+Environment: STACKLENS_LOG_LEVEL (trace|debug|info|warn|error), STACKLENS_LOG_FORMAT (json|pretty|auto).
+See README.md for every configuration key.
+
+Example:
+  STACKLENS_AGENT_TOKEN=… stacklens-collector --config collector.yaml --check
+  STACKLENS_AGENT_TOKEN=… stacklens-collector --config collector.yaml`;
 
 /** The collector's version: its package's (collector/package.json, beside dist/). */
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;

@@ -5,9 +5,23 @@
 // (http://elastic:***@es:9200) never reaches the log, wherever it sits — the message, a
 // field, an array, an error's message or stack, a child logger's bindings.
 import { pino, type DestinationStream, type Logger, type LevelWithSilent, type LoggerOptions } from 'pino';
+import pretty from 'pino-pretty';
 import { maskUrlCredentials } from './mask-url.js';
 
 export type { Logger };
+
+export const LOG_FORMATS = ['json', 'pretty', 'auto'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/**
+ * JSON for machines (a pipe, a file, journald), readable lines for people: `auto` (the
+ * default) is pretty when stdout is a terminal. $STACKLENS_LOG_FORMAT, or the programs'
+ * --log-format, chooses.
+ */
+export function logFormat(env: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stdout.isTTY)): 'json' | 'pretty' {
+  const f = (env.STACKLENS_LOG_FORMAT ?? 'auto') as LogFormat;
+  return f === 'pretty' || (f !== 'json' && isTty) ? 'pretty' : 'json';
+}
 
 /** The options createLogger gives pino (exported for the bench and tests). */
 export function loggerOptions(component: string, level: LevelWithSilent = 'info'): LoggerOptions {
@@ -16,6 +30,8 @@ export function loggerOptions(component: string, level: LevelWithSilent = 'info'
     base: { component },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'password', '*.password', 'api_key', '*.api_key'], censor: '[redacted]' },
+    // "level":"warn", not 40: readable in any log viewer (Kibana, jq, journald) without a table.
+    formatters: { level: (label) => ({ level: label }) },
     // On the serialized line, just before it is written: one indexOf('://') for a line
     // without a URL. Masking the JSON text keeps it valid JSON (see mask-url.ts).
     hooks: { streamWrite: maskUrlCredentials },
@@ -23,5 +39,9 @@ export function loggerOptions(component: string, level: LevelWithSilent = 'info'
 }
 
 export function createLogger(component: string, level: LevelWithSilent = 'info', destination?: DestinationStream): Logger {
-  return destination ? pino(loggerOptions(component, level), destination) : pino(loggerOptions(component, level));
+  if (destination) return pino(loggerOptions(component, level), destination);
+  if (logFormat() === 'json') return pino(loggerOptions(component, level));
+  // pino's own pretty printer, in this thread (sync: nothing lost at exit), after the same masking.
+  const colorize = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  return pino(loggerOptions(component, level), pretty({ sync: true, colorize, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,component', messageFormat: '{component}: {msg}', customPrettifiers: {} }));
 }

@@ -5,7 +5,7 @@
 // maskUrlCredentials: a URL's password (http://elastic:***@es:9200) is never echoed.
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config-file.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, LOG_FORMATS, type Logger } from './log.js';
 import { maskUrlCredentials } from './mask-url.js';
 
 const writeOut = (text: string) => process.stdout.write(maskUrlCredentials(text));
@@ -38,6 +38,7 @@ async function main<C>(spec: ServiceCliSpec<C>): Promise<number> {
         connect: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
+        'log-format': { type: 'string' },
       },
     }).values;
   } catch (e) {
@@ -51,6 +52,14 @@ async function main<C>(spec: ServiceCliSpec<C>): Promise<number> {
   if (args.version) {
     writeOut(`${spec.name} ${spec.version ?? '(version unknown)'}\n`);
     return 0;
+  }
+  const format = args['log-format'];
+  if (format !== undefined) {
+    if (!(LOG_FORMATS as readonly string[]).includes(format)) {
+      writeErr(`${spec.name}: --log-format: "${format}" is not one of ${LOG_FORMATS.join(', ')}\n`);
+      return 2;
+    }
+    process.env.STACKLENS_LOG_FORMAT = format;
   }
   if (args.connect && !args.check) {
     writeErr(`${spec.name}: --connect goes with --check (--check --connect)\n`);

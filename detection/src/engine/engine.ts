@@ -144,13 +144,16 @@ export class RuleEngine {
     this.watcher.on('error', (err) => this.log.warn({ err: String(err) }, 'watching rules_dir failed; use POST /api/rules/reload'));
     // A file written while the watcher was still scanning counts as "initial" and raises no
     // event: read the directory once more when the watch is in place.
-    this.watcher.once('ready', () => this.reload());
+    this.watcher.once('ready', () => this.reload({ quietIfUnchanged: true }));
     this.tickTimer = setInterval(() => void this.tick(), this.tickMs);
     this.scheduleTimer = setInterval(() => void this.schedule(), this.scheduleMs);
     void this.schedule();
   }
 
-  reload(): { rules: number; errors: RuleLoadError[] } {
+  /** What the last reload logged: a reload that changes nothing (the watcher's first look) says nothing again. */
+  private loadedSignature = '';
+
+  reload(opts: { quietIfUnchanged?: boolean } = {}): { rules: number; errors: RuleLoadError[] } {
     let loaded;
     try {
       loaded = loadRules(this.options.rulesDir, this.rules);
@@ -164,6 +167,9 @@ export class RuleEngine {
     this.dispatch = new RuleDispatch(this.rules);
     this.loadErrors = loaded.errors;
     this.loadedAt = new Date().toISOString();
+    const signature = JSON.stringify([this.rules.map((r) => [r.spec.name, r.file, JSON.stringify(r.spec)]), loaded.errors.map((e) => [e.file, e.message])]);
+    if (opts.quietIfUnchanged && signature === this.loadedSignature) return { rules: this.rules.length, errors: loaded.errors };
+    this.loadedSignature = signature;
     for (const e of loaded.errors) this.log.error({ file: e.file, kept_previous_version: Boolean(e.keptPrevious) }, e.message);
     this.log.info({ rules: this.rules.map((r) => r.spec.name), errors: loaded.errors.length, dir: this.options.rulesDir }, 'rules loaded');
     return { rules: this.rules.length, errors: loaded.errors };
