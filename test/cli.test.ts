@@ -1,6 +1,6 @@
 // The CLIs as a user meets them: --help, and bad configuration files.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO, tempDir } from './helpers.js';
@@ -85,5 +85,30 @@ describe('stacklens rules test', () => {
     expect(big.status).toBe(0);
     expect(big.stderr).toMatch(/replayed 1\.\d MiB in [\d.]+ s/);
     expect(run('cli/dist/cli.js', ['rules', '--help']).stdout).toContain('Usage: stacklens rules test');
+  });
+
+  it('stacklens-collector --check validates rules_dir and every rule file, and says "did you mean"', () => {
+    const dir = tempDir();
+    const file = join(dir, 'collector.yaml');
+    writeFileSync(file, 'listen: 127.0.0.1:18999\nelasticsearch:\n  url: http://127.0.0.1:9\nagent_tokens: ["abcdefghijklmnop1234"]\nrules_dir: ./rules\n');
+    const missing = run('collector/dist/cli.js', ['--config', file, '--check']);
+    expect(missing.status).toBe(1);
+    expect(missing.stdout).toContain(`rules_dir: ${join(dir, 'rules')} does not exist`);
+    mkdirSync(join(dir, 'rules'));
+    writeFileSync(join(dir, 'rules', 'ok.yml'), readFileSync(join(REPO, 'rules', 'pos-missing-price.yml'), 'utf8'));
+    writeFileSync(join(dir, 'rules', 'bad.yml'), 'name: bad\nseverity: critical\ndataset: pos\ntype: frequency\nthreshold: 3\nwindow: 1 minute\n');
+    const bad = run('collector/dist/cli.js', ['--config', file, '--check']);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toContain(`${join(dir, 'rules', 'bad.yml')}:6: window: not a duration: "1 minute"`);
+    expect(bad.stdout).toContain('1 rule(s) valid, 1 file(s) with errors');
+    rmSync(join(dir, 'rules', 'bad.yml'));
+    expect(run('collector/dist/cli.js', ['--config', file, '--check']).status).toBe(0);
+    writeFileSync(file, 'listen: 127.0.0.1:18999\nelasticsearch:\n  url: http://127.0.0.1:9\nagent_tokens: ["${UNSET_FOR_THIS_TEST}"]\nrule_dir: ./rules\n');
+    const typo = run('collector/dist/cli.js', ['--config', file, '--check']);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr.split('\n').filter((l) => l.startsWith(file))).toEqual([
+      `${file}:5: (top level): unknown key "rule_dir" (did you mean "rules_dir"?)`,
+      `${file}:4: agent_tokens[0]: environment variable UNSET_FOR_THIS_TEST is not set`,
+    ]);
   });
 });

@@ -120,7 +120,7 @@ describe('/api/admin/integrations', () => {
       expect(created.status).toBe(201);
       expect(created.body.secrets_set).toEqual(['bot_token', 'signing_secret', 'workspaces']);
       expect(created.body.settings).toMatchObject({ channel: '#oncall', api_url: `${slack.url}/api/` });
-      expect((await api(c, path, { method: 'POST', body: JSON.stringify({ type: 'slack', settings: { channel: '#x' } }) })).body.error).toBe('settings.bot_token: needs bot_token (or webhook_url for incoming-webhook mode)');
+      expect((await api(c, path, { method: 'POST', body: JSON.stringify({ type: 'slack', settings: { channel: '#x' } }) })).body.error).toBe('settings.bot_token: needs bot_token (or webhook_url for incoming-webhook mode, or client_id to be installed through OAuth)');
       const tested = await api(c, `${path}/${created.body.id}/test`, { method: 'POST', body: '{}' });
       expect(tested.body.last_test).toMatchObject({ ok: true, message: 'Slack: connected to StackLens Test as stacklens' });
       // The signing secret applies at once: signed commands are answered, others refused.

@@ -2,9 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { runServiceCli } from '@stacklens/common';
 import { loadCollectorConfig } from './config.js';
+import { checkCollector } from './check.js';
 import { Collector } from './collector.js';
 
-const HELP = `Usage: stacklens-collector --config <collector.yaml> [--check]
+const HELP = `Usage: stacklens-collector --config <collector.yaml> [--check [--connect]]
 
 Receives events from StackLens agents (POST /v1/events, bearer token), validates
 each one, and indexes them into Elasticsearch data streams; events it cannot index
@@ -29,7 +30,10 @@ Endpoints (README "Collector API" has each one's parameters):
 
 Options:
   -c, --config <file>   collector configuration (YAML; \${ENV} and \${ENV:-default} are expanded)
-      --check           validate the configuration and exit
+      --check           validate the configuration and every rule file in rules_dir
+                        (file:line: key for each problem) and exit; 1 if any is bad
+      --connect         with --check: also ask Elasticsearch whether it answers and accepts
+                        the credentials
       --log-format <f>  json, pretty or auto (default: pretty on a terminal, JSON otherwise)
   -h, --help            show this help
       --version         print the version and exit
@@ -50,6 +54,7 @@ runServiceCli({
   help: HELP,
   load: (file) => loadCollectorConfig(file),
   describe: (c) => `listen ${c.listen.host}:${c.listen.port}, Elasticsearch ${c.elasticsearch.nodes.join(', ')}`,
+  check: (config, { connect, write }) => checkCollector(config, { connect, write }),
   async start(config, log) {
     const collector = new Collector(config, log);
     await collector.start();

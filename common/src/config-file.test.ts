@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { parseYamlConfig, ConfigError } from './config-file.js';
+import { parseYamlConfig, ConfigError, closest } from './config-file.js';
 import { parseBytes, parseDuration } from './units.js';
 
 const schema = z.strictObject({
@@ -48,5 +48,27 @@ describe('units', () => {
     expect(parseDuration('1m')).toBe(60_000);
     expect(() => parseBytes('lots')).toThrow('not a size: "lots"');
     expect(() => parseDuration('soon')).toThrow('not a duration: "soon"');
+  });
+});
+
+describe('every problem in one pass', () => {
+  const schema = z.strictObject({ listen: z.string(), token: z.string().min(1), detection: z.strictObject({ tick: z.string().optional(), schedule: z.string().optional() }).optional() });
+  it('schema errors first, in the file\'s order, with "did you mean", then unset environment variables', () => {
+    let message = '';
+    try {
+      parseYamlConfig('token: ${NOT_SET_ANYWHERE}\ndetection:\n  tik: 250ms\nlistn: x\n', 'c.yaml', schema, {});
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message.split('\n')).toEqual([
+      'c.yaml:1: listen: is required (string)',
+      'c.yaml:3: detection: unknown key "tik" (did you mean "tick"?)',
+      'c.yaml:4: (top level): unknown key "listn" (did you mean "listen"?)',
+      'c.yaml:1: token: environment variable NOT_SET_ANYWHERE is not set',
+    ]);
+  });
+  it('no suggestion when nothing is near', () => {
+    expect(closest('frobnicate', ['listen', 'token'])).toBeUndefined();
+    expect(closest('ADMIN-TOKENS', ['admin_tokens'])).toBe('admin_tokens');
   });
 });

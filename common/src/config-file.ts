@@ -40,28 +40,95 @@ export function parseYamlConfig<T>(text: string, file: string, schema: ZodType<T
   }
   const lineOf = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : 1);
 
-  const problems: string[] = [];
-  interpolateNode(doc.contents, [], env, (path, node, message) =>
-    problems.push(`${file}:${lineOf(node)}: ${formatKeyPath(path)}: ${message}`),
-  );
-  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  // Every problem in one pass, the file's own mistakes first: schema errors, then the
+  // environment variables it names that are not set (a missing variable reads as "" for
+  // the schema, and the schema's complaint about that same key is not repeated).
+  const envProblems: { path: KeyPath; text: string }[] = [];
+  interpolateNode(doc.contents, [], env, (path, node, message) => envProblems.push({ path, text: `${file}:${lineOf(node)}: ${formatKeyPath(path)}: ${message}` }));
+  const fromEnv = (path: KeyPath) => envProblems.some((e) => e.path.length <= path.length && e.path.every((p, i) => p === path[i]));
 
+  const problems: { line: number; text: string }[] = [];
   const raw = doc.toJS() ?? {};
   const result = schema.safeParse(raw);
-  if (result.success) return result.data;
-  for (const issue of result.error.issues) {
+  if (result.success && envProblems.length === 0) return result.data;
+  for (const issue of result.success ? [] : result.error.issues) {
     const path = issue.path as KeyPath;
+    if (fromEnv(path)) continue;
     let node = nearestNode(doc, path);
     let message = issue.message;
     if (issue.code === 'invalid_type' && valueAt(raw, path) === undefined) {
       message = `is required (${issue.expected})`;
     } else if (issue.code === 'unrecognized_keys') {
-      message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      const known = keysAt(schema, path);
+      message = issue.keys
+        .map((k) => {
+          const near = closest(k, known);
+          return `unknown key "${k}"${near ? ` (did you mean "${near}"?)` : ''}`;
+        })
+        .join(', ');
       node = keyNode(doc, path, issue.keys[0]) ?? node;
     }
-    problems.push(`${file}:${lineOf(node)}: ${formatKeyPath(path)}: ${message}`);
+    problems.push({ line: lineOf(node), text: `${file}:${lineOf(node)}: ${formatKeyPath(path)}: ${message}` });
   }
-  throw new ConfigError(problems.join('\n'));
+  // In the file's order, then the environment's.
+  problems.sort((a, b) => a.line - b.line);
+  throw new ConfigError([...problems.map((p) => p.text), ...envProblems.map((e) => e.text)].join('\n'));
+}
+
+/** The keys a (zod 4) object schema allows at `path` — through optionals, defaults, pipes, arrays and records. */
+export function keysAt(schema: unknown, path: KeyPath): string[] {
+  let s = unwrap(schema);
+  for (const part of path) {
+    const def = s?._zod?.def ?? s?.def;
+    if (!def) return [];
+    if (def.type === 'object') s = unwrap(def.shape?.[part]);
+    else if (def.type === 'array') s = unwrap(def.element);
+    else if (def.type === 'record') s = unwrap(def.valueType);
+    else return [];
+  }
+  const def = s?._zod?.def ?? s?.def;
+  return def?.type === 'object' ? Object.keys(def.shape ?? {}) : [];
+}
+
+function unwrap(schema: any): any {
+  let s = schema;
+  for (let i = 0; i < 20 && s; i++) {
+    const def = s._zod?.def ?? s.def;
+    if (!def) return s;
+    if (['optional', 'default', 'nullable', 'prefault', 'catch', 'readonly', 'nonoptional'].includes(def.type)) s = def.innerType;
+    else if (def.type === 'pipe') s = def.in;
+    else return s;
+  }
+  return s;
+}
+
+/** The known key nearest to a misspelled one (edit distance ≤ 2, or a different case / separator), if any. */
+export function closest(key: string, known: string[]): string | undefined {
+  const norm = (k: string) => k.toLowerCase().replace(/[-_ ]/g, '');
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = norm(k) === norm(key) ? 0 : editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.min(2, Math.max(1, Math.floor(key.length / 3))) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length];
 }
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;

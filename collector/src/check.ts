@@ -1,0 +1,39 @@
+// stacklens-collector --check: beyond the configuration itself, what the collector would run
+// — rules_dir must exist and every rule file in it must load (each problem as file:line:
+// key: reason, all of them in one pass, as `stacklens rules check` prints them) — and, with
+// --connect, whether Elasticsearch answers with the credentials given.
+import { existsSync, statSync } from 'node:fs';
+import { loadRules } from '@stacklens/detection';
+import type { CollectorConfig } from './config.js';
+import { createEsClient } from './es-client.js';
+
+export async function checkCollector(config: CollectorConfig, opts: { connect: boolean; write: (text: string) => void }): Promise<number> {
+  let failed = false;
+  const dir = config.rules_dir;
+  if (!existsSync(dir)) {
+    opts.write(`rules_dir: ${dir} does not exist (the collector would run no rules): create it, or point rules_dir at the rules (the repository's are in rules/)\n`);
+    failed = true;
+  } else if (!statSync(dir).isDirectory() && !/\.ya?ml$/.test(dir)) {
+    opts.write(`rules_dir: ${dir} is neither a directory nor a .yml file\n`);
+    failed = true;
+  } else {
+    const { rules, errors } = loadRules(dir);
+    for (const e of errors) opts.write(`${e.message.startsWith(e.file) ? e.message : `${e.file}: ${e.message}`}\n`);
+    opts.write(`rules_dir ${dir}: ${rules.length} rule(s) valid${errors.length ? `, ${errors.length} file(s) with errors` : ''}${rules.length === 0 && errors.length === 0 ? ' — no rule files (*.yml): nothing would be detected' : ''}\n`);
+    if (errors.length) failed = true;
+  }
+  if (opts.connect) {
+    const es = createEsClient(config.elasticsearch);
+    try {
+      const info = await es.cluster.health({ timeout: '5s' }, { requestTimeout: 10_000, maxRetries: 0 });
+      opts.write(`Elasticsearch ${config.elasticsearch.nodes.join(', ')}: reachable, cluster ${info.cluster_name} ${info.status}\n`);
+    } catch (err) {
+      const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;
+      opts.write(`Elasticsearch ${config.elasticsearch.nodes.join(', ')}: ${status === 401 || status === 403 ? `refused the credentials (${status}): check elasticsearch.api_key / username / password` : `not reachable (${(err as Error).message.slice(0, 200)})`}\n`);
+      failed = true;
+    } finally {
+      await es.close();
+    }
+  }
+  return failed ? 1 : 0;
+}
