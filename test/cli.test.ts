@@ -111,4 +111,20 @@ describe('stacklens rules test', () => {
       `${file}:4: agent_tokens[0]: environment variable UNSET_FOR_THIS_TEST is not set`,
     ]);
   });
+
+  it('stacklens rules test: a missing log first, the format detected (or a better one suggested), a per-rule table', () => {
+    const dir = tempDir();
+    const missing = run('cli/dist/cli.js', ['rules', 'test', join(REPO, 'rules'), join(dir, 'nope.log')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr.trim()).toBe(`stacklens rules: cannot read ${join(dir, 'nope.log')}: no such file`);
+    const bot = join(dir, 'bot.log');
+    expect(run('cli/dist/cli.js', ['chatbot', '--count', '20', '--file', bot]).status).toBe(0);
+    const detected = run('cli/dist/cli.js', ['rules', 'test', join(REPO, 'rules'), bot]);
+    expect(detected.status, detected.stderr).toBe(0);
+    expect(detected.stderr).toMatch(/^format: chatbot \(detected: it parses \d+ of the first \d+ lines; --format to choose\)/);
+    expect(detected.stdout).toMatch(/^RULE\s+SEVERITY\s+TYPE\s+INCIDENTS\s+EVENTS$/m);
+    expect(detected.stdout).toMatch(/^chatbot-error-spike\s+high\s+spike\s+\d+\s+\d+$/m);
+    const wrong = run('cli/dist/cli.js', ['rules', 'test', join(REPO, 'rules'), bot, '--format', 'pos']);
+    expect(wrong.stderr).toMatch(/note: \d+ of \d+ lines did not parse as pos; --format chatbot parses \d+ of the first \d+/);
+  });
 });

@@ -27,7 +27,7 @@ export const RULES_HELP = `Usage: stacklens rules test <rule.yml|rules-dir> <log
 
 Replays a log file through the rules, offline, in log time (timestamps from the lines), and
 prints what would fire: incidents with counts, first/last time, status and sample lines.
-  --format     how to parse the log (default: pos)
+  --format     how to parse the log (default: detected from the first lines, and said)
   --pattern    plain lines: the header pattern (a shipped name, a grok pattern; default auto,
                chosen from the first lines as the agent chooses it)
   --dataset    the dataset the lines belong to (default: the format's name)
@@ -98,10 +98,24 @@ export async function rulesCommand(argv: string[]): Promise<number> {
     process.stderr.write(`stacklens rules: expected "test <rule.yml|dir> <logfile>" or "import <elastalert rules…>"\n\n${RULES_HELP}\n`);
     return 2;
   }
-  const format = (values.format ?? 'pos') as Format;
-  if (!(FORMATS as readonly string[]).includes(format)) {
+  if (values.format !== undefined && !(FORMATS as readonly string[]).includes(values.format)) {
     process.stderr.write(`stacklens rules: --format must be one of ${FORMATS.join(', ')}, got "${values.format}"\n`);
     return 2;
+  }
+  // The files first: a missing log is told before anything about the rules.
+  let size: number;
+  try {
+    size = statSync(logFile).size;
+  } catch (err) {
+    process.stderr.write(`stacklens rules: cannot read ${logFile}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}\n`);
+    return 1;
+  }
+  // No --format: the one that parses most of the first lines, as a person would pick it.
+  let format = values.format as Format | undefined;
+  if (!format) {
+    const guess = await detectFormat(logFile);
+    format = guess.format;
+    process.stderr.write(`format: ${format} (detected: it parses ${guess.parsed} of the first ${guess.sampled} lines; --format to choose)\n`);
   }
   const dataset = values.dataset ?? format;
   const namespace = values.namespace ?? 'default';
@@ -119,13 +133,6 @@ export async function rulesCommand(argv: string[]): Promise<number> {
     process.stderr.write(`note: these rules do not read ${stream} and see nothing: ${others.join(', ')}\n`);
   }
 
-  let size: number;
-  try {
-    size = statSync(logFile).size;
-  } catch (err) {
-    process.stderr.write(`stacklens rules: cannot read ${logFile}: ${(err as Error).message}\n`);
-    return 1;
-  }
   const input = { paths: [logFile], format, dataset, namespace, max_line_bytes: 1024 * 1024, close_inactive: 0, redact: REDACT_DEFAULTS } as InputConfig; // redacted as the agent ships it, so rules see what Elasticsearch holds
   const header = await headerOf(logFile, format, values.pattern);
   if (header instanceof Error) {
@@ -173,9 +180,69 @@ export async function rulesCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ lines, unparsed, incidents }, null, 2)}\n`);
   } else {
     process.stdout.write(`${lines} lines (${unparsed} unparsed), ${replay.matched} rule matches, ${rules.length} rule(s) → ${incidents.length} incident(s)\n`);
+    if (lines > 0 && unparsed / lines > 0.5) {
+      const better = await betterFormat(logFile, format);
+      process.stderr.write(`note: ${unparsed} of ${lines} lines did not parse as ${format}${better ? `; --format ${better.format} parses ${better.parsed} of the first ${better.sampled}` : ''}\n`);
+    }
+    process.stdout.write(`\n${ruleTable(rules.map((r) => r.spec), incidents)}\n`);
     for (const inc of incidents) process.stdout.write(describe(inc));
   }
   return errors.length > 0 ? 1 : 0;
+}
+
+/** Per rule, before the details: what it would open. */
+function ruleTable(specs: { name: string; severity: string; type: string }[], incidents: Incident[]): string {
+  const rows = specs.map((r) => {
+    const mine = incidents.filter((i) => i.rule === r.name);
+    return [r.name, r.severity, r.type, String(mine.length), String(mine.reduce((n, i) => n + i.count, 0))];
+  });
+  const head = ['RULE', 'SEVERITY', 'TYPE', 'INCIDENTS', 'EVENTS'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [head, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
+}
+
+const SAMPLE_LINES = 200;
+
+/** How many of the first lines each format parses. */
+async function formatScores(file: string): Promise<{ format: Format; parsed: number; sampled: number }[]> {
+  const sample: string[] = [];
+  for await (const { text } of fileLines(file)) {
+    if (text.trim() === '') continue;
+    sample.push(text);
+    if (sample.length >= SAMPLE_LINES) break;
+  }
+  // Specific formats first: plain parses anything, so it wins only when nothing else does.
+  const order: Format[] = ['pos', 'chatbot', 'json', 'docker', 'cri', ...FORMATS.filter((f) => !['pos', 'chatbot', 'json', 'docker', 'cri'].includes(f))] as Format[];
+  const scores: { format: Format; parsed: number; sampled: number }[] = [];
+  for (const format of [...new Set(order)]) {
+    const input = { paths: [file], format, dataset: format, namespace: 'default', max_line_bytes: 1024 * 1024, close_inactive: 0, redact: REDACT_DEFAULTS } as InputConfig;
+    if (format === 'plain') {
+      const header = await headerOf(file, format, undefined);
+      if (header && !(header instanceof Error)) Object.assign(input, { pattern: header });
+    }
+    let parsed = 0;
+    try {
+      const builder = new EventBuilder('rules-test', hostname(), input);
+      for (const [i, line] of sample.entries()) if (!builder.build(line, file, 'offline', i).error) parsed++;
+    } catch {
+      parsed = 0;
+    }
+    scores.push({ format, parsed, sampled: sample.length });
+  }
+  return scores;
+}
+
+export async function detectFormat(file: string): Promise<{ format: Format; parsed: number; sampled: number }> {
+  const scores = await formatScores(file);
+  // The first with the most parsed lines (plain, last, only when it alone does better).
+  return scores.reduce((best, s) => (s.parsed > best.parsed ? s : best), scores[0]);
+}
+
+async function betterFormat(file: string, than: Format): Promise<{ format: Format; parsed: number; sampled: number } | undefined> {
+  const scores = await formatScores(file);
+  const mine = scores.find((s) => s.format === than)?.parsed ?? 0;
+  const best = scores.filter((s) => s.format !== than).reduce<{ format: Format; parsed: number; sampled: number } | undefined>((b, s) => (!b || s.parsed > b.parsed ? s : b), undefined);
+  return best && best.parsed > mine ? best : undefined;
 }
 
 function describe(inc: Incident): string {

@@ -56,8 +56,9 @@ export function parseYamlConfig<T>(text: string, file: string, schema: ZodType<T
     if (fromEnv(path)) continue;
     let node = nearestNode(doc, path);
     let message = issue.message;
-    if (issue.code === 'invalid_type' && valueAt(raw, path) === undefined) {
-      message = `is required (${issue.expected})`;
+    if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && valueAt(raw, path) === undefined) {
+      // A missing key, however its schema is built (a union says only "Invalid input").
+      message = issue.code === 'invalid_type' ? `is required (${issue.expected})` : 'is required';
     } else if (issue.code === 'unrecognized_keys') {
       const known = keysAt(schema, path);
       message = issue.keys
