@@ -70,7 +70,7 @@ describe('rules and incidents through the collector', () => {
     // Both collectors evaluate; scheduled slots (run_every long, from multiples of it) are
     // claimed by one of them at a time: each slot runs once in all, by either.
     const rules = () => Promise.all(s.collectors.map((c) => api(c, '/rules', { token: VIEWER })));
-    const every: number = (await rules())[0].body.rules[0].run_every; // window / 4 = 15 s
+    const every: number = (await rules())[0].body.rules[0].durations_ms.run_every; // window / 4 = 15 s
     const runs = async () => (await rules()).reduce((n, r) => n + (r.body.rules[0].scheduled_runs_here as number), 0);
     const before = await runs();
     const t0 = Date.now();

@@ -4,7 +4,7 @@
 // team's incident answers 404, as if it did not exist. Every change and every refusal is
 // audited. Errors name what was wrong; no token or secret is ever echoed.
 import express, { type Request, type Response, type Router } from 'express';
-import { BadCursorError, SEVERITIES, type IncidentAction, type RuleEngine } from '@stacklens/detection';
+import { BadCursorError, SEVERITIES, formatDuration, type IncidentAction, type RuleEngine } from '@stacklens/detection';
 import { changeIncident } from './incident-actions.js';
 import { parseDuration } from '@stacklens/common';
 import type { Gate } from './security/gate.js';
@@ -100,6 +100,22 @@ function actor(req: Request, res: Response): string {
   if (by !== undefined && (typeof by !== 'string' || by.length === 0 || by.length > 200)) throw new BadRequest('by: must be a name of 1–200 characters');
   if (!/^(admin|viewer)_tokens\[\d+\]$/.test(p.name)) return p.name;
   return by ?? 'api';
+}
+
+/** Rule settings that are durations: shown as a person writes them ("30m"), their milliseconds in durations_ms. */
+const DURATION_KEYS = ['window', 'lookback', 'realert', 'auto_resolve', 'run_every'] as const;
+
+function ruleView(r: RuleEngine['rules'][number], scheduledRuns: number, health: object): Record<string, unknown> {
+  const view: Record<string, unknown> = { ...r.spec, file: r.file, index: r.index, run_every: r.runEveryMs };
+  const ms: Record<string, number> = {};
+  for (const key of DURATION_KEYS) {
+    const v = view[key];
+    if (typeof v === 'number') {
+      ms[key] = v;
+      view[key] = formatDuration(v);
+    }
+  }
+  return { ...view, durations_ms: ms, scheduled_runs_here: scheduledRuns, ...health };
 }
 
 export function createApi(deps: ApiDeps): Router {
@@ -367,7 +383,7 @@ export function createApi(deps: ApiDeps): Router {
     res.json({
       loaded_at: engine.loadedAt,
       // state: ok, failing (with error, failing_since, failures) or not_evaluated — as this collector's evaluations found it.
-      rules: engine.rules.filter((r) => seesTeam(p, r.spec.labels?.team)).map((r) => ({ ...r.spec, file: r.file, index: r.index, run_every: r.runEveryMs, scheduled_runs_here: engine.scheduledRuns.get(r.spec.name) ?? 0, ...engine.health.of(r) })),
+      rules: engine.rules.filter((r) => seesTeam(p, r.spec.labels?.team)).map((r) => ruleView(r, engine.scheduledRuns.get(r.spec.name) ?? 0, engine.health.of(r))),
       errors: p.teams ? [] : engine.loadErrors,
     });
   });

@@ -33,3 +33,4 @@ export { ElasticsearchSource } from './adapters/elasticsearch/es-source.js';
 export { BadCursorError, ElasticsearchIncidentStore } from './adapters/elasticsearch/incident-store.js';
 export { EsTemplateStore, TEMPLATES_INDEX } from './adapters/elasticsearch/template-store.js';
 export { Replay } from './replay.js';
+export { formatDuration } from './rule-type.js';
