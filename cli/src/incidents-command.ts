@@ -3,7 +3,7 @@
 // /api/silences) — a table with colours on a terminal, --json for scripts.
 import { parseArgs } from 'node:util';
 import { COLLECTOR_OPTIONS_HELP, CollectorError, collectorTarget, getJson, postJson, type CollectorTarget } from './collector-client.js';
-import { jsonLine, printable } from './terminal.js';
+import { jsonLine, paint, SEVERITY_COLOUR, STATUS_COLOUR, printable } from './terminal.js';
 
 export const INCIDENTS_HELP = `Usage: stacklens incidents <list|show|ack|resolve|silence> [options]
 Operates a collector's incidents from the terminal.
@@ -44,10 +44,6 @@ interface Incident {
   timeline?: { stage: string; at: string; by?: string; note?: string }[];
 }
 
-const tty = process.stdout.isTTY && !process.env.NO_COLOR;
-const paint = (code: string, s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
-const SEVERITY_COLOUR: Record<string, string> = { critical: '1;31', high: '31', medium: '33', low: '36', info: '2' };
-const STATUS_COLOUR: Record<string, string> = { open: '1', acknowledged: '33', resolved: '32' };
 
 /** "3m", "2h", "5d": how long ago. */
 export function age(iso: string, now = Date.now()): string {
@@ -132,7 +128,7 @@ export async function incidentsCommand(argv: string[]): Promise<number> {
       case 'ack':
       case 'resolve': {
         const inc = await postJson<Incident>(target, `/api/incidents/${needId()}/${sub}`, values.note === undefined ? {} : { note: values.note });
-        process.stdout.write(values.json ? `${jsonLine(inc)}\n` : `${inc.id} ${paint(STATUS_COLOUR[inc.status] ?? '0', inc.status)}${inc.acknowledged_by && sub === 'ack' ? ` by ${printable(inc.acknowledged_by)}` : ''}${inc.resolved_by && sub === 'resolve' ? ` by ${printable(inc.resolved_by)}` : ''} — ${printable(inc.summary)}\n`);
+        process.stdout.write(values.json ? `${jsonLine(inc)}\n` : `${inc.id} ${paint(STATUS_COLOUR[inc.status], inc.status)}${inc.acknowledged_by && sub === 'ack' ? ` by ${printable(inc.acknowledged_by)}` : ''}${inc.resolved_by && sub === 'resolve' ? ` by ${printable(inc.resolved_by)}` : ''} — ${printable(inc.summary)}\n`);
         return 0;
       }
       case 'silence': {
@@ -189,7 +185,7 @@ async function list(target: CollectorTarget, v: Record<string, string | boolean 
 function show(i: Incident): string {
   const p = (v: unknown) => printable(String(v ?? ''));
   const lines = [
-    `${paint('1', p(i.id))}  ${paint(SEVERITY_COLOUR[i.severity] ?? '0', `[${p(i.severity)}]`)} ${paint(STATUS_COLOUR[i.status] ?? '0', p(i.status))}`,
+    `${paint('1', p(i.id))}  ${paint(SEVERITY_COLOUR[i.severity], `[${p(i.severity)}]`)} ${paint(STATUS_COLOUR[i.status], p(i.status))}`,
     `  ${p(i.summary)}`,
     '',
     `  rule        ${p(i.rule)}${i.description ? ` — ${p(i.description)}` : ''}`,

@@ -8,7 +8,7 @@ import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { COLLECTOR_OPTIONS_HELP, CollectorError, collectorTarget, get, getJson, refusal, type CollectorTarget, type Query } from './collector-client.js';
 import { Progress } from './progress.js';
-import { jsonLine, printable } from './terminal.js';
+import { jsonLine, paint, LEVEL_COLOUR, printable } from './terminal.js';
 
 export const SEARCH_HELP = `Usage: stacklens search [<query>] [--source pos,chatbot,chat] [--from TIME] [--to TIME]
                         [--channel NAME] [--user NAME] [--size N] [--json]
@@ -103,9 +103,6 @@ export async function searchCommand(argv: string[]): Promise<number> {
   }
 }
 
-const tty = process.stdout.isTTY && !process.env.NO_COLOR;
-const paint = (code: string, s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
-const LEVEL_COLOUR: Record<string, string> = { error: '31', fatal: '31', critical: '31', warn: '33', warning: '33', info: '32', debug: '2' };
 
 function printHits(page: Page): void {
   for (const h of page.hits) {
@@ -114,7 +111,7 @@ function printHits(page: Page): void {
     // Made printable before the marks become bold: the message's own escape sequences are shown, not obeyed.
     const shown = printable(text).replace(/<mark>(.*?)<\/mark>/g, (_m, w: string) => paint('1', w));
     const level = printable(String(h.log?.level ?? '')).toLowerCase();
-    process.stdout.write(`${paint('2', printable(String(h['@timestamp'])))}  ${printable(String(h.source)).padEnd(8)} ${paint(LEVEL_COLOUR[level] ?? '0', level.toUpperCase().padEnd(5))} ${shown}\n`);
+    process.stdout.write(`${paint('2', printable(String(h['@timestamp'])))}  ${printable(String(h.source)).padEnd(8)} ${paint(LEVEL_COLOUR[level], level.toUpperCase().padEnd(5))} ${shown}\n`);
   }
   const more = page.total > page.hits.length ? ` (newest first; --size up to 500 for more, --export FILE for all ${page.total.toLocaleString('en-US')})` : '';
   process.stderr.write(`${page.hits.length.toLocaleString('en-US')} of ${page.total.toLocaleString('en-US')} match(es)${more}\n`);

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { COLLECTOR_OPTIONS_HELP, CollectorError, collectorTarget } from './collector-client.js';
-import { jsonLine, printable } from './terminal.js';
+import { jsonLine, paint, LEVEL_COLOUR, SEVERITY_COLOUR, printable } from './terminal.js';
 
 export const TAIL_HELP = `Usage: stacklens tail [--source pos,chatbot,chat] [--query '<words>'] [--store STORE_001]
                       [--level error,warn] [--user ID] [--field name=value]… [--incidents]
@@ -179,10 +179,6 @@ function describe(f: { source: string[]; query?: string; fields: Record<string, 
   return `${parts.join(' and ')}${where.length ? ` (${where.join(', ')})` : ''}`;
 }
 
-const tty = process.stdout.isTTY && !process.env.NO_COLOR;
-const paint = (code: string, s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
-const LEVEL_COLOUR: Record<string, string> = { error: '31', fatal: '1;31', critical: '1;31', warn: '33', warning: '33', info: '32', debug: '2' };
-const SEVERITY_COLOUR: Record<string, string> = { critical: '1;31', high: '31', medium: '33', low: '36', info: '2' };
 /** Fields worth showing beside the message, when present, and their short names. */
 const KEY_FIELDS: [string, string][] = [
   ['pos.store_id', 'store'],
@@ -207,11 +203,11 @@ function printReadable(m: any): void {
     const message = printable(String(e.message ?? ''));
     const keys = KEY_FIELDS.map(([path, name]) => [name, get(e, path)] as const).filter(([, v]) => v !== undefined && v !== null && typeof v !== 'object');
     const extra = keys.length ? `  ${paint('2', keys.map(([name, v]) => `${name}=${printable(String(v))}`).join(' '))}` : '';
-    process.stdout.write(`${paint('2', printable(String(e['@timestamp'] ?? '')))} ${paint(LEVEL_COLOUR[level] ?? '0', (level || '-').toUpperCase().padEnd(5))} ${dataset.padEnd(8)} ${message}${extra}\n`);
+    process.stdout.write(`${paint('2', printable(String(e['@timestamp'] ?? '')))} ${paint(LEVEL_COLOUR[level], (level || '-').toUpperCase().padEnd(5))} ${dataset.padEnd(8)} ${message}${extra}\n`);
   } else if (m.type === 'incident') {
     const i = m.incident ?? {};
     const p = (v: unknown) => printable(String(v ?? ''));
     const sev = p(i.severity);
-    process.stdout.write(`${paint('2', p(i.updated_at))} ${paint('1', 'INCIDENT')} ${p(m.change).padEnd(12)} ${paint(SEVERITY_COLOUR[sev] ?? '0', `[${sev}]`)} ${p(i.rule)}${i.group_key ? ` ${p(i.group_key)}` : ''} — ${p(i.summary)} (${p(i.count)} events${i.ticket ? `, ${p(i.ticket)}` : ''}) ${paint('2', p(i.id))}\n`);
+    process.stdout.write(`${paint('2', p(i.updated_at))} ${paint('1', 'INCIDENT')} ${p(m.change).padEnd(12)} ${paint(SEVERITY_COLOUR[sev], `[${sev}]`)} ${p(i.rule)}${i.group_key ? ` ${p(i.group_key)}` : ''} — ${p(i.summary)} (${p(i.count)} events${i.ticket ? `, ${p(i.ticket)}` : ''}) ${paint('2', p(i.id))}\n`);
   }
 }

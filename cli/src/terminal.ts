@@ -23,3 +23,14 @@ export function printable(text: string): string {
 export function jsonLine(value: unknown): string {
   return JSON.stringify(value).replace(/[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/** Colours only on a terminal, and never with NO_COLOR (https://no-color.org). */
+const colourful = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+
+/** `s` in an SGR colour (e.g. '1;31') when stdout is a colour terminal; as it is otherwise. */
+export const paint = (code: string | undefined, s: string): string => (colourful && code ? `\x1b[${code}m${s}\x1b[0m` : s);
+
+/** Colours of log levels, incident severities and statuses, the same in every command. */
+export const LEVEL_COLOUR: Readonly<Record<string, string>> = { error: '31', fatal: '1;31', critical: '1;31', warn: '33', warning: '33', info: '32', debug: '2' };
+export const SEVERITY_COLOUR: Readonly<Record<string, string>> = { critical: '1;31', high: '31', medium: '33', low: '36', info: '2' };
+export const STATUS_COLOUR: Readonly<Record<string, string>> = { open: '1', acknowledged: '33', resolved: '32' };
