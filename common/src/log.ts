@@ -5,8 +5,23 @@
 // (http://elastic:***@es:9200) never reaches the log, wherever it sits — the message, a
 // field, an array, an error's message or stack, a child logger's bindings.
 import { pino, type DestinationStream, type Logger, type LevelWithSilent, type LoggerOptions } from 'pino';
-import pretty from 'pino-pretty';
+import type { PrettyOptions } from 'pino-pretty';
+import { createRequire } from 'node:module';
 import { maskUrlCredentials } from './mask-url.js';
+
+/**
+ * pino-pretty is loaded only when logs are pretty (a terminal): a service writing JSON —
+ * the packaged agent under systemd — does not pay its modules' memory (~5 MB of RSS).
+ */
+function prettyStream(options: PrettyOptions): DestinationStream | undefined {
+  try {
+    const load = createRequire(import.meta.url);
+    return (load('pino-pretty') as (o: PrettyOptions) => DestinationStream)(options);
+  } catch {
+    // The packaged agent leaves pino-pretty out (its bundle stays small): JSON then.
+    return undefined;
+  }
+}
 
 export type { Logger };
 
@@ -43,5 +58,6 @@ export function createLogger(component: string, level: LevelWithSilent = 'info',
   if (logFormat() === 'json') return pino(loggerOptions(component, level));
   // pino's own pretty printer, in this thread (sync: nothing lost at exit), after the same masking.
   const colorize = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-  return pino(loggerOptions(component, level), pretty({ sync: true, colorize, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,component', messageFormat: '{component}: {msg}', customPrettifiers: {} }));
+  const stream = prettyStream({ sync: true, colorize, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,component', messageFormat: '{component}: {msg}' });
+  return stream ? pino(loggerOptions(component, level), stream) : pino(loggerOptions(component, level));
 }
