@@ -72,3 +72,22 @@ describe('every problem in one pass', () => {
     expect(closest('ADMIN-TOKENS', ['admin_tokens'])).toBe('admin_tokens');
   });
 });
+
+describe('units', () => {
+  it('a duration or a size written as a bare number is refused with the unit to add', async () => {
+    const { durationMs, byteSize } = await import('./config-schema.js');
+    const schema = z.strictObject({ tick: durationMs().default(250), max_bytes: byteSize().optional(), inputs: z.array(z.strictObject({ timeout: durationMs().optional() })).default([]) });
+    expect(parseYamlConfig('tick: 250ms\nmax_bytes: 1MiB\ninputs:\n  - timeout: 0\n', 'c.yaml', schema, {})).toEqual({ tick: 250, max_bytes: 1024 * 1024, inputs: [{ timeout: 0 }] });
+    let message = '';
+    try {
+      parseYamlConfig('tick: 250\nmax_bytes: "4096"\ninputs:\n  - timeout: 30\n', 'c.yaml', schema, {});
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message.split('\n')).toEqual([
+      'c.yaml:1: tick: 250 has no unit; write 250ms (or a duration such as 5s, 1m)',
+      'c.yaml:2: max_bytes: 4096 has no unit; write 4096B (or a size such as 64KiB, 1MiB)',
+      'c.yaml:4: inputs[0].timeout: 30 has no unit; write 30ms (or a duration such as 5s, 1m)',
+    ]);
+  });
+});

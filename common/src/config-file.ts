@@ -50,7 +50,13 @@ export function parseYamlConfig<T>(text: string, file: string, schema: ZodType<T
   const problems: { line: number; text: string }[] = [];
   const raw = doc.toJS() ?? {};
   const result = schema.safeParse(raw);
-  if (result.success && envProblems.length === 0) return result.data;
+  // A duration or a size written as a bare number: the schema would take it as ms / bytes.
+  for (const u of bareNumbers(schema, raw, [])) {
+    const line = lineOf(nearestNode(doc, u.path));
+    const example = u.unit === 'duration' ? `${u.value}ms (or a duration such as 5s, 1m)` : `${u.value}B (or a size such as 64KiB, 1MiB)`;
+    problems.push({ line, text: `${file}:${line}: ${formatKeyPath(u.path)}: ${u.value} has no unit; write ${example}` });
+  }
+  if (result.success && envProblems.length === 0 && problems.length === 0) return result.data;
   for (const issue of result.success ? [] : result.error.issues) {
     const path = issue.path as KeyPath;
     if (fromEnv(path)) continue;
@@ -74,6 +80,55 @@ export function parseYamlConfig<T>(text: string, file: string, schema: ZodType<T
   // In the file's order, then the environment's.
   problems.sort((a, b) => a.line - b.line);
   throw new ConfigError([...problems.map((p) => p.text), ...envProblems.map((e) => e.text)].join('\n'));
+}
+
+/** The unit a schema (or one of its wrappers) requires, from its meta (config-schema.ts). */
+function unitOf(schema: any): string | undefined {
+  let s = schema;
+  for (let i = 0; i < 20 && s; i++) {
+    const unit = typeof s.meta === 'function' ? s.meta()?.unit : undefined;
+    if (unit) return unit;
+    const def = s._zod?.def ?? s.def;
+    if (!def) return undefined;
+    if (['optional', 'default', 'nullable', 'prefault', 'catch', 'readonly', 'nonoptional'].includes(def.type)) s = def.innerType;
+    else if (def.type === 'pipe') s = def.in;
+    else return undefined;
+  }
+  return undefined;
+}
+
+/** Values written without a unit where the schema wants one: a number, or a string of digits only. */
+function bareNumbers(schema: unknown, value: unknown, path: KeyPath): { path: KeyPath; unit: string; value: string }[] {
+  const unit = unitOf(schema);
+  if (unit) {
+    const bare = (typeof value === 'number' && value !== 0) || (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) && Number(value) !== 0);
+    return bare ? [{ path, unit, value: String(value).trim() }] : [];
+  }
+  if (value === null || typeof value !== 'object') return [];
+  const s = unwrap(schema);
+  const def = s?._zod?.def ?? s?.def;
+  if (!def) return [];
+  const out: { path: KeyPath; unit: string; value: string }[] = [];
+  if (def.type === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) if (def.shape && Object.hasOwn(def.shape, k)) out.push(...bareNumbers(def.shape[k], v, [...path, k]));
+  } else if (def.type === 'array' && Array.isArray(value)) {
+    value.forEach((v, i) => out.push(...bareNumbers(def.element, v, [...path, i])));
+  } else if (def.type === 'record' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) out.push(...bareNumbers(def.valueType, v, [...path, k]));
+  } else if (def.type === 'union') {
+    // Each option that could be this value: problems found under any of them, once per path.
+    const seen = new Set<string>();
+    for (const option of def.options ?? []) {
+      for (const p of bareNumbers(option, value, path)) {
+        const key = JSON.stringify(p.path);
+        if (!seen.has(key)) {
+          seen.add(key);
+          out.push(p);
+        }
+      }
+    }
+  }
+  return out;
 }
 
 /** The keys a (zod 4) object schema allows at `path` — through optionals, defaults, pipes, arrays and records. */
