@@ -110,6 +110,12 @@ describe('stacklens rules test', () => {
       `${file}:5: (top level): unknown key "rule_dir" (did you mean "rules_dir"?)`,
       `${file}:4: agent_tokens[0]: environment variable UNSET_FOR_THIS_TEST is not set`,
     ]);
+    // And rules_dir is still checked: every problem in one pass.
+    expect(typo.stderr).toContain(`rules_dir ${join(dir, 'rules')}: 1 rule(s) valid`);
+    // A bad logging variable is named, not a stack trace.
+    const level = run('collector/dist/cli.js', ['--config', file, '--check'], { STACKLENS_LOG_LEVEL: 'verbose' });
+    expect(level.status).toBe(2);
+    expect(level.stderr.trim()).toBe('stacklens-collector: STACKLENS_LOG_LEVEL: "verbose" is not one of trace, debug, info, warn, error, fatal, silent');
   });
 
   it('stacklens rules test: a missing log first, the format detected (or a better one suggested), a per-rule table', () => {
@@ -122,8 +128,12 @@ describe('stacklens rules test', () => {
     const detected = run('cli/dist/cli.js', ['rules', 'test', join(REPO, 'rules'), bot]);
     expect(detected.status, detected.stderr).toBe(0);
     expect(detected.stderr).toMatch(/^format: chatbot \(detected: it parses \d+ of the first \d+ lines; --format to choose\)/);
-    expect(detected.stdout).toMatch(/^RULE\s+SEVERITY\s+TYPE\s+INCIDENTS\s+EVENTS$/m);
+    expect(detected.stdout).toMatch(/^RULE\s+SEVERITY\s+TYPE\s+INCIDENTS\s+EVENTS IN THEM$/m);
     expect(detected.stdout).toMatch(/^chatbot-error-spike\s+high\s+spike\s+\d+\s+\d+$/m);
+    // Plain text is plain, not a container format (found by an outside tester).
+    const plain = join(dir, 'plain.log');
+    writeFileSync(plain, 'hello world\nsecond line\n');
+    expect(run('cli/dist/cli.js', ['rules', 'test', join(REPO, 'rules'), plain]).stderr).toMatch(/^format: plain \(detected/);
     const wrong = run('cli/dist/cli.js', ['rules', 'test', join(REPO, 'rules'), bot, '--format', 'pos']);
     expect(wrong.stderr).toMatch(/note: \d+ of \d+ lines did not parse as pos; --format chatbot parses \d+ of the first \d+/);
   });

@@ -95,6 +95,7 @@ describe('stacklens incidents', () => {
     const noId = cli(['show']);
     expect(noId.code).toBe(2);
     expect(noId.err).toContain('one incident id expected');
+    expect(cli(['ack', '']).err).toContain('one incident id expected');
     const unknown = cli(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('unknown subcommand "frobnicate"');
@@ -105,4 +106,13 @@ describe('stacklens incidents', () => {
     expect(help.code).toBe(0);
     expect(help.out).toContain('stacklens incidents list --severity critical');
   });
+  it('list --json | a reader: the whole answer arrives through a pipe (no cut at 64 KiB)', async () => {
+    // Enough incidents for an answer well over 64 KiB.
+    stack.log.append(Array.from({ length: 60 }, (_, i) => missingPrice(`STORE_BIG${i}`)));
+    await waitFor('60 more incidents', async () => (await api(stack.collectors[0], `/incidents?rule=cli-mp-${stack.ns}`)).body.total >= 62, 60_000);
+    const r = spawnSync(process.execPath, [join(REPO, 'cli/dist/cli.js'), 'incidents', 'list', '--rule', `cli-mp-${stack.ns}`, '--status', 'open,acknowledged,resolved', '--size', '200', '--json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, STACKLENS_URL: stack.collectors[0].url, STACKLENS_TOKEN: ADMIN } });
+    expect(r.stdout.length).toBeGreaterThan(64 * 1024);
+    expect(JSON.parse(r.stdout).incidents.length).toBeGreaterThanOrEqual(62);
+  });
+
 });

@@ -63,10 +63,26 @@ async function main(argv: string[]): Promise<number> {
   return command(rest);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`stacklens: ${(err as Error).message}\n`);
-    process.exit(1);
-  },
-);
+/**
+ * Exit once what was written has left: stdout to a pipe is asynchronous, and exiting at once
+ * would cut it at 64 KiB (`stacklens incidents list --json | jq`).
+ */
+function exitAfterFlush(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
+// A reader that stopped reading (| head): nothing more to say, and no error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+});
+
+main(process.argv.slice(2)).then(exitAfterFlush, (err) => {
+  const e = err as NodeJS.ErrnoException;
+  process.stderr.write(`stacklens: ${e.code === 'EISDIR' ? `${e.path ?? 'a path'} is a directory, not a file` : e.message}\n`);
+  exitAfterFlush(1);
+});

@@ -23,12 +23,20 @@ export class CollectorError extends Error {}
 export interface CollectorTarget {
   url: string;
   token?: string;
+  /** Where the URL and the token came from, for messages that say what to change. */
+  urlFrom?: string;
+  tokenFrom?: string;
 }
 
 /** The CLI's config file: where it is, and what it says (undefined when there is none). */
 export function cliConfig(env: NodeJS.ProcessEnv = process.env): { path: string; url?: string; token?: string } | undefined {
   const path = env.STACKLENS_CLI_CONFIG ?? join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'stacklens', 'cli.yaml');
-  if (!existsSync(path)) return undefined;
+  if (!existsSync(path)) {
+    // Named on purpose and missing: say so rather than fall back to defaults.
+    if (env.STACKLENS_CLI_CONFIG) throw new CollectorError(`$STACKLENS_CLI_CONFIG: ${path} does not exist`);
+    return undefined;
+  }
+  if (statSync(path).isDirectory()) throw new CollectorError(`${path} is a directory; the CLI's config is a YAML file with url: and token:`);
   let doc: unknown;
   try {
     doc = parseYaml(readFileSync(path, 'utf8'));
@@ -49,15 +57,18 @@ export function cliConfig(env: NodeJS.ProcessEnv = process.env): { path: string;
 export function collectorTarget(values: { url?: string; token?: string }, env: NodeJS.ProcessEnv = process.env): CollectorTarget {
   const file = values.url !== undefined && values.token !== undefined ? undefined : cliConfig(env);
   const url = (values.url ?? env.STACKLENS_URL ?? file?.url ?? DEFAULT_COLLECTOR_URL).replace(/\/+$/, '');
+  const urlFrom = values.url !== undefined ? '--url' : env.STACKLENS_URL !== undefined ? '$STACKLENS_URL' : file?.url !== undefined ? `url: in ${file.path}` : 'the default URL';
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new CollectorError(`--url: "${url}" is not a URL (e.g. ${DEFAULT_COLLECTOR_URL})`);
+    throw new CollectorError(`${urlFrom}: "${url}" is not a URL (e.g. ${DEFAULT_COLLECTOR_URL})`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new CollectorError(`--url: "${url}" must start with http:// or https://`);
-  if (parsed.username || parsed.password) throw new CollectorError('--url: put the token in --token or $STACKLENS_TOKEN, not in the URL');
-  return { url, token: values.token ?? env.STACKLENS_TOKEN ?? env.STACKLENS_API_TOKEN ?? file?.token };
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new CollectorError(`${urlFrom}: "${url}" must start with http:// or https://`);
+  if (parsed.username || parsed.password) throw new CollectorError(`${urlFrom}: put the token in --token or $STACKLENS_TOKEN, not in the URL`);
+  const token = values.token ?? env.STACKLENS_TOKEN ?? env.STACKLENS_API_TOKEN ?? file?.token;
+  const tokenFrom = values.token !== undefined ? '--token' : env.STACKLENS_TOKEN !== undefined ? '$STACKLENS_TOKEN' : env.STACKLENS_API_TOKEN !== undefined ? '$STACKLENS_API_TOKEN' : file?.token !== undefined ? `token: in ${file.path}` : undefined;
+  return { url, token, urlFrom, tokenFrom };
 }
 
 /** Query parameters; undefined ones are left out. */
@@ -105,7 +116,7 @@ export async function refusal(target: CollectorTarget, res: IncomingMessage): Pr
     message = text.slice(0, 300);
   }
   const status = res.statusCode ?? 0;
-  if (status === 401) return new CollectorError(`the collector at ${target.url} refused the token (401: ${message}); set --token or $STACKLENS_TOKEN${target.token ? '' : ' (none is set)'}`);
+  if (status === 401) return new CollectorError(`the collector at ${target.url} refused the token (401: ${message}); ${target.tokenFrom ? `the token came from ${target.tokenFrom}; ` : ''}set --token or $STACKLENS_TOKEN${target.token ? '' : ' (none is set)'}`);
   if (status === 403) return new CollectorError(`the token may not do this (403: ${message})`);
   const retry = res.headers['retry-after'] ? `; try again in ${res.headers['retry-after']} s` : '';
   return new CollectorError(`the collector answered ${status}: ${message}${retry}`);

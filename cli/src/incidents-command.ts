@@ -54,7 +54,7 @@ export function age(iso: string, now = Date.now()): string {
   return `${Math.round(s / 86_400)}d`;
 }
 
-const shortTime = (iso: string) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '');
+const shortTime = (iso: string | undefined) => (typeof iso === 'string' && iso ? printable(iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z')) : '');
 const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /** A table: columns padded to their widest cell (cells already printable); colours applied after padding. */
@@ -107,7 +107,7 @@ export async function incidentsCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const needId = () => {
-    if (positionals.length !== 1) throw new UsageError(`stacklens incidents ${sub}: one incident id expected (see stacklens incidents list)`);
+    if (positionals.length !== 1 || !positionals[0].trim()) throw new UsageError(`stacklens incidents ${sub}: one incident id expected (see stacklens incidents list)`);
     return encodeURIComponent(positionals[0]);
   };
   try {
@@ -173,8 +173,10 @@ async function list(target: CollectorTarget, v: Record<string, string | boolean 
     return 0;
   }
   const now = Date.now();
+  // Any field may be missing from a stored incident (written by another version, or by hand): a dash, not a crash.
+  const c = (v: unknown) => (v === undefined || v === null || v === '' ? '—' : printable(String(v)));
   const rows = page.incidents.map((i) => ({
-    cells: [printable(i.severity), printable(i.status), cut(printable(i.rule), 32), cut(printable(i.group_key || '—'), 36), String(i.count), shortTime(i.first_seen), shortTime(i.last_seen), printable(i.ticket?.key ?? '—'), age(i.detected_at, now), printable(i.id), cut(printable(i.summary), 80)],
+    cells: [c(i.severity), c(i.status), cut(c(i.rule), 32), cut(c(i.group_key), 36), c(i.count), shortTime(i.first_seen) || '—', shortTime(i.last_seen) || '—', c(i.ticket?.key), i.detected_at ? age(i.detected_at, now) : '—', c(i.id), cut(c(i.summary), 80)],
     colours: [SEVERITY_COLOUR[i.severity], STATUS_COLOUR[i.status]],
   }));
   process.stdout.write(`${table(['SEVERITY', 'STATUS', 'RULE', 'GROUP', 'COUNT', 'FIRST SEEN', 'LAST SEEN', 'TICKET', 'AGE', 'ID', 'SUMMARY'], rows)}\n`);

@@ -14,11 +14,12 @@ import { RULES_IMPORT_HELP, rulesImportCommand } from './rules-import.js';
 import { PROGRESS_FROM_BYTES, Progress } from './progress.js';
 import { headerOf } from './header-option.js';
 import { fileLines } from './file-lines.js';
+import { cliConfig } from './collector-client.js';
 
 export const RULES_CHECK_HELP = `Usage: stacklens rules check [<rule.yml|rules-dir>] [--collector URL] [--token TOKEN]
 
 Validates rule files (file:line: key: reason for each bad one) and, with --collector, asks
-that running collector (GET /api/rules; --token or $STACKLENS_API_TOKEN, a viewer token)
+that running collector (GET /api/rules; --token or $STACKLENS_TOKEN, a viewer token)
 which rules are failing at evaluation, with the reason and since when. Exits 1 when a file
 is invalid or a rule is failing.`;
 
@@ -61,7 +62,8 @@ export async function rulesCheckCommand(argv: string[]): Promise<number> {
   }
   if (values.collector) {
     const url = `${values.collector.replace(/\/+$/, '')}/api/rules`;
-    const token = values.token ?? process.env.STACKLENS_API_TOKEN;
+    // As every command that talks to a collector: --token, $STACKLENS_TOKEN (or the older $STACKLENS_API_TOKEN), cli.yaml.
+    const token = values.token ?? process.env.STACKLENS_TOKEN ?? process.env.STACKLENS_API_TOKEN ?? cliConfig()?.token;
     let body: { rules: { name: string; file: string; state?: string; error?: string; failing_since?: string; failures?: number }[]; errors: { message: string }[] };
     try {
       const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -94,7 +96,7 @@ export async function rulesCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${RULES_HELP}\n`);
     return 0;
   }
-  if (action !== 'test' || !rulesPath || !logFile) {
+  if (action !== 'test' || !rulesPath || !logFile || positionals.length > 3) {
     process.stderr.write(`stacklens rules: expected "test <rule.yml|dir> <logfile>" or "import <elastalert rules…>"\n\n${RULES_HELP}\n`);
     return 2;
   }
@@ -115,7 +117,7 @@ export async function rulesCommand(argv: string[]): Promise<number> {
   if (!format) {
     const guess = await detectFormat(logFile);
     format = guess.format;
-    process.stderr.write(`format: ${format} (detected: it parses ${guess.parsed} of the first ${guess.sampled} lines; --format to choose)\n`);
+    process.stderr.write(guess.sampled === 0 ? `format: ${format} (the file has no lines to detect a format from)\n` : `format: ${format} (detected: it parses ${guess.parsed} of the first ${guess.sampled} lines; --format to choose)\n`);
   }
   const dataset = values.dataset ?? format;
   const namespace = values.namespace ?? 'default';
@@ -196,7 +198,7 @@ function ruleTable(specs: { name: string; severity: string; type: string }[], in
     const mine = incidents.filter((i) => i.rule === r.name);
     return [r.name, r.severity, r.type, String(mine.length), String(mine.reduce((n, i) => n + i.count, 0))];
   });
-  const head = ['RULE', 'SEVERITY', 'TYPE', 'INCIDENTS', 'EVENTS'];
+  const head = ['RULE', 'SEVERITY', 'TYPE', 'INCIDENTS', 'EVENTS IN THEM'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [head, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
 }
@@ -212,9 +214,14 @@ async function formatScores(file: string): Promise<{ format: Format; parsed: num
     if (sample.length >= SAMPLE_LINES) break;
   }
   // Specific formats first: plain parses anything, so it wins only when nothing else does.
-  const order: Format[] = ['pos', 'chatbot', 'json', 'docker', 'cri', ...FORMATS.filter((f) => !['pos', 'chatbot', 'json', 'docker', 'cri'].includes(f))] as Format[];
+  // Container envelopes are recognized by their shape (the agent takes them off before parsing).
+  const order: Format[] = ['pos', 'chatbot', 'docker', 'cri', 'json', ...FORMATS.filter((f) => !['pos', 'chatbot', 'json', 'docker', 'cri'].includes(f))] as Format[];
   const scores: { format: Format; parsed: number; sampled: number }[] = [];
   for (const format of [...new Set(order)]) {
+    if (format === 'docker' || format === 'cri') {
+      scores.push({ format, parsed: sample.filter(format === 'docker' ? isDockerLine : (l) => CRI_LINE.test(l)).length, sampled: sample.length });
+      continue;
+    }
     const input = { paths: [file], format, dataset: format, namespace: 'default', max_line_bytes: 1024 * 1024, close_inactive: 0, redact: REDACT_DEFAULTS } as InputConfig;
     if (format === 'plain') {
       const header = await headerOf(file, format, undefined);
@@ -232,10 +239,22 @@ async function formatScores(file: string): Promise<{ format: Format; parsed: num
   return scores;
 }
 
+const CRI_LINE = /^\S+ (stdout|stderr) [FP] /;
+function isDockerLine(line: string): boolean {
+  if (!line.startsWith('{')) return false;
+  try {
+    const o = JSON.parse(line);
+    return typeof o?.log === 'string' && typeof o?.stream === 'string';
+  } catch {
+    return false;
+  }
+}
+
 export async function detectFormat(file: string): Promise<{ format: Format; parsed: number; sampled: number }> {
   const scores = await formatScores(file);
-  // The first with the most parsed lines (plain, last, only when it alone does better).
-  return scores.reduce((best, s) => (s.parsed > best.parsed ? s : best), scores[0]);
+  // The first with the most parsed lines (plain, last, only when it alone does better); nothing to read: plain.
+  const best = scores.reduce((b, s) => (s.parsed > b.parsed ? s : b), scores[0]);
+  return best.parsed > 0 ? best : (scores.find((s) => s.format === 'plain') ?? best);
 }
 
 async function betterFormat(file: string, than: Format): Promise<{ format: Format; parsed: number; sampled: number } | undefined> {

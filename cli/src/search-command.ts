@@ -28,8 +28,8 @@ Searches the logs and chat messages a collector indexed, newest first. The query
                  service.name, host.name, message)
 ${COLLECTOR_OPTIONS_HELP}
 Example:
-  STACKLENS_URL=http://127.0.0.1:8080 STACKLENS_TOKEN=… stacklens search 'MISSING_PRICE -test' --source pos --from now-1h
-  stacklens search MISSING_PRICE --from now-24h --export missing-price.csv --fields @timestamp,pos.store_id,message`;
+  STACKLENS_URL=http://127.0.0.1:8080 STACKLENS_TOKEN=… stacklens search '"no price" -test' --source pos --from now-1h
+  stacklens search '"no price"' --from now-24h --export missing-price.csv --fields @timestamp,pos.store_id,error.type,message`;
 
 interface Hit {
   '@timestamp': string;

@@ -2,26 +2,39 @@
 // — rules_dir must exist and every rule file in it must load (each problem as file:line:
 // key: reason, all of them in one pass, as `stacklens rules check` prints them) — and, with
 // --connect, whether Elasticsearch answers with the credentials given.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse } from 'yaml';
 import { loadRules } from '@stacklens/detection';
 import type { CollectorConfig } from './config.js';
 import { createEsClient } from './es-client.js';
 
-export async function checkCollector(config: CollectorConfig, opts: { connect: boolean; write: (text: string) => void }): Promise<number> {
-  let failed = false;
-  const dir = config.rules_dir;
+/** The rules_dir part of --check, from a collector.yaml that does not validate otherwise. */
+export function checkRulesOfInvalidConfig(file: string, write: (text: string) => void): void {
+  const doc = parse(readFileSync(file, 'utf8')) as { rules_dir?: unknown } | null;
+  const written = typeof doc?.rules_dir === 'string' ? doc.rules_dir : './rules';
+  if (written.includes('${')) return; // an environment variable: its own error is above
+  checkRulesDir(isAbsolute(written) ? written : resolve(dirname(file), written), write);
+}
+
+/** rules_dir exists and every rule file in it loads; false when not. */
+function checkRulesDir(dir: string, write: (text: string) => void): boolean {
   if (!existsSync(dir)) {
-    opts.write(`rules_dir: ${dir} does not exist (the collector would run no rules): create it, or point rules_dir at the rules (the repository's are in rules/)\n`);
-    failed = true;
-  } else if (!statSync(dir).isDirectory() && !/\.ya?ml$/.test(dir)) {
-    opts.write(`rules_dir: ${dir} is neither a directory nor a .yml file\n`);
-    failed = true;
-  } else {
-    const { rules, errors } = loadRules(dir);
-    for (const e of errors) opts.write(`${e.message.startsWith(e.file) ? e.message : `${e.file}: ${e.message}`}\n`);
-    opts.write(`rules_dir ${dir}: ${rules.length} rule(s) valid${errors.length ? `, ${errors.length} file(s) with errors` : ''}${rules.length === 0 && errors.length === 0 ? ' — no rule files (*.yml): nothing would be detected' : ''}\n`);
-    if (errors.length) failed = true;
+    write(`rules_dir: ${dir} does not exist (the collector would run no rules): create it, or point rules_dir at the rules (the repository's are in rules/)\n`);
+    return false;
   }
+  if (!statSync(dir).isDirectory() && !/\.ya?ml$/.test(dir)) {
+    write(`rules_dir: ${dir} is neither a directory nor a .yml file\n`);
+    return false;
+  }
+  const { rules, errors } = loadRules(dir);
+  for (const e of errors) write(`${e.message.startsWith(e.file) ? e.message : `${e.file}: ${e.message}`}\n`);
+  write(`rules_dir ${dir}: ${rules.length} rule(s) valid${errors.length ? `, ${errors.length} file(s) with errors` : ''}${rules.length === 0 && errors.length === 0 ? ' — no rule files (*.yml): nothing would be detected' : ''}\n`);
+  return errors.length === 0;
+}
+
+export async function checkCollector(config: CollectorConfig, opts: { connect: boolean; write: (text: string) => void }): Promise<number> {
+  let failed = !checkRulesDir(config.rules_dir, opts.write);
   if (opts.connect) {
     const es = createEsClient(config.elasticsearch);
     try {

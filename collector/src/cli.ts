@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { runServiceCli } from '@stacklens/common';
 import { loadCollectorConfig } from './config.js';
-import { checkCollector } from './check.js';
+import { checkCollector, checkRulesOfInvalidConfig } from './check.js';
 import { Collector } from './collector.js';
 
 const HELP = `Usage: stacklens-collector --config <collector.yaml> [--check [--connect]]
@@ -55,6 +55,7 @@ runServiceCli({
   load: (file) => loadCollectorConfig(file),
   describe: (c) => `listen ${c.listen.host}:${c.listen.port}, Elasticsearch ${c.elasticsearch.nodes.join(', ')}`,
   check: (config, { connect, write }) => checkCollector(config, { connect, write }),
+  checkUnloadable: (file, write) => checkRulesOfInvalidConfig(file, write),
   async start(config, log) {
     const collector = new Collector(config, log);
     await collector.start();

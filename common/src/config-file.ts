@@ -66,14 +66,14 @@ export function parseYamlConfig<T>(text: string, file: string, schema: ZodType<T
       // A missing key, however its schema is built (a union says only "Invalid input").
       message = issue.code === 'invalid_type' ? `is required (${issue.expected})` : 'is required';
     } else if (issue.code === 'unrecognized_keys') {
+      // Each unknown key on its own line, where it is written.
       const known = keysAt(schema, path);
-      message = issue.keys
-        .map((k) => {
-          const near = closest(k, known);
-          return `unknown key "${k}"${near ? ` (did you mean "${near}"?)` : ''}`;
-        })
-        .join(', ');
-      node = keyNode(doc, path, issue.keys[0]) ?? node;
+      for (const k of issue.keys) {
+        const near = closest(k, known);
+        const at = lineOf(keyNode(doc, path, k) ?? node);
+        problems.push({ line: at, text: `${file}:${at}: ${formatKeyPath(path)}: unknown key "${k}"${near ? ` (did you mean "${near}"?)` : ''}` });
+      }
+      continue;
     }
     problems.push({ line: lineOf(node), text: `${file}:${lineOf(node)}: ${formatKeyPath(path)}: ${message}` });
   }

@@ -35,13 +35,23 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
  */
 export function logFormat(env: NodeJS.ProcessEnv = process.env, isTty = Boolean(process.stdout.isTTY)): 'json' | 'pretty' {
   const f = (env.STACKLENS_LOG_FORMAT ?? 'auto') as LogFormat;
+  if (!(LOG_FORMATS as readonly string[]).includes(f)) throw new Error(`STACKLENS_LOG_FORMAT: "${f}" is not one of ${LOG_FORMATS.join(', ')}`);
   return f === 'pretty' || (f !== 'json' && isTty) ? 'pretty' : 'json';
 }
 
 /** The options createLogger gives pino (exported for the bench and tests). */
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/** The log level from STACKLENS_LOG_LEVEL (or `fallback`); a clear error for a name pino does not know. */
+export function logLevel(fallback: LevelWithSilent = 'info', env: NodeJS.ProcessEnv = process.env): LevelWithSilent {
+  const level = env.STACKLENS_LOG_LEVEL ?? fallback;
+  if (!LEVELS.includes(level)) throw new Error(`STACKLENS_LOG_LEVEL: "${level}" is not one of ${LEVELS.join(', ')}`);
+  return level as LevelWithSilent;
+}
+
 export function loggerOptions(component: string, level: LevelWithSilent = 'info'): LoggerOptions {
   return {
-    level: process.env.STACKLENS_LOG_LEVEL ?? level,
+    level: logLevel(level),
     base: { component },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'password', '*.password', 'api_key', '*.api_key'], censor: '[redacted]' },

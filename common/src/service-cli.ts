@@ -5,7 +5,7 @@
 // maskUrlCredentials: a URL's password (http://elastic:***@es:9200) is never echoed.
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config-file.js';
-import { createLogger, LOG_FORMATS, type Logger } from './log.js';
+import { createLogger, LOG_FORMATS, logFormat, logLevel, type Logger } from './log.js';
 import { maskUrlCredentials } from './mask-url.js';
 
 const writeOut = (text: string) => process.stdout.write(maskUrlCredentials(text));
@@ -25,6 +25,11 @@ export interface ServiceCliSpec<C> {
    * code. Without it, --check validates the configuration only and --connect is refused.
    */
   check?(config: C, opts: { connect: boolean; write: (text: string) => void }): Promise<number>;
+  /**
+   * --check when the configuration itself is invalid: what can still be checked from the
+   * file as written (the collector: rules_dir and its rule files), so every problem shows in one pass.
+   */
+  checkUnloadable?(file: string, write: (text: string) => void): void;
   start(config: C, log: Logger): Promise<{ stop(): Promise<void>; reload?(config: C): Promise<void> | void }>;
 }
 
@@ -61,6 +66,14 @@ async function main<C>(spec: ServiceCliSpec<C>): Promise<number> {
     }
     process.env.STACKLENS_LOG_FORMAT = format;
   }
+  // Bad logging variables are named before anything else runs (pino would throw a stack trace).
+  try {
+    logLevel();
+    logFormat();
+  } catch (e) {
+    writeErr(`${spec.name}: ${(e as Error).message}\n`);
+    return 2;
+  }
   if (args.connect && !args.check) {
     writeErr(`${spec.name}: --connect goes with --check (--check --connect)\n`);
     return 2;
@@ -78,6 +91,13 @@ async function main<C>(spec: ServiceCliSpec<C>): Promise<number> {
     config = spec.load(args.config);
   } catch (e) {
     writeErr(`${spec.name}: invalid configuration:\n${(e as Error).message}\n`);
+    if (args.check && spec.checkUnloadable) {
+      try {
+        spec.checkUnloadable(args.config, writeErr);
+      } catch {
+        // the file is not even YAML: its error above says so
+      }
+    }
     return e instanceof ConfigError ? 2 : 1;
   }
   if (args.check) {
