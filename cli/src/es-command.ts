@@ -7,7 +7,9 @@ Runs the real Elasticsearch ${ES_VERSION} in one JVM (heap ≤ 1 GiB) on 127.0.0
 fetched once from Maven Central, with its data under .stacklens/es/<port>/.
   start    start it and wait until it is usable (reuses one already running there)
   stop     stop the one started here
-  status   say whether it runs, where, and its health`;
+  status   say whether it runs, where, and its health
+Example:
+  npx stacklens es start && npx stacklens es status`;
 
 export async function esCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { port: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });

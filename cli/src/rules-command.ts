@@ -21,7 +21,8 @@ export const RULES_CHECK_HELP = `Usage: stacklens rules check [<rule.yml|rules-d
 Validates rule files (file:line: key: reason for each bad one) and, with --collector, asks
 that running collector (GET /api/rules; --token or $STACKLENS_TOKEN, a viewer token)
 which rules are failing at evaluation, with the reason and since when. Exits 1 when a file
-is invalid or a rule is failing.`;
+is invalid or a rule is failing.
+Example: stacklens rules check rules/ --collector http://127.0.0.1:8080`;
 
 export const RULES_HELP = `Usage: stacklens rules test <rule.yml|rules-dir> <logfile> [--format pos|chatbot|json|plain]
                             [--pattern NAME|GROK] [--dataset NAME] [--namespace default] [--json]
@@ -35,6 +36,7 @@ prints what would fire: incidents with counts, first/last time, status and sampl
   --namespace  the namespace (default: default); rules read logs-<dataset>-<namespace>
   --json       print the incidents as JSON instead of text
 Files over 1 MiB show a progress bar on stderr.
+Example: stacklens rules test rules/ /var/log/pos/pos.log
 
 ${RULES_CHECK_HELP}
 

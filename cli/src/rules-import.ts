@@ -42,7 +42,8 @@ The report has one line per rule and per key not carried over:
   <file>: changed <key>: <why>          converted, but StackLens behaves differently
   <file>: note <key>: <what to check>
 Exit status: 0 when every rule was converted (dropped keys included), 1 when a rule was
-skipped, an input could not be read, or a file exists (without --force); 2 on bad usage.`;
+skipped, an input could not be read, or a file exists (without --force); 2 on bad usage.
+Example: stacklens rules import /etc/elastalert/rules --out rules/`;
 
 // ---------------------------------------------------------------------------------------
 // Report

@@ -13,7 +13,8 @@ Example: stacklens pos --scenario missing-price --store STORE_001 --count 5 --fi
 export const CHATBOT_HELP = `Usage: stacklens chatbot --file <path> [--count 1] [--error-rate 0.03] [--slow] [--seed N]
 
 Appends chat-bot conversation turns (a user's message and the bot's answer or error,
-one JSON object per line) to a file. --slow makes the bot answer in 2.5–6 s.`;
+one JSON object per line) to a file. --slow makes the bot answer in 2.5–6 s.
+Example: stacklens chatbot --count 50 --error-rate 0.2 --file /var/log/chatbot/bot.log`;
 
 function positiveInt(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;

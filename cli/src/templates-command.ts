@@ -23,7 +23,8 @@ the collector, and prints them: id, events, template (<*> marks a variable part)
   --assignments  print one line per input line instead: <template id><TAB><template>
                  (the template as it is at the end of the file; an empty line gets an empty id)
   --json         print the templates (or the assignments) as JSON
-Files over 1 MiB show progress on stderr.`;
+Files over 1 MiB show progress on stderr.
+Example: stacklens templates mine /var/log/app/app.log --pattern auto | head -20`;
 
 export async function templatesCommand(argv: string[]): Promise<number> {
   let parsed;

@@ -40,6 +40,22 @@ export async function checkCollector(config: CollectorConfig, opts: { connect: b
     try {
       const info = await es.cluster.health({ timeout: '5s' }, { requestTimeout: 10_000, maxRetries: 0 });
       opts.write(`Elasticsearch ${config.elasticsearch.nodes.join(', ')}: reachable, cluster ${info.cluster_name} ${info.status}\n`);
+      // Can the collector install its templates and write? With security on, ask; with it off, anything is allowed.
+      try {
+        const p: any = await es.security.hasPrivileges({ cluster: ['manage_index_templates', 'monitor'], index: [{ names: ['logs-*', 'stacklens-*'], privileges: ['create_doc', 'create_index', 'read', 'write'] }] } as never, { requestTimeout: 10_000, maxRetries: 0 });
+        if (p.has_all_requested) opts.write('Elasticsearch privileges: templates installable, logs-* and stacklens-* writable\n');
+        else {
+          const missingCluster = Object.entries(p.cluster ?? {}).filter(([, ok]) => !ok).map(([k]) => k);
+          const missingIndex = Object.entries(p.index ?? {}).flatMap(([idx, privs]) => Object.entries(privs as Record<string, boolean>).filter(([, ok]) => !ok).map(([k]) => `${k} on ${idx}`));
+          opts.write(`Elasticsearch privileges missing for these credentials: ${[...missingCluster, ...missingIndex].join(', ')}\n`);
+          failed = true;
+        }
+      } catch {
+        opts.write('Elasticsearch privileges: not checked (security is off on this cluster: every request is allowed)\n');
+      }
+      const templates: any = await es.indices.getIndexTemplate({ name: 'stacklens*' }, { ignore: [404] });
+      const installed = templates?.index_templates?.length ?? 0;
+      opts.write(installed ? `index templates: ${installed} installed\n` : 'index templates: none yet (the collector installs them when it starts)\n');
     } catch (err) {
       const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;
       opts.write(`Elasticsearch ${config.elasticsearch.nodes.join(', ')}: ${status === 401 || status === 403 ? `refused the credentials (${status}): check elasticsearch.api_key / username / password` : `not reachable (${(err as Error).message.slice(0, 200)})`}\n`);
