@@ -2,7 +2,7 @@
 // --check's summary, config errors, and the collector's own log lines ("collector listening").
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO, freePort, tempDir } from './helpers.js';
@@ -16,7 +16,10 @@ const run = (script: string, args: string[]) => spawnSync(process.execPath, [joi
 describe('URL credentials are masked in what the CLIs print', () => {
   it('stacklens-collector --check', () => {
     const pw = password();
-    const file = join(tempDir(), 'collector.yaml');
+    const dir = tempDir();
+    // --check also wants rules_dir (default ./rules, beside the file) to exist.
+    mkdirSync(join(dir, 'rules'));
+    const file = join(dir, 'collector.yaml');
     writeFileSync(file, `listen: 127.0.0.1:0\nelasticsearch:\n  urls: ["http://elastic:${pw}@127.0.0.1:1", "https://ops:${pw}@127.0.0.1:2"]\nagent_tokens: ["${token}"]\n`);
     const res = run('collector/dist/cli.js', ['--config', file, '--check']);
     expect(res.status, res.stderr).toBe(0);
