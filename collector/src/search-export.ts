@@ -13,7 +13,11 @@
 // report a failed transfer).
 import type { Response } from 'express';
 import type { Client } from '@elastic/elasticsearch';
+import { fieldValue } from '@stacklens/detection';
 import { SEARCH_SORT, searchIndices, searchQuery, type SearchFilters } from './search.js';
+
+/** Read a dotted field as Elasticsearch does (nested or flattened keys): the detection package's reader. */
+export { fieldValue };
 
 export const EXPORT_FORMATS = ['csv', 'ndjson'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -45,22 +49,6 @@ export interface ExportResult {
   /** Why it stopped short: Elasticsearch's error; undefined when complete or when the client went away. */
   error?: string;
   clientGone?: boolean;
-}
-
-/** The value of a dotted field in a document whose objects may be nested or flattened ("a.b": …). */
-export function fieldValue(doc: unknown, path: string): unknown {
-  if (doc === null || typeof doc !== 'object') return undefined;
-  const obj = doc as Record<string, unknown>;
-  if (Object.hasOwn(obj, path)) return obj[path];
-  // The longest prefix that is a key first: {"log": {"file.path": …}} and {"log.file": {"path": …}} both answer log.file.path.
-  for (let dot = path.lastIndexOf('.'); dot > 0; dot = path.lastIndexOf('.', dot - 1)) {
-    const head = path.slice(0, dot);
-    if (Object.hasOwn(obj, head)) {
-      const found = fieldValue(obj[head], path.slice(dot + 1));
-      if (found !== undefined) return found;
-    }
-  }
-  return undefined;
 }
 
 /**

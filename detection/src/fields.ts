@@ -4,13 +4,14 @@
 export function fieldValue(doc: unknown, field: string): unknown {
   if (doc === null || typeof doc !== 'object') return undefined;
   const obj = doc as Record<string, unknown>;
-  if (field in obj) return obj[field];
+  // Own keys only: "constructor" or "__proto__" of a plain document are not fields.
+  if (Object.hasOwn(obj, field)) return obj[field];
   const dot = field.indexOf('.');
   if (dot < 0) return undefined;
   // Try every split point: {"pos": {"store_id": …}} and {"pos.store": {"id": …}} both work.
   for (let i = dot; i >= 0; i = field.indexOf('.', i + 1)) {
     const head = field.slice(0, i);
-    if (head in obj) {
+    if (Object.hasOwn(obj, head)) {
       const found = fieldValue(obj[head], field.slice(i + 1));
       if (found !== undefined) return found;
     }

@@ -34,3 +34,4 @@ export { BadCursorError, ElasticsearchIncidentStore } from './adapters/elasticse
 export { EsTemplateStore, TEMPLATES_INDEX } from './adapters/elasticsearch/template-store.js';
 export { Replay } from './replay.js';
 export { formatDuration } from './rule-type.js';
+export { fieldValue } from './fields.js';
