@@ -1,18 +1,32 @@
 import { parseArgs } from 'node:util';
-import { startElasticsearch, stopElasticsearch, elasticsearchStatus, DEFAULT_ES_PORT, ES_VERSION } from '@stacklens/elasticsearch';
+import { startElasticsearch, stopElasticsearch, elasticsearchStatus, startCluster, stopCluster, clusterStatus, recordedClusterSize, DEFAULT_ES_PORT, ES_VERSION, CLUSTER_NODE_HEAP_MB, type EsCluster } from '@stacklens/elasticsearch';
 
-export const ES_HELP = `Usage: stacklens es <start|stop|status> [--port 9200]
+export const ES_HELP = `Usage: stacklens es <start|stop|status> [--port 9200] [--nodes N] [--json]
 
-Runs the real Elasticsearch ${ES_VERSION} in one JVM (heap ≤ 1 GiB) on 127.0.0.1,
-fetched once from Maven Central, with its data under .stacklens/es/<port>/.
-  start    start it and wait until it is usable (reuses one already running there)
-  stop     stop the one started here
-  status   say whether it runs, where, and its health
-Example:
-  npx stacklens es start && npx stacklens es status`;
+Runs the real Elasticsearch ${ES_VERSION} on 127.0.0.1, fetched once from Maven Central:
+one node (one JVM, heap ≤ 1 GiB, data under .stacklens/es/<port>/), or with --nodes N a
+cluster of N nodes on this machine (N JVMs, heap ≤ ${CLUSTER_NODE_HEAP_MB} MiB each, HTTP ports
+port … port+N-1, transport ports port+100 …, data under .stacklens/es/<port>/node-<i>/).
+  start    start it and wait until it is usable (a cluster: green with all N nodes);
+           reuses what already runs — run it again to restart a cluster node that died
+  stop     stop the one started here (every node of a cluster; the data stays)
+  status   say whether it runs, where, and its health (exit 3 when it does not run);
+           a cluster lists each node, its pid and whether it answers
+Options:
+  --port N    the (first) HTTP port (default ${DEFAULT_ES_PORT})
+  --nodes N   start a cluster of N nodes (2–9); stop/status find it by its port
+  --json      status as JSON (for scripts)
+Examples:
+  npx stacklens es start && npx stacklens es status
+  npx stacklens es start --nodes 3 --port 9200   # then elasticsearch.urls in collector.yaml
+  npx stacklens es status --port 9200 --json`;
 
 export async function esCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { port: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { port: { type: 'string' }, nodes: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
   const action = positionals[0];
   if (values.help || !action) {
     process.stdout.write(`${ES_HELP}\n`);
@@ -23,6 +37,12 @@ export async function esCommand(argv: string[]): Promise<number> {
     process.stderr.write(`stacklens es: --port must be a port number, got "${values.port}"\n`);
     return 2;
   }
+  const nodes = values.nodes !== undefined ? Number(values.nodes) : recordedClusterSize({ port }) ?? 1;
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 9) {
+    process.stderr.write(`stacklens es: --nodes must be a whole number from 1 to 9, got "${values.nodes}"\n`);
+    return 2;
+  }
+  if (nodes > 1 || recordedClusterSize({ port }) !== undefined) return clusterCommand(action, port, nodes, Boolean(values.json));
   switch (action) {
     case 'start': {
       const es = await startElasticsearch({ port });
@@ -45,6 +65,8 @@ export async function esCommand(argv: string[]): Promise<number> {
     }
     case 'status': {
       const s = await elasticsearchStatus({ port });
+      if (values.json) process.stdout.write(`${JSON.stringify(s)}\n`);
+      if (values.json) return s.running ? 0 : 3;
       if (!s.running) {
         process.stdout.write(`Elasticsearch is not running on ${s.url}\n`);
         return 3;
@@ -55,6 +77,41 @@ export async function esCommand(argv: string[]): Promise<number> {
           : `Elasticsearch ${s.version ?? '?'} running on ${s.url}: health ${s.health}; not started by stacklens (its data is not under .stacklens)\n`,
       );
       return 0;
+    }
+    default:
+      process.stderr.write(`stacklens es: unknown action "${action}"\n\n${ES_HELP}\n`);
+      return 2;
+  }
+}
+
+function describeCluster(c: EsCluster): string {
+  const lines = [`Elasticsearch cluster ${c.name}: ${c.health ? `health ${c.health.status}, ${c.health.number_of_nodes} of ${c.nodes.length} nodes, ${c.health.unassigned_shards} unassigned shards` : 'no node answers'}`];
+  for (const node of c.nodes) lines.push(`  ${node.name}  ${node.url}  ${node.running ? 'up' : 'DOWN'}${node.pid ? `  pid ${node.pid}` : ''}  data in ${node.dir}`);
+  return lines.join('\n');
+}
+
+async function clusterCommand(action: string, port: number, nodes: number, json: boolean): Promise<number> {
+  const portFlag = port === DEFAULT_ES_PORT ? '' : ` --port ${port}`;
+  switch (action) {
+    case 'start': {
+      const c = await startCluster({ port, nodes });
+      if (json) process.stdout.write(`${JSON.stringify(c)}\n`);
+      else {
+        process.stdout.write(`${describeCluster(c)}\n${c.started.length ? `started ${c.started.join(', ')}` : 'all nodes were running already'}; stop it with: stacklens es stop${portFlag}\n`);
+        process.stdout.write(`collector.yaml:\n  elasticsearch:\n    urls: [${c.urls.join(', ')}]\n`);
+      }
+      return 0;
+    }
+    case 'stop': {
+      const stopped = await stopCluster({ port });
+      process.stdout.write(stopped.length ? `stopped ${stopped.join(', ')} (data kept; stacklens es start${portFlag} brings the cluster back)\n` : `no node of the cluster on port ${port} was running\n`);
+      return 0;
+    }
+    case 'status': {
+      const c = (await clusterStatus({ port }))!;
+      const up = c.nodes.some((node) => node.running);
+      process.stdout.write(json ? `${JSON.stringify(c)}\n` : `${describeCluster(c)}\n`);
+      return up ? 0 : 3;
     }
     default:
       process.stderr.write(`stacklens es: unknown action "${action}"\n\n${ES_HELP}\n`);

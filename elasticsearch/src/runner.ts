@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync, realp
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from '@stacklens/common';
+import { ensureRootPlugin } from './root-plugin.js';
 
 export const ES_VERSION = '8.14.1';
 export const DEFAULT_ES_PORT = 9200;
@@ -39,12 +40,12 @@ function stacklensHome(opts: RunnerOptions): string {
   return resolve(opts.home ?? process.env.STACKLENS_HOME ?? join(REPO_ROOT, '.stacklens'));
 }
 
-function instanceDir(opts: RunnerOptions, port: number): string {
+export function instanceDir(opts: RunnerOptions, port: number): string {
   return join(stacklensHome(opts), 'es', String(port));
 }
 
 /** GET a path of a local Elasticsearch; undefined when nothing (or not Elasticsearch) answers. */
-async function probe(url: string, path = '/_cluster/health'): Promise<Record<string, unknown> | undefined> {
+export async function probe(url: string, path = '/_cluster/health'): Promise<Record<string, unknown> | undefined> {
   try {
     const res = await fetch(url + path, { signal: AbortSignal.timeout(2000) });
     if (res.headers.get('x-elastic-product') !== 'Elasticsearch') return undefined;
@@ -54,11 +55,17 @@ async function probe(url: string, path = '/_cluster/health'): Promise<Record<str
   }
 }
 
-/** Unpack the server distribution from Maven Central (once). Returns its directory. */
+/**
+ * Unpack the server distribution from Maven Central (once) and install our stacklens-root plugin
+ * into it (GET / answers like stock Elasticsearch; see root-plugin.ts). Returns its directory.
+ */
 export function ensureDistribution(opts: RunnerOptions = {}): string {
   const log = opts.log ?? defaultLog;
   const distDir = join(stacklensHome(opts), 'dist', `elasticsearch-${ES_VERSION}`);
-  if (existsSync(join(distDir, 'bin', 'elasticsearch'))) return distDir;
+  if (existsSync(join(distDir, 'bin', 'elasticsearch'))) {
+    ensureRootPlugin(distDir, log);
+    return distDir;
+  }
   log(`Fetching Elasticsearch ${ES_VERSION} from Maven Central (once, ~100 MB) …`);
   const res = spawnSync(
     'mvn',
@@ -69,6 +76,7 @@ export function ensureDistribution(opts: RunnerOptions = {}): string {
   if (res.status !== 0 || !existsSync(join(distDir, 'bin', 'elasticsearch'))) {
     throw new Error(`Maven could not fetch org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VERSION} (exit ${res.status})`);
   }
+  ensureRootPlugin(distDir, log);
   return distDir;
 }
 
@@ -92,20 +100,24 @@ function dropPrivileges(cmd: string, args: string[]): [string, string[]] {
   return ['setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', cmd, ...args]];
 }
 
-function writeInstanceConfig(distDir: string, dir: string, port: number): void {
+/**
+ * Write one node's config directory. `discovery` is what differs between a single node and a
+ * node of a local cluster (see cluster.ts).
+ */
+export function writeInstanceConfig(distDir: string, dir: string, node: { clusterName: string; nodeName: string; port: number; transportPort: number; discovery: string[] }): void {
   const conf = join(dir, 'config');
   for (const sub of ['config', 'data', 'logs', 'tmp']) mkdirSync(join(dir, sub), { recursive: true });
   copyFileSync(join(distDir, 'config', 'log4j2.properties'), join(conf, 'log4j2.properties'));
   writeFileSync(
     join(conf, 'elasticsearch.yml'),
     [
-      '# Written by stacklens es start — a single local node for development, tests and the demo.',
-      `cluster.name: stacklens-${port}`,
-      'node.name: stacklens-es',
-      'discovery.type: single-node',
+      '# Written by stacklens es start — local Elasticsearch for development, tests and the demo.',
+      `cluster.name: ${node.clusterName}`,
+      `node.name: ${node.nodeName}`,
+      ...node.discovery,
       'network.host: 127.0.0.1',
-      `http.port: ${port}`,
-      `transport.port: ${port + 100}`,
+      `http.port: ${node.port}`,
+      `transport.port: ${node.transportPort}`,
       `path.data: ${join(dir, 'data')}`,
       `path.logs: ${join(dir, 'logs')}`,
       '# Local only, bound to loopback. Real deployments keep security on (see collector.yaml: api_key / username / ca_cert).',
@@ -124,6 +136,27 @@ function writeInstanceConfig(distDir: string, dir: string, port: number): void {
   if (isRoot()) spawnSync('chown', ['-R', 'nobody:nogroup', dir]);
 }
 
+/**
+ * Launch one configured node in the background (`bin/elasticsearch -d`, as `nobody` when we are
+ * root) and return once its JVM has started; the caller waits for the health it needs.
+ */
+export async function launchNode(distDir: string, dir: string, heapMb: number): Promise<void> {
+  if (isRoot()) assertReadableByNobody(distDir, dir);
+  const [cmd, args] = dropPrivileges(join(distDir, 'bin', 'elasticsearch'), ['-d', '-p', join(dir, 'es.pid')]);
+  const child = spawn(cmd, args, {
+    cwd: dir,
+    env: { ...process.env, ES_PATH_CONF: join(dir, 'config'), ES_TMPDIR: join(dir, 'tmp'), ES_JAVA_HOME: javaHome(), ES_JAVA_OPTS: `-Xms${Math.min(512, heapMb)}m -Xmx${heapMb}m` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exitCode: number = await new Promise((res) => child.on('exit', (code) => res(code ?? 1)));
+  if (exitCode !== 0) {
+    throw new Error(`Elasticsearch did not start (exit ${exitCode}); see ${join(dir, 'logs')}\n${output.split('\n').slice(-15).join('\n')}`);
+  }
+}
+
 /** Start Elasticsearch on 127.0.0.1:port (or reuse the one already there) and wait until it is usable. */
 export async function startElasticsearch(opts: RunnerOptions = {}): Promise<EsInstance> {
   const log = opts.log ?? defaultLog;
@@ -135,25 +168,11 @@ export async function startElasticsearch(opts: RunnerOptions = {}): Promise<EsIn
     return { url, port, dir, pid, reused: true, owned: pid !== undefined };
   }
   const distDir = ensureDistribution(opts);
-  writeInstanceConfig(distDir, dir, port);
-  if (isRoot()) assertReadableByNobody(distDir, dir);
-
+  writeInstanceConfig(distDir, dir, { clusterName: `stacklens-${port}`, nodeName: 'stacklens-es', port, transportPort: port + 100, discovery: ['discovery.type: single-node'] });
   const heap = Math.min(opts.heapMb ?? 1024, 1024);
-  const [cmd, args] = dropPrivileges(join(distDir, 'bin', 'elasticsearch'), ['-d', '-p', join(dir, 'es.pid')]);
   log(`Starting Elasticsearch ${ES_VERSION} on ${url} (heap ${heap} MiB, data in ${join(dir, 'data')}) …`);
   const started = Date.now();
-  const child = spawn(cmd, args, {
-    cwd: dir,
-    env: { ...process.env, ES_PATH_CONF: join(dir, 'config'), ES_TMPDIR: join(dir, 'tmp'), ES_JAVA_HOME: javaHome(), ES_JAVA_OPTS: `-Xms${Math.min(512, heap)}m -Xmx${heap}m` },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const exitCode: number = await new Promise((res) => child.on('exit', (code) => res(code ?? 1)));
-  if (exitCode !== 0) {
-    throw new Error(`Elasticsearch did not start (exit ${exitCode}); see ${join(dir, 'logs')}\n${output.split('\n').slice(-15).join('\n')}`);
-  }
+  await launchNode(distDir, dir, heap);
   for (let i = 0; i < 240; i++) {
     const health = await probe(url, '/_cluster/health?wait_for_status=yellow&timeout=1s');
     if (health && (health.status === 'yellow' || health.status === 'green')) {
@@ -175,7 +194,7 @@ function assertReadableByNobody(distDir: string, dir: string): void {
   }
 }
 
-function readPid(dir: string): number | undefined {
+export function readPid(dir: string): number | undefined {
   try {
     const pid = Number(readFileSync(join(dir, 'es.pid'), 'utf8').trim());
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
@@ -185,12 +204,12 @@ function readPid(dir: string): number | undefined {
 }
 
 /** The pid of the Elasticsearch stacklens started for this instance directory, if it still runs. */
-function ownedPid(dir: string): number | undefined {
+export function ownedPid(dir: string): number | undefined {
   const pid = readPid(dir);
   return pid !== undefined && alive(pid) ? pid : undefined;
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -201,8 +220,11 @@ function alive(pid: number): boolean {
 
 /** Stop the Elasticsearch we started on this port (SIGTERM, then SIGKILL after 30 s). */
 export async function stopElasticsearch(opts: RunnerOptions = {}): Promise<boolean> {
-  const port = opts.port ?? DEFAULT_ES_PORT;
-  const dir = instanceDir(opts, port);
+  return stopNode(instanceDir(opts, opts.port ?? DEFAULT_ES_PORT));
+}
+
+/** Stop the node whose pid file is in `dir`; false when none of ours runs there. */
+export async function stopNode(dir: string): Promise<boolean> {
   const pid = readPid(dir);
   if (!pid || !alive(pid)) return false;
   process.kill(pid, 'SIGTERM');
