@@ -16,6 +16,7 @@ import type { RedactionKind } from '@stacklens/common';
 import { Pipeline } from './pipeline.js';
 import { excludeMatcher, matchFiles } from './discovery.js';
 import { Registry } from './registry.js';
+import { ShippedMarks } from './shipped-marks.js';
 import { Shipper } from './shipper.js';
 import { Spool } from './spool.js';
 
@@ -34,6 +35,7 @@ interface LiveInput {
 export class Agent {
   private readonly log: Logger;
   private readonly registry: Registry;
+  private readonly shipped: ShippedMarks;
   private readonly shipper: Shipper;
   private readonly pipeline: Pipeline;
   /** The configured inputs; replaced on reload (SIGHUP). */
@@ -68,6 +70,7 @@ export class Agent {
     // Every line names the agent: one log stream may hold many agents' lines.
     this.log = (log ?? createLogger('agent')).child({ agent_id: config.id });
     this.registry = new Registry(config.state_dir);
+    this.shipped = new ShippedMarks(config.state_dir);
     this.shipper = new Shipper(
       { urls: config.collector.urls, token: config.collector.token, timeoutMs: config.collector.timeout, tls: config.collector.tls, agent: { id: config.id, hostname: hostname(), version: AGENT_VERSION } },
       this.log,
@@ -80,14 +83,17 @@ export class Agent {
         maxInFlight: config.batch.max_in_flight,
       },
       () => this.shipper.newBody(),
-      async (body, events) => {
+      async (body, batch) => {
+        // Recorded before anything leaves: after a crash, lines up to here are redeliveries.
+        this.shipped.handedOn(Array.from(batch.ends, ({ cursor, end }) => ({ pos: cursor, end })));
         // With a spool, a batch counts as delivered once it is durably on disk: the spool
         // sender takes it to the collector from there.
-        if (this.spool) await this.spool.append(await body, events);
-        else await this.shipper.shipBody(await body);
+        if (this.spool) await this.spool.append(await body, batch.events, batch.redelivery);
+        else await this.shipper.shipBody(await body, batch.redelivery);
       },
       (cursor, end) => this.registry.commit(cursor.key, cursor.path, end, cursor.generation),
       (err) => this.log.error({ err: (err as Error).message }, 'sending a batch failed; sending it again in 1 s'),
+      (cursor, end) => this.shipped.redelivers(cursor, end),
     );
     this.inputs = config.inputs.map((input) => this.liveInput(input));
     this.fileErrors = new FileErrors(this.log);
@@ -154,6 +160,7 @@ export class Agent {
       }
       this.registry.cleanup(this.config.registry.clean_after, active);
       this.registry.flush();
+      this.shipped.prune((key) => this.registry.get(key));
     } catch (err) {
       this.errors.registry++;
       this.log.error({ err: (err as Error).message }, 'cannot write the registry');
@@ -280,7 +287,7 @@ export class Agent {
       const next = await spool.take(signal);
       if (!next) return;
       try {
-        await this.shipper.shipBody(next.body);
+        await this.shipper.shipBody(next.body, next.entry.redelivery);
       } catch {
         return; // stopped: the batch stays in the spool for the next start
       }

@@ -73,7 +73,7 @@ describe('Pipeline', () => {
     const p = new Pipeline(
       { maxEvents: 1000, maxBytes: 200_000, flushIntervalMs: 60_000, maxInFlight: 4 },
       () => new BatchBody('{"events":[', ']}'),
-      async (body, events) => {
+      async (body, { events }) => {
         bodies.push({ text: gunzipSync(await body).toString(), events });
       },
       () => {},
@@ -87,5 +87,27 @@ describe('Pipeline', () => {
     expect(batches.map((b) => [b.events, b.ids.length])).toEqual([[1000, 1000], [1000, 1000], [500, 500]]);
     const ids = batches.flatMap((b) => b.ids);
     expect(ids).toEqual(Array.from({ length: 2500 }, (_, i) => i));
+  });
+
+  it('marks a batch as a redelivery when any of its lines was handed on before a restart', async () => {
+    const sent: { redelivery: boolean; events: number }[] = [];
+    const p = new Pipeline(
+      { maxEvents: 2, maxBytes: 1e9, flushIntervalMs: 60_000, maxInFlight: 1 },
+      plainBody,
+      async (body, batch) => {
+        await body;
+        sent.push({ redelivery: batch.redelivery, events: batch.events });
+      },
+      () => {},
+      () => {},
+      (_cursor, end) => end <= 200,
+    );
+    const cursor = { key: 'k', path: '/x', generation: 0 };
+    for (const end of [100, 200, 300, 400]) p.push(ev(end), cursor, end);
+    expect(await p.drain(5000)).toBe(true);
+    expect(sent).toEqual([
+      { redelivery: true, events: 2 },
+      { redelivery: false, events: 2 },
+    ]);
   });
 });

@@ -13,7 +13,7 @@ import { gunzip } from 'node:zlib';
 import { BatchBody } from './batch-body.js';
 import { promisify } from 'node:util';
 import { CollectorHttp } from './collector-http.js';
-import { Backoff, sleep, EVENTS_PATH, type WireAck, type WireBatch, type WireEvent, type Logger } from '@stacklens/common';
+import { Backoff, sleep, EVENTS_PATH, REDELIVERY_HEADER, type WireAck, type WireBatch, type WireEvent, type Logger } from '@stacklens/common';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -103,24 +103,29 @@ export class Shipper {
   }
 
   /** Resolves with the collector's acknowledgement; rejects only when stopped. */
-  async ship(events: readonly string[]): Promise<WireAck> {
-    return this.send(await this.encode(events), async () => events);
+  async ship(events: readonly string[], redelivery = false): Promise<WireAck> {
+    return this.send(await this.encode(events), async () => events, redelivery);
   }
 
   /** Send an encoded batch (from the spool); on 413 it is decoded and split. */
-  async shipBody(body: Buffer): Promise<WireAck> {
-    return this.send(body, async () => (JSON.parse((await gunzipAsync(body)).toString('utf8')) as WireBatch).events.map((e) => JSON.stringify(e)));
+  async shipBody(body: Buffer, redelivery = false): Promise<WireAck> {
+    return this.send(body, async () => (JSON.parse((await gunzipAsync(body)).toString('utf8')) as WireBatch).events.map((e) => JSON.stringify(e)), redelivery);
   }
 
   /** One event the collector refuses: send its dead letter instead. */
-  private async refusedAlone(text: string, status: number, response: string): Promise<WireAck> {
+  private async refusedAlone(text: string, status: number, response: string, redelivery: boolean): Promise<WireAck> {
     this.refused++;
     const e = JSON.parse(text) as WireEvent;
     this.log.warn({ id: e.id, status, response }, 'collector refused one event; sending it to the dead-letter stream');
-    return this.ship([JSON.stringify(deadLetterOf(e, 'collector.refused', `collector answered ${status}: ${response}`))]);
+    return this.ship([JSON.stringify(deadLetterOf(e, 'collector.refused', `collector answered ${status}: ${response}`))], redelivery);
   }
 
-  private async send(body: Buffer, events: () => Promise<readonly string[]>): Promise<WireAck> {
+  /**
+   * `redelivery`: the batch may have been delivered before (see REDELIVERY_HEADER). Every
+   * attempt after the first is one too: an attempt that timed out or failed midway may
+   * have been indexed all the same.
+   */
+  private async send(body: Buffer, events: () => Promise<readonly string[]>, redelivery = false): Promise<WireAck> {
     const backoff = new Backoff({ initialMs: 250, maxMs: 30_000 });
     // One id per batch, kept across retries: the collector logs it too (X-Request-Id).
     const requestId = `${this.opts.agent.id}-${(this.batches++).toString(36)}`;
@@ -133,7 +138,13 @@ export class Shipper {
         const res = await this.http.post(
           url + EVENTS_PATH,
           body,
-          { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${this.opts.token}`, 'x-request-id': requestId },
+          {
+            'content-type': 'application/json',
+            'content-encoding': 'gzip',
+            authorization: `Bearer ${this.opts.token}`,
+            'x-request-id': requestId,
+            ...(redelivery ? { [REDELIVERY_HEADER]: '1' } : {}),
+          },
           AbortSignal.any([this.stopSignal.signal, AbortSignal.timeout(this.opts.timeoutMs)]),
         );
         if (res.status >= 200 && res.status < 300) {
@@ -153,11 +164,11 @@ export class Shipper {
           if (all.length > 1) {
             const half = Math.ceil(all.length / 2);
             this.log.warn({ request_id: requestId, status: res.status, events: all.length, response: text }, 'collector refused the batch; splitting it to find the event it refuses');
-            const a = await this.ship(all.slice(0, half));
-            const b = await this.ship(all.slice(half));
+            const a = await this.ship(all.slice(0, half), redelivery);
+            const b = await this.ship(all.slice(half), redelivery);
             return { indexed: a.indexed + b.indexed, duplicates: a.duplicates + b.duplicates, dead_lettered: a.dead_lettered + b.dead_lettered, errors: [...a.errors, ...b.errors] };
           }
-          if (all.length === 1 && !isRefusedLetter(all[0])) return this.refusedAlone(all[0], res.status, text);
+          if (all.length === 1 && !isRefusedLetter(all[0])) return this.refusedAlone(all[0], res.status, text, redelivery);
         }
         const retryAfter = Number(res.headers['retry-after']);
         if (Number.isFinite(retryAfter) && retryAfter > 0) waitMs = retryAfter * 1000;
@@ -183,6 +194,7 @@ export class Shipper {
         } else this.log.debug({ request_id: requestId, url, err: (err as Error).message, cause, failed_attempts: u.count }, 'collector unreachable; will retry');
       }
       this.retries++;
+      redelivery = true;
       urlIndex++;
       await sleep(Math.max(waitMs ?? 0, backoff.next()), this.stopSignal.signal);
     }

@@ -15,6 +15,8 @@ interface SpoolEntry {
   bytes: number;
   events: number;
   sending: boolean;
+  /** May have reached the collector before: found at start-up (sent or not before the stop), or holding re-read lines. */
+  redelivery: boolean;
 }
 
 const NAME = /^(\d{12})-(\d+)\.batch$/;
@@ -41,7 +43,7 @@ export class Spool {
         continue;
       }
       const bytes = statSync(join(this.dir, name)).size;
-      this.entries.push({ seq: Number(m[1]), file: join(this.dir, name), bytes, events: Number(m[2]), sending: false });
+      this.entries.push({ seq: Number(m[1]), file: join(this.dir, name), bytes, events: Number(m[2]), sending: false, redelivery: true });
       this.total += bytes;
       this.seq = Number(m[1]) + 1;
     }
@@ -61,7 +63,7 @@ export class Spool {
   }
 
   /** Write a batch durably; waits while the spool is full (an empty spool takes any batch). */
-  async append(body: Buffer, events: number): Promise<void> {
+  async append(body: Buffer, events: number, redelivery = false): Promise<void> {
     while (this.total > 0 && this.total + body.length > this.maxBytes) {
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
@@ -77,7 +79,7 @@ export class Spool {
       await fh.close();
     }
     await rename(tmp, file);
-    this.entries.push({ seq, file, bytes: body.length, events, sending: false });
+    this.entries.push({ seq, file, bytes: body.length, events, sending: false, redelivery });
     this.total += body.length;
     this.wake('data');
   }

@@ -132,6 +132,8 @@ export class Collector {
     this.metrics.total('stacklens_collector_events_indexed_total', 'Events Elasticsearch accepted for the first time.', () => stats.indexed);
     this.metrics.total('stacklens_collector_events_duplicate_total', 'Events Elasticsearch already had (a retried batch; counted as success).', () => stats.duplicates);
     this.metrics.total('stacklens_collector_events_dead_lettered_total', 'Events sent to the dead-letter stream (unparsed, invalid or refused by the mapping).', () => stats.deadLettered);
+    this.metrics.total('stacklens_collector_redelivered_batches_total', 'Batches an agent marked as possibly delivered before (retry, restart), checked across every backing index of their data streams.', () => stats.redeliveryChecks);
+    this.metrics.total('stacklens_collector_redelivered_found_total', 'Events of redelivered batches already in some backing index (e.g. before a rollover): not created again, counted as duplicates.', () => stats.redeliveryFound);
     this.metrics.total('stacklens_collector_bulk_requests_total', 'Bulk requests sent to Elasticsearch.', () => stats.bulkRequests);
     this.metrics.total('stacklens_collector_bulk_retries_total', 'Bulk rounds retried after 429/5xx items or transport errors.', () => stats.bulkRetries);
     this.metrics.gauge('stacklens_collector_ingest_requests_in_flight', 'Agent batches being indexed now (the ingest queue depth).', [], (set) => set({}, stats.inFlight));
@@ -244,7 +246,7 @@ export class Collector {
   private async installTemplatesUntilDone(): Promise<void> {
     for (let attempt = 0; !this.stopping; attempt++) {
       try {
-        const installed = await installTemplates(this.client);
+        const installed = await installTemplates(this.client, { replicas: this.config.elasticsearch.replicas });
         // Before the first event: a message another collector mined keeps its template id here.
         await this.messageTemplates.load();
         this.templatesTimer = setInterval(() => void this.syncMessageTemplates(), 5_000);

@@ -81,6 +81,11 @@ const schema = z.strictObject({
       password: z.string().min(1).optional(),
       ca_cert: z.string().min(1).optional(),
       request_timeout: durationMs().default(30_000),
+      /**
+       * Replica copies of StackLens indices: 'auto' (default) = 1 once the cluster has two data
+       * nodes, 0 on one; a number sets it exactly (new indices and existing StackLens ones).
+       */
+      replicas: z.union([z.literal('auto'), z.number().int().min(0).max(10)]).default('auto'),
     })
     .refine((e) => e.url || e.urls, { message: 'needs url (or urls)' })
     .refine((e) => !e.username === !e.password, { message: 'username and password go together' }),

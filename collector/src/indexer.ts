@@ -18,6 +18,7 @@ import type { IndexedDoc } from '@stacklens/detection';
 import { capJson, wholeText } from './ingest/capped-text.js';
 import { deadLetter, DEADLETTER_STREAM } from './ingest/dead-letters.js';
 import type { IngestBatch } from './ingest/ingest-batch.js';
+import { findEarlierCopies } from './ingest/earlier-copies.js';
 
 export { DEADLETTER_STREAM };
 
@@ -65,10 +66,23 @@ export interface IndexerStats {
   received: number;
   /** Ingest requests being indexed right now (the collector's queue depth). */
   inFlight: number;
+  /** Redelivered batches (the agent says they may have arrived before) looked up across backing indices. */
+  redeliveryChecks: number;
+  /** Their documents found in some backing index already (not created again; counted as duplicates). */
+  redeliveryFound: number;
+}
+
+export interface IndexOptions {
+  /**
+   * The agent may have delivered this batch before (a retry, or lines re-read after a restart):
+   * look its ids up in every backing index of their data streams before creating them, so a
+   * rollover in between cannot double them (ingest/earlier-copies.ts).
+   */
+  redelivery?: boolean;
 }
 
 export class Indexer {
-  readonly stats: IndexerStats = { indexed: 0, duplicates: 0, deadLettered: 0, bulkRequests: 0, bulkRetries: 0, received: 0, inFlight: 0 };
+  readonly stats: IndexerStats = { indexed: 0, duplicates: 0, deadLettered: 0, bulkRequests: 0, bulkRetries: 0, received: 0, inFlight: 0, redeliveryChecks: 0, redeliveryFound: 0 };
   /** Told how long each _bulk request took (seconds). */
   onBulk: (seconds: number) => void = () => {};
   /** Called with the events of every batch Elasticsearch accepted (detection rules look at them). */
@@ -82,17 +96,18 @@ export class Indexer {
   ) {}
 
   /** Index one agent batch; returns the ack, or throws ElasticsearchUnavailable (→ 503, the agent retries). */
-  async indexBatch(batch: IngestBatch): Promise<WireAck> {
+  async indexBatch(batch: IngestBatch, opts: IndexOptions = {}): Promise<WireAck> {
     this.stats.received += batch.received;
     this.stats.inFlight++;
+    if (opts.redelivery) this.stats.redeliveryChecks++;
     try {
-      return await this.index(batch);
+      return await this.index(batch, opts.redelivery === true);
     } finally {
       this.stats.inFlight--;
     }
   }
 
-  private async index(batch: IngestBatch): Promise<WireAck> {
+  private async index(batch: IngestBatch, redelivery: boolean): Promise<WireAck> {
     let created = 0;
     let duplicates = 0;
     const refused: Doc[] = [];
@@ -102,7 +117,7 @@ export class Indexer {
     // A chunk at a time (a large request is never held parsed all at once); each chunk is
     // shown to the rules once Elasticsearch has it.
     for await (const docs of batch.documents()) {
-      const outcome = await this.bulkCreate(docs, deadline);
+      const outcome = await this.bulkCreate(docs, deadline, redelivery);
       created += outcome.created;
       duplicates += outcome.duplicates;
       for (const r of outcome.rejected) {
@@ -112,7 +127,7 @@ export class Indexer {
       // Duplicates included: a batch retried after a crash may never have been evaluated.
       this.onIndexed(docs);
     }
-    const second = await this.bulkCreate(batch.deadLetters().concat(refused), deadline);
+    const second = await this.bulkCreate(batch.deadLetters().concat(refused), deadline, redelivery);
     if (second.rejected.length > 0) {
       // Dead letters are built to be accepted (dynamic: false, checked fields), so this means
       // something is badly wrong: refuse the batch (the agent keeps it and retries) rather than lose it.
@@ -152,12 +167,28 @@ export class Indexer {
     });
   }
 
-  /** Create every document; retry deferred items and failed requests until `deadline` (one attempt at least). */
-  private async bulkCreate(docs: Doc[], deadline: number): Promise<{ created: number; duplicates: number; rejected: Rejected[] }> {
+  /**
+   * Create every document; retry deferred items and failed requests until `deadline` (one
+   * attempt at least). A redelivered batch first drops the documents some backing index has.
+   */
+  private async bulkCreate(docs: Doc[], deadline: number, redelivery = false): Promise<{ created: number; duplicates: number; rejected: Rejected[] }> {
     let created = 0;
     let duplicates = 0;
     const rejected: Rejected[] = [];
     let pending = docs;
+    if (redelivery && docs.length > 0) {
+      let earlier: Set<string>;
+      try {
+        earlier = await findEarlierCopies(this.client, docs);
+      } catch (err) {
+        throw new ElasticsearchUnavailable(`cannot check a redelivered batch for earlier copies: ${(err as Error).message}`);
+      }
+      if (earlier.size > 0) {
+        pending = docs.filter((d) => !earlier.has(`${d.index}\u0000${d.id}`));
+        duplicates += docs.length - pending.length;
+        this.stats.redeliveryFound += docs.length - pending.length;
+      }
+    }
     const backoff = new Backoff({ initialMs: 100, maxMs: 5000 });
     while (pending.length > 0) {
       const retry: Doc[] = [];

@@ -3,7 +3,7 @@
 // inside common stays inside). Add a name here when another workspace starts to use it.
 
 // The wire format between agent and collector.
-export { EVENTS_PATH, DATASET_PATTERN, NAMESPACE_PATTERN, DEADLETTER_DATASET, eventId, eventIdPrefix } from './wire.js';
+export { EVENTS_PATH, REDELIVERY_HEADER, DATASET_PATTERN, NAMESPACE_PATTERN, DEADLETTER_DATASET, eventId, eventIdPrefix } from './wire.js';
 export type { WireAck, WireBatch, WireEvent } from './wire.js';
 // Index and data stream names.
 export { DATA_STREAMS, INDICES, dataStreamName, datasetPattern } from './indices.js';

@@ -20,6 +20,15 @@ export interface WireEvent {
   raw?: string;
 }
 
+/**
+ * Request header the agent sets to `1` on a batch it may have delivered before: a retry after
+ * a failed or unanswered attempt, lines re-read after a restart up to what it had shipped, a
+ * spooled batch sent again. The collector then checks those ids in every backing index of the
+ * data stream before creating (a rollover in between would otherwise let them in twice);
+ * other batches do not pay for that lookup.
+ */
+export const REDELIVERY_HEADER = 'x-stacklens-redelivery';
+
 /** The body of POST /v1/events (JSON, usually gzip-compressed). */
 export interface WireBatch {
   agent: { id: string; hostname: string; version: string };

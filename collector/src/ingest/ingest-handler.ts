@@ -6,7 +6,7 @@
 // problem is one event's — including a dataset the token may not write, or a data stream
 // past its max_data_streams — and that event is dead-lettered while its neighbours are indexed.
 import type { Request, RequestHandler, Response } from 'express';
-import type { Logger } from '@stacklens/common';
+import { REDELIVERY_HEADER, type Logger } from '@stacklens/common';
 import { ElasticsearchUnavailable, type Indexer } from '../indexer.js';
 import type { CollectorMetrics } from '../metrics.js';
 import { requestFacts, type AuditLog } from '../security/audit.js';
@@ -82,7 +82,7 @@ export function ingestHandler(deps: IngestHandlerDeps): RequestHandler {
       return;
     }
     try {
-      res.json(await deps.indexer.indexBatch(batch));
+      res.json(await deps.indexer.indexBatch(batch, { redelivery: req.get(REDELIVERY_HEADER) === '1' }));
     } catch (err) {
       if (!(err instanceof ElasticsearchUnavailable)) throw err;
       deps.log(res).warn({ agent_id: batch.agentId, err: err.message }, 'batch not accepted; the agent will retry');

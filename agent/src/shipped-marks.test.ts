@@ -1,0 +1,42 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ShippedMarks } from './shipped-marks.js';
+
+const pos = (key: string, generation = 0) => ({ key, generation });
+
+describe('ShippedMarks', () => {
+  it('after a restart, lines up to what was handed on are redeliveries; later lines, other generations and other files are not', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'marks-'));
+    const before = new ShippedMarks(dir);
+    expect(before.redelivers(pos('a'), 10)).toBe(false); // nothing known at first start
+    before.handedOn([{ pos: pos('a'), end: 500 }, { pos: pos('b', 2), end: 70 }]);
+    before.handedOn([{ pos: pos('a'), end: 300 }]); // a batch sent out of order never lowers a mark
+
+    const after = new ShippedMarks(dir); // the agent was killed and started again
+    expect(after.redelivers(pos('a'), 120)).toBe(true);
+    expect(after.redelivers(pos('a'), 500)).toBe(true);
+    expect(after.redelivers(pos('a'), 501)).toBe(false);
+    expect(after.redelivers(pos('a', 1), 120)).toBe(false); // truncated since: new lines
+    expect(after.redelivers(pos('b', 2), 70)).toBe(true);
+    expect(after.redelivers(pos('c'), 1)).toBe(false);
+  });
+
+  it('drops marks the registry has acknowledged on disk, keeps the others', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'marks-'));
+    const marks = new ShippedMarks(dir);
+    marks.handedOn([{ pos: pos('a'), end: 500 }, { pos: pos('b'), end: 900 }]);
+    marks.prune((key) => (key === 'a' ? { offset: 500, generation: 0 } : { offset: 400, generation: 0 }));
+    expect(Object.keys(JSON.parse(readFileSync(join(dir, 'shipped.json'), 'utf8')))).toEqual(['b']);
+    const after = new ShippedMarks(dir);
+    expect(after.redelivers(pos('a'), 100)).toBe(false);
+    expect(after.redelivers(pos('b'), 800)).toBe(true);
+  });
+
+  it('an unreadable marks file means nothing is known, not a crash', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'marks-'));
+    writeFileSync(join(dir, 'shipped.json'), '{"a": {"g": 0, "o": "x"}, oops');
+    expect(new ShippedMarks(dir).redelivers(pos('a'), 1)).toBe(false);
+  });
+});
