@@ -14,7 +14,7 @@ only after Elasticsearch accepted their documents.
 
 Endpoints (README "Collector API" has each one's parameters):
   POST /v1/events                      agents' batches (agent token)
-  GET  /healthz, /readyz, /metrics     process up; Elasticsearch reachable; Prometheus
+  GET  /healthz, /readyz, /metrics     process up; ready/degraded (200) or not (503); Prometheus
   GET  /api/incidents[/:id]            incidents (viewer); POST …/:id/ack, …/resolve,
                                        …/:id/ticket (operator)
   GET  /api/silences; POST /api/silences; DELETE /api/silences/:id

@@ -10,8 +10,9 @@ import { Backoff, createLogger, sleep, type Logger } from '@stacklens/common';
 import { EsTemplateStore, RuleEngine, TemplateCatalog, type Outcome } from '@stacklens/detection';
 import type { CollectorConfig } from './config.js';
 import { createEsClient } from './es-client.js';
+import { ElasticsearchHealthProbe, CLUSTER_STATUSES } from './es-health.js';
 import { Indexer } from './indexer.js';
-import { createServer, upgradeThroughApp } from './server.js';
+import { createServer, upgradeThroughApp, type Readiness } from './server.js';
 import { TailHub } from './tail/tail-hub.js';
 import { SlackInstallations } from './chat/install/slack-installations.js';
 import { createSlackInstallRoutes, handleUninstall } from './chat/install/slack-install.js';
@@ -40,6 +41,7 @@ import { agentPrincipals, apiPrincipals } from './security/principals.js';
 export class Collector {
   readonly log: Logger;
   readonly client: Client;
+  private readonly esHealth: ElasticsearchHealthProbe;
   readonly indexer: Indexer;
   readonly engine?: RuleEngine;
   readonly notifier?: Notifier;
@@ -70,6 +72,7 @@ export class Collector {
   ) {
     this.log = log ?? createLogger('collector');
     this.client = createEsClient(config.elasticsearch);
+    this.esHealth = new ElasticsearchHealthProbe(this.client);
     this.indexer = new Indexer(this.client, config.bulk.retry_budget, this.log);
     this.chatStore = new ChatStore(this.client);
     this.templateStore = new EsTemplateStore(this.client);
@@ -126,6 +129,15 @@ export class Collector {
 
   private registerPipelineMetrics(): void {
     const stats = this.indexer.stats;
+    this.metrics.gauge('stacklens_elasticsearch_cluster_health', 'Elasticsearch cluster health as this collector sees it: 1 for the current status (green, yellow, red, unreachable), 0 for the others.', ['status'], async (set) => {
+      const now = (await this.esHealth.read()).status;
+      for (const status of CLUSTER_STATUSES) set({ status }, status === now ? 1 : 0);
+    });
+    this.metrics.gauge('stacklens_elasticsearch_connections', 'Configured Elasticsearch URLs (elasticsearch.urls) the client uses now (alive) or has marked dead until a ping answers.', ['state'], (set) => {
+      const health = this.esHealth.connectionsNow();
+      set({ state: 'alive' }, health.alive);
+      set({ state: 'dead' }, health.dead);
+    });
     this.metrics.gauge('stacklens_message_templates', 'Message templates this collector knows (learned here or read from stacklens-templates).', [], (set) => set({}, this.messageTemplates.size()));
     this.metrics.total('stacklens_message_templates_overflowed_total', 'Events given an unlearned template id because their dataset reached message_templates.max_per_dataset.', () => this.messageTemplates.overflowed);
     this.metrics.total('stacklens_collector_events_received_total', 'Events received from agents in batches taken for indexing.', () => stats.received);
@@ -209,7 +221,7 @@ export class Collector {
       maxBodyBytes: this.config.max_body_bytes,
       ingest: this.config.ingest,
       indexer: this.indexer,
-      notReadyReason: () => this.notReadyReason(),
+      readiness: () => this.readiness(),
       templatesReady: () => this.templatesReady,
       messageTemplates: this.messageTemplates,
       templateStore: this.templateStore,
@@ -301,14 +313,16 @@ export class Collector {
     }
   }
 
-  private async notReadyReason(): Promise<string | undefined> {
-    if (!this.templatesReady) return 'index templates not installed yet (is Elasticsearch reachable?)';
-    try {
-      await this.client.cluster.health({ timeout: '2s' }, { requestTimeout: 3000, maxRetries: 0 });
-      return undefined;
-    } catch (err) {
-      return `Elasticsearch unreachable: ${(err as Error).message}`;
-    }
+  /** Ready (200), degraded (200: writes land, but a node or a replica is missing), or not ready (503). */
+  private async readiness(): Promise<Readiness> {
+    if (!this.templatesReady) return { status: 'not ready', reason: 'index templates not installed yet (is Elasticsearch reachable?)' };
+    const elasticsearch = await this.esHealth.read();
+    if (elasticsearch.status === 'unreachable') return { status: 'not ready', reason: `Elasticsearch unreachable: ${elasticsearch.error}`, elasticsearch };
+    const problems = [
+      ...(elasticsearch.status === 'green' ? [] : [`cluster health ${elasticsearch.status} (${elasticsearch.unassigned_shards} unassigned shards)`]),
+      ...(elasticsearch.connections.dead ? [`Elasticsearch nodes not answering: ${elasticsearch.connections.dead_urls.join(', ')}`] : []),
+    ];
+    return problems.length ? { status: 'degraded', reason: problems.join('; '), elasticsearch } : { status: 'ready', elasticsearch };
   }
 
   async stop(): Promise<void> {

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler } from 'express';
 import { EVENTS_PATH, type Logger } from '@stacklens/common';
+import type { ElasticsearchHealth } from './es-health.js';
 import type { Gate } from './security/gate.js';
 import { rateLimit } from './security/rate-limit.js';
 import type { Indexer } from './indexer.js';
@@ -18,6 +19,12 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TailHub } from './tail/tail-hub.js';
 
+export interface Readiness {
+  status: 'ready' | 'degraded' | 'not ready';
+  reason?: string;
+  elasticsearch?: ElasticsearchHealth;
+}
+
 export interface ServerDeps {
   /** Authentication, roles, rate limits and the audit trail of every endpoint. */
   gate: Gate;
@@ -27,7 +34,7 @@ export interface ServerDeps {
   ingest?: IngestLimits;
   indexer: Indexer;
   /** Why the collector is not ready (Elasticsearch unreachable, templates missing), or undefined when ready. */
-  notReadyReason: () => Promise<string | undefined>;
+  readiness: () => Promise<Readiness>;
   /** Cheap check for the ingest path: an unreachable Elasticsearch shows up in the bulk call itself. */
   templatesReady: () => boolean;
   /** The message-template miners (ingest) and their store (GET /api/templates). */
@@ -78,10 +85,11 @@ export function createServer(deps: ServerDeps): express.Express {
     res.send(await deps.metrics.registry.metrics());
   });
 
+  // 200 while events can be taken (ready, or degraded: a node or replica missing, writes still
+  // land); 503 when they cannot. The body says which and why.
   app.get('/readyz', async (_req, res) => {
-    const reason = await deps.notReadyReason();
-    if (reason) res.status(503).json({ status: 'not ready', reason });
-    else res.json({ status: 'ready' });
+    const r = await deps.readiness();
+    res.status(r.status === 'not ready' ? 503 : 200).json(r);
   });
 
   app.post(
