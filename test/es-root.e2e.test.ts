@@ -3,7 +3,7 @@
 // (elasticsearch/root-plugin, installed by ensureDistribution) serves them. Clients that ask
 // `GET /` first then work — checked with a real one: ElastAlert2's elastalert-create-index.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { REPO_ROOT } from '@stacklens/elasticsearch';
@@ -16,10 +16,8 @@ const NO_PLUGIN =
   `${esUrl} answers 405 to / : it runs without the stacklens-root plugin (started before the plugin was installed?). ` +
   'Restart it (npx stacklens es stop --port PORT); its next start installs the plugin.';
 
-/** The last release installable on our Python 3.11 (later ones need a newer Python); still the elasticsearch-py 7.10 client. */
-const ELASTALERT = 'elastalert2==2.19.0';
-/** elastalert2 imports pytz but no longer gets it through its dependencies (APScheduler 3.11 dropped it). */
-const PIP_SPEC = [ELASTALERT, 'pytz'];
+/** What the venv holds (the same file .ci/run installs ahead of the suite). */
+const REQUIREMENTS = join(REPO_ROOT, 'test', 'fixtures', 'elastalert-requirements.txt');
 const VENV = join(process.env.STACKLENS_HOME ?? join(REPO_ROOT, '.stacklens'), 'venv-elastalert');
 const VENV_DONE = join(VENV, 'stacklens-installed.txt');
 
@@ -37,7 +35,7 @@ function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs: numbe
 /** A venv with ElastAlert2, kept under .stacklens/ between runs (the first install takes about a minute). */
 async function elastalertVenv(): Promise<string | undefined> {
   const bin = join(VENV, 'bin', 'elastalert-create-index');
-  if (existsSync(bin) && existsSync(VENV_DONE) && readFileSync(VENV_DONE, 'utf8').trim() === PIP_SPEC.join(' ')) return bin;
+  if (existsSync(bin) && existsSync(VENV_DONE) && readFileSync(VENV_DONE, 'utf8') === readFileSync(REQUIREMENTS, 'utf8')) return bin;
   const python = process.env.PYTHON ?? 'python3';
   const probe = await run(python, ['-m', 'venv', '--help'], { timeoutMs: 30_000 }).catch((err: Error) => ({ code: -1, output: err.message }));
   if (probe.code !== 0) {
@@ -50,10 +48,10 @@ async function elastalertVenv(): Promise<string | undefined> {
   const started = Date.now();
   const venv = await run(python, ['-m', 'venv', VENV], { timeoutMs: 120_000 });
   if (venv.code !== 0) throw new Error(`${python} -m venv ${VENV} failed (exit ${venv.code}):\n${venv.output}`);
-  const pip = await run(join(VENV, 'bin', 'pip'), ['install', '-q', '--disable-pip-version-check', ...PIP_SPEC], { timeoutMs: 540_000 });
-  if (pip.code !== 0) throw new Error(`pip install ${PIP_SPEC.join(' ')} failed (exit ${pip.code}):\n${pip.output.slice(-3000)}`);
-  writeFileSync(VENV_DONE, `${PIP_SPEC.join(' ')}\n`);
-  console.log(`installed ${PIP_SPEC.join(' ')} into ${VENV} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const pip = await run(join(VENV, 'bin', 'pip'), ['install', '-q', '--disable-pip-version-check', '-r', REQUIREMENTS], { timeoutMs: 540_000 });
+  if (pip.code !== 0) throw new Error(`pip install -r ${REQUIREMENTS} failed (exit ${pip.code}):\n${pip.output.slice(-3000)}`);
+  copyFileSync(REQUIREMENTS, VENV_DONE);
+  console.log(`installed ${REQUIREMENTS} into ${VENV} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return bin;
 }
 

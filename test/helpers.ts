@@ -157,12 +157,12 @@ function httpsReady(url: string, tls: TestTls): Promise<boolean> {
  * `agentTokensYaml`: the collector.yaml `agent_tokens` entry in place of the default
  * `agent_tokens: ["${TEST_AGENT_TOKEN}"]` (the handle's `token` is still in $TEST_AGENT_TOKEN).
  */
-export async function startCollector(esUrl: string, opts: { dir?: string; token?: string; port?: number; extra?: string; tls?: TestTls; rulesDir?: string; env?: Record<string, string>; agentTokensYaml?: string } = {}): Promise<CollectorHandle> {
+export async function startCollector(esUrl: string | string[], opts: { dir?: string; token?: string; port?: number; extra?: string; tls?: TestTls; rulesDir?: string; env?: Record<string, string>; agentTokensYaml?: string } = {}): Promise<CollectorHandle> {
   const dir = opts.dir ?? tempDir('stacklens-collector-');
   const port = opts.port ?? (await freePort());
   const token = opts.token ?? `agent-token-${randomBytes(12).toString('hex')}`;
   const configPath = join(dir, 'collector.yaml');
-  writeFileSync(configPath, `listen: 127.0.0.1:${port}\nelasticsearch:\n  url: ${esUrl}\n${(opts.agentTokensYaml ?? 'agent_tokens: ["${TEST_AGENT_TOKEN}"]').trimEnd()}\nrules_dir: ${opts.rulesDir ?? './rules'}\n${opts.extra ?? ''}`);
+  writeFileSync(configPath, `listen: 127.0.0.1:${port}\nelasticsearch:\n  ${Array.isArray(esUrl) ? `urls: [${esUrl.join(', ')}]` : `url: ${esUrl}`}\n${(opts.agentTokensYaml ?? 'agent_tokens: ["${TEST_AGENT_TOKEN}"]').trimEnd()}\nrules_dir: ${opts.rulesDir ?? './rules'}\n${opts.extra ?? ''}`);
   const handle: CollectorHandle = {
     url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,

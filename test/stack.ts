@@ -53,7 +53,7 @@ export interface Stack {
   rules: string;
 }
 
-export async function startStack(esUrl: string, running: (AgentHandle | CollectorHandle)[], rules: Record<string, string>, opts: { collectors?: number; extra?: string; env?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(esUrl: string | string[], running: (AgentHandle | CollectorHandle)[], rules: Record<string, string>, opts: { collectors?: number; extra?: string; env?: Record<string, string> } = {}): Promise<Stack> {
   const ns = uniqueNamespace();
   const dir = tempDir();
   mkdirSync(join(dir, 'logs'));
