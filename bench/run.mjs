@@ -17,15 +17,15 @@ import { posTrafficLine, rng } from '@stacklens/demo';
 import { EventBuilder } from '@stacklens/agent';
 
 const { values } = parseArgs({
-  options: { lines: { type: 'string', default: '1000000' }, 'agent-mb': { type: 'string', default: '1000' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  options: { lines: { type: 'string', default: '1000000' }, 'cluster-lines': { type: 'string', default: '200000' }, 'agent-mb': { type: 'string', default: '1000' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
 });
 const ONLY = values.only;
-if (ONLY && !['e2e', 'agent', 'detection', 'tickets', 'redact', 'fuzz', 'hostile', 'logmask', 'templates'].includes(ONLY)) {
-  console.error(`--only must be e2e, agent, detection, tickets, redact, fuzz, hostile, logmask or templates, got "${ONLY}"`);
+if (ONLY && !['e2e', 'agent', 'detection', 'tickets', 'redact', 'fuzz', 'hostile', 'logmask', 'templates', 'cluster'].includes(ONLY)) {
+  console.error(`--only must be e2e, agent, detection, tickets, redact, fuzz, hostile, logmask, templates or cluster, got "${ONLY}"`);
   process.exit(2);
 }
 if (values.help) {
-  console.log(`Usage: npm run bench [-- --lines N] [--agent-mb MB] [--only e2e|agent|detection|tickets|redact|fuzz|hostile|logmask]
+  console.log(`Usage: npm run bench [-- --lines N] [--agent-mb MB] [--only e2e|agent|detection|tickets|redact|fuzz|hostile|logmask|templates|cluster]
 
   e2e    file → agent → collector → Elasticsearch on N POS lines (default 1,000,000), beside
          the ceiling (the same documents sent straight to _bulk with the official client)
@@ -47,6 +47,10 @@ if (values.help) {
          true templates) for the miner and the old regex templating, side by side; the
          miner's messages/s on one core; the collector's ingest with and without mining
          (CPU only, and into Elasticsearch)
+  cluster  scaling out: one Elasticsearch node vs three (stacklens es start --nodes 3) with
+         replicas 0 and 1, and one vs two collectors; per topology the _bulk ceiling, StackLens
+         end-to-end events/s, write → incident p50/p99 and CPU seconds per component, on
+         --cluster-lines POS lines (default 200,000)
   fuzz   the property tests (*fuzz*.test.ts) with 50,000 cases each and a seed from the
          clock (printed; STACKLENS_FUZZ_SEED=<seed> reproduces a failure)`);
   process.exit(0);
@@ -71,6 +75,15 @@ if (ONLY === 'redact') {
 const LINES = Number(values.lines);
 const work = mkdtempSync(join(tmpdir(), 'stacklens-bench-'));
 const progress = (msg) => process.stderr.write(`\r\x1b[K${msg}`);
+
+if (ONLY === 'cluster') {
+  const { clusterBench, clusterReport } = await import('./cluster.mjs');
+  const result = await clusterBench({ work, progress, lines: Number(values['cluster-lines']) });
+  progress('');
+  console.log(clusterReport(result));
+  rmSync(work, { recursive: true, force: true });
+  process.exit(0);
+}
 
 if (!ONLY || ONLY === 'agent') {
   const { writePosFiles, runAgentAlone, dirBytes, packagedAgent, wcFloor, stageProfile, packagedNodeFlags } = await import('./agent-alone.mjs');

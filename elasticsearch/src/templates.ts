@@ -69,6 +69,7 @@ export async function installTemplates(client: Client, opts: InstallOptions = {}
     await client.indices.putSettings({
       index: patterns.join(','),
       allow_no_indices: true,
+      ignore_unavailable: true, // a StackLens index not made yet (stacklens-incidents before the first incident)
       expand_wildcards: 'all',
       settings: { 'index.auto_expand_replicas': 'false', 'index.number_of_replicas': replicas },
     });
