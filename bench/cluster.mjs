@@ -19,7 +19,7 @@ import { startElasticsearch, stopElasticsearch, startCluster, stopCluster, clust
 import { EventBuilder } from '@stacklens/agent';
 import { INCIDENTS_INDEX } from '@stacklens/detection';
 import { posErrorLine, posTrafficLine, rng } from '@stacklens/demo';
-import { backgroundWriter, cpuSeconds, percentile, sleep, waitReady } from './lib.mjs';
+import { backgroundWriter, cpuSeconds, percentile, sleep, waitReady, warmUp } from './lib.mjs';
 
 const SINGLE_PORT = 9700;
 const CLUSTER_PORT = 9710;
@@ -57,22 +57,6 @@ async function bulkBodies(file, index) {
 async function count(client, index) {
   await client.indices.refresh({ index, ignore_unavailable: true, allow_no_indices: true });
   return (await client.count({ index, ignore_unavailable: true, allow_no_indices: true })).count;
-}
-
-/**
- * Untimed: a cold Elasticsearch JVM indexes 2–3× slower than a warm one, which would favour
- * whichever leg runs later on the same nodes.
- */
-async function warmUp(client, name, progress, docs = 150_000) {
-  for (let b = 0; b < docs / 2000; b++) {
-    const operations = [];
-    for (let i = 0; i < 2000; i++) {
-      const n = b * 2000 + i;
-      operations.push({ create: { _index: `logs-pos-warmup${name}` } }, { '@timestamp': new Date().toISOString(), message: `warm-up ${n}`, log: { level: 'info' }, pos: { store_id: `STORE_00${n % 5}` } });
-    }
-    await client.bulk({ operations, filter_path: 'errors' });
-    progress(`warming up ${name}: ${((b + 1) * 2000).toLocaleString()} / ${docs.toLocaleString()}`);
-  }
 }
 
 /** CPU seconds of several processes (missing ones count 0). */

@@ -48,3 +48,19 @@ export function backgroundWriter(file, rate, rand, errorRate) {
     },
   };
 }
+
+/**
+ * Untimed: a cold Elasticsearch JVM indexes 2–3× slower than a warm one, which would favour
+ * whichever leg runs later on the same nodes.
+ */
+export async function warmUp(client, name, progress, docs = 150_000) {
+  for (let b = 0; b < docs / 2000; b++) {
+    const operations = [];
+    for (let i = 0; i < 2000; i++) {
+      const n = b * 2000 + i;
+      operations.push({ create: { _index: `logs-pos-warmup${name}` } }, { '@timestamp': new Date().toISOString(), message: `warm-up ${n}`, log: { level: 'info' }, pos: { store_id: `STORE_00${n % 5}` } });
+    }
+    await client.bulk({ operations, filter_path: 'errors' });
+    progress(`warming up ${name}: ${((b + 1) * 2000).toLocaleString()} / ${docs.toLocaleString()}`);
+  }
+}

@@ -125,7 +125,7 @@ if (!ONLY || ONLY === 'agent') {
     process.exit(0);
   }
 }
-const { sleep, waitReady } = await import('./lib.mjs');
+const { sleep, waitReady, warmUp } = await import('./lib.mjs');
 
 // 1. Elasticsearch ------------------------------------------------------------------------
 const BENCH_PORT = 9260;
@@ -214,21 +214,9 @@ async function count(index) {
   return (await client.count({ index, ignore_unavailable: true, allow_no_indices: true })).count;
 }
 
-// Warm-up (untimed): a cold Elasticsearch JVM indexes 2-3x slower than a warm one, which
-// would favour whichever leg runs second.
-{
-  const WARM = 150_000;
-  for (let b = 0; b < WARM / 2000; b++) {
-    const operations = [];
-    for (let i = 0; i < 2000; i++) {
-      const n = b * 2000 + i;
-      operations.push({ create: { _index: `logs-pos-warmup${run}`, _id: `w${n}` } }, { '@timestamp': new Date().toISOString(), message: `warm-up ${n}`, log: { level: 'info' }, pos: { store_id: `STORE_00${n % 5}` } });
-    }
-    await client.bulk({ operations, filter_path: 'errors' });
-    progress(`warming up Elasticsearch: ${((b + 1) * 2000).toLocaleString()} / ${WARM.toLocaleString()}`);
-  }
-  progress('warm-up done\n');
-}
+// Warm-up (untimed, see warmUp).
+await warmUp(client, `warmup${run}`, progress);
+progress('warm-up done\n');
 
 // 3. Ceiling: the same documents, prepared in advance, straight to _bulk -----------------
 const directNs = `benchdirect${run}`;
