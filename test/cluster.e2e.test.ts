@@ -4,12 +4,12 @@
 // steady 2,000 lines/s, and one of three collectors SIGKILLed during a burst of errors.
 // Every line once; every incident, ticket and chat post once.
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '@stacklens/elasticsearch';
 import { posTrafficLine, rng } from '@stacklens/demo';
-import { acknowledged, count, esClient, expectExactlyOnce, sleep, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
+import { acknowledged, count, esClient, expectExactlyOnce, sleep, tempDir, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
 import { incidentsOf, missingPrice, missingPriceAnyRule, startStack } from './stack.js';
 import { FakeJira } from './fakes/jira-server.js';
 import { FakeSlack } from './fakes/slack-server.js';
@@ -189,4 +189,20 @@ describe('a three-node Elasticsearch cluster', () => {
     const perCollector = await received();
     expect(perCollector.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
   }, 300_000);
+
+  it('collector --check --connect names each configured node, and the one that does not answer', () => {
+    const dir = tempDir();
+    const config = (nodes: string[]) => {
+      writeFileSync(join(dir, 'collector.yaml'), `elasticsearch:\n  urls: [${nodes.join(', ')}]\nagent_tokens: ["check-token-0123456789abcdef"]\nrules_dir: ./rules\n`);
+      mkdirSync(join(dir, 'rules'), { recursive: true });
+      return spawnSync(process.execPath, [join(REPO_ROOT, 'collector', 'dist', 'cli.js'), '--config', join(dir, 'collector.yaml'), '--check', '--connect'], { encoding: 'utf8' });
+    };
+    const good = config(urls);
+    expect(good.status, good.stdout + good.stderr).toBe(0);
+    for (const url of urls) expect(good.stdout).toContain(`Elasticsearch node ${url}: reachable (cluster stacklens-${PORT}, 3 nodes)`);
+    const bad = config([...urls, 'http://127.0.0.1:1']);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toContain('Elasticsearch node http://127.0.0.1:1: not reachable');
+    expect(bad.stdout).toContain(`Elasticsearch node ${urls[0]}: reachable`);
+  });
 });

@@ -35,6 +35,21 @@ function checkRulesDir(dir: string, write: (text: string) => void): boolean {
 
 export async function checkCollector(config: CollectorConfig, opts: { connect: boolean; write: (text: string) => void }): Promise<number> {
   let failed = !checkRulesDir(config.rules_dir, opts.write);
+  if (opts.connect && config.elasticsearch.nodes.length > 1) {
+    // Each configured node on its own: the pool would quietly skip one that never answers.
+    for (const node of config.elasticsearch.nodes) {
+      const one = createEsClient({ ...config.elasticsearch, nodes: [node] });
+      try {
+        const h = await one.cluster.health({ timeout: '5s' }, { requestTimeout: 10_000, maxRetries: 0 });
+        opts.write(`Elasticsearch node ${node}: reachable (cluster ${h.cluster_name}, ${h.number_of_nodes} nodes)\n`);
+      } catch (err) {
+        opts.write(`Elasticsearch node ${node}: not reachable (${(err as Error).message.slice(0, 200)}): requests go to the other nodes meanwhile\n`);
+        failed = true;
+      } finally {
+        await one.close();
+      }
+    }
+  }
   if (opts.connect) {
     const es = createEsClient(config.elasticsearch);
     try {
