@@ -103,10 +103,13 @@ function startProcs({ dir, urls, replicas, collectors, ns, logGlob, rulesDir, ru
   return { collectors: procs, ready: Promise.all(ports.map((p) => waitReady(p))), startAgent, stop };
 }
 
+/** Legs run so far: each writes data streams of its own (the A B A order repeats a topology). */
+let legs = 0;
+
 async function leg({ name, urls, esPids, replicas, collectors, input, lines, probes, work, run, progress }) {
   const client = new Client({ nodes: urls, requestTimeout: 120_000 });
   await installTemplates(client, { replicas });
-  const tag = `${name.replace(/[^a-z0-9]/gi, '').toLowerCase()}${run}`;
+  const tag = `${name.replace(/[^a-z0-9]/gi, '').toLowerCase()}${legs++}${run}`;
 
   progress(`${name}: _bulk ceiling`);
   const ceilIndex = `logs-pos-ceil${tag}`;
