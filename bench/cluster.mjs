@@ -177,12 +177,14 @@ export async function clusterBench({ work, progress, lines = 200_000, probes = 5
   const input = join(work, 'cluster-input.log');
   await writeInput(input, lines, progress);
   const rows = [];
+  const warmedUp = [];
   const log = (line) => progress(line);
 
   progress('starting one node');
   const single = await startElasticsearch({ port: SINGLE_PORT, heapMb: HEAP_MB, log });
   try {
-    await warmUp(new Client({ node: single.url }), 'single', progress);
+    const warm = await warmUp(new Client({ node: single.url }), 'single', progress, 300_000);
+    warmedUp.push(`one node: ${warm.docs.toLocaleString()} documents (last round ${Math.round(warm.rate).toLocaleString()}/s)`);
     rows.push(await leg({ name: '1 node', urls: [single.url], esPids: [single.pid], replicas: 0, collectors: 1, input, lines, probes, work, run, progress }));
   } finally {
     await stopElasticsearch({ port: SINGLE_PORT });
@@ -193,7 +195,8 @@ export async function clusterBench({ work, progress, lines = 200_000, probes = 5
   const cluster = await startCluster({ port: CLUSTER_PORT, nodes: 3, heapMb: HEAP_MB, log });
   try {
     const esPids = (await clusterStatus({ port: CLUSTER_PORT })).nodes.map((n) => n.pid);
-    await warmUp(new Client({ nodes: cluster.urls }), 'cluster', progress, 300_000);
+    const warm = await warmUp(new Client({ nodes: cluster.urls }), 'cluster', progress, 300_000);
+    warmedUp.push(`three nodes: ${warm.docs.toLocaleString()} documents (last round ${Math.round(warm.rate).toLocaleString()}/s)`);
     // A B A for the collector comparison (the JVMs keep warming up from leg to leg); replicas 0 last.
     for (const [replicas, collectors] of [[1, 1], [1, 2], [1, 1], [0, 1]]) {
       rows.push(await leg({ name: `3 nodes, replicas ${replicas}, ${collectors} collector${collectors > 1 ? 's' : ''}`, urls: cluster.urls, esPids, replicas, collectors, input, lines, probes, work, run, progress }));
@@ -202,14 +205,15 @@ export async function clusterBench({ work, progress, lines = 200_000, probes = 5
     await stopCluster({ port: CLUSTER_PORT });
     rmSync(cluster.dir, { recursive: true, force: true });
   }
-  return { rows, lines, bytes: statSync(input).size };
+  return { rows, lines, bytes: statSync(input).size, warmedUp };
 }
 
-export function clusterReport({ rows, lines, bytes }) {
+export function clusterReport({ rows, lines, bytes, warmedUp }) {
   const base = rows[0];
   const out = [
     '',
     `Scaling out — ${lines.toLocaleString()} POS lines (${(bytes / 1e6).toFixed(0)} MB) per leg, ${cpus().length} cores for everything (Elasticsearch nodes, collectors, agent); heap 512 MiB per node`,
+    `Warm-up until three 20,000-document rounds agree within 10%: ${warmedUp.join('; ')}`,
     '',
     '| topology | `_bulk` ceiling ev/s | StackLens ev/s | StackLens / ceiling | vs 1 node | write → incident p50 / p99 | CPU s: Elasticsearch / collectors / agent | cores busy |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',

@@ -51,16 +51,25 @@ export function backgroundWriter(file, rate, rand, errorRate) {
 
 /**
  * Untimed: a cold Elasticsearch JVM indexes 2–3× slower than a warm one, which would favour
- * whichever leg runs later on the same nodes.
+ * whichever leg runs later on the same nodes. Bulk-indexes in rounds of `round` documents until
+ * the last three rounds' rates are within 10% of each other (at least `docs`, at most
+ * `maxDocs`): several JVMs sharing two cores take far longer to reach their steady state than one.
  */
-export async function warmUp(client, name, progress, docs = 150_000) {
-  for (let b = 0; b < docs / 2000; b++) {
-    const operations = [];
-    for (let i = 0; i < 2000; i++) {
-      const n = b * 2000 + i;
-      operations.push({ create: { _index: `logs-pos-warmup${name}` } }, { '@timestamp': new Date().toISOString(), message: `warm-up ${n}`, log: { level: 'info' }, pos: { store_id: `STORE_00${n % 5}` } });
+export async function warmUp(client, name, progress, docs = 150_000, { round = 20_000, maxDocs = 3_000_000 } = {}) {
+  const rates = [];
+  let n = 0;
+  const steady = () => rates.length >= 3 && Math.max(...rates.slice(-3)) / Math.min(...rates.slice(-3)) < 1.1;
+  while (n < maxDocs && (n < docs || !steady())) {
+    const started = performance.now();
+    for (let b = 0; b < round / 2000; b++) {
+      const operations = [];
+      for (let i = 0; i < 2000; i++, n++) {
+        operations.push({ create: { _index: `logs-pos-warmup${name}` } }, { '@timestamp': new Date().toISOString(), message: `warm-up ${n}`, log: { level: 'info' }, pos: { store_id: `STORE_00${n % 5}` } });
+      }
+      await client.bulk({ operations, filter_path: 'errors' });
     }
-    await client.bulk({ operations, filter_path: 'errors' });
-    progress(`warming up ${name}: ${((b + 1) * 2000).toLocaleString()} / ${docs.toLocaleString()}`);
+    rates.push(round / ((performance.now() - started) / 1000));
+    progress(`warming up ${name}: ${n.toLocaleString()} documents, last rounds ${rates.slice(-3).map((r) => Math.round(r).toLocaleString()).join(', ')} docs/s`);
   }
+  return { docs: n, rate: rates.at(-1) };
 }
