@@ -5,12 +5,15 @@
 // up across every backing index — a rollover in between cannot double them. Lines past the
 // mark were never sent and cost nothing extra.
 //
-// Written before each batch is sent (temp file + rename, no fsync: it must survive the agent
-// being killed, which the page cache does; after a power loss the registry's fsynced offsets
-// are older too, and the lines between are redelivered unmarked — deduplicated as before
-// within the write index). Pruned whenever the registry is written: a mark at or below the
-// acknowledged offset on disk can never be re-read.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+// Written before each batch is sent, on the agent's hot path, so as cheaply as can be: one
+// positional write over the file's start through a descriptor kept open, the JSON padded with
+// spaces to the file's length (JSON.parse ignores them), so the file never needs truncating.
+// No fsync: it must survive the agent being killed, which the page cache does; after a power
+// loss the registry's fsynced offsets are older too, and the lines between are redelivered
+// unmarked — deduplicated as before within the write index; a torn file reads as "nothing
+// known". Pruned whenever the registry is written: a mark at or below the acknowledged offset
+// on disk can never be re-read.
+import { openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 interface Mark {
@@ -31,6 +34,9 @@ export class ShippedMarks {
   private readonly before = new Map<string, Mark>();
   private readonly current = new Map<string, Mark>();
   private dirty = false;
+  private fd?: number;
+  /** Bytes the file holds (what a shorter text is padded to). */
+  private length = 0;
 
   constructor(stateDir: string) {
     this.file = join(stateDir, 'shipped.json');
@@ -79,9 +85,11 @@ export class ShippedMarks {
   }
 
   private write(): void {
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.current)), { mode: 0o600 });
-    renameSync(tmp, this.file);
+    this.fd ??= openSync(this.file, 'w', 0o600);
+    const text = JSON.stringify(Object.fromEntries(this.current));
+    const bytes = Buffer.byteLength(text);
+    writeSync(this.fd, bytes < this.length ? text + ' '.repeat(this.length - bytes) : text, 0);
+    this.length = Math.max(this.length, bytes);
     this.dirty = false;
   }
 }
