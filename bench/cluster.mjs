@@ -12,7 +12,7 @@
 // the agent keeps 4 batches in flight in every leg, so one vs two collectors differ only in that.
 // The one-collector leg runs before and after the two-collector leg (A B A): the JVMs keep
 // warming up from leg to leg, and a single ordering would credit that to the second leg.
-// Before each leg the earlier legs' data streams are deleted and the cluster settles (quiesce).
+// Before each leg the earlier legs' data is force-merged and the cluster settles (quiesce).
 import { spawn } from 'node:child_process';
 import { appendFileSync, createReadStream, createWriteStream, linkSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -67,13 +67,13 @@ async function count(client, index) {
 const cpuOf = (pids) => pids.reduce((s, pid) => s + (pid ? cpuSeconds(pid) : 0), 0);
 
 /**
- * Before each leg: the earlier legs' data streams deleted (their merges and replica recoveries
- * would otherwise cost the leg CPU it did not cause) and the cluster green with no shard moving.
+ * Before each leg: the earlier legs' data merged down (their background merges would otherwise
+ * cost the leg CPU it did not cause; this distribution cannot delete data streams) and the
+ * cluster green with no shard moving.
  */
-async function quiesce(client, run, progress) {
-  progress('quiescing: earlier legs deleted, waiting for green with no shard moving');
-  await client.indices.deleteDataStream({ name: `logs-pos-*${run}` }, { ignore: [404] });
-  await client.indices.deleteDataStream({ name: 'logs-pos-warmup*' }, { ignore: [404] });
+async function quiesce(client, progress) {
+  progress('quiescing: earlier legs force-merged, waiting for green with no shard moving');
+  await client.indices.forcemerge({ index: 'logs-pos-*', max_num_segments: 1, expand_wildcards: 'all' }, { requestTimeout: 600_000 });
   await client.cluster.health({ wait_for_status: 'green', wait_for_no_relocating_shards: true, wait_for_no_initializing_shards: true, timeout: '120s' });
   await sleep(3000);
 }
@@ -121,7 +121,7 @@ let legs = 0;
 
 async function leg({ name, urls, esPids, replicas, collectors, input, lines, probes, work, run, progress }) {
   const client = new Client({ nodes: urls, requestTimeout: 120_000 });
-  await quiesce(client, run, progress);
+  await quiesce(client, progress);
   await installTemplates(client, { replicas });
   const tag = `${name.replace(/[^a-z0-9]/gi, '').toLowerCase()}${legs++}${run}`;
 

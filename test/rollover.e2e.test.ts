@@ -25,7 +25,7 @@ let collector: CollectorHandle;
 class AnswerLosingProxy {
   next: 'pass' | 'drop' | 'hold' = 'pass';
   between: () => Promise<void> = async () => {};
-  readonly seen: { redelivery: boolean; body: Buffer; headers: Record<string, string> }[] = [];
+  readonly seen: { redelivery: boolean; since: number; body: Buffer; headers: Record<string, string> }[] = [];
   private readonly held: ServerResponse[] = [];
   private server?: Server;
   url = '';
@@ -45,7 +45,7 @@ class AnswerLosingProxy {
     const body = Buffer.concat(chunks);
     const headers: Record<string, string> = {};
     for (const k of ['authorization', 'content-type', 'content-encoding', 'x-request-id', REDELIVERY_HEADER]) if (req.headers[k]) headers[k] = String(req.headers[k]);
-    this.seen.push({ redelivery: headers[REDELIVERY_HEADER] === '1', body, headers });
+    this.seen.push({ redelivery: headers[REDELIVERY_HEADER] !== undefined, since: Number(headers[REDELIVERY_HEADER]), body, headers });
     const answer = await fetch(this.target + req.url, { method: req.method, headers, body });
     const text = await answer.text();
     const mode = this.next;
@@ -127,7 +127,8 @@ describe('exactly once across a data stream rollover', () => {
 
     // The hole this closes: the same batch, sent again unmarked after the rollover, is created a second time.
     const replay = proxy.seen[0];
-    const res = await fetch(`${collector.url}/v1/events`, { method: 'POST', headers: { ...replay.headers, [REDELIVERY_HEADER]: '0' }, body: replay.body });
+    const { [REDELIVERY_HEADER]: _marked, ...unmarked } = replay.headers;
+    const res = await fetch(`${collector.url}/v1/events`, { method: 'POST', headers: unmarked, body: replay.body });
     expect((await res.json()).indexed).toBe(pos.lines.length);
     expect(await count(es, stream)).toBe(2 * pos.lines.length);
   });

@@ -88,8 +88,8 @@ export class Agent {
         this.shipped.handedOn(Array.from(batch.ends, ({ cursor, end }) => ({ pos: cursor, end })));
         // With a spool, a batch counts as delivered once it is durably on disk: the spool
         // sender takes it to the collector from there.
-        if (this.spool) await this.spool.append(await body, batch.events, batch.redelivery);
-        else await this.shipper.shipBody(await body, batch.redelivery);
+        if (this.spool) await this.spool.append(await body, batch.events, batch.redeliverySince);
+        else await this.shipper.shipBody(await body, batch.redeliverySince);
       },
       (cursor, end) => this.registry.commit(cursor.key, cursor.path, end, cursor.generation),
       (err) => this.log.error({ err: (err as Error).message }, 'sending a batch failed; sending it again in 1 s'),
@@ -287,7 +287,7 @@ export class Agent {
       const next = await spool.take(signal);
       if (!next) return;
       try {
-        await this.shipper.shipBody(next.body, next.entry.redelivery);
+        await this.shipper.shipBody(next.body, next.entry.redeliverySince);
       } catch {
         return; // stopped: the batch stays in the spool for the next start
       }

@@ -90,24 +90,24 @@ describe('Pipeline', () => {
   });
 
   it('marks a batch as a redelivery when any of its lines was handed on before a restart', async () => {
-    const sent: { redelivery: boolean; events: number }[] = [];
+    const sent: { since?: number; events: number }[] = [];
     const p = new Pipeline(
       { maxEvents: 2, maxBytes: 1e9, flushIntervalMs: 60_000, maxInFlight: 1 },
       plainBody,
       async (body, batch) => {
         await body;
-        sent.push({ redelivery: batch.redelivery, events: batch.events });
+        sent.push({ since: batch.redeliverySince, events: batch.events });
       },
       () => {},
       () => {},
-      (_cursor, end) => end <= 200,
+      (_cursor, end) => (end <= 200 ? 5000 - end : undefined),
     );
     const cursor = { key: 'k', path: '/x', generation: 0 };
     for (const end of [100, 200, 300, 400]) p.push(ev(end), cursor, end);
     expect(await p.drain(5000)).toBe(true);
     expect(sent).toEqual([
-      { redelivery: true, events: 2 },
-      { redelivery: false, events: 2 },
+      { since: 4800, events: 2 }, // the earliest of its lines' times
+      { since: undefined, events: 2 },
     ]);
   });
 });

@@ -32,15 +32,15 @@ interface Batch {
   bytes: number;
   ends: Map<string, { cursor: FileCursor; end: number }>;
   acked: boolean;
-  /** Holds lines handed on before a restart: the collector checks them across backing indices. */
-  redelivery: boolean;
+  /** Holds lines handed on before a restart, first sent no earlier than this (epoch ms): the collector checks them across backing indices. */
+  redeliverySince?: number;
 }
 
 /** What the sender learns of a sealed batch besides its body. */
 export interface BatchFacts {
   events: number;
-  /** It holds lines that may have been delivered before the agent restarted. */
-  redelivery: boolean;
+  /** It holds lines that may have been delivered before the agent restarted, first no earlier than this (epoch ms). */
+  redeliverySince?: number;
   /** Where each of its files ends in it. */
   ends: Iterable<{ cursor: FileCursor; end: number }>;
 }
@@ -70,8 +70,8 @@ export class Pipeline implements HarvesterSink {
     private readonly ship: ShipFn,
     private readonly commit: CommitFn,
     private readonly onFailure: (err: unknown) => void = () => {},
-    /** Was this line handed on before a restart? (shipped-marks.ts) */
-    private readonly redelivers: (cursor: FileCursor, endOffset: number) => boolean = () => false,
+    /** Was this line handed on before a restart, and since when? (shipped-marks.ts) */
+    private readonly redelivers: (cursor: FileCursor, endOffset: number) => number | undefined = () => undefined,
   ) {}
 
   /** No more sending (shutdown): batches not acknowledged stay so, and are re-read after restart. */
@@ -82,14 +82,15 @@ export class Pipeline implements HarvesterSink {
   push(event: string, cursor: FileCursor, endOffset: number): void {
     let batch = this.current;
     if (!batch) {
-      batch = this.current = { seq: this.seq++, body: this.newBody(), events: 0, bytes: 0, ends: new Map(), acked: false, redelivery: false };
+      batch = this.current = { seq: this.seq++, body: this.newBody(), events: 0, bytes: 0, ends: new Map(), acked: false };
       this.timer = setTimeout(() => this.seal(), this.opts.flushIntervalMs);
     }
     batch.body.add(event);
     batch.events++;
     batch.bytes += event.length;
     batch.ends.set(cursor.key, { cursor, end: endOffset });
-    if (!batch.redelivery && this.redelivers(cursor, endOffset)) batch.redelivery = true;
+    const since = this.redelivers(cursor, endOffset);
+    if (since !== undefined && !(batch.redeliverySince! <= since)) batch.redeliverySince = since;
     if (batch.events >= this.opts.maxEvents || batch.bytes >= this.opts.maxBytes) this.seal();
   }
 
@@ -134,7 +135,7 @@ export class Pipeline implements HarvesterSink {
     while (this.inFlight < this.opts.maxInFlight && this.toSend.length > 0) {
       const batch = this.toSend.shift()!;
       this.inFlight++;
-      this.ship(batch.body.finish(), { events: batch.events, redelivery: batch.redelivery, ends: batch.ends.values() }).then(
+      this.ship(batch.body.finish(), { events: batch.events, redeliverySince: batch.redeliverySince, ends: batch.ends.values() }).then(
         () => {
           this.inFlight--;
           batch.acked = true;

@@ -21,6 +21,8 @@ interface Mark {
   g: number;
   /** End offset of the last line handed on. */
   o: number;
+  /** When the first line since the last acknowledged offset was handed on (epoch ms): the earliest the re-read lines can have reached the collector. */
+  t?: number;
 }
 
 export interface MarkedPosition {
@@ -53,19 +55,25 @@ export class ShippedMarks {
     }
   }
 
-  /** Was the line ending at `end` handed on before the restart? (then its batch is a redelivery) */
-  redelivers(pos: MarkedPosition, end: number): boolean {
-    if (this.before.size === 0) return false;
+  /**
+   * Was the line ending at `end` handed on before the restart? Then the earliest time it can
+   * first have been sent (epoch ms; 1 when unknown): its batch is a redelivery. Else undefined.
+   */
+  redelivers(pos: MarkedPosition, end: number): number | undefined {
+    if (this.before.size === 0) return undefined;
     const mark = this.before.get(pos.key);
-    return mark !== undefined && mark.g === pos.generation && end <= mark.o;
+    return mark !== undefined && mark.g === pos.generation && end <= mark.o ? (mark.t ?? 1) : undefined;
   }
 
   /** A batch is about to be sent: raise the marks of its files and write them before it goes. */
   handedOn(ends: Iterable<{ pos: MarkedPosition; end: number }>): void {
     for (const { pos, end } of ends) {
       const mark = this.current.get(pos.key);
-      if (!mark || mark.g !== pos.generation || mark.o < end) {
-        this.current.set(pos.key, { g: pos.generation, o: end });
+      if (!mark || mark.g !== pos.generation) {
+        this.current.set(pos.key, { g: pos.generation, o: end, t: Date.now() });
+        this.dirty = true;
+      } else if (mark.o < end) {
+        this.current.set(pos.key, { ...mark, o: end });
         this.dirty = true;
       }
     }

@@ -103,29 +103,30 @@ export class Shipper {
   }
 
   /** Resolves with the collector's acknowledgement; rejects only when stopped. */
-  async ship(events: readonly string[], redelivery = false): Promise<WireAck> {
-    return this.send(await this.encode(events), async () => events, redelivery);
+  async ship(events: readonly string[], redeliverySince?: number): Promise<WireAck> {
+    return this.send(await this.encode(events), async () => events, redeliverySince);
   }
 
   /** Send an encoded batch (from the spool); on 413 it is decoded and split. */
-  async shipBody(body: Buffer, redelivery = false): Promise<WireAck> {
-    return this.send(body, async () => (JSON.parse((await gunzipAsync(body)).toString('utf8')) as WireBatch).events.map((e) => JSON.stringify(e)), redelivery);
+  async shipBody(body: Buffer, redeliverySince?: number): Promise<WireAck> {
+    return this.send(body, async () => (JSON.parse((await gunzipAsync(body)).toString('utf8')) as WireBatch).events.map((e) => JSON.stringify(e)), redeliverySince);
   }
 
   /** One event the collector refuses: send its dead letter instead. */
-  private async refusedAlone(text: string, status: number, response: string, redelivery: boolean): Promise<WireAck> {
+  private async refusedAlone(text: string, status: number, response: string, redeliverySince: number | undefined): Promise<WireAck> {
     this.refused++;
     const e = JSON.parse(text) as WireEvent;
     this.log.warn({ id: e.id, status, response }, 'collector refused one event; sending it to the dead-letter stream');
-    return this.ship([JSON.stringify(deadLetterOf(e, 'collector.refused', `collector answered ${status}: ${response}`))], redelivery);
+    return this.ship([JSON.stringify(deadLetterOf(e, 'collector.refused', `collector answered ${status}: ${response}`))], redeliverySince);
   }
 
   /**
-   * `redelivery`: the batch may have been delivered before (see REDELIVERY_HEADER). Every
-   * attempt after the first is one too: an attempt that timed out or failed midway may
-   * have been indexed all the same.
+   * `redeliverySince`: the batch may have been delivered before, first no earlier than then
+   * (see REDELIVERY_HEADER). Every attempt after the first is a redelivery too, since this
+   * one's start: an attempt that timed out or failed midway may have been indexed all the same.
    */
-  private async send(body: Buffer, events: () => Promise<readonly string[]>, redelivery = false): Promise<WireAck> {
+  private async send(body: Buffer, events: () => Promise<readonly string[]>, redeliverySince?: number): Promise<WireAck> {
+    const firstAttempt = Date.now();
     const backoff = new Backoff({ initialMs: 250, maxMs: 30_000 });
     // One id per batch, kept across retries: the collector logs it too (X-Request-Id).
     const requestId = `${this.opts.agent.id}-${(this.batches++).toString(36)}`;
@@ -143,7 +144,7 @@ export class Shipper {
             'content-encoding': 'gzip',
             authorization: `Bearer ${this.opts.token}`,
             'x-request-id': requestId,
-            ...(redelivery ? { [REDELIVERY_HEADER]: '1' } : {}),
+            ...(redeliverySince !== undefined ? { [REDELIVERY_HEADER]: String(redeliverySince) } : {}),
           },
           AbortSignal.any([this.stopSignal.signal, AbortSignal.timeout(this.opts.timeoutMs)]),
         );
@@ -164,11 +165,11 @@ export class Shipper {
           if (all.length > 1) {
             const half = Math.ceil(all.length / 2);
             this.log.warn({ request_id: requestId, status: res.status, events: all.length, response: text }, 'collector refused the batch; splitting it to find the event it refuses');
-            const a = await this.ship(all.slice(0, half), redelivery);
-            const b = await this.ship(all.slice(half), redelivery);
+            const a = await this.ship(all.slice(0, half), redeliverySince);
+            const b = await this.ship(all.slice(half), redeliverySince);
             return { indexed: a.indexed + b.indexed, duplicates: a.duplicates + b.duplicates, dead_lettered: a.dead_lettered + b.dead_lettered, errors: [...a.errors, ...b.errors] };
           }
-          if (all.length === 1 && !isRefusedLetter(all[0])) return this.refusedAlone(all[0], res.status, text, redelivery);
+          if (all.length === 1 && !isRefusedLetter(all[0])) return this.refusedAlone(all[0], res.status, text, redeliverySince);
         }
         const retryAfter = Number(res.headers['retry-after']);
         if (Number.isFinite(retryAfter) && retryAfter > 0) waitMs = retryAfter * 1000;
@@ -194,7 +195,7 @@ export class Shipper {
         } else this.log.debug({ request_id: requestId, url, err: (err as Error).message, cause, failed_attempts: u.count }, 'collector unreachable; will retry');
       }
       this.retries++;
-      redelivery = true;
+      redeliverySince = Math.min(redeliverySince ?? firstAttempt, firstAttempt);
       urlIndex++;
       await sleep(Math.max(waitMs ?? 0, backoff.next()), this.stopSignal.signal);
     }

@@ -15,8 +15,11 @@ interface SpoolEntry {
   bytes: number;
   events: number;
   sending: boolean;
-  /** May have reached the collector before: found at start-up (sent or not before the stop), or holding re-read lines. */
-  redelivery: boolean;
+  /**
+   * May have reached the collector before, first no earlier than this (epoch ms): found at
+   * start-up (sent or not before the stop: since it was written), or holding re-read lines.
+   */
+  redeliverySince?: number;
 }
 
 const NAME = /^(\d{12})-(\d+)\.batch$/;
@@ -42,8 +45,8 @@ export class Spool {
         if (name.endsWith('.tmp')) unlinkSync(join(this.dir, name)); // a write cut short by a crash: its lines were not committed
         continue;
       }
-      const bytes = statSync(join(this.dir, name)).size;
-      this.entries.push({ seq: Number(m[1]), file: join(this.dir, name), bytes, events: Number(m[2]), sending: false, redelivery: true });
+      const { size: bytes, mtimeMs } = statSync(join(this.dir, name));
+      this.entries.push({ seq: Number(m[1]), file: join(this.dir, name), bytes, events: Number(m[2]), sending: false, redeliverySince: Math.floor(mtimeMs) });
       this.total += bytes;
       this.seq = Number(m[1]) + 1;
     }
@@ -63,7 +66,7 @@ export class Spool {
   }
 
   /** Write a batch durably; waits while the spool is full (an empty spool takes any batch). */
-  async append(body: Buffer, events: number, redelivery = false): Promise<void> {
+  async append(body: Buffer, events: number, redeliverySince?: number): Promise<void> {
     while (this.total > 0 && this.total + body.length > this.maxBytes) {
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     }
@@ -79,7 +82,7 @@ export class Spool {
       await fh.close();
     }
     await rename(tmp, file);
-    this.entries.push({ seq, file, bytes: body.length, events, sending: false, redelivery });
+    this.entries.push({ seq, file, bytes: body.length, events, sending: false, redeliverySince });
     this.total += body.length;
     this.wake('data');
   }

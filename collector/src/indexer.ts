@@ -74,11 +74,11 @@ export interface IndexerStats {
 
 export interface IndexOptions {
   /**
-   * The agent may have delivered this batch before (a retry, or lines re-read after a restart):
-   * look its ids up in every backing index of their data streams before creating them, so a
-   * rollover in between cannot double them (ingest/earlier-copies.ts).
+   * The agent may have delivered this batch before (a retry, or lines re-read after a restart),
+   * first at this time (epoch ms): look its ids up in the backing indices written to since then
+   * before creating them, so a rollover in between cannot double them (ingest/earlier-copies.ts).
    */
-  redelivery?: boolean;
+  redeliverySince?: number;
 }
 
 export class Indexer {
@@ -99,15 +99,15 @@ export class Indexer {
   async indexBatch(batch: IngestBatch, opts: IndexOptions = {}): Promise<WireAck> {
     this.stats.received += batch.received;
     this.stats.inFlight++;
-    if (opts.redelivery) this.stats.redeliveryChecks++;
+    if (opts.redeliverySince !== undefined) this.stats.redeliveryChecks++;
     try {
-      return await this.index(batch, opts.redelivery === true);
+      return await this.index(batch, opts.redeliverySince);
     } finally {
       this.stats.inFlight--;
     }
   }
 
-  private async index(batch: IngestBatch, redelivery: boolean): Promise<WireAck> {
+  private async index(batch: IngestBatch, redeliverySince: number | undefined): Promise<WireAck> {
     let created = 0;
     let duplicates = 0;
     const refused: Doc[] = [];
@@ -117,7 +117,7 @@ export class Indexer {
     // A chunk at a time (a large request is never held parsed all at once); each chunk is
     // shown to the rules once Elasticsearch has it.
     for await (const docs of batch.documents()) {
-      const outcome = await this.bulkCreate(docs, deadline, redelivery);
+      const outcome = await this.bulkCreate(docs, deadline, redeliverySince);
       created += outcome.created;
       duplicates += outcome.duplicates;
       for (const r of outcome.rejected) {
@@ -127,7 +127,7 @@ export class Indexer {
       // Duplicates included: a batch retried after a crash may never have been evaluated.
       this.onIndexed(docs);
     }
-    const second = await this.bulkCreate(batch.deadLetters().concat(refused), deadline, redelivery);
+    const second = await this.bulkCreate(batch.deadLetters().concat(refused), deadline, redeliverySince);
     if (second.rejected.length > 0) {
       // Dead letters are built to be accepted (dynamic: false, checked fields), so this means
       // something is badly wrong: refuse the batch (the agent keeps it and retries) rather than lose it.
@@ -171,15 +171,15 @@ export class Indexer {
    * Create every document; retry deferred items and failed requests until `deadline` (one
    * attempt at least). A redelivered batch first drops the documents some backing index has.
    */
-  private async bulkCreate(docs: Doc[], deadline: number, redelivery = false): Promise<{ created: number; duplicates: number; rejected: Rejected[] }> {
+  private async bulkCreate(docs: Doc[], deadline: number, redeliverySince?: number): Promise<{ created: number; duplicates: number; rejected: Rejected[] }> {
     let created = 0;
     let duplicates = 0;
     const rejected: Rejected[] = [];
     let pending = docs;
-    if (redelivery && docs.length > 0) {
+    if (redeliverySince !== undefined && docs.length > 0) {
       let earlier: Set<string>;
       try {
-        earlier = await findEarlierCopies(this.client, docs);
+        earlier = await findEarlierCopies(this.client, docs, redeliverySince);
       } catch (err) {
         throw new ElasticsearchUnavailable(`cannot check a redelivered batch for earlier copies: ${(err as Error).message}`);
       }

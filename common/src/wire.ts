@@ -21,11 +21,12 @@ export interface WireEvent {
 }
 
 /**
- * Request header the agent sets to `1` on a batch it may have delivered before: a retry after
- * a failed or unanswered attempt, lines re-read after a restart up to what it had shipped, a
- * spooled batch sent again. The collector then checks those ids in every backing index of the
- * data stream before creating (a rollover in between would otherwise let them in twice);
- * other batches do not pay for that lookup.
+ * Request header the agent sets on a batch it may have delivered before — a retry after a
+ * failed or unanswered attempt, lines re-read after a restart up to what it had shipped, a
+ * spooled batch sent again — to the earliest time (epoch ms) the batch can first have been
+ * sent. The collector then checks those ids in the backing indices of the data stream that
+ * were written to since then before creating (a rollover in between would otherwise let them
+ * in twice); other batches do not pay for that lookup. `1` (any time) checks them all.
  */
 export const REDELIVERY_HEADER = 'x-stacklens-redelivery';
 

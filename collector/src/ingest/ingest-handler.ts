@@ -35,6 +35,14 @@ export interface IngestHandlerDeps {
   dataStreams?: DataStreamQuota;
 }
 
+/** The redelivery header's time (epoch ms), or undefined when the batch is not marked. */
+export function redeliverySince(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const since = Number(header);
+  // Marked, but with a time that says nothing: every backing index is checked.
+  return Number.isFinite(since) && since > 0 ? since : 1;
+}
+
 export function ingestHandler(deps: IngestHandlerDeps): RequestHandler {
   const { limits, metrics } = deps;
   const dataStreams = deps.dataStreams ?? new DataStreamQuota(deps.indexer.client);
@@ -82,7 +90,7 @@ export function ingestHandler(deps: IngestHandlerDeps): RequestHandler {
       return;
     }
     try {
-      res.json(await deps.indexer.indexBatch(batch, { redelivery: req.get(REDELIVERY_HEADER) === '1' }));
+      res.json(await deps.indexer.indexBatch(batch, { redeliverySince: redeliverySince(req.get(REDELIVERY_HEADER)) }));
     } catch (err) {
       if (!(err instanceof ElasticsearchUnavailable)) throw err;
       deps.log(res).warn({ agent_id: batch.agentId, err: err.message }, 'batch not accepted; the agent will retry');
