@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { REPO_ROOT } from '@stacklens/elasticsearch';
 import { posTrafficLine, rng } from '@stacklens/demo';
 import { acknowledged, count, esClient, expectExactlyOnce, sleep, tempDir, waitFor, type AgentHandle, type CollectorHandle } from './helpers.js';
@@ -204,5 +204,9 @@ describe('a three-node Elasticsearch cluster', () => {
     expect(bad.status).toBe(1);
     expect(bad.stdout).toContain('Elasticsearch node http://127.0.0.1:1: not reachable');
     expect(bad.stdout).toContain(`Elasticsearch node ${urls[0]}: reachable`);
+    // Nodes of two clusters in one list: writes would be spread over both.
+    const mixed = config([urls[0], inject('esUrl')]);
+    expect(mixed.status).toBe(1);
+    expect(mixed.stdout).toMatch(/these nodes belong to 2 different clusters/);
   });
 });

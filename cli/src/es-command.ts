@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { startElasticsearch, stopElasticsearch, elasticsearchStatus, startCluster, stopCluster, clusterStatus, recordedClusterSize, DEFAULT_ES_PORT, ES_VERSION, CLUSTER_NODE_HEAP_MB, type EsCluster } from '@stacklens/elasticsearch';
+import { instanceDir, startElasticsearch, stopElasticsearch, elasticsearchStatus, startCluster, stopCluster, clusterStatus, recordedClusterSize, DEFAULT_ES_PORT, ES_VERSION, CLUSTER_NODE_HEAP_MB, type EsCluster } from '@stacklens/elasticsearch';
 
 export const ES_HELP = `Usage: stacklens es <start|stop|status> [--port 9200] [--nodes N] [--json]
 
@@ -10,11 +10,12 @@ port … port+N-1, transport ports port+100 …, data under .stacklens/es/<port>
   start    start it and wait until it is usable (a cluster: green with all N nodes);
            reuses what already runs — run it again to restart a cluster node that died
   stop     stop the one started here (every node of a cluster; the data stays)
-  status   say whether it runs, where, and its health (exit 3 when it does not run);
-           a cluster lists each node, its pid and whether it answers
+  status   say whether it runs, where, and its health; a cluster lists each node, its
+           pid and whether it answers (exit 0 while any node answers, 3 when none does)
 Options:
   --port N    the (first) HTTP port (default ${DEFAULT_ES_PORT})
-  --nodes N   start a cluster of N nodes (2–9); stop/status find it by its port
+  --nodes N   1–9: 1 is the single node, 2–9 a cluster of N nodes; stop/status find a
+              cluster by its port (its first node's)
   --json      status as JSON (for scripts)
 Examples:
   npx stacklens es start && npx stacklens es status
@@ -22,11 +23,18 @@ Examples:
   npx stacklens es status --port 9200 --json`;
 
 export async function esCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { port: { type: 'string' }, nodes: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { port: { type: 'string' }, nodes: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    process.stderr.write(`stacklens es: ${(err as Error).message}\n(stacklens es --help shows the options)\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   const action = positionals[0];
   if (values.help || !action) {
     process.stdout.write(`${ES_HELP}\n`);
@@ -37,12 +45,22 @@ export async function esCommand(argv: string[]): Promise<number> {
     process.stderr.write(`stacklens es: --port must be a port number, got "${values.port}"\n`);
     return 2;
   }
-  const nodes = values.nodes !== undefined ? Number(values.nodes) : recordedClusterSize({ port }) ?? 1;
+  const recorded = recordedClusterSize({ port });
+  const nodes = values.nodes !== undefined ? Number(values.nodes) : recorded ?? 1;
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 9) {
-    process.stderr.write(`stacklens es: --nodes must be a whole number from 1 to 9, got "${values.nodes}"\n`);
+    process.stderr.write(`stacklens es: --nodes must be a whole number from 1 to 9 (1: the single node), got "${values.nodes}"\n`);
     return 2;
   }
-  if (nodes > 1 || recordedClusterSize({ port }) !== undefined) return clusterCommand(action, port, nodes, Boolean(values.json));
+  if (recorded !== undefined && nodes !== recorded) {
+    process.stderr.write(`stacklens es: a ${recorded}-node cluster was set up on port ${port}: use --nodes ${recorded} (or leave --nodes out), or remove ${instanceDir({}, port)} to set up something else there\n`);
+    return 2;
+  }
+  // Node i uses HTTP port+i and transport port+100+i.
+  if (port + 100 + nodes - 1 > 65535) {
+    process.stderr.write(`stacklens es: --port ${port} leaves no room for ${nodes === 1 ? 'the transport port' : `${nodes} nodes`} (transport ports are the HTTP ports + 100): use a port up to ${65535 - 100 - nodes + 1}\n`);
+    return 2;
+  }
+  if (nodes > 1 || recorded !== undefined) return clusterCommand(action, port, nodes, Boolean(values.json));
   switch (action) {
     case 'start': {
       const es = await startElasticsearch({ port });

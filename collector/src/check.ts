@@ -36,11 +36,16 @@ function checkRulesDir(dir: string, write: (text: string) => void): boolean {
 export async function checkCollector(config: CollectorConfig, opts: { connect: boolean; write: (text: string) => void }): Promise<number> {
   let failed = !checkRulesDir(config.rules_dir, opts.write);
   if (opts.connect && config.elasticsearch.nodes.length > 1) {
-    // Each configured node on its own: the pool would quietly skip one that never answers.
+    // Each configured node on its own: the pool would quietly skip one that never answers, and
+    // would spread writes over two clusters if the list mixed them.
+    const clusters = new Map<string, string[]>();
     for (const node of config.elasticsearch.nodes) {
       const one = createEsClient({ ...config.elasticsearch, nodes: [node] });
       try {
         const h = await one.cluster.health({ timeout: '5s' }, { requestTimeout: 10_000, maxRetries: 0 });
+        const state = (await one.cluster.state({ metric: 'metadata', filter_path: 'metadata.cluster_uuid' }, { requestTimeout: 10_000, maxRetries: 0 })) as { metadata?: { cluster_uuid?: string } };
+        const uuid = state.metadata?.cluster_uuid ?? h.cluster_name;
+        clusters.set(uuid, [...(clusters.get(uuid) ?? []), node]);
         opts.write(`Elasticsearch node ${node}: reachable (cluster ${h.cluster_name}, ${h.number_of_nodes} nodes)\n`);
       } catch (err) {
         opts.write(`Elasticsearch node ${node}: not reachable (${(err as Error).message.slice(0, 200)}): requests go to the other nodes meanwhile\n`);
@@ -49,12 +54,21 @@ export async function checkCollector(config: CollectorConfig, opts: { connect: b
         await one.close();
       }
     }
+    if (clusters.size > 1) {
+      opts.write(`elasticsearch.urls: these nodes belong to ${clusters.size} different clusters (${[...clusters.values()].map((nodes) => nodes.join(' + ')).join(' | ')}); list the nodes of one cluster only\n`);
+      failed = true;
+    }
   }
   if (opts.connect) {
     const es = createEsClient(config.elasticsearch);
     try {
       const info = await es.cluster.health({ timeout: '5s' }, { requestTimeout: 10_000, maxRetries: 0 });
       opts.write(`Elasticsearch ${config.elasticsearch.nodes.join(', ')}: reachable, cluster ${info.cluster_name} ${info.status}\n`);
+      const replicas = config.elasticsearch.replicas;
+      if (typeof replicas === 'number' && replicas >= info.number_of_data_nodes) {
+        opts.write(`elasticsearch.replicas: ${replicas} replicas need ${replicas + 1} data nodes, this cluster has ${info.number_of_data_nodes}: StackLens indices would stay yellow (use auto, or at most ${info.number_of_data_nodes - 1})\n`);
+        failed = true;
+      }
       // Can the collector install its templates and write? With security on, ask; with it off, anything is allowed.
       try {
         const p: any = await es.security.hasPrivileges({ cluster: ['manage_index_templates', 'monitor'], index: [{ names: ['logs-*', 'stacklens-*'], privileges: ['create_doc', 'create_index', 'read', 'write'] }] } as never, { requestTimeout: 10_000, maxRetries: 0 });

@@ -72,7 +72,7 @@ export class Collector {
   ) {
     this.log = log ?? createLogger('collector');
     this.client = createEsClient(config.elasticsearch);
-    this.esHealth = new ElasticsearchHealthProbe(this.client);
+    this.esHealth = new ElasticsearchHealthProbe(this.client, this.log);
     this.indexer = new Indexer(this.client, config.bulk.retry_budget, this.log);
     this.chatStore = new ChatStore(this.client);
     this.templateStore = new EsTemplateStore(this.client);
@@ -320,7 +320,7 @@ export class Collector {
     if (elasticsearch.status === 'unreachable') return { status: 'not ready', reason: `Elasticsearch unreachable: ${elasticsearch.error}`, elasticsearch };
     const problems = [
       ...(elasticsearch.status === 'green' ? [] : [`cluster health ${elasticsearch.status} (${elasticsearch.unassigned_shards} unassigned shards)`]),
-      ...(elasticsearch.connections.dead ? [`Elasticsearch nodes not answering: ${elasticsearch.connections.dead_urls.join(', ')}`] : []),
+      ...(elasticsearch.connections.dead ? [`${elasticsearch.connections.dead} of ${elasticsearch.connections.alive + elasticsearch.connections.dead} Elasticsearch nodes set aside after failed requests (their addresses are in the collector's log)`] : []),
     ];
     return problems.length ? { status: 'degraded', reason: problems.join('; '), elasticsearch } : { status: 'ready', elasticsearch };
   }

@@ -26,3 +26,27 @@ describe('collector.yaml: ingest limits', () => {
     expect(() => load('ingest:\n  max_events: 5\n')).toThrow(/collector\.yaml:6: ingest: unknown key "max_events"/);
   });
 });
+
+describe('collector.yaml: several Elasticsearch nodes', () => {
+  const loadEs = (es: string) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'collector-config-')), 'collector.yaml');
+    writeFileSync(file, `elasticsearch:\n${es}agent_tokens: ["agent-token-for-tests-01"]\n`);
+    return loadCollectorConfig(file, {});
+  };
+
+  it('takes urls and replicas (auto by default)', () => {
+    const c = loadEs('  urls: [http://es1:9200, http://es2:9200]\n  replicas: 1\n');
+    expect(c.elasticsearch.nodes).toEqual(['http://es1:9200', 'http://es2:9200']);
+    expect(c.elasticsearch.replicas).toBe(1);
+    expect(loadEs('  url: http://es1:9200\n').elasticsearch.replicas).toBe('auto');
+  });
+
+  it('names what is wrong: replicas not auto or 0–10, no URL, a node twice, url and urls together', () => {
+    for (const bad of ['x', '1.5', 'Auto', '"2"', '']) {
+      expect(() => loadEs(`  url: http://es1:9200\n  replicas: ${bad}\n`)).toThrow(/elasticsearch\.replicas: must be 'auto' or a whole number from 0 to 10/);
+    }
+    expect(() => loadEs('  urls: []\n')).toThrow(/elasticsearch\.urls: needs at least one URL/);
+    expect(() => loadEs('  urls: [http://es1:9200, http://es1:9200]\n')).toThrow(/urls lists a node twice/);
+    expect(() => loadEs('  url: http://es1:9200\n  urls: [http://es2:9200]\n')).toThrow(/url and urls together/);
+  });
+});

@@ -75,7 +75,7 @@ const schema = z.strictObject({
   elasticsearch: z
     .strictObject({
       url: httpUrl().optional(),
-      urls: z.array(httpUrl()).min(1).optional(),
+      urls: z.array(httpUrl()).min(1, 'needs at least one URL').optional(),
       api_key: z.string().min(1).optional(),
       username: z.string().min(1).optional(),
       password: z.string().min(1).optional(),
@@ -85,9 +85,11 @@ const schema = z.strictObject({
        * Replica copies of StackLens indices: 'auto' (default) = 1 once the cluster has two data
        * nodes, 0 on one; a number sets it exactly (new indices and existing StackLens ones).
        */
-      replicas: z.union([z.literal('auto'), z.number().int().min(0).max(10)]).default('auto'),
+      replicas: z.union([z.literal('auto'), z.number().int().min(0).max(10)], { error: "must be 'auto' or a whole number from 0 to 10" }).default('auto'),
     })
     .refine((e) => e.url || e.urls, { message: 'needs url (or urls)' })
+    .refine((e) => !(e.url && e.urls), { message: 'url and urls together: list every node under urls' })
+    .refine((e) => !e.urls || new Set(e.urls).size === e.urls.length, { message: 'urls lists a node twice' })
     .refine((e) => !e.username === !e.password, { message: 'username and password go together' }),
   /**
    * Tokens agents present. A plain string may send as any agent id to any dataset but the

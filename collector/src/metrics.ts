@@ -66,8 +66,15 @@ export class CollectorMetrics {
     });
   }
 
-  /** A gauge read at scrape time (possibly from Elasticsearch). */
+  /** Gauges whose last read failed (an Elasticsearch search during a node loss): their series are left out of that scrape. */
+  gaugeReadFailures = 0;
+
+  /**
+   * A gauge read at scrape time (possibly from Elasticsearch). A read that fails leaves this
+   * gauge without series for that scrape, never the whole scrape failing.
+   */
   gauge(name: string, help: string, labelNames: string[], read: (set: (labels: Record<string, string>, value: number) => void) => Promise<void> | void): void {
+    const metrics = this;
     new Gauge({
       name,
       help,
@@ -75,7 +82,12 @@ export class CollectorMetrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        await read((labels, value) => this.set(labels, value));
+        try {
+          await read((labels, value) => this.set(labels, value));
+        } catch {
+          this.reset();
+          metrics.gaugeReadFailures++;
+        }
       },
     });
   }

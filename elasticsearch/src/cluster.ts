@@ -111,6 +111,9 @@ export async function startCluster(opts: ClusterOptions): Promise<EsCluster> {
   if (recorded !== undefined && recorded !== n) {
     throw new Error(`a ${recorded}-node cluster was set up on port ${base} (data in ${dir}): start it with --nodes ${recorded}, or remove ${dir} to make a new one`);
   }
+  if (recorded === undefined && existsSync(join(dir, 'data'))) {
+    throw new Error(`a single node's data is in ${join(dir, 'data')} (stacklens es start --port ${base}): a cluster here would leave it behind — remove ${dir} first, or choose another --port`);
+  }
   const nodes = clusterNodes(dir, base, n);
   await refresh(nodes);
   if (recorded === undefined && nodes.some((node) => node.running)) {
