@@ -133,6 +133,7 @@ export class Collector {
       const now = (await this.esHealth.read()).status;
       for (const status of CLUSTER_STATUSES) set({ status }, status === now ? 1 : 0);
     });
+    this.metrics.total('stacklens_metrics_read_failures_total', 'Gauges whose read failed at a scrape (an Elasticsearch query during a node loss): left out of that scrape instead of failing it.', () => this.metrics.gaugeReadFailures);
     this.metrics.gauge('stacklens_elasticsearch_connections', 'Configured Elasticsearch URLs (elasticsearch.urls) the client uses now (alive) or has marked dead until a ping answers.', ['state'], (set) => {
       const health = this.esHealth.connectionsNow();
       set({ state: 'alive' }, health.alive);
