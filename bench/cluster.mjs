@@ -197,6 +197,7 @@ export async function clusterBench({ work, progress, lines = 200_000, probes = 5
   progress('starting one node');
   const single = await startElasticsearch({ port: SINGLE_PORT, heapMb: HEAP_MB, log });
   try {
+    await installTemplates(new Client({ node: single.url })); // the warm-up stream a data stream like the legs' (no replica on one node)
     const warm = await warmUp(new Client({ node: single.url }), 'single', progress, 300_000);
     warmedUp.push(`one node: ${warm.docs.toLocaleString()} documents (last round ${Math.round(warm.rate).toLocaleString()}/s)`);
     rows.push(await leg({ name: '1 node', urls: [single.url], esPids: [single.pid], replicas: 0, collectors: 1, input, lines, probes, work, run, progress }));
@@ -209,6 +210,7 @@ export async function clusterBench({ work, progress, lines = 200_000, probes = 5
   const cluster = await startCluster({ port: CLUSTER_PORT, nodes: 3, heapMb: HEAP_MB, log });
   try {
     const esPids = (await clusterStatus({ port: CLUSTER_PORT })).nodes.map((n) => n.pid);
+    await installTemplates(new Client({ nodes: cluster.urls }));
     const warm = await warmUp(new Client({ nodes: cluster.urls }), 'cluster', progress, 300_000);
     warmedUp.push(`three nodes: ${warm.docs.toLocaleString()} documents (last round ${Math.round(warm.rate).toLocaleString()}/s)`);
     // A B A for the collector comparison (the JVMs keep warming up from leg to leg); replicas 0 last.
