@@ -137,4 +137,34 @@ describe('stacklens rules test', () => {
     const wrong = run('cli/dist/cli.js', ['rules', 'test', join(REPO, 'rules'), bot, '--format', 'pos']);
     expect(wrong.stderr).toMatch(/note: \d+ of \d+ lines did not parse as pos; --format chatbot parses \d+ of the first \d+/);
   });
+
+  it('stacklens es: usage errors exit 2 and say why, before anything starts', () => {
+    const home = tempDir();
+    const es = (...args: string[]) => run('cli/dist/cli.js', ['es', ...args], { STACKLENS_HOME: home });
+    const cases: [string[], RegExp][] = [
+      [['start', '--nodes'], /--nodes <value>' argument missing/],
+      [['start', '--bogus'], /Unknown option '--bogus'/],
+      [['start', '--nodes', '0'], /--nodes must be a whole number from 1 to 9/],
+      [['start', '--nodes', '10'], /--nodes must be a whole number from 1 to 9/],
+      [['start', '--port', '65500', '--nodes', '3'], /--port 65500 leaves no room for 3 nodes/],
+      [['start', '--port', '65535'], /--port 65535 leaves no room for the transport port/],
+    ];
+    for (const [args, message] of cases) {
+      const res = es(...args);
+      expect(res.status, args.join(' ')).toBe(2);
+      expect(res.stderr).toMatch(message);
+    }
+    // A cluster recorded on 9990: its size is kept, and its other nodes' ports point at it.
+    mkdirSync(join(home, 'es', '9990'), { recursive: true });
+    writeFileSync(join(home, 'es', '9990', 'cluster.json'), '{"nodes":3}\n');
+    const wrongSize = es('start', '--nodes', '2', '--port', '9990');
+    expect(wrongSize.status).toBe(2);
+    expect(wrongSize.stderr).toMatch(/a 3-node cluster was set up on port 9990: use --nodes 3/);
+    const member = es('status', '--port', '9992');
+    expect(member.status).toBe(2);
+    expect(member.stderr).toMatch(/port 9992 is stacklens-es-2 of the cluster set up on port 9990: use --port 9990/);
+    const down = es('status', '--port', '9990', '--json');
+    expect(down.status).toBe(3);
+    expect(JSON.parse(down.stdout).nodes.map((n: { name: string; running: boolean }) => [n.name, n.running])).toEqual([['stacklens-es-0', false], ['stacklens-es-1', false], ['stacklens-es-2', false]]);
+  });
 });

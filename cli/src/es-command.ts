@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { instanceDir, startElasticsearch, stopElasticsearch, elasticsearchStatus, startCluster, stopCluster, clusterStatus, recordedClusterSize, DEFAULT_ES_PORT, ES_VERSION, CLUSTER_NODE_HEAP_MB, type EsCluster } from '@stacklens/elasticsearch';
+import { clusterNodeAt, instanceDir, startElasticsearch, stopElasticsearch, elasticsearchStatus, startCluster, stopCluster, clusterStatus, recordedClusterSize, DEFAULT_ES_PORT, ES_VERSION, CLUSTER_NODE_HEAP_MB, type EsCluster } from '@stacklens/elasticsearch';
 
 export const ES_HELP = `Usage: stacklens es <start|stop|status> [--port 9200] [--nodes N] [--json]
 
@@ -43,6 +43,11 @@ export async function esCommand(argv: string[]): Promise<number> {
   const port = values.port ? Number(values.port) : DEFAULT_ES_PORT;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     process.stderr.write(`stacklens es: --port must be a port number, got "${values.port}"\n`);
+    return 2;
+  }
+  const member = clusterNodeAt(port);
+  if (member) {
+    process.stderr.write(`stacklens es: port ${port} is ${member.name} of the cluster set up on port ${member.base}: use --port ${member.base} (start brings back any node that is down)\n`);
     return 2;
   }
   const recorded = recordedClusterSize({ port });

@@ -61,6 +61,18 @@ export function recordedClusterSize(opts: RunnerOptions = {}): number | undefine
   }
 }
 
+/**
+ * When `port` is the HTTP port of a node other than the first of a cluster set up here: that
+ * cluster's base port and the node's name (status/start/stop address a cluster by its base port).
+ */
+export function clusterNodeAt(port: number, opts: RunnerOptions = {}): { base: number; name: string } | undefined {
+  for (let i = 1; i < MAX_CLUSTER_NODES && port - i > 0; i++) {
+    const n = recordedClusterSize({ ...opts, port: port - i });
+    if (n !== undefined) return i < n ? { base: port - i, name: `stacklens-es-${i}` } : undefined;
+  }
+  return undefined;
+}
+
 function clusterNodes(dir: string, base: number, n: number): ClusterNode[] {
   return Array.from({ length: n }, (_, i) => ({
     name: `stacklens-es-${i}`,
