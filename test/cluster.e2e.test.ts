@@ -85,18 +85,31 @@ outbox:
 const env = { JIRA_API_TOKEN: JIRA_TOKEN, SLACK_BOT_TOKEN: SLACK_TOKEN, SLACK_SIGNING_SECRET: SLACK_SECRET };
 const rule = missingPriceAnyRule('pos-missing-price', 'notify: [jira, slack]');
 
-/** Each store: one incident, one Jira ticket, one Slack alert (top-level post in #oncall). */
-async function expectOncePerStore(ns: string, stores: string[]): Promise<void> {
+/**
+ * Each store: one incident, one Jira ticket, one Slack alert (top-level post in #oncall).
+ * Waits up to 4 minutes: an outbox task whose completion could not be recorded while a node was
+ * gone runs again only when its 60 s lease ends, then after its backoff (up to 60 s).
+ */
+async function expectOncePerStore(ns: string, stores: string[], logs: () => string): Promise<void> {
   const incidentOf = async (store: string) => (await incidentsOf(es(), ns)).filter((i) => JSON.stringify(i.group ?? i).includes(store));
   const ticketsOf = (store: string) => jira.issues.filter((i) => i.fields.summary.endsWith(`(${store})`));
   const alertsOf = (id: string) => slack.posts().filter((m) => m.metadata?.event_payload?.incident_id === id);
-  await waitFor('an incident, a ticket and a chat alert per store', async () => {
+  const missing = async () => {
+    const out: string[] = [];
     for (const store of stores) {
       const [inc] = await incidentOf(store);
-      if (!inc || ticketsOf(store).length === 0 || alertsOf(inc.id).length === 0) return false;
+      if (!inc) out.push(`${store}: no incident`);
+      else if (ticketsOf(store).length === 0 || alertsOf(inc.id).length === 0) {
+        await es().indices.refresh({ index: 'stacklens-outbox' });
+        const tasks = (await es().search({ index: 'stacklens-outbox', size: 20, query: { term: { incident_id: inc.id } } })).hits.hits.map((h: any) => `${h._source.action}:${h._source.status}(${h._source.attempts}) ${h._source.last_error ?? ''}`);
+        out.push(`${store}: ticket ${ticketsOf(store).length}, alert ${alertsOf(inc.id).length}; outbox ${tasks.join(', ')}`);
+      }
     }
-    return true;
-  }, 120_000, 500);
+    return out;
+  };
+  await waitFor('an incident, a ticket and a chat alert per store', async () => (await missing()).length === 0, 240_000, 1000).catch(async (err: Error) => {
+    throw new Error(`${err.message}:\n${(await missing()).join('\n')}\ncollector log:\n${logs().split('\n').slice(-40).join('\n')}`);
+  });
   await sleep(3000); // a second ticket or post, if one were coming, comes within the same outbox pass
   for (const store of stores) {
     const incidents = await incidentOf(store);
@@ -147,16 +160,16 @@ describe('a three-node Elasticsearch cluster', () => {
     process.kill(victim.pid!, 'SIGKILL');
     await waitFor('the collector to report degraded', async () => seen.has('degraded'), 60_000, 250);
     // Fixed waits are right here: they are the length of the outage and of the load after it.
-    await sleep(8000);
+    await sleep(5000);
     const restarted = cli('es', 'start', '--port', String(PORT));
     expect(restarted.status, restarted.stderr).toBe(0);
     expect(restarted.stdout).toContain(`started ${victim.name}`);
-    await sleep(3000);
+    await sleep(1000);
     writing = false;
     await writer;
     await waitFor('the log acknowledged to its end', async () => acknowledged(s.dir, [s.log.path]), 180_000, 500);
     await expectExactlyOnce(es(), stream, [s.log]);
-    await expectOncePerStore(s.ns, stores);
+    await expectOncePerStore(s.ns, stores, () => collector.proc.output);
     let last: unknown;
     await waitFor('the collector ready again', async () => {
       last = await fetch(`${collector.url}/readyz`).then((r) => r.json());
@@ -184,7 +197,7 @@ describe('a three-node Elasticsearch cluster', () => {
     }
     await waitFor('the log acknowledged to its end', async () => acknowledged(s.dir, [s.log.path]), 120_000, 250);
     await expectExactlyOnce(es(), `logs-pos-${s.ns}`, [s.log]);
-    await expectOncePerStore(s.ns, stores);
+    await expectOncePerStore(s.ns, stores, () => s.collectors.map((c) => c.proc.output).join('\n'));
     // The agent spread its batches: more than one collector took events.
     const perCollector = await received();
     expect(perCollector.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
