@@ -356,6 +356,7 @@ export class Agent {
     this.pipeline.close();
     this.senders.abort();
     this.shipper.stop();
+    this.shipped.close();
     await Promise.all(this.sending);
     this.flushRegistry();
     await new Promise<void>((resolve) => (this.metricsServer ? this.metricsServer.close(() => resolve()) : resolve()));

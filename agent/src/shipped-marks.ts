@@ -13,7 +13,7 @@
 // unmarked — deduplicated as before within the write index; a torn file reads as "nothing
 // known". Pruned whenever the registry is written: a mark at or below the acknowledged offset
 // on disk can never be re-read.
-import { openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 interface Mark {
@@ -90,6 +90,13 @@ export class ShippedMarks {
       }
     }
     if (this.dirty) this.write();
+  }
+
+  /** Let go of the file (agent stop); a later write opens it again. */
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.length = 0;
   }
 
   private write(): void {
