@@ -75,6 +75,7 @@ describe('openIncident', () => {
       detected_at: iso(T0),
       fire_count: 1,
       last_fired_at: iso(T0),
+      actions_pending: true,
       reopen_count: 0,
       auto_resolve_at: iso(T0 + 30 * MIN),
       labels: { team: 'pos' },
@@ -96,10 +97,16 @@ describe('openIncident', () => {
     const inc = openIncident(frequency(), match(), T0, 'sil-1');
     expect(inc).toMatchObject({ status: 'open', fire_count: 0, silenced_by: 'sil-1' });
     expect(inc.last_fired_at).toBeUndefined();
+    expect(inc.actions_pending).toBeUndefined();
     expect(inc.timeline.map((t) => [t.stage, t.note])).toEqual([
       ['detected', '3 events in 1m (threshold 3)'],
       ['silenced', 'silence sil-1'],
     ]);
+  });
+
+  it('owes actions (actions_pending) only when it fires and its rule notifies someone', () => {
+    expect(openIncident(frequency({ notify: [] }), match(), T0).actions_pending).toBeUndefined();
+    expect(openIncident(frequency({ notify: ['slack'] }), match(), T0).actions_pending).toBe(true);
   });
 
   it('without auto_resolve (0) nothing resolves it by itself', () => {
@@ -142,9 +149,10 @@ describe('recordMatch', () => {
     const inc = openIncident(rule, match(), T0);
     expect(applyAction(inc, 'acknowledge', 'dana', T0 + MIN)).toBeUndefined();
     expect(applyAction(inc, 'resolve', 'dana', T0 + 2 * MIN)).toBeUndefined();
+    inc.actions_pending = false; // the first firing's actions were queued
     const r = recordMatch(inc, rule, match({ summary: 'again' }), { count: 3, last: T0 + 11 * MIN }, T0 + 11 * MIN);
     expect(r).toEqual({ changed: true, fired: true });
-    expect(inc).toMatchObject({ status: 'open', reopen_count: 1, fire_count: 2, last_fired_at: iso(T0 + 11 * MIN), count: 6 });
+    expect(inc).toMatchObject({ status: 'open', reopen_count: 1, fire_count: 2, last_fired_at: iso(T0 + 11 * MIN), count: 6, actions_pending: true });
     for (const f of ['resolved_at', 'resolved_by', 'acknowledged_at', 'acknowledged_by'] as const) expect(inc[f], f).toBeUndefined();
     expect(inc.timeline.at(-1)).toEqual({ stage: 'reopened', at: iso(T0 + 11 * MIN), note: 'again' });
     expect(stages(inc)).toEqual(['detected', 'acknowledged', 'resolved', 'reopened']);

@@ -55,6 +55,12 @@ export interface Incident {
   reopen_count: number;
   fire_count: number;
   last_fired_at?: string;
+  /**
+   * Set by the write that fires the incident (when it notifies anyone), cleared once its alert
+   * and triage are queued: the durable record that actions are owed, so they are queued even when
+   * that write's answer was lost or its collector died before queueing (Notifier.queueOwedActions).
+   */
+  actions_pending?: boolean;
   auto_resolve_at?: string;
   silenced_by?: string;
   labels: Record<string, string>;
@@ -206,6 +212,7 @@ function fire(inc: Incident, now: number, silencedBy?: string): boolean {
   inc.silenced_by = undefined;
   inc.fire_count++;
   inc.last_fired_at = iso(now);
+  if (inc.notify.length > 0) inc.actions_pending = true;
   return true;
 }
 

@@ -58,6 +58,9 @@ export const notifiesJira = (inc: Pick<Incident, 'notify'>) => inc.notify.some((
 export const notifiesEmail = (inc: Pick<Incident, 'notify'>) => inc.notify.some((n) => n === 'email' || n.startsWith('email:'));
 /** How often a collector checks whether a team's digest is due (the task id makes it one per period). */
 const DIGEST_CHECK_MS = 30_000;
+/** How often to look for incidents whose alert and triage were owed but never queued, and how long after firing one counts as such. */
+const OWED_ACTIONS_CHECK_MS = 10_000;
+const OWED_ACTIONS_GRACE_MS = 30_000;
 
 const seconds = (ms: number) => (ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`);
 
@@ -82,6 +85,8 @@ export class Notifier {
   private jira?: Jira;
   private mailer?: Mailer;
   private digestTimer?: NodeJS.Timeout;
+  private owedTimer?: NodeJS.Timeout;
+  private sweeping = false;
   private cfg!: NotifierConfig;
 
   constructor(
@@ -135,6 +140,37 @@ export class Notifier {
     void this.queueDigests();
     this.digestTimer = setInterval(() => void this.queueDigests(), DIGEST_CHECK_MS);
     this.digestTimer.unref();
+    this.owedTimer = setInterval(() => void this.queueOwedActions(), OWED_ACTIONS_CHECK_MS);
+    this.owedTimer.unref();
+  }
+
+  /**
+   * The alert and triage of incidents that fired (actions_pending) at least OWED_ACTIONS_GRACE_MS
+   * ago and were never queued: the firing write reached Elasticsearch but its answer did not (a
+   * node died after replicating it, and the retry met the document: a conflict), or the collector
+   * that wrote it died before queueing. Queueing again is harmless: task ids are deterministic.
+   * Returns how many incidents it queued for.
+   */
+  async queueOwedActions(now = Date.now()): Promise<number> {
+    if (this.sweeping) return 0;
+    this.sweeping = true;
+    let queued = 0;
+    try {
+      // Only incidents of rules this collector runs: it routes their alerts as the rule's collectors do.
+      const mine = new Set(this.options.rules?.() ?? []);
+      const names = [...new Set([...mine].map((key) => key.slice(0, key.lastIndexOf('@'))))];
+      for (const inc of await this.incidents.actionsOwed(now - OWED_ACTIONS_GRACE_MS, names)) {
+        if (!mine.has(ruleKey(inc.rule, inc.index))) continue;
+        this.log.warn({ incident: inc.id, fire_count: inc.fire_count, last_fired_at: inc.last_fired_at }, "queueing the alert and triage of an incident that fired without them being queued (the write's answer was lost, or its collector stopped)");
+        await this.onOutcome({ incident: inc, opened: false, fired: true });
+        queued++;
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not look for incidents whose alert and triage are owed; the next check retries');
+    } finally {
+      this.sweeping = false;
+    }
+    return queued;
   }
 
   /**
@@ -163,10 +199,15 @@ export class Notifier {
     if (o.fired) {
       const needs = await this.triageNeeds(inc);
       const waiting = await this.waitingNote(inc, needs);
-      const pending = await this.record(inc.id, (i) => addTimeline(i, { stage: 'triage_pending', at: new Date().toISOString(), ...(waiting ? { note: waiting } : {}) }));
+      const pending = await this.record(inc.id, (i) => {
+        // Once per firing (queueOwedActions may queue a firing's actions a second time).
+        const told = i.timeline.some((t) => t.stage === 'triage_pending' && t.at >= (i.last_fired_at ?? ''));
+        if (!told) addTimeline(i, { stage: 'triage_pending', at: new Date().toISOString(), ...(waiting ? { note: waiting } : {}) });
+      });
       // The alert first: it is quick, and the thread then tells the triage and the ticket as they come.
       await this.chat.fired(pending ?? inc);
       await this.enqueueTriage(inc, `triage:${inc.id}:${inc.fire_count}`, needs);
+      await this.actionsQueued(inc);
       return;
     }
     await this.chat.grew(inc);
@@ -181,6 +222,16 @@ export class Notifier {
       const every = this.cfg.jira?.comment_every ?? COMMENT_BUCKET_MS;
       await this.enqueue('comment', inc, `comment:${inc.id}:${Math.floor(Date.now() / every)}`, { needs: ['jira'] });
     }
+  }
+
+  /** The firing's actions are queued: clear actions_pending, unless the incident fired again since. */
+  private async actionsQueued(inc: Incident): Promise<void> {
+    await this.incidents.update(inc.id, async (current) => {
+      if (!current?.actions_pending || current.fire_count !== inc.fire_count) return undefined;
+      const next = structuredClone(current);
+      next.actions_pending = false;
+      return next;
+    });
   }
 
   /** Called when a person or the auto-resolver resolves an incident. */
@@ -477,6 +528,7 @@ export class Notifier {
 
   async stop(): Promise<void> {
     clearInterval(this.digestTimer);
+    clearInterval(this.owedTimer);
     await this.outbox.stop();
     this.mailer?.close();
   }

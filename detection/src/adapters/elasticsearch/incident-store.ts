@@ -128,6 +128,23 @@ export class ElasticsearchIncidentStore implements IncidentStore {
       throw err;
     }
   }
+
+  /** Incidents of these rules that fired at or before `firedBefore` (epoch ms) whose alert and triage are not queued yet (actions_pending). */
+  async actionsOwed(firedBefore: number, rules: string[], size = 100): Promise<Incident[]> {
+    if (rules.length === 0) return [];
+    try {
+      const res: any = await this.client.search({
+        index: INCIDENTS_INDEX,
+        size,
+        query: { bool: { filter: [{ term: { actions_pending: true } }, { terms: { rule: rules } }, { range: { last_fired_at: { lte: firedBefore, format: 'epoch_millis' } } }] } },
+        sort: [{ last_fired_at: 'asc' }],
+      } as never);
+      return res.hits.hits.map((h: any) => stripTimestamp(h._source));
+    } catch (err) {
+      if (isIndexMissing(err)) return [];
+      throw err;
+    }
+  }
 }
 
 function stripTimestamp(doc: Record<string, unknown>): Incident {
