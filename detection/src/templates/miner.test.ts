@@ -252,3 +252,34 @@ describe('upper-case keywords', () => {
     expect(m.match('Invalid user oracle from 10.0.0.2').id).toBe(a.id);
   });
 });
+
+describe('values spanning a different number of tokens', () => {
+  it('a value of two tokens joins the template where one token held it, either way round, with the first id', () => {
+    const m = new TemplateMiner();
+    const one = m.match('chrome.exe - clients4.google.com:443 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS');
+    const two = m.match('svchost.exe *64 - ocsp.digicert.com:80 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS');
+    expect(two.id).toBe(one.id);
+    expect(two.template).toBe('<*> - <host> open through proxy <host> HTTPS');
+    // The longer form first: the template takes the shorter form, and keeps its id.
+    const n = new TemplateMiner();
+    const long = n.match('release:lock=62097424, flg=0x0, tag="NlpWakeLock", name=com.google.android.gms, ws=WorkSource{10014 com.google.android.gms}, uid=10014, pid=3012');
+    const short = n.match('release:lock=166121161, flg=0x0, tag="View Lock", name=com.android.systemui, ws=null, uid=10037, pid=2227');
+    expect(short.id).toBe(long.id);
+    expect(short.template).toBe('release:lock=<num>, flg=<hex>, tag=<*> name=<*> ws=<*> uid=<num>, pid=<num>');
+    expect(n.match('release:lock=62097425, flg=0x0, tag="NlpWakeLock", name=com.google.android.gms, ws=WorkSource{10014 com.google.android.gms}, uid=10014, pid=3012').id).toBe(long.id);
+    expect(n.size).toBe(1);
+  });
+
+  it('words do not join a value, another field is not a longer value, and the text after the run must agree', () => {
+    const m = new TemplateMiner();
+    const a = m.match('Connection closed by 10.0.0.1 port 22');
+    expect(m.match('Connection closed by authenticating user root 10.0.0.1 port 22').id).not.toBe(a.id);
+    const b = m.match('authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=10.0.0.1');
+    expect(m.match('authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=10.0.0.2 user=root').id).not.toBe(b.id);
+    const c = m.match('ARPT: 636882.283283: wl0: wl_update_tcpkeep_seq: Original Seq: 968739130, Ack: 1109439921, Win size: 2048');
+    expect(m.match('ARPT: 637767.780693: wl0: setup_keepalive: Seq: 968739140, Ack: 1109439921, Win size: 4096').id).not.toBe(c.id);
+    // A template of bare values says nothing: a message of other values does not join it.
+    const d = m.match('12 13 14 15');
+    expect(m.match('setTodayTotalDetailSteps=1514038440000##7007##548365##8661##12361##27173954').id).not.toBe(d.id);
+  });
+});

@@ -18,8 +18,11 @@
 //    path stays a few comparisons).
 // 3. Variable length. Masks make most variable stretches one token: a run of the same masked
 //    token (a list of ids) is one token, a spelled date is one `<date>`, a number and its unit
-//    one `<size>`/`<duration>`. Free text of varying length (a reason with spaces) still gives
-//    one template per token count.
+//    one `<size>`/`<duration>`. A value that spans more or fewer tokens than in the template
+//    (`chrome.exe *64` for `chrome.exe`, `ws=WorkSource{10014 com.google.android.gms},` for
+//    `ws=null,`) joins it on a miss (searchSpans): a run of up to three value-like tokens (not
+//    words, not another key=value field) read as one, held in place by the equal text after it.
+//    Free text of varying length (a reason in words) still gives one template per token count.
 // 4. Settled constants. A word that a cluster has kept for stableAfter messages is a constant
 //    of the template: a message with another word there starts a new template instead of
 //    turning it into `<*>` ("Session: <num> initialized by client WindowsUpdateAgent." seen 600
@@ -93,6 +96,15 @@ interface Cluster {
   text?: string;
 }
 
+/** A cluster found for a message, with the alignment of a value spanning a different number of tokens (searchSpans). */
+interface SpanMatch {
+  cluster: Cluster;
+  /** The message's tokens with a run joined into one, as long as the template. */
+  aligned?: string[];
+  /** The template with a run read as one `<*>`, as long as the message. */
+  template?: string[];
+}
+
 interface Node {
   children: Map<string, Node>;
   clusters: Cluster[];
@@ -107,6 +119,63 @@ function isVariable(token: string): boolean {
     if (c >= 48 && c <= 57) return true;
   }
   return false;
+}
+
+/** Letters outside the `<…>` placeholders: `lock=<num>,` has them, `<num>` and `#<*>#` do not. */
+function hasLetterOutsidePlaceholders(token: string): boolean {
+  let inside = false;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c === 60) inside = true;
+    else if (c === 62) inside = false;
+    else if (!inside && ((c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return true;
+  }
+  return false;
+}
+
+/** How many tokens more or fewer than in its template a value may span (searchSpans). */
+const MAX_SPAN = 2;
+
+/**
+ * A token that holds a value rather than a word: a masked value, a digit, or letters joined by
+ * punctuation that words do not carry inside them (`svchost.exe`, `WorkSource{1`, `a/b`,
+ * `host:443`, `*64`). Not `_`: a snake_case name is a function or field, a constant.
+ */
+function isValueLike(token: string): boolean {
+  if (isVariable(token)) return true;
+  let s = 0;
+  let e = token.length;
+  while (s < e && OPENERS.includes(token[s])) s++;
+  while (e > s && CLOSERS.includes(token[e - 1])) e--;
+  let punctuation = false;
+  let alphanumeric = false;
+  for (let i = s; i < e; i++) {
+    const c = token.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) alphanumeric = true;
+    else if (VALUE_PUNCTUATION.includes(token[i])) punctuation = true;
+  }
+  return punctuation && alphanumeric;
+}
+const VALUE_PUNCTUATION = './\\:{}[]@#=*|';
+
+/**
+ * The run short[j] = long[j..end] is held in place by the text around it: the token after it
+ * (or, at the end, the one before) is the same in both — or two values of one key.
+ */
+function bounded(short: string[], j: number, long: string[], end: number): boolean {
+  const agree = (a: string, b: string) => a === b || sameKey(a, b) !== undefined;
+  if (j + 1 < short.length) return end + 1 < long.length && agree(short[j + 1], long[end + 1]);
+  return j > 0 && agree(short[j - 1], long[j - 1]);
+}
+
+/**
+ * Tokens from..to (inclusive) can be one value: all value-like, and none after the first a
+ * `key=value` field (`rhost=a user=b` is another field, not a longer `rhost=` value).
+ */
+function runIsValue(tokens: string[], from: number, to: number): boolean {
+  if (!isValueLike(tokens[from])) return false;
+  for (let i = from + 1; i <= to; i++) if (!isValueLike(tokens[i]) || tokens[i].indexOf('=') > 0) return false;
+  return true;
 }
 
 /**
@@ -158,11 +227,20 @@ export class TemplateMiner {
 
   match(message: string): TemplateMatch {
     const tokens = this.tokens(message);
-    const found = this.search(tokens);
+    const found: SpanMatch | undefined = this.search(tokens) ?? this.searchSpans(tokens);
     if (found) {
       const { cluster } = found;
       cluster.count++;
-      const changed = this.generalize(cluster, tokens);
+      let changed = false;
+      if (found.template) {
+        // The template's value spanned more tokens than this message's: it becomes one `<*>`.
+        this.unindex(cluster);
+        cluster.tokens = found.template;
+        cluster.text = undefined;
+        this.index(cluster);
+        changed = true;
+      }
+      changed = this.generalize(cluster, found.aligned ?? tokens) || changed;
       return { id: cluster.id, template: this.text(cluster), created: false, changed };
     }
     const text = tokens.join(' ');
@@ -178,7 +256,8 @@ export class TemplateMiner {
   }
 
   peek(message: string): TemplateMatch | undefined {
-    const found = this.search(this.tokens(message));
+    const tokens = this.tokens(message);
+    const found = this.search(tokens) ?? this.searchSpans(tokens);
     if (!found) return undefined;
     return { id: found.cluster.id, template: this.text(found.cluster), created: false, changed: false };
   }
@@ -304,6 +383,62 @@ export class TemplateMiner {
     return undefined;
   }
 
+  /**
+   * After a miss at the message's own token count: a value that spans a different number of
+   * tokens than in the template (`chrome.exe *64` for `chrome.exe`, a device model of two
+   * words for one of one word, `ws=WorkSource{10113 com.google.android.gms},` for `ws=null,`).
+   * Templates up to MAX_SPAN tokens shorter are tried with a run of the message's value-like
+   * tokens joined into one at a template position that holds a value; templates up to MAX_SPAN
+   * tokens longer, with a run of the template's value-like tokens read as one `<*>` (the
+   * template then keeps that shorter form). Words never join a run: a different wording is a
+   * different template. Only on a miss, so the common path does not pay for it.
+   */
+  private searchSpans(tokens: string[]): SpanMatch | undefined {
+    if (!this.crossBranch) return undefined;
+    const n = tokens.length;
+    let best: SpanMatch | undefined;
+    let bestSim = -1;
+    // Some text must agree outside the run (anchors): a template of bare values says nothing.
+    const consider = (c: Cluster, [sim, , anchors]: [number, number, number], found: SpanMatch) => {
+      if (anchors >= 1 && sim >= this.similarity && (sim > bestSim || (sim === bestSim && best !== undefined && c.seq < best.cluster.seq))) {
+        best = found;
+        bestSim = sim;
+      }
+    };
+    for (let d = 1; d <= MAX_SPAN; d++) {
+      // Shorter templates: message tokens j..j+d are one value.
+      const shorter = this.byLength.get(n - d);
+      if (shorter && n - d > 0) {
+        const starts: number[] = [];
+        for (let j = 0; j + d < n; j++) if (runIsValue(tokens, j, j + d)) starts.push(j);
+        const all = shorter.all;
+        for (let i = all.length - 1; i >= Math.max(0, all.length - this.maxScan) && starts.length; i--) {
+          const c = all[i];
+          for (const j of starts) {
+            if (!isValueLike(c.tokens[j]) || !bounded(c.tokens, j, tokens, j + d)) continue;
+            const aligned = [...tokens.slice(0, j), tokens.slice(j, j + d + 1).join(' '), ...tokens.slice(j + d + 1)];
+            consider(c, this.sim(c, aligned, c.tokens, j), { cluster: c, aligned });
+          }
+        }
+      }
+      // Longer templates: template tokens j..j+d are one value.
+      const longer = this.byLength.get(n + d);
+      if (longer) {
+        const all = longer.all;
+        for (let i = all.length - 1; i >= Math.max(0, all.length - this.maxScan); i--) {
+          const c = all[i];
+          for (let j = 0; j < n; j++) {
+            if (!isValueLike(tokens[j]) || !runIsValue(c.tokens, j, j + d) || !bounded(tokens, j, c.tokens, j + d)) continue;
+            const key = sameKey(c.tokens[j], tokens[j]);
+            const template = [...c.tokens.slice(0, j), key ? `${key}${WILDCARD}` : WILDCARD, ...c.tokens.slice(j + d + 1)];
+            consider(c, this.sim(c, tokens, template, j), { cluster: c, template });
+          }
+        }
+      }
+    }
+    return best;
+  }
+
   private collectLeaves(node: Node, tokens: string[], i: number, depth: number, out: Node[]): void {
     if (i === depth) {
       if (node.clusters.length) out.push(node);
@@ -319,39 +454,48 @@ export class TemplateMiner {
   }
 
   /**
-   * [similarity, wildcard positions] of a same-length template. Positions where the message
-   * holds a masked value that the template also has there (the same placeholder, or `<*>`)
-   * say nothing about the template's constant text and are left out; the similarity is the
-   * share of the other positions whose token the template has. A template `<*>` facing a
+   * [similarity, wildcard positions, anchors] of a same-length template. Positions where the
+   * message holds a masked value that the template also has there (the same placeholder, or
+   * `<*>`) say nothing about the template's constant text and are left out; the similarity is
+   * the share of the other positions whose token the template has. A template `<*>` facing a
    * literal word counts as a difference, as in Drain, so a template cannot collapse into
-   * matching everything of its length.
+   * matching everything of its length. Anchors: positions that agree on some text — an equal
+   * word, an equal `key=<num>`, two values of one key. Position `skip` (a value spanning other
+   * tokens, searchSpans) is a value by construction: left out.
    */
-  private sim(c: Cluster, tokens: string[]): [number, number] {
-    const template = c.tokens;
+  private sim(c: Cluster, tokens: string[], template = c.tokens, skip = -1): [number, number, number] {
     const stable = this.stableAfter > 0 && c.count >= this.stableAfter;
     let eq = 0;
     let total = 0;
     let wild = 0;
+    let anchors = 0;
     const n = tokens.length;
     for (let i = 0; i < n; i++) {
       const t = template[i];
       const m = tokens[i];
-      if (t === WILDCARD) {
+      if (i === skip) {
+        wild++;
+      } else if (t === WILDCARD) {
         wild++;
         if (hasPlaceholder(m)) continue;
         total++;
       } else if (t === m) {
-        if (hasPlaceholder(m)) continue;
+        if (hasPlaceholder(m)) {
+          if (hasLetterOutsidePlaceholders(m)) anchors++;
+          continue;
+        }
         eq++;
         total++;
-      } else if (!(hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t)) && !sameKey(t, m)) {
-        if (stable && !isVariable(t) && !isVariable(m)) return [-1, 0];
-        if (isKeyword(t) && isKeyword(m)) return [-1, 0];
+      } else if (sameKey(t, m)) {
+        anchors++;
+      } else if (!(hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t))) {
+        if (stable && !isVariable(t) && !isVariable(m)) return [-1, 0, 0];
+        if (isKeyword(t) && isKeyword(m)) return [-1, 0, 0];
         total++;
       }
       // (two differently shaped values of one field, `#<*>#` and `#<*>#<*>`, are left out)
     }
-    return [total === 0 ? 1 : eq / total, wild];
+    return [total === 0 ? 1 : eq / total, wild, eq + anchors];
   }
 
   // --- update ----------------------------------------------------------------------------
