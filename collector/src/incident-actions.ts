@@ -23,7 +23,7 @@ export async function changeIncident(
     const next: Incident = structuredClone(current);
     refusal = applyAction(next, action, by, Date.now(), note);
     return refusal ? undefined : next;
-  });
+  }, { visible: true }); // listed right after by whoever acted: searches must see it
   if (!exists) return { kind: 'missing' };
   if (refusal || !updated) return { kind: 'refused', reason: refusal ?? `incident ${id} did not change` };
   if (action === 'resolve') {

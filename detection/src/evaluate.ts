@@ -11,9 +11,10 @@ export interface IncidentStore {
   /**
    * Read-modify-write of one incident. `change` gets the current version (undefined if
    * none) and returns the new one, or undefined for "no change". A store retries `change`
-   * on a concurrent write, so it must be safe to call more than once.
+   * on a concurrent write, so it must be safe to call more than once. `visible`: return only
+   * once searches see the change (a person's action, listed right after).
    */
-  update(id: string, change: (current: Incident | undefined) => Promise<Incident | undefined>): Promise<Incident | undefined>;
+  update(id: string, change: (current: Incident | undefined) => Promise<Incident | undefined>, opts?: { visible?: boolean }): Promise<Incident | undefined>;
   /** The current versions of these incidents (absent ids are missing from the map). */
   getMany(ids: string[]): Promise<Map<string, Incident>>;
 }

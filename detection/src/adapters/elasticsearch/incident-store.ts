@@ -53,7 +53,8 @@ export class ElasticsearchIncidentStore implements IncidentStore {
     return out;
   }
 
-  async update(id: string, change: (current: Incident | undefined) => Promise<Incident | undefined>): Promise<Incident | undefined> {
+  async update(id: string, change: (current: Incident | undefined) => Promise<Incident | undefined>, opts: { visible?: boolean } = {}): Promise<Incident | undefined> {
+    const refresh = opts.visible ? ('wait_for' as const) : undefined;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await this.get(id);
       const next = await change(current?.incident);
@@ -61,9 +62,9 @@ export class ElasticsearchIncidentStore implements IncidentStore {
       const document = { '@timestamp': next.detected_at, ...next };
       try {
         if (current) {
-          await this.client.index({ index: INCIDENTS_INDEX, id, document, if_seq_no: current.seqNo, if_primary_term: current.primaryTerm });
+          await this.client.index({ index: INCIDENTS_INDEX, id, document, if_seq_no: current.seqNo, if_primary_term: current.primaryTerm, refresh });
         } else {
-          await this.client.create({ index: INCIDENTS_INDEX, id, document });
+          await this.client.create({ index: INCIDENTS_INDEX, id, document, refresh });
         }
         return next;
       } catch (err) {
