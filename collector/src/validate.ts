@@ -87,7 +87,8 @@ export function checkEvent(value: unknown, index: number, limits: Pick<IngestLim
     return { ok: true, event: e as WireEvent };
   }
   const ts = e.doc['@timestamp'];
-  if (typeof ts !== 'string' || Number.isNaN(Date.parse(ts))) return bad(`doc.@timestamp ${preview(ts)} is missing or not a date`);
+  if (ts === undefined) return bad('doc.@timestamp is missing');
+  if (typeof ts !== 'string' || Number.isNaN(Date.parse(ts))) return bad(`doc.@timestamp ${preview(ts)} is not a date`);
   if (e.doc.message !== undefined && typeof e.doc.message !== 'string') return bad(`doc.message must be a string, not ${preview(e.doc.message)}`);
   // The collector adds event.id, event.dataset, event.ingested, agent.id and
   // stacklens.message_template: those parents must be objects.
