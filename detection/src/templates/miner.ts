@@ -33,13 +33,18 @@
 //    templates even before the position settles: such words name a method, protocol or
 //    state, not a value, and a Drain-style similarity would merge them as soon as they differ
 //    at one position of many. A keyword facing a lower-case word still generalizes.
-// 6. Stable ids. A cluster's id is fixed at creation (idFor(first template), by default a hash
+// 6. Outcomes are constants. Two words that say how something went or what state it is in
+//    (`passed`/`failed`, `established`/`lost`, `Starting`/`Stopped`, `level=info`/`level=error`;
+//    ./outcome-words.ts) are two templates from the first message: a failure never hides in a
+//    success's template, whichever came first.
+// 7. Stable ids. A cluster's id is fixed at creation (idFor(first template), by default a hash
 //    of it) and never changes when the template generalizes; ties between equally similar
 //    clusters go to the older cluster, so the same messages in the same order always give the
 //    same ids, and load() restores templates under their ids.
 
 import { createHash } from 'node:crypto';
 import { DEFAULT_MAX_CHARS, WILDCARD, hasPlaceholder, maskedTokens, skeleton } from './masks.js';
+import { outcomesDiffer } from './outcome-words.js';
 
 export interface MinerOptions {
   /** Share of the constant (unmasked) positions that must be equal to join a cluster (default 0.7). */
@@ -487,10 +492,12 @@ export class TemplateMiner {
         eq++;
         total++;
       } else if (sameKey(t, m)) {
+        if (outcomesDiffer(t, m)) return [-1, 0, 0]; // level=info / level=error
         anchors++;
       } else if (!(hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t))) {
         if (stable && !isVariable(t) && !isVariable(m)) return [-1, 0, 0];
         if (isKeyword(t) && isKeyword(m)) return [-1, 0, 0];
+        if (outcomesDiffer(t, m)) return [-1, 0, 0];
         total++;
       }
       // (two differently shaped values of one field, `#<*>#` and `#<*>#<*>`, are left out)

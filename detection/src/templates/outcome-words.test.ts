@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { outcomesDiffer } from './outcome-words.js';
+import { TemplateMiner } from './miner.js';
+
+describe('outcome words', () => {
+  it('a failure word against any other word, or two different state words, differ', () => {
+    expect(outcomesDiffer('passed', 'failed')).toBe(true);
+    expect(outcomesDiffer('established', 'lost')).toBe(true);
+    expect(outcomesDiffer('Starting', 'Stopped')).toBe(true);
+    expect(outcomesDiffer('level=info', 'level=error')).toBe(true);
+    expect(outcomesDiffer('"succeeded",', '"failed",')).toBe(true);
+    expect(outcomesDiffer('admin', 'failed')).toBe(true);
+    // values: user names, tables, hosts
+    expect(outcomesDiffer('admin', 'oracle')).toBe(false);
+    expect(outcomesDiffer('info', 'admin')).toBe(false);
+    expect(outcomesDiffer('Failed', 'failed')).toBe(false);
+    expect(outcomesDiffer('node-1', 'failed')).toBe(false);
+    expect(outcomesDiffer('', 'failed')).toBe(false);
+  });
+
+  it('the first failure after a run of successes is a template of its own, whatever the order', () => {
+    for (const successes of [1, 3, 10, 40]) {
+      const m = new TemplateMiner();
+      const ok = Array.from({ length: successes }, (_, i) => m.match(`Health check passed for backend api-${i}`).id);
+      const failed = m.match('Health check failed for backend api-7');
+      expect(new Set(ok).size).toBe(1);
+      expect(failed.id, `after ${successes}`).not.toBe(ok[0]);
+      expect(m.match('Health check passed for backend api-9').id).toBe(ok[0]);
+    }
+    const m = new TemplateMiner();
+    const info = m.match('time="2024-11-16T10:00:01Z" level=info msg="shim disconnected" id=12');
+    expect(m.match('time="2024-11-16T10:00:02Z" level=error msg="shim disconnected" id=13').id).not.toBe(info.id);
+    // A user name is still a value.
+    const a = m.match('Connection to database orders established');
+    expect(m.match('Connection to database payments established').id).toBe(a.id);
+    expect(m.match('Connection to database orders lost').id).not.toBe(a.id);
+  });
+});

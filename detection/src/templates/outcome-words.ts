@@ -1,0 +1,49 @@
+// Words that say how something went or what state it is in. Two messages that differ in such a
+// word are two kinds of message, never one template with `<*>` there: "Health check passed"
+// and "Health check failed" must not share an incident, however much of the rest they share
+// (an online miner sees the first failure while the success template is still young, and a
+// Drain-style similarity would merge them). A user name, a host or a table name is a value;
+// `failed`, `lost`, `started` and `stopped` are not.
+
+/** Failure words: one of them facing any other word is a different kind of message. */
+const FAILURE = new Set(
+  'fail failed failing fails failure failures error errors errored fatal panic panicked crit critical denied refused rejected reject lost timeout timeouts timedout unable cannot unreachable unavailable unhealthy offline aborted abort aborting exception crashed crash killed dropped missing broken corrupt corrupted degraded warn warning forbidden unauthorized mismatch overflow exceeded violation invalid expired reset disconnected down'.split(' '),
+);
+
+/** Outcome, lifecycle and level words: two different ones face to face are two kinds of message. */
+const STATES = new Set(
+  'ok okay success succeeded successful successfully passed pass established connected accepted up healthy online ready completed complete done won granted allowed recovered restored resolved valid alive available start started starting stop stopped stopping restart restarted restarting reload reloaded reloading open opened opening close closed closing create created creating delete deleted deleting enable enabled disable disabled mount mounted mounting unmount unmounted pause paused resume resumed suspend suspended add added remove removed update updated begin began end ended enter entered exit exited exiting login logout attach attached detach detached lock locked unlock unlocked acquire acquired release released spawn spawned destroy destroyed load loaded unload unloaded sleep wake woke activated deactivated registered unregistered joined left elected promoted demoted synced scheduled cancelled canceled retrying retry skipped skipping true false yes no on off info debug trace notice'.split(' '),
+);
+
+/** The word of a token, lower-case, without surrounding punctuation and without a `key=` / `key:` before it. */
+function wordOf(token: string): string {
+  let s = 0;
+  let e = token.length;
+  const eq = token.indexOf('=');
+  if (eq > 0 && eq < e - 1) s = eq + 1;
+  while (s < e && isPunctuation(token.charCodeAt(s))) s++;
+  while (e > s && isPunctuation(token.charCodeAt(e - 1))) e--;
+  for (let i = s; i < e; i++) {
+    const c = token.charCodeAt(i);
+    if (!isLetter(c) && c !== 39) return ''; // not one plain word (`can't` is)
+  }
+  return token.slice(s, e).toLowerCase();
+}
+
+/** Not a letter, a digit or a placeholder's `<`/`>`: a token with those is a value, not a word. */
+function isPunctuation(c: number): boolean {
+  return !isLetter(c) && !(c >= 48 && c <= 57) && c !== 60 && c !== 62;
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/** Do these two different tokens say different outcomes or states (so they cannot be one `<*>`)? */
+export function outcomesDiffer(a: string, b: string): boolean {
+  const x = wordOf(a);
+  const y = wordOf(b);
+  if (x === '' || y === '' || x === y) return false;
+  if (FAILURE.has(x) || FAILURE.has(y)) return true;
+  return STATES.has(x) && STATES.has(y);
+}
