@@ -198,6 +198,9 @@ describe('masks for systems outside the dev set', () => {
       'at sun.reflect.NativeMethodAccessorImpl.invoke0(Native Method)',
       'at java.lang.Thread.run(Unknown Source)',
       'at com.acme.Foo$$EnhancerBySpringCGLIB$$1f2a3b4c.call(<generated>)',
+      '\tat java.base/java.lang.Thread.run(Thread.java:1583)',
+      'at app//com.acme.shop.OrderService.process(OrderService.java:42)',
+      'at java.base@17.0.2/jdk.internal.reflect.NativeMethodAccessorImpl.invoke0(Native Method)',
     ];
     for (const f of frames) expect(maskMessage(f)).toBe('at <*>');
     // calls that are no frame keep their text

@@ -19,7 +19,8 @@
 //   An upper-case word ending in a number keeps its letters (`SOCKS5` → `SOCKS<*>`, `CPU3` →
 //   `CPU<*>`; not when its letters could be hex): a keyword with a version or an index.
 // - `true` and `false` (any case) are values: `<*>`.
-// - A stack frame's call site (`com.acme.Foo.bar(Foo.java:42)`, `a.B.m(Native Method)`,
+// - A stack frame's call site (`com.acme.Foo.bar(Foo.java:42)`, `a.B.m(Native Method)`, with
+//   Java 9's module or class-loader prefix `java.base/…`, `app//…`, `java.base@17.0.2/…`,
 //   `(Unknown Source)`, `(<generated>)`) is one value, `<*>`: every frame line is `at <*>`.
 // - A number after a bound is a number: `<1 sec` is a duration like `3 sec`.
 // - Dates spelled with words (`Sun Jul 10 03:55:15 2005`, syslog `Jun 14 15:16:01`) are
@@ -77,7 +78,7 @@ const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
  * A qualified call site with its source location: `a.b.C.m(C.java:42)`, `C$1.run(C.kt:7)`,
  * `a.B.m(Native Method)`, `a.B.m(Unknown Source)`, `a.B$$X.m(<generated>)`.
  */
-const FRAME = /^[A-Za-z_$][\w$]*(?:\.[\w$<>-]+)+\((?:[\w$-]+\.[A-Za-z]{1,6}(?::\d+)?|Native Method|Unknown Source|<generated>)\)$/;
+const FRAME = /^(?:[\w$.@-]*\/{1,2})?[A-Za-z_$][\w$]*(?:\.[\w$<>-]+)+\((?:[\w$-]+\.[A-Za-z]{1,6}(?::\d+)?|Native Method|Unknown Source|<generated>)\)$/;
 const WIN_PATH = /^[A-Za-z]:\\/;
 
 const OPENERS = '([{<"\'`';
