@@ -62,4 +62,27 @@ describe('stacklens templates mine reads lines as the agent does', () => {
     expect(res.status, res.stderr).toBe(0);
     expect(res.stdout.split('\n').slice(0, -1)).toHaveLength(3);
   });
+
+  it('docker lines are unwrapped as the agent unwraps them (a partial record joins its lines); a pattern that matches nothing is said; a directory is refused', () => {
+    const dir = tempDir();
+    const file = join(dir, 'container.log');
+    const rec = (log: string, stream: string, t: number) => JSON.stringify({ log, stream, time: `2024-11-16T10:00:0${t}.1Z` });
+    writeFileSync(file, [
+      rec('Payment provider unreachable: timeout after 30s\n', 'stderr', 1),
+      rec('partial start ', 'stdout', 2),
+      rec('Payment provider unreachable: timeout after 31s\n', 'stderr', 3),
+      rec('and end\n', 'stdout', 4),
+    ].join('\n') + '\n');
+    const res = mine([file, '--format', 'docker', '--assignments']);
+    expect(res.status, res.stderr).toBe(0);
+    const lines = res.stdout.split('\n').slice(0, -1).map((l) => l.split('\t'));
+    expect(lines.map((l) => l[1])).toEqual(['Payment provider unreachable: timeout after <duration>', 'partial start and end', 'Payment provider unreachable: timeout after <duration>', 'partial start and end']);
+    expect(lines[0][0]).toBe(lines[2][0]);
+    const syslog = mine([file, '--pattern', 'syslog']);
+    expect(syslog.status).toBe(0);
+    expect(syslog.stderr).toContain('4 of 4 lines did not match the header pattern (syslog)');
+    const asDir = mine([dir]);
+    expect(asDir.status).toBe(1);
+    expect(asDir.stderr).toBe(`stacklens templates: cannot read ${dir}: it is a directory; give a log file\n`);
+  });
 });

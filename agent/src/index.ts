@@ -3,7 +3,7 @@
 // tests), and reading agent.yaml. The agent itself runs from cli.ts.
 export { loadAgentConfig, FORMATS } from './config.js';
 export type { Format, InputConfig } from './config.js';
-export { EventBuilder } from './event-builder.js';
+export { EventBuilder, type LineContext } from './event-builder.js';
 export { ContainerEnvelope } from './container-envelope.js';
 // The redaction defaults the agent applies (common's), for callers that build events as it does.
 export { REDACT_DEFAULTS } from '@stacklens/common';

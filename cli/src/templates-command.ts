@@ -6,13 +6,18 @@
 import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { EventBuilder, FORMATS, REDACT_DEFAULTS, type Format, type InputConfig } from '@stacklens/agent';
+import { ContainerEnvelope, EventBuilder, FORMATS, REDACT_DEFAULTS, type Format, type LineContext, type InputConfig } from '@stacklens/agent';
 import { headerOf } from './header-option.js';
 import { fileLines } from './file-lines.js';
 import { TemplateCatalog } from '@stacklens/detection';
 import { PROGRESS_FROM_BYTES, Progress } from './progress.js';
 
-export const TEMPLATES_HELP = `Usage: stacklens templates mine <file> [--format plain|pos|chatbot|json] [--pattern NAME|GROK]
+/** As the agent's default max_line_bytes. */
+const MAX_LINE_BYTES = 1024 * 1024;
+/** An example message is cut here (the text output shows 300 characters of it). */
+const MAX_EXAMPLE_CHARS = 2000;
+
+export const TEMPLATES_HELP = `Usage: stacklens templates mine <file> [--format plain|pos|chatbot|json|docker|cri] [--pattern NAME|GROK]
                                 [--dataset NAME] [--assignments] [--json]
 Mines the message templates of a log file offline, with the same miner and configuration as
 the collector, and prints them: id, events, template (<*> marks a variable part), an example.
@@ -55,13 +60,15 @@ export async function templatesCommand(argv: string[]): Promise<number> {
   }
   let size: number;
   try {
-    size = statSync(file).size;
+    const st = statSync(file);
+    if (st.isDirectory()) throw new Error('it is a directory; give a log file');
+    size = st.size;
   } catch (err) {
     process.stderr.write(`stacklens templates: cannot read ${file}: ${(err as Error).message}\n`);
     return 1;
   }
   const dataset = values.dataset ?? format;
-  const input = { paths: [file], format, dataset, namespace: 'default', max_line_bytes: 1024 * 1024, close_inactive: 0, redact: REDACT_DEFAULTS } as InputConfig;
+  const input = { paths: [file], format, dataset, namespace: 'default', max_line_bytes: MAX_LINE_BYTES, close_inactive: 0, redact: REDACT_DEFAULTS } as InputConfig;
   const header = await headerOf(file, format, values.pattern);
   if (header instanceof Error) {
     process.stderr.write(`stacklens templates: --pattern: ${header.message}\n`);
@@ -74,22 +81,50 @@ export async function templatesCommand(argv: string[]): Promise<number> {
   /** Per input line: the template id ("" for a line without a message). */
   const assigned: string[] = [];
   const seen = new Map<string, { count: number; example: string }>();
-  for await (const { text: line, offset: lineOffset, end } of fileLines(file)) {
-    if (line.trim() === '') {
-      assigned.push('');
-      continue;
+  let events = 0;
+  /** One record (a line, or a container's record, which may join several lines): mined, and its id given to its lines. */
+  const mine = (text: string, offset: number, lines: number[], ctx?: LineContext) => {
+    let id = '';
+    if (text.trim() !== '') {
+      const event = builder.build(text, file, 'offline', offset, ctx);
+      // A line the parser refuses is still a message: the collector would keep it as a dead letter; here its text is mined.
+      const message = event.error ? text : (event.doc.message ?? text);
+      id = catalog.assignNow(dataset, message).id;
+      events++;
+      const s = seen.get(id);
+      if (s) s.count++;
+      else seen.set(id, { count: 1, example: String(message).slice(0, MAX_EXAMPLE_CHARS) });
     }
-    const event = builder.build(line, file, 'offline', lineOffset);
-    // A line the parser refuses is still a message: the collector would keep it as a dead letter; here its text is mined.
-    const message = event.error ? line : (event.doc.message ?? line);
-    const t = catalog.assignNow(dataset, message);
-    assigned.push(t.id);
-    const s = seen.get(t.id);
-    if (s) s.count++;
-    else seen.set(t.id, { count: 1, example: String(message) });
+    for (const i of lines) assigned[i] = id;
+  };
+  // docker and cri lines are container records: unwrapped (partial records joined) as the agent does.
+  /** Input lines not covered by a record yet (a partial record waits for its end): index → offset. */
+  const waiting = new Map<number, number>();
+  const envelope =
+    format === 'docker' || format === 'cri'
+      ? new ContainerEnvelope(format, MAX_LINE_BYTES, (r) => {
+          const lines: number[] = [];
+          for (const [i, at] of waiting) if (at >= r.offset && at < r.end) lines.push(i);
+          for (const i of lines) waiting.delete(i);
+          mine(r.text, r.offset, lines, r);
+        })
+      : undefined;
+  for await (const { text: line, offset: lineOffset, end } of fileLines(file)) {
+    const index = assigned.length;
+    assigned.push('');
+    if (envelope) {
+      waiting.set(index, lineOffset);
+      envelope.push(line, lineOffset, end);
+    } else {
+      mine(line, lineOffset, [index]);
+    }
     progress?.update(end);
   }
+  envelope?.flush();
   progress?.done();
+  if (header && builder.patternMismatches > 0) {
+    process.stderr.write(`stacklens templates: ${builder.patternMismatches} of ${events} lines did not match the header pattern (${header}): mined whole, as the agent ships them (flagged pattern_mismatch)\n`);
+  }
   const texts = new Map(catalog.templates(dataset).map((t) => [t.id, t.template]));
   const textOf = (id: string) => texts.get(id) ?? '';
   if (values.assignments) {
