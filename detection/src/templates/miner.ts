@@ -138,6 +138,9 @@ function hasLetterOutsidePlaceholders(token: string): boolean {
   return false;
 }
 
+/** sim()'s answer for a template the message cannot join. */
+const NO_MATCH: [number, number, number] = [-1, 0, 0];
+
 /** How many tokens more or fewer than in its template a value may span (searchSpans). */
 const MAX_SPAN = 2;
 
@@ -207,6 +210,11 @@ const CLOSERS = ')]}>"\'`,;:.!?';
 
 export class TemplateMiner {
   private readonly similarity: number;
+  /** sim() stops once the differences need more equal positions than remain (see the constructor). */
+  private readonly bailRatio: number;
+  /** sim()'s scratch: positions of differing words and of differing values of one key. */
+  private readonly differingWords: number[] = [];
+  private readonly differingKeys: number[] = [];
   private readonly prefixDepth: number;
   private readonly maxChildren: number;
   private readonly maxChars: number;
@@ -221,6 +229,8 @@ export class TemplateMiner {
 
   constructor(options: MinerOptions = {}) {
     this.similarity = options.similarity ?? 0.7;
+    // sim = eq / (eq + differences) ≥ similarity ⟺ eq ≥ differences · similarity / (1 − similarity)
+    this.bailRatio = this.similarity >= 1 ? Infinity : Math.max(0, this.similarity / (1 - this.similarity));
     this.prefixDepth = Math.max(0, (options.depth ?? 4) - 2);
     this.maxChildren = Math.max(1, options.maxChildren ?? 32);
     this.maxChars = options.maxChars ?? DEFAULT_MAX_CHARS;
@@ -469,11 +479,16 @@ export class TemplateMiner {
    * tokens, searchSpans) is a value by construction: left out.
    */
   private sim(c: Cluster, tokens: string[], template = c.tokens, skip = -1): [number, number, number] {
-    const stable = this.stableAfter > 0 && c.count >= this.stableAfter;
     let eq = 0;
     let total = 0;
     let wild = 0;
     let anchors = 0;
+    // Differing words and key values are judged (keyword, outcome, settled constant) only if the
+    // similarity reaches the threshold: most candidates fail on the count alone, cheaply.
+    const words = this.differingWords;
+    const keys = this.differingKeys;
+    words.length = 0;
+    keys.length = 0;
     const n = tokens.length;
     for (let i = 0; i < n; i++) {
       const t = template[i];
@@ -484,6 +499,7 @@ export class TemplateMiner {
         wild++;
         if (hasPlaceholder(m)) continue;
         total++;
+        if (n - i - 1 + eq < this.bailRatio * (total - eq)) return NO_MATCH;
       } else if (t === m) {
         if (hasPlaceholder(m)) {
           if (hasLetterOutsidePlaceholders(m)) anchors++;
@@ -492,18 +508,30 @@ export class TemplateMiner {
         eq++;
         total++;
       } else if (sameKey(t, m)) {
-        if (outcomesDiffer(t, m)) return [-1, 0, 0]; // level=info / level=error
+        keys.push(i);
         anchors++;
       } else if (!(hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t))) {
-        if (stable && !isVariable(t) && !isVariable(m)) return [-1, 0, 0];
-        if (isKeyword(t) && isKeyword(m)) return [-1, 0, 0];
-        if (outcomesDiffer(t, m)) return [-1, 0, 0];
+        words.push(i);
         total++;
+        // Too many differences for the rest to make up: below the threshold whatever follows.
+        if (n - i - 1 + eq < this.bailRatio * (total - eq)) return NO_MATCH;
       }
       // (two differently shaped values of one field, `#<*>#` and `#<*>#<*>`, are left out)
     }
-    return [total === 0 ? 1 : eq / total, wild, eq + anchors];
+    const sim = total === 0 ? 1 : eq / total;
+    if (sim < this.similarity) return [sim, wild, eq + anchors];
+    const stable = this.stableAfter > 0 && c.count >= this.stableAfter;
+    for (const i of words) {
+      const t = template[i];
+      const m = tokens[i];
+      if (stable && !isVariable(t) && !isVariable(m)) return NO_MATCH;
+      if (isKeyword(t) && isKeyword(m)) return NO_MATCH;
+      if (outcomesDiffer(t, m)) return NO_MATCH;
+    }
+    for (const i of keys) if (outcomesDiffer(template[i], tokens[i])) return NO_MATCH; // level=info / level=error
+    return [sim, wild, eq + anchors];
   }
+
 
   // --- update ----------------------------------------------------------------------------
 
