@@ -191,6 +191,14 @@ describe('masks for systems outside the dev set', () => {
     expect(maskMessage('lifetime <1 sec')).toBe(maskMessage('lifetime 3 sec'));
     expect(maskMessage('took ~5 ms, >10 KB')).toBe('took <duration>, <size>');
   });
+  it('a Kubernetes generated name keeps its base: the random suffix and the pod-template hash are values', () => {
+    expect(maskMessage('MountVolume.SetUp succeeded for volume "kube-api-access-bwqgf"')).toBe('MountVolume.SetUp succeeded for volume "kube-api-access-<*>"');
+    expect(maskMessage('pod=default/coredns-sjllrhkmql-254sn')).toBe(maskMessage('pod=default/coredns-5d78c9869d-x2k4p'));
+    expect(maskMessage('Killing web-7fd8b6f5c9-x2k4p')).toBe('Killing web-<*>-<*>');
+    // words stay: no random suffix, vowels, or fewer than two hyphens
+    for (const w of ['nginx-ingress-controller', 'x-forwarded-for', 'proxy-https', 'kube-system', 'cert-manager-webhook']) expect(maskMessage(w)).toBe(w);
+  });
+
   it('a stack frame\'s call site is one value, whatever its location', () => {
     const frames = [
       '\tat com.acme.shop.OrderService.process(OrderService.java:42)',

@@ -19,6 +19,9 @@
 //   An upper-case word ending in a number keeps its letters (`SOCKS5` → `SOCKS<*>`, `CPU3` →
 //   `CPU<*>`; not when its letters could be hex): a keyword with a version or an index.
 // - `true` and `false` (any case) are values: `<*>`.
+// - Kubernetes' generated names keep their base: the 5-character random suffix and the
+//   pod-template hash, drawn from Kubernetes' vowel-free alphabet, are values
+//   (`kube-api-access-bwqgf` → `kube-api-access-<*>`, `web-7fd8b6f5c9-x2k4p` → `web-<*>-<*>`).
 // - A stack frame's call site (`com.acme.Foo.bar(Foo.java:42)`, `a.B.m(Native Method)`, with
 //   Java 9's module or class-loader prefix `java.base/…`, `app//…`, `java.base@17.0.2/…`,
 //   `(Unknown Source)`, `(<generated>)`) is one value, `<*>`: every frame line is `at <*>`.
@@ -286,7 +289,10 @@ export function maskToken(token: string): string {
       break;
     }
   }
-  if (!special) return n >= 4 && n <= 8 ? maskBoolean(token) : token;
+  if (!special) {
+    if (n >= 4 && n <= 8) return maskBoolean(token);
+    return n >= 11 && token.indexOf('-') !== token.lastIndexOf('-') ? maskWordToken(token) : token;
+  }
   // A bracketed IPv6 address with a port: `[2001:db8::1]:443`.
   if (token.charCodeAt(0) === 91 && token.includes(']:') && isIPv6(token)) return '<ip>';
   let s = 0;
@@ -302,10 +308,41 @@ export function maskToken(token: string): string {
   }
   if (s === e) return token;
   const core = token.slice(s, e);
-  const masked = maskCore(core);
+  const masked = maskGeneratedName(maskCore(core));
   if (masked === core) return token;
   return token.slice(0, s) + masked + token.slice(e);
 }
+
+/** A token of letters and hyphens (no digit): only a generated name's suffix can be a value in it. */
+function maskWordToken(token: string): string {
+  let s = 0;
+  let e = token.length;
+  while (s < e && OPENERS.includes(token[s])) s++;
+  while (e > s && CLOSERS.includes(token[e - 1])) e--;
+  const core = token.slice(s, e);
+  const masked = maskGeneratedName(core);
+  return masked === core ? token : token.slice(0, s) + masked + token.slice(e);
+}
+
+/**
+ * Kubernetes' generated names (`kube-api-access-bwqgf`, `coredns-5d78c9869d-sjllr`,
+ * `web-7fd8b6f5c9-x2k4p`): the random suffix of five characters, and the pod-template hash
+ * before it, drawn from Kubernetes' alphabet without vowels (bcdfghjklmnpqrstvwxz2456789),
+ * are values. Only after two hyphens, so `proxy-https` keeps its word.
+ */
+function maskGeneratedName(core: string): string {
+  const last = core.lastIndexOf('-');
+  if (last <= 0 || core.lastIndexOf('-', last - 1) < 0) return core;
+  let tail = core.slice(last + 1);
+  if (tail.length === 5 && K8S_RANDOM.test(tail)) tail = WILDCARD;
+  if (tail !== WILDCARD) return core;
+  const prev = core.lastIndexOf('-', last - 1);
+  const hash = core.slice(prev + 1, last);
+  const head = hash.length >= 6 && hash.length <= 10 && K8S_RANDOM.test(hash) && prev > 0 ? core.slice(0, prev + 1) + WILDCARD : core.slice(0, last);
+  const out = `${head}-${tail}`;
+  return out === core ? core : out;
+}
+const K8S_RANDOM = /^[bcdfghjklmnpqrstvwxz2456789]+$/;
 
 function lower3(t: string): string {
   return t.length <= 10 ? t.toLowerCase().replace(/[,.]$/, '') : '';
