@@ -90,6 +90,14 @@ const CLOSERS = ')]}>"\'`,;:.!?';
 /** The longest stretch a quoted key value with spaces is joined over. */
 const QUOTED_VALUE_CHARS = 80;
 
+/** `msg` or `message` (any case) between start and eq: a logfmt line's message key. */
+function isMessageKey(text: string, start: number, eq: number): boolean {
+  const n = eq - start;
+  if (n !== 3 && n !== 7) return false;
+  const key = text.slice(start, eq).toLowerCase();
+  return key === 'msg' || key === 'message';
+}
+
 function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 13 || c === 11 || c === 12;
 }
@@ -375,9 +383,10 @@ export function maskedTokens(message: string, maxChars = DEFAULT_MAX_CHARS): str
     const start = i;
     while (i < end && c !== 32 && c !== 9 && c !== 13 && c !== 11 && c !== 12) c = message.charCodeAt(++i);
     // A quoted value of a key with spaces in it (`tag="View Lock",`) is one token: otherwise
-    // each value would make a template of its own length.
+    // each value would make a template of its own length. Not the message of a logfmt line
+    // (`msg="shim disconnected"`): its words are what the template is.
     const eq = message.indexOf('="', start);
-    if (eq > start && eq < i - 1 && message.indexOf('"', eq + 2) >= i) {
+    if (eq > start && eq < i - 1 && message.indexOf('"', eq + 2) >= i && !isMessageKey(message, start, eq)) {
       const close = message.indexOf('"', i);
       if (close > 0 && close < end && close - i <= QUOTED_VALUE_CHARS) {
         i = close;

@@ -30,6 +30,10 @@ describe('outcome words', () => {
     const m = new TemplateMiner();
     const info = m.match('time="2024-11-16T10:00:01Z" level=info msg="shim disconnected" id=12');
     expect(m.match('time="2024-11-16T10:00:02Z" level=error msg="shim disconnected" id=13').id).not.toBe(info.id);
+    // The message of a logfmt line is words, not one quoted value.
+    const pull = m.match('time="2024-11-16T10:00:03Z" level=info msg="Attempting next endpoint for pull after error" id=14');
+    expect(m.match('time="2024-11-16T10:00:04Z" level=info msg="shim disconnected" id=15').id).not.toBe(pull.id);
+    expect(m.match('time="2024-11-16T10:00:05Z" level=info msg="Attempting next endpoint for pull after error" id=16').id).toBe(pull.id);
     // A user name is still a value.
     const a = m.match('Connection to database orders established');
     expect(m.match('Connection to database payments established').id).toBe(a.id);
