@@ -122,8 +122,11 @@ export async function templatesCommand(argv: string[]): Promise<number> {
   }
   envelope?.flush();
   progress?.done();
-  if (header && builder.patternMismatches > 0) {
-    process.stderr.write(`stacklens templates: ${builder.patternMismatches} of ${events} lines did not match the header pattern (${header}): mined whole, as the agent ships them (flagged pattern_mismatch)\n`);
+  // Said for a pattern the user named (auto's fallback, generic, strips what it can and matches loosely).
+  if (header && values.pattern && values.pattern !== 'auto' && values.pattern !== 'generic' && builder.patternMismatches > 0) {
+    process.stderr.write(
+      `stacklens templates: ${builder.patternMismatches} of ${events} lines did not match the header pattern (${header}): mined whole, as the agent ships them (flagged pattern_mismatch; the continuation lines of multi-line events count here unless the agent's input joins them with multiline)\n`,
+    );
   }
   const texts = new Map(catalog.templates(dataset).map((t) => [t.id, t.template]));
   const textOf = (id: string) => texts.get(id) ?? '';

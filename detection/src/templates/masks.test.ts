@@ -209,6 +209,10 @@ describe('masks for systems outside the dev set', () => {
       '\tat java.base/java.lang.Thread.run(Thread.java:1583)',
       'at app//com.acme.shop.OrderService.process(OrderService.java:42)',
       'at java.base@17.0.2/jdk.internal.reflect.NativeMethodAccessorImpl.invoke0(Native Method)',
+      'at org.elasticsearch.action.Foo.bar(Foo.java:42) ~[elasticsearch-7.17.0.jar:7.17.0]',
+      'at org.elasticsearch.Foo$$Lambda$1234/0x0000000800e5e2a8.apply(Unknown Source) ~[?:?]',
+      'at java.lang.Thread.run(Thread.java:833) [?:?]',
+      'at sun.reflect.NativeMethodAccessorImpl.invoke0(Native Method) ~[na:1.8.0_292]',
     ];
     for (const f of frames) expect(maskMessage(f)).toBe('at <*>');
     // calls that are no frame keep their text

@@ -81,7 +81,9 @@ const HOST_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
  * A qualified call site with its source location: `a.b.C.m(C.java:42)`, `C$1.run(C.kt:7)`,
  * `a.B.m(Native Method)`, `a.B.m(Unknown Source)`, `a.B$$X.m(<generated>)`.
  */
-const FRAME = /^(?:[\w$.@-]*\/{1,2})?[A-Za-z_$][\w$]*(?:\.[\w$<>-]+)+\((?:[\w$-]+\.[A-Za-z]{1,6}(?::\d+)?|Native Method|Unknown Source|<generated>)\)$/;
+/** log4j's packaging data after a stack frame: `~[elasticsearch-7.17.0.jar:7.17.0]`, `[?:?]`, `[na:1.8.0_292]`. */
+const JAR_INFO = /^~?\[[^\]\s]*:[^\]\s]*\]$/;
+const FRAME = /^(?:[\w$.@-]*\/{1,2})?(?:[A-Za-z_$][\w$]*|0x[0-9a-fA-F]+)(?:\.[\w$<>-]+)+\((?:[\w$-]+\.[A-Za-z]{1,6}(?::\d+)?|Native Method|Unknown Source|<generated>)\)$/;
 const WIN_PATH = /^[A-Za-z]:\\/;
 
 const OPENERS = '([{<"\'`';
@@ -90,12 +92,12 @@ const CLOSERS = ')]}>"\'`,;:.!?';
 /** The longest stretch a quoted key value with spaces is joined over. */
 const QUOTED_VALUE_CHARS = 80;
 
-/** `msg` or `message` (any case) between start and eq: a logfmt line's message key. */
+/** `msg`, `message`, `err` or `error` (any case) between start and eq: a logfmt line's message, or its error's (each cause its own template). */
 function isMessageKey(text: string, start: number, eq: number): boolean {
   const n = eq - start;
-  if (n !== 3 && n !== 7) return false;
+  if (n < 3 || n > 7) return false;
   const key = text.slice(start, eq).toLowerCase();
-  return key === 'msg' || key === 'message';
+  return key === 'msg' || key === 'message' || key === 'err' || key === 'error';
 }
 
 function isSpace(c: number): boolean {
@@ -383,8 +385,9 @@ export function maskedTokens(message: string, maxChars = DEFAULT_MAX_CHARS): str
     const start = i;
     while (i < end && c !== 32 && c !== 9 && c !== 13 && c !== 11 && c !== 12) c = message.charCodeAt(++i);
     // A quoted value of a key with spaces in it (`tag="View Lock",`) is one token: otherwise
-    // each value would make a template of its own length. Not the message of a logfmt line
-    // (`msg="shim disconnected"`): its words are what the template is.
+    // each value would make a template of its own length. Not the message or error of a logfmt
+    // line (`msg="shim disconnected"`, `err="context deadline exceeded"`): their words are what
+    // the template is.
     const eq = message.indexOf('="', start);
     if (eq > start && eq < i - 1 && message.indexOf('"', eq + 2) >= i && !isMessageKey(message, start, eq)) {
       const close = message.indexOf('"', i);
@@ -443,9 +446,16 @@ export function maskedTokens(message: string, maxChars = DEFAULT_MAX_CHARS): str
     if (t + 1 < raw.length && tok.charCodeAt(tok.length - 1) !== 41 && tok.includes('.') && tok.includes('(') && FRAME.test(`${tok} ${raw[t + 1]}`)) {
       out[k++] = WILDCARD;
       t++;
+      if (t + 1 < raw.length && JAR_INFO.test(raw[t + 1])) t++;
       continue;
     }
     const masked = maskToken(tok);
+    // A frame's jar and version after it (log4j's `~[elasticsearch-7.17.0.jar:7.17.0]`, `[?:?]`) belong to the frame.
+    if (masked === WILDCARD && t + 1 < raw.length && tok.charCodeAt(tok.length - 1) === 41 && JAR_INFO.test(raw[t + 1])) {
+      out[k++] = WILDCARD;
+      t++;
+      continue;
+    }
     // A run of the same masked token (a list of ids: `blk_<*> blk_<*> …`) is one token, so
     // lists of any length share a template.
     if (k > 0 && masked === out[k - 1] && masked !== tok) continue;

@@ -278,6 +278,12 @@ describe('values spanning a different number of tokens', () => {
     expect(m.match('authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=10.0.0.2 user=root').id).not.toBe(b.id);
     const c = m.match('ARPT: 636882.283283: wl0: wl_update_tcpkeep_seq: Original Seq: 968739130, Ack: 1109439921, Win size: 2048');
     expect(m.match('ARPT: 637767.780693: wl0: setup_keepalive: Seq: 968739140, Ack: 1109439921, Win size: 4096').id).not.toBe(c.id);
+    // A trailing annotation is no longer value; a token that says how it went is no value at all.
+    const e = m.match('Mounted volume pvc-1234 at /var/lib/kubelet/pods/abc/volumes');
+    expect(m.match('Mounted volume pvc-1237 at /var/lib/kubelet/pods/abf/volumes fsck:errors').id).not.toBe(e.id);
+    const f = m.match('Uploaded /data/a.csv to s3://bucket/a.csv');
+    expect(m.match('Uploaded /data/d.csv (checksum:MISMATCH) to s3://bucket/d.csv').id).not.toBe(f.id);
+    expect(m.match('Uploaded /data/e.csv (part:7) to s3://bucket/e.csv').id).toBe(f.id);
     // A template of bare values says nothing: a message of other values does not join it.
     const d = m.match('12 13 14 15');
     expect(m.match('setTodayTotalDetailSteps=1514038440000##7007##548365##8661##12361##27173954').id).not.toBe(d.id);

@@ -44,7 +44,7 @@
 
 import { createHash } from 'node:crypto';
 import { DEFAULT_MAX_CHARS, WILDCARD, hasPlaceholder, maskedTokens, skeleton } from './masks.js';
-import { outcomesDiffer } from './outcome-words.js';
+import { hasFailureWord, isFailureWord, outcomesDiffer } from './outcome-words.js';
 
 export interface MinerOptions {
   /** Share of the constant (unmasked) positions that must be equal to join a cluster (default 0.7). */
@@ -177,12 +177,36 @@ function bounded(short: string[], j: number, long: string[], end: number): boole
 }
 
 /**
+ * Where a run may sit when `short` (template or message) has one token where `long` has
+ * several: positions lo..hi such that every token before the run fits from the start and
+ * every token after it fits from the end. [1, 0] (empty) when none.
+ */
+function spanWindow(short: string[], long: string[]): [number, number] {
+  const m = short.length;
+  const n = long.length;
+  let prefix = 0;
+  while (prefix < m && fits(short[prefix], long[prefix])) prefix++;
+  let suffix = 0;
+  while (suffix < m && fits(short[m - 1 - suffix], long[n - 1 - suffix])) suffix++;
+  return [Math.max(0, m - 1 - suffix), Math.min(prefix, m - 1)];
+}
+
+/** Token b can stand where a stands, for a span match: equal, a value of a `<*>` or of one key, or values of one shape — never a failure word in a slot. */
+function fits(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (a === WILDCARD) return !isFailureWord(b);
+  if (sameKey(a, b)) return !outcomesDiffer(a, b) && !isFailureWord(b);
+  return hasPlaceholder(a) && hasPlaceholder(b) && skeleton(a) === skeleton(b);
+}
+
+/**
  * Tokens from..to (inclusive) can be one value: all value-like, and none after the first a
- * `key=value` field (`rhost=a user=b` is another field, not a longer `rhost=` value).
+ * `key=value` field (`rhost=a user=b` is another field, not a longer `rhost=` value), none
+ * with a failure word in it (`(checksum:MISMATCH)` says how it went).
  */
 function runIsValue(tokens: string[], from: number, to: number): boolean {
-  if (!isValueLike(tokens[from])) return false;
-  for (let i = from + 1; i <= to; i++) if (!isValueLike(tokens[i]) || tokens[i].indexOf('=') > 0) return false;
+  if (!isValueLike(tokens[from]) || hasFailureWord(tokens[from])) return false;
+  for (let i = from + 1; i <= to; i++) if (!isValueLike(tokens[i]) || tokens[i].indexOf('=') > 0 || hasFailureWord(tokens[i])) return false;
   return true;
 }
 
@@ -215,6 +239,7 @@ export class TemplateMiner {
   /** sim()'s scratch: positions of differing words and of differing values of one key. */
   private readonly differingWords: number[] = [];
   private readonly differingKeys: number[] = [];
+  private readonly wordsInSlots: number[] = [];
   private readonly prefixDepth: number;
   private readonly maxChildren: number;
   private readonly maxChars: number;
@@ -401,18 +426,22 @@ export class TemplateMiner {
   /**
    * After a miss at the message's own token count: a value that spans a different number of
    * tokens than in the template (`chrome.exe *64` for `chrome.exe`, a device model of two
-   * words for one of one word, `ws=WorkSource{10113 com.google.android.gms},` for `ws=null,`).
+   * words for one of one word, `ws=WorkSource{10014 com.google.android.gms},` for `ws=null,`).
    * Templates up to MAX_SPAN tokens shorter are tried with a run of the message's value-like
    * tokens joined into one at a template position that holds a value; templates up to MAX_SPAN
    * tokens longer, with a run of the template's value-like tokens read as one `<*>` (the
-   * template then keeps that shorter form). Words never join a run: a different wording is a
-   * different template. Only on a miss, so the common path does not pay for it.
+   * template then keeps that shorter form). Stricter than a same-length match: every token
+   * outside the run must fit the template (compatible), text must follow the run (a trailing
+   * `fsck:errors` or `cache:miss` is an annotation, not a longer value), and words — failure
+   * words inside a token included — never join it. Only on a miss; each candidate costs one
+   * pass from each end, so floods of distinct messages stay cheap.
    */
   private searchSpans(tokens: string[]): SpanMatch | undefined {
     if (!this.crossBranch) return undefined;
     const n = tokens.length;
     let best: SpanMatch | undefined;
     let bestSim = -1;
+    let budget = this.maxScan;
     // Some text must agree outside the run (anchors): a template of bare values says nothing.
     const consider = (c: Cluster, [sim, , anchors]: [number, number, number], found: SpanMatch) => {
       if (anchors >= 1 && sim >= this.similarity && (sim > bestSim || (sim === bestSim && best !== undefined && c.seq < best.cluster.seq))) {
@@ -420,33 +449,36 @@ export class TemplateMiner {
         bestSim = sim;
       }
     };
-    for (let d = 1; d <= MAX_SPAN; d++) {
+    for (let d = 1; d <= MAX_SPAN && budget > 0; d++) {
       // Shorter templates: message tokens j..j+d are one value.
       const shorter = this.byLength.get(n - d);
-      if (shorter && n - d > 0) {
-        const starts: number[] = [];
-        for (let j = 0; j + d < n; j++) if (runIsValue(tokens, j, j + d)) starts.push(j);
+      if (shorter && n - d > 1) {
         const all = shorter.all;
-        for (let i = all.length - 1; i >= Math.max(0, all.length - this.maxScan) && starts.length; i--) {
+        const m = n - d;
+        for (let i = all.length - 1; i >= 0 && budget > 0; i--, budget--) {
           const c = all[i];
-          for (const j of starts) {
-            if (!isValueLike(c.tokens[j]) || !bounded(c.tokens, j, tokens, j + d)) continue;
+          const [lo, hi] = spanWindow(c.tokens, tokens);
+          for (let j = lo; j <= hi; j++) {
+            if (j + 1 >= m || !isValueLike(c.tokens[j]) || !runIsValue(tokens, j, j + d) || !bounded(c.tokens, j, tokens, j + d)) continue;
             const aligned = [...tokens.slice(0, j), tokens.slice(j, j + d + 1).join(' '), ...tokens.slice(j + d + 1)];
             consider(c, this.sim(c, aligned, c.tokens, j), { cluster: c, aligned });
+            break;
           }
         }
       }
       // Longer templates: template tokens j..j+d are one value.
       const longer = this.byLength.get(n + d);
-      if (longer) {
+      if (longer && n > 1) {
         const all = longer.all;
-        for (let i = all.length - 1; i >= Math.max(0, all.length - this.maxScan); i--) {
+        for (let i = all.length - 1; i >= 0 && budget > 0; i--, budget--) {
           const c = all[i];
-          for (let j = 0; j < n; j++) {
-            if (!isValueLike(tokens[j]) || !runIsValue(c.tokens, j, j + d) || !bounded(tokens, j, c.tokens, j + d)) continue;
+          const [lo, hi] = spanWindow(tokens, c.tokens);
+          for (let j = lo; j <= hi; j++) {
+            if (j + 1 >= n || !isValueLike(tokens[j]) || !runIsValue(c.tokens, j, j + d) || !bounded(tokens, j, c.tokens, j + d)) continue;
             const key = sameKey(c.tokens[j], tokens[j]);
             const template = [...c.tokens.slice(0, j), key ? `${key}${WILDCARD}` : WILDCARD, ...c.tokens.slice(j + d + 1)];
             consider(c, this.sim(c, tokens, template, j), { cluster: c, template });
+            break;
           }
         }
       }
@@ -487,8 +519,10 @@ export class TemplateMiner {
     // similarity reaches the threshold: most candidates fail on the count alone, cheaply.
     const words = this.differingWords;
     const keys = this.differingKeys;
+    const slots = this.wordsInSlots;
     words.length = 0;
     keys.length = 0;
+    slots.length = 0;
     const n = tokens.length;
     for (let i = 0; i < n; i++) {
       const t = template[i];
@@ -498,6 +532,7 @@ export class TemplateMiner {
       } else if (t === WILDCARD) {
         wild++;
         if (hasPlaceholder(m)) continue;
+        slots.push(i);
         total++;
         if (n - i - 1 + eq < this.bailRatio * (total - eq)) return NO_MATCH;
       } else if (t === m) {
@@ -528,7 +563,12 @@ export class TemplateMiner {
       if (isKeyword(t) && isKeyword(m)) return NO_MATCH;
       if (outcomesDiffer(t, m)) return NO_MATCH;
     }
-    for (const i of keys) if (outcomesDiffer(template[i], tokens[i])) return NO_MATCH; // level=info / level=error
+    for (const i of keys) {
+      if (outcomesDiffer(template[i], tokens[i])) return NO_MATCH; // level=info / level=error
+      if (template[i].endsWith(WILDCARD) && isFailureWord(tokens[i])) return NO_MATCH; // phase=<*> / phase=Failed
+    }
+    // A failure never joins a slot that other words made a value (`status=<*>` of ready/started).
+    for (const i of slots) if (isFailureWord(tokens[i])) return NO_MATCH;
     return [sim, wild, eq + anchors];
   }
 

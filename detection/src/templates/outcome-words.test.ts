@@ -39,4 +39,23 @@ describe('outcome words', () => {
     expect(m.match('Connection to database payments established').id).toBe(a.id);
     expect(m.match('Connection to database orders lost').id).not.toBe(a.id);
   });
+
+  it('a failure never joins a slot that other words made a value, and a logfmt error is words', () => {
+    const m = new TemplateMiner();
+    const pending = m.match('pod default/web-1 phase=Pending');
+    expect(m.match('pod default/web-2 phase=Running').id).not.toBe(pending.id); // two states
+    const alpha = m.match('replica web-1 zone=alpha');
+    expect(m.match('replica web-2 zone=beta').id).toBe(alpha.id);
+    expect(m.match('replica web-3 zone=unreachable').id).not.toBe(alpha.id);
+    const east = m.match('Health check for db1 in eu-east passed');
+    expect(m.match('Health check for db2 in eu-west passed').id).toBe(east.id);
+    expect(m.match('Health check for db3 in timeout passed').id).not.toBe(east.id);
+    const refused = m.match('ts=1 level=error msg="failed to sync pod" pod=default/web-1 err="dial tcp 10.0.0.1:5432: connect: connection refused"');
+    expect(m.match('ts=2 level=error msg="failed to sync pod" pod=default/web-2 err="context deadline exceeded"').id).not.toBe(refused.id);
+    expect(m.match('ts=3 level=error msg="failed to sync pod" pod=default/web-3 err="dial tcp 10.0.0.9:5432: connect: connection refused"').id).toBe(refused.id);
+    // Booleans are values: one template for every combination.
+    const a = m.match('level=info msg="served request" cached=true sampled=false tls=on');
+    expect(m.match('level=info msg="served request" cached=false sampled=true tls=off').id).toBe(a.id);
+  });
 });
+

@@ -7,12 +7,12 @@
 
 /** Failure words: one of them facing any other word is a different kind of message. */
 const FAILURE = new Set(
-  'fail failed failing fails failure failures error errors errored fatal panic panicked crit critical denied refused rejected reject lost timeout timeouts timedout unable cannot unreachable unavailable unhealthy offline aborted abort aborting exception crashed crash killed dropped missing broken corrupt corrupted degraded warn warning forbidden unauthorized mismatch overflow exceeded violation invalid expired reset disconnected down'.split(' '),
+  'fail failed failing fails failure failures error errors errored fatal panic panicked crit critical denied refused rejected reject lost timeout timeouts timedout unable cannot unreachable unavailable unhealthy offline aborted abort aborting exception crashed crash killed dropped missing broken corrupt corrupted degraded warn warning forbidden unauthorized mismatch overflow exceeded violation invalid expired reset disconnected down evicted oomkilled crashloopbackoff backoff throttled notready'.split(' '),
 );
 
 /** Outcome, lifecycle and level words: two different ones face to face are two kinds of message. */
 const STATES = new Set(
-  'startup shutdown boot reboot ok okay success succeeded successful successfully passed pass established connected accepted up healthy online ready completed complete done won granted allowed recovered restored resolved valid alive available start started starting stop stopped stopping restart restarted restarting reload reloaded reloading open opened opening close closed closing create created creating delete deleted deleting enable enabled disable disabled mount mounted mounting unmount unmounted pause paused resume resumed suspend suspended add added remove removed update updated begin began end ended enter entered exit exited exiting login logout attach attached detach detached lock locked unlock unlocked acquire acquired release released spawn spawned destroy destroyed load loaded unload unloaded sleep wake woke activated deactivated registered unregistered joined left elected promoted demoted synced scheduled cancelled canceled retrying retry skipped skipping true false yes no on off info debug trace notice'.split(' '),
+  'startup shutdown boot reboot ok okay success succeeded successful successfully passed pass established connected accepted up healthy online ready completed complete done won granted allowed recovered restored resolved valid alive available start started starting stop stopped stopping restart restarted restarting reload reloaded reloading open opened opening close closed closing create created creating delete deleted deleting enable enabled disable disabled mount mounted mounting unmount unmounted pause paused resume resumed suspend suspended add added remove removed update updated begin began end ended enter entered exit exited exiting login logout attach attached detach detached lock locked unlock unlocked acquire acquired release released spawn spawned destroy destroyed load loaded unload unloaded sleep wake woke activated deactivated registered unregistered joined left elected promoted demoted synced scheduled cancelled canceled retrying retry skipped skipping finished finishing hit miss missed active inactive standby blocked leader follower primary secondary master slave candidate pending running waiting terminated info debug trace notice'.split(' '),
 );
 
 /** The word of a token, lower-case, without surrounding punctuation and without a `key=` / `key:` before it. */
@@ -46,4 +46,24 @@ export function outcomesDiffer(a: string, b: string): boolean {
   if (x === '' || y === '' || x === y) return false;
   if (FAILURE.has(x) || FAILURE.has(y)) return true;
   return STATES.has(x) && STATES.has(y);
+}
+
+/** A failure word on its own (`failed`, `"unhealthy",`, `status=Failed`). */
+export function isFailureWord(token: string): boolean {
+  const w = wordOf(token);
+  return w !== '' && FAILURE.has(w);
+}
+
+/** A failure word anywhere among a token's letter runs (`(checksum:MISMATCH)`, `fsck:errors`, `ERR:timeout`). */
+export function hasFailureWord(token: string): boolean {
+  let start = -1;
+  for (let i = 0; i <= token.length; i++) {
+    const letter = i < token.length && isLetter(token.charCodeAt(i));
+    if (letter && start < 0) start = i;
+    else if (!letter && start >= 0) {
+      if (i - start >= 3 && FAILURE.has(token.slice(start, i).toLowerCase())) return true;
+      start = -1;
+    }
+  }
+  return false;
 }
