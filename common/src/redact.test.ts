@@ -98,6 +98,10 @@ describe('Redactor', () => {
     expect(r.redact('{"user":"ana","password":"p@ss \\"word\\"","remember":true}')).toBe('{"user":"ana","password":"[REDACTED]","remember":true}');
     expect(r.counts.passwords).toBe(2);
     expect(r.redact('password reset requested')).toBe('password reset requested');
+    // Whether a password was used is no secret, and brackets the value did not open stay.
+    expect(r.redact("Access denied for user 'bob'@'10.0.0.1' (using password: YES)")).toBe("Access denied for user 'bob'@'10.0.0.1' (using password: YES)");
+    expect(r.redact("Access denied for user 'bob'@'localhost' (using password: NO)")).toBe("Access denied for user 'bob'@'localhost' (using password: NO)");
+    expect(r.redact(`(login password=${FAKE_PASSWORD})`)).toBe('(login password=[REDACTED])');
   });
 
   it('masks e-mail addresses only when asked', () => {

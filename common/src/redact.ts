@@ -53,6 +53,8 @@ const PASSWORD_HINT = /p(?:ass)?w/i;
 const BEARER_HINT = /bearer/i;
 // password=…, "db_password": "…", DB_PASSWORD=…, mysql_pwd=… (the key may carry a prefix).
 // A bare upper-case PWD= is the shell's working directory (sudo logs), not a password.
+/** Values of a password key that say whether one was used, not what it is (MySQL's "using password: YES"), or that are already masked. */
+const NOT_A_SECRET = /^(?:yes|no|true|false|none|null|nil|empty|\*+|\[REDACTED\])?$/i;
 const PASSWORD_FIELD = /((?:["']|\b)(?!PWD=)[A-Za-z0-9_.-]*?(?:password|passwd|pwd)["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|[^\s&,;}]+)/gi;
 const EMAIL = /\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b/g;
 
@@ -211,9 +213,18 @@ export class Redactor {
       });
     }
     if (this.cfg.passwords && PASSWORD_HINT.test(out)) {
-      out = out.replace(PASSWORD_FIELD, (_m, key: string, value: string) => {
+      out = out.replace(PASSWORD_FIELD, (match: string, key: string, value: string) => {
+        if (value.startsWith('"')) {
+          if (NOT_A_SECRET.test(value.slice(1, -1))) return match;
+          this.counts.passwords++;
+          return `${key}"[REDACTED]"`;
+        }
+        // Closing brackets the value did not open are the text's (MySQL's "(using password: YES)").
+        let end = value.length;
+        while (end > 0 && ((value[end - 1] === ')' && !value.includes('(')) || (value[end - 1] === ']' && !value.includes('[')))) end--;
+        if (NOT_A_SECRET.test(value.slice(0, end))) return match;
         this.counts.passwords++;
-        return value.startsWith('"') ? `${key}"[REDACTED]"` : `${key}[REDACTED]`;
+        return `${key}[REDACTED]${value.slice(end)}`;
       });
     }
     if (this.cfg.emails && out.includes('@')) {
