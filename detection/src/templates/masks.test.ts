@@ -191,6 +191,11 @@ describe('masks for systems outside the dev set', () => {
     expect(maskMessage('lifetime <1 sec')).toBe(maskMessage('lifetime 3 sec'));
     expect(maskMessage('took ~5 ms, >10 KB')).toBe('took <duration>, <size>');
   });
+  it('a placeholder already in the text keeps its closing bracket', () => {
+    expect(maskMessage('GET /api/v1/orders/<*> 502')).toBe('GET <path> <num>');
+    expect(maskMessage('route /users/<id> matched')).toBe('route <path> matched');
+  });
+
   it('a Kubernetes generated name keeps its base: the random suffix and the pod-template hash are values', () => {
     expect(maskMessage('MountVolume.SetUp succeeded for volume "kube-api-access-bwqgf"')).toBe('MountVolume.SetUp succeeded for volume "kube-api-access-<*>"');
     expect(maskMessage('pod=default/coredns-sjllrhkmql-254sn')).toBe(maskMessage('pod=default/coredns-5d78c9869d-x2k4p'));

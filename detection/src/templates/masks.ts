@@ -314,6 +314,8 @@ export function maskToken(token: string): string {
     if (ch === ']' && token.lastIndexOf('[', e - 1) >= s) break;
     if (ch === ')' && token.lastIndexOf('(', e - 1) >= s) break;
     if (ch === ':' && token[e - 2] === ':') break;
+    // A placeholder already in the text (`/users/<id>`) keeps its `>`.
+    if (ch === '>' && token.lastIndexOf('<', e - 1) >= s) break;
     e--;
   }
   if (s === e) return token;
