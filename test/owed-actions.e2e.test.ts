@@ -93,5 +93,7 @@ describe('an incident that fired without its actions being queued', () => {
     const stages = (await es.get<any>({ index: INCIDENTS_INDEX, id }))._source.timeline.map((t: { stage: string }) => t.stage);
     expect(stages.filter((x: string) => x === 'triage_pending')).toHaveLength(1);
     expect(s.collectors[0].proc.output).toMatch(/queueing the alert and triage of an incident that fired without them being queued/);
+    const metrics = await (await fetch(`${s.collectors[0].url}/metrics`)).text();
+    expect(metrics).toMatch(/^stacklens_incident_owed_actions_queued_total 1$/m);
   }, 180_000);
 });

@@ -163,6 +163,7 @@ export class Notifier {
         if (!mine.has(ruleKey(inc.rule, inc.index))) continue;
         this.log.warn({ incident: inc.id, fire_count: inc.fire_count, last_fired_at: inc.last_fired_at }, "queueing the alert and triage of an incident that fired without them being queued (the write's answer was lost, or its collector stopped)");
         await this.onOutcome({ incident: inc, opened: false, fired: true });
+        this.options.metrics?.owedActionsQueued.inc();
         queued++;
       }
     } catch (err) {
