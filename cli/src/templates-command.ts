@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { ContainerEnvelope, EventBuilder, FORMATS, REDACT_DEFAULTS, type Format, type LineContext, type InputConfig } from '@stacklens/agent';
 import { headerOf } from './header-option.js';
 import { fileLines } from './file-lines.js';
-import { TemplateCatalog } from '@stacklens/detection';
+import { TemplateCatalog, templateSource } from '@stacklens/detection';
 import { PROGRESS_FROM_BYTES, Progress } from './progress.js';
 
 /** As the agent's default max_line_bytes. */
@@ -89,7 +89,7 @@ export async function templatesCommand(argv: string[]): Promise<number> {
       const event = builder.build(text, file, 'offline', offset, ctx);
       // A line the parser refuses is still a message: the collector would keep it as a dead letter; here its text is mined.
       const message = event.error ? text : (event.doc.message ?? text);
-      id = catalog.assignNow(dataset, message).id;
+      id = catalog.assignNow(dataset, event.error ? text : (templateSource(event.doc) ?? text)).id;
       events++;
       const s = seen.get(id);
       if (s) s.count++;

@@ -19,7 +19,7 @@ export { describeError } from './rule-health.js';
 export { messageTemplate } from './template.js';
 export { TEMPLATE_FIELD } from './stats.js';
 export { TemplateCatalog, templateFields, type Assigned, type StoredTemplate, type TemplateChange, type TemplateStore } from './template-catalog.js';
-export { TemplateMiner, templateId, type KnownTemplate, type MinerOptions, type TemplateMatch } from './templates/index.js';
+export { TemplateMiner, TemplateText, templateId, templateSource, type KnownTemplate, type MinerOptions, type TemplateMatch } from './templates/index.js';
 
 // Incidents and silences.
 export { INCIDENTS_INDEX, addTimeline, applyAction, incidentFingerprint, incidentId, openIncident, type ChatMessageRef, type Incident, type IncidentAction, type TimelineEntry } from './incident.js';

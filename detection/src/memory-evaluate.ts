@@ -1,6 +1,7 @@
 // One rule over events held in memory, without Elasticsearch: how rule types are unit-tested
 // (rule-types/*.test.ts), and a quick way to try a rule on a few events.
 import { MemoryIncidentStore, evaluateRule } from './evaluate.js';
+import { templateSource } from './templates/index.js';
 import type { Incident } from './incident.js';
 import { MemorySource } from './memory-source.js';
 import { buildRule, type Rule } from './rule.js';
@@ -32,7 +33,7 @@ export function memorySourceWith(rule: Rule, events: HeldEvent[]): MemorySource 
   const source = new MemorySource();
   const templates = new TemplateCatalog(undefined);
   for (const e of [...events].sort((a, b) => a.at - b.at)) {
-    const t = templates.assignNow(rule.spec.name, e.doc.message);
+    const t = templates.assignNow(rule.spec.name, templateSource(e.doc));
     TEXTS.set(t.id, t.template);
     source.add(rule, e.at, { '@timestamp': new Date(e.at).toISOString(), stacklens: templateFields(t), ...e.doc });
   }

@@ -4,6 +4,7 @@
 import { fieldValue, fieldValues, termEquals } from './fields.js';
 import { TEMPLATE_FIELD, type GroupKey, type GroupQuery, type GroupStats, type SourceRule, type StatsSource } from './stats.js';
 import { TemplateCatalog } from './template-catalog.js';
+import { templateSource } from './templates/index.js';
 
 interface Held {
   at: number;
@@ -21,7 +22,7 @@ export class MemorySource implements StatsSource {
     if (rule.filter.test(doc) !== true) return false;
     let list = this.held.get(rule.spec.name);
     if (!list) this.held.set(rule.spec.name, (list = []));
-    const template = (fieldValue(doc, TEMPLATE_FIELD) as string | undefined) ?? this.templates.assignNow(rule.spec.name, doc.message).id;
+    const template = (fieldValue(doc, TEMPLATE_FIELD) as string | undefined) ?? this.templates.assignNow(rule.spec.name, templateSource(doc)).id;
     // Logs are nearly sorted: insert from the end.
     let i = list.length;
     while (i > 0 && list[i - 1].at > at) i--;

@@ -11,6 +11,7 @@ import { compileFilter, type CompiledFilter } from './filter.js';
 import { applyAction, type Incident } from './incident.js';
 import type { Rule } from './rule.js';
 import { TemplateCatalog, templateFields } from './template-catalog.js';
+import { templateSource } from './templates/index.js';
 
 export class Replay {
   readonly source = new MemorySource();
@@ -38,7 +39,7 @@ export class Replay {
     if (Number.isNaN(at)) return;
     await this.advanceTo(at);
     this.events++;
-    doc.stacklens = templateFields(this.templates.assignNow(datasetOf(dataStream), doc.message));
+    doc.stacklens = templateFields(this.templates.assignNow(datasetOf(dataStream), templateSource(doc)));
     for (const rule of this.rules) {
       if (!this.nextRun.has(rule)) this.nextRun.set(rule, Math.floor(at / rule.runEveryMs) * rule.runEveryMs + rule.runEveryMs);
       if (!rule.indexMatcher.test(dataStream)) continue;

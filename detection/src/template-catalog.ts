@@ -18,7 +18,7 @@
 //
 // A store that cannot be reached never stops ingestion: events keep their ids, the writes
 // wait and are retried at the next flush.
-import { TemplateMiner, templateId, type KnownTemplate, type MinerOptions, type TemplateMatch } from './templates/index.js';
+import { TemplateMiner, TemplateText, templateId, type KnownTemplate, type MinerOptions, type TemplateMatch } from './templates/index.js';
 import { messageTemplate } from './template.js';
 
 export interface StoredTemplate {
@@ -187,7 +187,7 @@ export class TemplateCatalog {
     if (m === undefined) {
       // Full: an id from the masked text, the same on every collector, not learned or stored.
       this.overflowed++;
-      const template = messageTemplate(text);
+      const template = text instanceof TemplateText ? text.text : messageTemplate(text);
       return { id: templateId(template, dataset), template };
     }
     if (m.created) this.known(dataset, m.id);
@@ -196,7 +196,8 @@ export class TemplateCatalog {
   }
 
   /** Count an event for its template (numbers only: the hot path makes no strings). */
-  private tally(dataset: string, m: TemplateMatch, text: string): void {
+  private tally(dataset: string, m: TemplateMatch, source: string | TemplateText): void {
+    const text = source instanceof TemplateText ? source.example : source;
     const now = this.now();
     let t = this.tallies.get(m.id);
     if (!t) {
@@ -286,8 +287,9 @@ export function templateFields(a: Assigned): { template_id: string; message_temp
   return { template_id: a.id, message_template: a.template };
 }
 
-/** The text a template is mined from: a non-empty string message. */
-function minable(message: unknown): string | undefined {
+/** What a template is mined from: a non-empty string message, or a template already (an access line's; templates/access-template.ts). */
+function minable(message: unknown): string | TemplateText | undefined {
+  if (message instanceof TemplateText) return message;
   return typeof message === 'string' && NOT_BLANK.test(message) ? message : undefined;
 }
 

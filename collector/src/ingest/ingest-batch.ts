@@ -12,7 +12,7 @@
 // dead-lettered like an invalid one. Documents get _ids namespaced by token and agent
 // (event-ids.ts); the event's own id stays visible as event.id.
 import { dataStreamName, type WireEvent } from '@stacklens/common';
-import { templateFields, type TemplateCatalog } from '@stacklens/detection';
+import { templateFields, templateSource, type TemplateCatalog } from '@stacklens/detection';
 import type { Doc } from '../indexer.js';
 import { checkEventBytes, heapEstimate } from '../validate.js';
 import { RequestRefused, type BodyOutline, type EventSpan } from './body-outline.js';
@@ -97,7 +97,7 @@ export class IngestBatch {
    * created is read once for all of them (template-catalog.ts).
    */
   private async withTemplates(chunk: Doc[]): Promise<Doc[]> {
-    const assigned = await this.templates.assign(chunk.map((d) => ({ dataset: (d.body.event as { dataset: string }).dataset, message: d.body.message })));
+    const assigned = await this.templates.assign(chunk.map((d) => ({ dataset: (d.body.event as { dataset: string }).dataset, message: templateSource(d.body) })));
     for (let i = 0; i < chunk.length; i++) {
       const body = chunk[i].body;
       body.stacklens = { ...(body.stacklens as object | undefined), ...templateFields(assigned[i]) };

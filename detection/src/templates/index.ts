@@ -1,2 +1,3 @@
 export * from './masks.js';
 export * from './miner.js';
+export * from './access-template.js';

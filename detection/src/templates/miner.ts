@@ -45,6 +45,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_MAX_CHARS, WILDCARD, hasPlaceholder, maskedTokens, skeleton } from './masks.js';
 import { hasFailureWord, isFailureWord, outcomesDiffer } from './outcome-words.js';
+import { TemplateText } from './access-template.js';
 
 export interface MinerOptions {
   /** Share of the constant (unmasked) positions that must be equal to join a cluster (default 0.7). */
@@ -265,9 +266,9 @@ export class TemplateMiner {
     this.maxScan = options.maxScan ?? 256;
   }
 
-  match(message: string): TemplateMatch {
+  match(message: string | TemplateText): TemplateMatch {
     const tokens = this.tokens(message);
-    const found: SpanMatch | undefined = this.search(tokens) ?? this.searchSpans(tokens);
+    const found: SpanMatch | undefined = this.search(tokens) ?? (message instanceof TemplateText ? undefined : this.searchSpans(tokens));
     if (found) {
       const { cluster } = found;
       cluster.count++;
@@ -295,9 +296,9 @@ export class TemplateMiner {
     return { id, template: text, created: true, changed: false };
   }
 
-  peek(message: string): TemplateMatch | undefined {
+  peek(message: string | TemplateText): TemplateMatch | undefined {
     const tokens = this.tokens(message);
-    const found = this.search(tokens) ?? this.searchSpans(tokens);
+    const found = this.search(tokens) ?? (message instanceof TemplateText ? undefined : this.searchSpans(tokens));
     if (!found) return undefined;
     return { id: found.cluster.id, template: this.text(found.cluster), created: false, changed: false };
   }
@@ -329,7 +330,9 @@ export class TemplateMiner {
     return this.byId.size;
   }
 
-  private tokens(message: string): string[] {
+  private tokens(message: string | TemplateText): string[] {
+    // A template already (an access line's method, path shape and status): its words as they are.
+    if (message instanceof TemplateText) return message.text.slice(0, this.maxChars).split(' ').filter((t) => t !== '');
     if (typeof message !== 'string') message = String(message);
     return maskedTokens(message, this.maxChars);
   }

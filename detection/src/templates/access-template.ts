@@ -1,0 +1,50 @@
+// The template of an HTTP access line (nginx, Apache, … — a header pattern read its method, URL
+// and status into http.request.method, url.original and http.response.status_code):
+// `GET /api/v1/orders/<*> 502` — the method, the path with its value segments as `<*>`, and the
+// exact status. Mined word for word, without masks, so each endpoint and status is a template
+// of its own: a 502 never shares one with a 200, and the rest of the line (client address, user
+// agent, referrer, sizes) never splits one. Any other event's template source is its message.
+import { fieldValue } from '../fields.js';
+import { WILDCARD } from './masks.js';
+
+/** A text that is a template already (its values replaced): the miner takes its words as they are. */
+export class TemplateText {
+  constructor(
+    readonly text: string,
+    /** What the event says (kept as the template's example). */
+    readonly example: string,
+  ) {}
+}
+
+/** Path segments kept; deeper ones are one `<*>`. */
+const MAX_SEGMENTS = 8;
+const METHOD = /^[A-Za-z]{1,16}$/;
+const STATUS = /^[1-5]\d\d$/;
+
+/** What the miner mines for this document: an access line's method, path shape and status, else its message. */
+export function templateSource(doc: unknown): unknown {
+  const message = fieldValue(doc, 'message');
+  const method = fieldValue(doc, 'http.request.method');
+  const url = fieldValue(doc, 'url.original');
+  const status = fieldValue(doc, 'http.response.status_code');
+  if (typeof method !== 'string' || typeof url !== 'string' || !METHOD.test(method) || !STATUS.test(String(status))) return message;
+  return new TemplateText(`${method.toUpperCase()} ${pathShape(url)} ${status}`, typeof message === 'string' ? message : `${method} ${url} ${status}`);
+}
+
+/** `/api/v1/orders/12345?x=1` → `/api/<*>/orders/<*>`: segments holding a digit, or longer than 32 characters, are values. */
+export function pathShape(url: string): string {
+  let path = url;
+  const scheme = path.indexOf('://');
+  if (scheme > 0 && scheme < 12) {
+    const slash = path.indexOf('/', scheme + 3);
+    path = slash < 0 ? '/' : path.slice(slash);
+  }
+  const cut = path.search(/[?#;]/);
+  if (cut >= 0) path = path.slice(0, cut);
+  // `OPTIONS *`, `CONNECT host:443`: no path to shape.
+  if (!path.startsWith('/')) return WILDCARD;
+  const segments = path.split('/').slice(1);
+  const out = segments.slice(0, MAX_SEGMENTS).map((s) => (/\d/.test(s) || s.length > 32 ? WILDCARD : s));
+  if (segments.length > MAX_SEGMENTS) out.push(WILDCARD);
+  return `/${out.join('/')}`;
+}
