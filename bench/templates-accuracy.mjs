@@ -155,9 +155,37 @@ export async function templatesAccuracy({ rounds = 7, only, minerOptions = {}, p
     progress(`templates: throughput pass ${i + 1} / ${rounds}`);
     secs.push(pass());
   }
+  progress('templates: floods of distinct messages');
+  const floods = floodCosts(TemplateMiner, minerOptions);
   progress('');
   const s = median(secs);
-  return { systems: rows, mean, throughput: { messages: total, rounds, medianSeconds: s, messagesPerSecond: total / s, microsPerMessage: (s * 1e6) / total } };
+  return { systems: rows, mean, throughput: { messages: total, rounds, medianSeconds: s, messagesPerSecond: total / s, microsPerMessage: (s * 1e6) / total }, floods };
+}
+
+/**
+ * µs per message when every message is new (each a miss, compared with up to maxScan
+ * templates): what a hostile or free-text source costs. Deterministic inputs: 80 common words,
+ * 38–40 dotted names (lengths vary, so templates of other lengths are tried too), a fixed prefix
+ * and 30–60 words.
+ */
+export function floodCosts(TemplateMiner, minerOptions = {}) {
+  const words = 'the of and to in is was for on that with as by at from this be are or an it which not have has had but were been their more can will would about other into after than then them these some could only also its over such like just when make many most made may new time part any very well'.split(' ');
+  let seed = 7;
+  const pick = () => words[((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % words.length)];
+  const n = (base, spread) => base + ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % spread);
+  const sets = {
+    'words (80 each)': Array.from({ length: 2000 }, () => Array.from({ length: 80 }, pick).join(' ')),
+    'dotted names (38–40)': Array.from({ length: 2000 }, () => Array.from({ length: n(38, 3) }, () => `${pick()}.${pick()}.${pick()}`).join(' ')),
+    'prefix + 30–60 words': Array.from({ length: 3000 }, (_, i) => `Prompt from user ${i % 97}: ${Array.from({ length: n(30, 31) }, pick).join(' ')}`),
+  };
+  const out = {};
+  for (const [name, lines] of Object.entries(sets)) {
+    const m = new TemplateMiner(minerOptions);
+    const started = process.hrtime.bigint();
+    for (const l of lines) m.match(l);
+    out[name] = Number(process.hrtime.bigint() - started) / 1000 / lines.length;
+  }
+  return out;
 }
 
 /** Markdown table of a templatesAccuracy() result. */
@@ -173,6 +201,7 @@ export function templatesAccuracyReport(r) {
     `| **mean** | **${f(r.mean.miner.ga)}** | ${f(r.mean.old.ga)} | **${f(r.mean.miner.f1)}** | ${f(r.mean.old.f1)} | ${r.mean.miner.overSplit.toFixed(2)} | ${r.mean.old.overSplit.toFixed(2)} | | |`,
     '',
     `Miner throughput: ${Math.round(r.throughput.messagesPerSecond).toLocaleString()} messages/s (${r.throughput.microsPerMessage.toFixed(2)} µs/message, median of ${r.throughput.rounds} passes over ${r.throughput.messages.toLocaleString()} messages, learning included)`,
+    `Floods of distinct messages (every one new), µs/message: ${Object.entries(r.floods).map(([k, v]) => `${k} ${v.toFixed(0)}`).join('; ')}`,
     '',
   ].join('\n');
 }
