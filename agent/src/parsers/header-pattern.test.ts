@@ -155,6 +155,35 @@ describe('shipped patterns', () => {
     expect(p.parse('W/ActivityManager(  585): Unable to start service')).toMatchObject({ level: 'warn', message: 'Unable to start service', fields: { process: { pid: 585 } } });
   });
 
+  it('haproxy_http: the HTTP log, bare (the line stays the message) or through syslog (syslog reads the same fields)', () => {
+    const bare = '10.0.1.3:33318 [06/Feb/2009:12:14:15.001] http-in be_api/srv2 10/0/30/-1/+5001 504 +194 - - sH-- 3/3/1/1/0 0/0 "POST /api/v1/orders/77 HTTP/1.1"';
+    expect(parser('haproxy_http', 'UTC').parse(bare)).toEqual({
+      timestamp: '2009-02-06T12:14:15.001Z',
+      message: bare,
+      fields: {
+        source: { address: '10.0.1.3' },
+        http: { request: { method: 'POST' }, version: '1.1', response: { status_code: 504, body: { bytes: 194 } } },
+        url: { original: '/api/v1/orders/77' },
+        haproxy: { frontend_name: 'http-in', backend_name: 'be_api', server_name: 'srv2', total_time_ms: '5001', termination_state: 'sH--' },
+      },
+    });
+    const line = 'Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1"';
+    expect(parser('syslog', 'UTC').parse(line)).toMatchObject({
+      message: '10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1"',
+      fields: {
+        host: { hostname: 'localhost' },
+        process: { name: 'haproxy', pid: 14389 },
+        source: { address: '10.0.1.2' },
+        http: { request: { method: 'GET' }, response: { status_code: 200, body: { bytes: 2750 } } },
+        url: { original: '/index.html' },
+        haproxy: { backend_name: 'static', termination_state: '----' },
+      },
+    });
+    // Its other lines, and every other program's, are syslog as before.
+    expect(parser('syslog', 'UTC').parse('Feb  6 12:14:10 localhost haproxy[14389]: Proxy http-in started.')).toMatchObject({ message: 'Proxy http-in started.', fields: { process: { name: 'haproxy' } } });
+    expect(parser('syslog', 'UTC').parse('Feb  6 12:14:10 localhost haproxy[14389]: Proxy http-in started.').fields).not.toHaveProperty('http');
+  });
+
   it('nginx_access and apache_access: combined and common; the line stays the message', () => {
     const line = '203.0.113.9 - alice [10/Mar/2024:10:30:00 +0100] "GET /api/items?id=1 HTTP/1.1" 404 153 "https://example.com/" "Mozilla/5.0 (X11; Linux x86_64)"';
     const expected = {

@@ -17,7 +17,8 @@ export interface NamedHeaderPattern {
 export const HEADER_PATTERNS = {
   syslog: {
     description: 'RFC 3164 syslog (sshd, kernel, cron, macOS): Jun 14 15:16:01 combo sshd(pam_unix)[19939]: msg — hostname optional, also with an RFC 3339 time',
-    grok: String.raw`(?:<%{NONNEGINT:priority}>)?(?:%{SYSLOGTIMESTAMP:timestamp}|%{TIMESTAMP_ISO8601:timestamp}) (?:%{SYSLOGHOST:hostname} )?%{SYSLOGPROG}: ?%{GREEDYDATA:message}`,
+    // A HAProxy HTTP log line (the message starts `client:port [date]`) also gets its HTTP fields.
+    grok: String.raw`(?:<%{NONNEGINT:priority}>)?(?:%{SYSLOGTIMESTAMP:timestamp}|%{TIMESTAMP_ISO8601:timestamp}) (?:%{SYSLOGHOST:hostname} )?%{SYSLOGPROG}: ?(?:(?=%{IP:client}:%{POSINT} \[%{HAPROXYDATE}\] %{HAPROXY_HTTP})|)%{GREEDYDATA:message}`,
   },
   syslog5424: {
     description: 'RFC 5424 syslog: <165>1 2003-10-11T22:14:15.003Z host app 1234 ID47 [sd] msg',
@@ -75,6 +76,10 @@ export const HEADER_PATTERNS = {
   apache_access: {
     description: 'Apache access log, combined or common (optionally after %v:%p): 1.2.3.4 - frank [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326',
     grok: String.raw`(?:%{IPORHOST:vhost}(?::%{POSINT:vhost_port})? )?%{IPORHOST:client} %{HTTPDUSER:ident} %{HTTPDUSER:user} \[%{HTTPDATE:timestamp}\] %{HTTPREQUEST}(?: "%{QSBODY:referrer}" "%{QSBODY:user_agent}")?.*`,
+  },
+  haproxy_http: {
+    description: 'HAProxy HTTP log (option httplog) written to a file or stdout: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 "GET /index.html HTTP/1.1" (through syslog, `syslog` reads the same fields)',
+    grok: String.raw`%{IP:client}:%{POSINT} \[%{HAPROXYDATE:timestamp}\] %{HAPROXY_HTTP}.*`,
   },
   nginx_error: {
     description: 'nginx error log: 2024/11/16 10:30:00 [error] 1234#5678: *9 open() "/x" failed, client: 1.2.3.4, …',
@@ -159,6 +164,9 @@ export const GROK_LIBRARY: Record<string, string> = {
   DATE_EU: String.raw`%{MONTHDAY}[./-]%{MONTHNUM}[./-]%{YEAR}`,
   SYSLOGTIMESTAMP: String.raw`%{MONTH} +%{MONTHDAY} %{TIME}`,
   HTTPDATE: String.raw`%{MONTHDAY}/%{MONTH}/%{YEAR}:%{TIME} [+-]\d{4}`,
+  HAPROXYDATE: String.raw`%{MONTHDAY}/%{MONTH}/%{YEAR}:%{TIME}`,
+  // After `client:port [accept date] `: frontend backend/server Tq/Tw/Tc/Tr/Tt status bytes cookies termination conns queues {headers} "request"
+  HAPROXY_HTTP: String.raw`%{NOTSPACE:haproxy.frontend_name} %{NOTSPACE:haproxy.backend_name}/%{NOTSPACE:haproxy.server_name} [-\d]+/[-\d]+/[-\d]+/[-\d]+/\+?%{INT:haproxy.total_time_ms} %{INT:status} \+?%{NONNEGINT:bytes} \S+ \S+ %{NOTSPACE:haproxy.termination_state} [\d/+]+ [\d/]+ (?:\{[^}]*\} )*"(?:%{WORD:method} %{NOTSPACE:request}(?: HTTP/%{NUMBER:http_version})?|%{QSBODY:raw_request})"`,
   HTTPDERROR_DATE: String.raw`%{DAY} %{MONTH} +%{MONTHDAY} %{TIME} %{YEAR}`,
   HDFS_TIMESTAMP: String.raw`\d{6} \d{6}`,
   LOG4J_TIMESTAMP: String.raw`(?:%{TIMESTAMP_ISO8601}|\d{2}/\d{2}/\d{2} %{TIME})`,
