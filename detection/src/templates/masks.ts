@@ -19,6 +19,8 @@
 //   An upper-case word ending in a number keeps its letters (`SOCKS5` → `SOCKS<*>`, `CPU3` →
 //   `CPU<*>`; not when its letters could be hex): a keyword with a version or an index.
 // - `true` and `false` (any case) are values: `<*>`.
+// - An HTTP status of a status key keeps its class: `status=503` → `status=5xx` (the miner keeps
+//   classes apart: a failed request never shares a template with a served one).
 // - Kubernetes' generated names keep their base: the 5-character random suffix and the
 //   pod-template hash, drawn from Kubernetes' vowel-free alphabet, are values
 //   (`kube-api-access-bwqgf` → `kube-api-access-<*>`, `web-7fd8b6f5c9-x2k4p` → `web-<*>-<*>`).
@@ -267,8 +269,32 @@ function maskCore(core: string): string {
     if (replaced !== core) return maskRuns(replaced);
   }
   const eq = core.indexOf('=');
-  if (eq > 0 && eq < core.length - 1) return core.slice(0, eq + 1) + maskToken(core.slice(eq + 1));
+  if (eq > 0 && eq < core.length - 1) {
+    const value = core.slice(eq + 1);
+    return core.slice(0, eq + 1) + ((isStatusKey(core, eq) ? statusClass(value) : undefined) ?? maskToken(value));
+  }
   return maskRuns(core);
+}
+
+/** `status=`, `status_code=`, `http_status=`, `response_code=` (quotes around the key allowed). */
+function isStatusKey(core: string, eq: number): boolean {
+  const key = core.slice(0, eq).replace(/["']/g, '').toLowerCase();
+  return key.endsWith('status') || key.endsWith('status_code') || key.endsWith('statuscode') || key === 'response_code';
+}
+
+/**
+ * An HTTP status of a status key keeps its class (`status=503` → `status=5xx`): the class says
+ * how the request went, and two classes are two templates (outcome-words.ts).
+ */
+function statusClass(value: string): string | undefined {
+  let s = 0;
+  let e = value.length;
+  while (s < e && OPENERS.includes(value[s])) s++;
+  while (e > s && CLOSERS.includes(value[e - 1])) e--;
+  if (e - s !== 3) return undefined;
+  const c = value.charCodeAt(s);
+  if (c < 49 || c > 53 || !allDigits(value, s + 1, e)) return undefined;
+  return `${value.slice(0, s)}${value[s]}xx${value.slice(e)}`;
 }
 
 /** `true` / `false` (any case, in wrapping punctuation) are values: `<*>`. */

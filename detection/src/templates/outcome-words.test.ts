@@ -57,5 +57,18 @@ describe('outcome words', () => {
     const a = m.match('level=info msg="served request" cached=true sampled=false tls=on');
     expect(m.match('level=info msg="served request" cached=false sampled=true tls=off').id).toBe(a.id);
   });
+
+  it('an HTTP status of a status key keeps its class: a 5xx never shares a template with a 2xx', () => {
+    const m = new TemplateMiner();
+    const ok = m.match('level=info msg="request done" path=/a status=200 dur=3ms');
+    expect(ok.template).toContain('status=2xx');
+    expect(m.match('level=info msg="request done" path=/b status=201 dur=4ms').id).toBe(ok.id);
+    const failed = m.match('level=info msg="request done" path=/c status=503 dur=4ms');
+    expect(failed.id).not.toBe(ok.id);
+    expect(m.match('level=info msg="request done" path=/d status=504 dur=40ms').id).toBe(failed.id);
+    // Other numbers of a status key, and other keys, are numbers as before.
+    expect(m.match('job done status=1 after 3 tries').template).toBe('job done status=<num> after <num> tries');
+    expect(m.match('exit code=503 seen').template).toBe('exit code=<num> seen');
+  });
 });
 

@@ -39,8 +39,20 @@ function isLetter(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
+/** An HTTP status class as the masks write it (`status=5xx`): `5`, else undefined. */
+function statusClassOf(token: string): string | undefined {
+  const m = STATUS_CLASS.exec(token);
+  return m ? m[1] : undefined;
+}
+const STATUS_CLASS = /=["']?([1-5])xx\b/;
+
 /** Do these two different tokens say different outcomes or states (so they cannot be one `<*>`)? */
 export function outcomesDiffer(a: string, b: string): boolean {
+  const ca = statusClassOf(a);
+  if (ca !== undefined) {
+    const cb = statusClassOf(b);
+    if (cb !== undefined && cb !== ca) return true;
+  }
   const x = wordOf(a);
   const y = wordOf(b);
   if (x === '' || y === '' || x === y) return false;
