@@ -191,6 +191,11 @@ describe('masks for systems outside the dev set', () => {
     expect(maskMessage('lifetime <1 sec')).toBe(maskMessage('lifetime 3 sec'));
     expect(maskMessage('took ~5 ms, >10 KB')).toBe('took <duration>, <size>');
   });
+  it('terminal colour codes are no part of the template', () => {
+    expect(maskMessage('\x1b[31mERROR\x1b[0m payment failed for order 12')).toBe(maskMessage('ERROR payment failed for order 13'));
+    expect(maskMessage('\x1b[1;32mINFO\x1b[0m started in 3s')).toBe('INFO started in <duration>');
+  });
+
   it('a placeholder already in the text keeps its closing bracket', () => {
     expect(maskMessage('GET /api/v1/orders/<*> 502')).toBe('GET <path> <num>');
     expect(maskMessage('route /users/<id> matched')).toBe('route <path> matched');

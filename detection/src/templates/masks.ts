@@ -18,7 +18,7 @@
 //   mask alike); tokens without digits are words and stay literal (the miner generalizes them).
 //   An upper-case word ending in a number keeps its letters (`SOCKS5` → `SOCKS<*>`, `CPU3` →
 //   `CPU<*>`; not when its letters could be hex): a keyword with a version or an index.
-// - `true` and `false` (any case) are values: `<*>`.
+// - ANSI colour codes are dropped; `true` and `false` (any case) are values: `<*>`.
 // - An HTTP status of a status key keeps its class: `status=503` → `status=5xx` (the miner keeps
 //   classes apart: a failed request never shares a template with a served one).
 // - Kubernetes' generated names keep their base: the 5-character random suffix and the
@@ -32,6 +32,9 @@
 //   recognized across tokens: a weekday before a month name, or a month name before a day
 //   number, start a date that absorbs the following day, time and year tokens; the whole date
 //   becomes one `<date>` token.
+
+/** ANSI escape sequences (CSI: colours, cursor moves). */
+const ANSI_ESCAPE = /\x1b\[[0-9;?]*[ -\/]*[@-~]/g;
 
 /** The generalized-variable placeholder (a position whose values differ). */
 export const WILDCARD = '<*>';
@@ -395,6 +398,8 @@ function isDayNumber(t: string): boolean {
  * date spelled with words becomes one `<date>` token.
  */
 export function maskedTokens(message: string, maxChars = DEFAULT_MAX_CHARS): string[] {
+  // Terminal colours (`\x1b[31mERROR\x1b[0m`) are no part of what a message says.
+  if (message.includes('\x1b[')) message = message.replace(ANSI_ESCAPE, '');
   let end = message.length;
   const nl = message.indexOf('\n');
   if (nl >= 0) end = nl;
