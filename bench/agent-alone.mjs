@@ -129,12 +129,19 @@ export function packagedNodeFlags() {
  * `cli`: the agent's entry (default this checkout's agent/dist/cli.js); `nodeFlags`: default
  * the packaged agent's (AGENT_NODE_FLAGS adds to them, e.g. --cpu-prof).
  */
-export async function runAgentAlone(dir, expectedLines, progress, { launcher, cli = join(REPO_ROOT, 'agent/dist/cli.js'), nodeFlags = packagedNodeFlags() } = {}) {
+export async function runAgentAlone(dir, expectedLines, progress, { launcher, cli = join(REPO_ROOT, 'agent/dist/cli.js'), nodeFlags = packagedNodeFlags(), stallMs = 0 } = {}) {
+  // stallMs: the collector holds every answer until that long after the start (a stalled collector).
+  const stallUntil = Date.now() + stallMs;
   const server = createServer((req, res) => {
     req.resume(); // discard
     req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"indexed":0,"duplicates":0,"dead_lettered":0,"errors":[]}');
+      const answer = () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"indexed":0,"duplicates":0,"dead_lettered":0,"errors":[]}');
+      };
+      const wait = stallUntil - Date.now();
+      if (wait > 0) setTimeout(answer, wait);
+      else answer();
     });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
@@ -152,8 +159,14 @@ export async function runAgentAlone(dir, expectedLines, progress, { launcher, cl
   // The launcher execs node: its pid is the agent's.
   const agent = launcher ? spawn(launcher, config, { stdio: ['ignore', 'inherit', 'inherit'], env }) : spawn(process.execPath, [...nodeFlags, ...extra, cli, ...config], { stdio: ['ignore', 'inherit', 'inherit'], env });
   let acked = 0;
+  // The kernel keeps the peak of all resident memory (VmHWM) but not of its private part: sampled.
+  let peakAnon = 0;
+  let peakDuringStall = 0;
   while (acked < expectedLines) {
     await new Promise((r) => setTimeout(r, 500));
+    const parts = rssParts(agent.pid);
+    peakAnon = Math.max(peakAnon, parts.anon);
+    if (Date.now() < stallUntil) peakDuringStall = Math.max(peakDuringStall, parts.anon + parts.file);
     try {
       const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       acked = Number(/^stacklens_agent_events_acked_total (\d+)/m.exec(text)?.[1] ?? 0);
@@ -166,7 +179,22 @@ export async function runAgentAlone(dir, expectedLines, progress, { launcher, cl
   agent.kill('SIGTERM');
   await new Promise((r) => agent.once('exit', r));
   server.close();
-  return { seconds, ...usage };
+  return { seconds, ...usage, peakAnon, peakDuringStall };
+}
+
+/**
+ * Resident memory by kind: `anon`, the process's own (heap, buffers: what its configuration
+ * bounds); `file`, pages of files it maps — the node binary, shared by every Node.js process
+ * on the host and reclaimable by the kernel. Bytes; zeros once the process is gone.
+ */
+export function rssParts(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+    return { anon: kb('RssAnon'), file: kb('RssFile') };
+  } catch {
+    return { anon: 0, file: 0 };
+  }
 }
 
 export function dirBytes(dir, files) {
