@@ -80,6 +80,15 @@ export interface HarvesterOptions {
  */
 export type HarvestEnd = 'stopped' | 'removed' | 'inactive' | 'replaced' | 'binary' | 'complete' | 'incomplete' | 'deferred';
 
+/**
+ * Bytes read from a file at a time. The lines of one read all go into the batch before the
+ * harvester looks at backpressure again, so this bounds how far each open file can run ahead
+ * of the compressor and the collector, besides being the buffer every open file keeps.
+ * Measured (bench --only agent, 10 files vs 1): 256 KiB, 13–14 MiB more private memory; 32 KiB
+ * (Fluent Bit's tail chunk too), 5 MiB; throughput the same within noise.
+ */
+export const READ_CHUNK_BYTES = 32 * 1024;
+
 /** How much of a file's start `pattern: auto` reads to choose its pattern (enough for 50 lines). */
 const SAMPLE_BYTES = 64 * 1024;
 
@@ -394,7 +403,7 @@ export class Harvester {
     const closeRemovedAfter = this.opts.closeRemovedAfterMs ?? 5000;
     const closeInactive = this.opts.closeInactiveMs ?? 5 * 60_000;
     const max = this.opts.maxLineBytes;
-    let buf: Buffer = Buffer.allocUnsafe(this.opts.readChunkBytes ?? 256 * 1024);
+    let buf: Buffer = Buffer.allocUnsafe(this.opts.readChunkBytes ?? READ_CHUNK_BYTES);
     let filled = 0;
     let lastDataAt = Date.now();
 
@@ -482,7 +491,7 @@ export class Harvester {
     const gunzip = createGunzip();
     source.on('error', (err) => gunzip.destroy(err));
     source.pipe(gunzip);
-    let buf: Buffer = Buffer.allocUnsafe(this.opts.readChunkBytes ?? 256 * 1024);
+    let buf: Buffer = Buffer.allocUnsafe(this.opts.readChunkBytes ?? READ_CHUNK_BYTES);
     let filled = 0;
     let head: Buffer | undefined = Buffer.alloc(0);
     /** Uncompressed offset of buf[0] while skipping to the resume point. */
