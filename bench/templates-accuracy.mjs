@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// node bench/templates-accuracy.mjs [--json] [--rounds 7] [--systems HDFS,BGL]   (after `npx tsc -b`)
+// node bench/templates-accuracy.mjs [--json] [--rounds 7] [--systems HDFS,BGL] [--dir DIR]   (after `npx tsc -b`)
+//   --dir: another corpus in the same layout (<Name>/<Name>_2k.log_structured_corrected.csv), e.g. one kept aside for checking
 //
 // Message-template grouping on the LogHub 2k dev set (/work/shared/datasets/loghub-2k-dev, see
 // its README.md): for each system, the `Content` column is fed in order to a fresh
@@ -122,10 +123,10 @@ export function groupingScores(predicted, truth) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Runs the accuracy comparison and the throughput measurement; returns { systems, mean, throughput }. */
-export async function templatesAccuracy({ rounds = 7, only, minerOptions = {}, progress = () => {} } = {}) {
+export async function templatesAccuracy({ rounds = 7, only, dir = LOGHUB_DEV, minerOptions = {}, progress = () => {} } = {}) {
   const { TemplateMiner } = await import(pathToFileURL(join(REPO_ROOT, 'detection/dist/templates/index.js')).href);
   const { messageTemplate } = await import(pathToFileURL(join(REPO_ROOT, 'detection/dist/template.js')).href);
-  const systems = loadDevSet(LOGHUB_DEV, only);
+  const systems = loadDevSet(dir, only);
   const rows = [];
   for (const { name, contents, truth } of systems) {
     progress(`templates: ${name}`);
@@ -159,7 +160,7 @@ export async function templatesAccuracy({ rounds = 7, only, minerOptions = {}, p
   const floods = floodCosts(TemplateMiner, minerOptions);
   progress('');
   const s = median(secs);
-  return { systems: rows, mean, throughput: { messages: total, rounds, medianSeconds: s, messagesPerSecond: total / s, microsPerMessage: (s * 1e6) / total }, floods };
+  return { corpus: dir === LOGHUB_DEV ? undefined : dir, systems: rows, mean, throughput: { messages: total, rounds, medianSeconds: s, messagesPerSecond: total / s, microsPerMessage: (s * 1e6) / total }, floods };
 }
 
 /**
@@ -193,7 +194,7 @@ export function templatesAccuracyReport(r) {
   const f = (x) => x.toFixed(3);
   return [
     '',
-    'Message-template grouping, LogHub 2k dev set (Content in order, a fresh miner per system)',
+    `Message-template grouping, ${r.corpus ?? 'LogHub 2k dev set'} (Content in order, a fresh miner per system)`,
     '',
     '| system | GA miner | GA old | F1 miner | F1 old | groups/templates miner | old | groups miner | templates |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -207,8 +208,9 @@ export function templatesAccuracyReport(r) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, rounds: { type: 'string', default: '7' }, systems: { type: 'string' } } });
+  const { values } = parseArgs({ options: { json: { type: 'boolean' }, rounds: { type: 'string', default: '7' }, systems: { type: 'string' }, dir: { type: 'string' } } });
   const r = await templatesAccuracy({
+    dir: values.dir ? resolve(values.dir) : undefined,
     rounds: Number(values.rounds),
     only: values.systems ? values.systems.split(',') : undefined,
     progress: (msg) => process.stderr.write(`\r\x1b[K${msg}`),

@@ -289,3 +289,33 @@ describe('values spanning a different number of tokens', () => {
     expect(m.match('setTodayTotalDetailSteps=1514038440000##7007##548365##8661##12361##27173954').id).not.toBe(d.id);
   });
 });
+
+describe('values that are not words (held-out corpus, 2026-12-02)', () => {
+  it('component and intent names vary in one template, as masked values do', () => {
+    const m = new TemplateMiner();
+    const ids = [
+      'Displayed com.tencent.mm/.ui.LauncherUI: +812ms',
+      'Displayed com.sina.weibo/.MainTabActivity: +1s20ms',
+      'Displayed com.android.settings/.HWSettings: +95ms',
+    ].map((s) => m.match(s).id);
+    expect(new Set(ids).size).toBe(1);
+    const actions = ['action:android.intent.action.TIME_TICK', 'action:android.intent.action.SCREEN_ON', 'action:android.intent.action.SCREEN_OFF', 'action:android.intent.action.TIME_TICK'];
+    expect(new Set(actions.map((a) => m.match(`processHandleBroadcastAction ${a}`).id)).size).toBe(1);
+  });
+
+  it('two different field labels with values after them are two templates; a name before a colon followed by words is a value', () => {
+    const m = new TemplateMiner();
+    const disk = m.match('[instance: 0a1b2c3d-1111-2222-3333-444455556666] Total disk: 20 GB, used: 5.00 GB').id;
+    const memory = m.match('[instance: 0a1b2c3d-1111-2222-3333-444455556666] Total memory: 512 MB, used: 128.00 MB').id;
+    expect(memory).not.toBe(disk);
+    const users = ['apache', 'admin', 'mysql'].map((u) => m.match(`user ${u}: authentication failure for "/private/": Password Mismatch`).id);
+    expect(new Set(users).size).toBe(1);
+  });
+
+  it('a failure word is never read as a value, nor is a message of bare values', () => {
+    const m = new TemplateMiner();
+    const ok = m.match('sync com.acme/.Worker done').id;
+    expect(m.match('sync com.acme/.Other done').id).toBe(ok);
+    expect(m.match('sync checksum:MISMATCH done').id).not.toBe(ok);
+  });
+});

@@ -230,6 +230,27 @@ export function isKeyword(token: string): boolean {
   }
   return true;
 }
+/** A token that holds a value rather than a word, and does not say how something went. */
+function isPlainValue(token: string): boolean {
+  return token !== WILDCARD && isValueLike(token) && !hasFailureWord(token) && !isKeyword(token);
+}
+
+/**
+ * A field's label (`disk:`, `Total_memory:`): a word and one colon. Two different labels with a
+ * value after them, after the first token, name two different fields ("Total disk: <size>"
+ * and "Total memory: <size>"), never one value. Not the first token, nor one with a word after
+ * it: a name before a colon there is often the value ("alice: hello", "user apache:
+ * authentication failure").
+ */
+function isLabel(token: string): boolean {
+  const n = token.length;
+  if (n < 3 || token.charCodeAt(n - 1) !== 58) return false;
+  for (let i = 0; i < n - 1; i++) {
+    const c = token.charCodeAt(i);
+    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (i > 0 && (c === 95 || c === 45)))) return false;
+  }
+  return true;
+}
 const OPENERS = '([{<"\'`';
 const CLOSERS = ')]}>"\'`,;:.!?';
 
@@ -252,6 +273,11 @@ export class TemplateMiner {
   private readonly byLength = new Map<number, { root: Node; all: Cluster[] }>();
   private readonly byId = new Map<string, Cluster>();
   private seq = 0;
+  /** The message being matched is a template text (TemplateText): its tokens are words as they are, none read as a value. */
+  private literal = false;
+  /** isPlainValue of the message's tokens, worked out once per message as sim() asks (0 not yet, 1 yes, 2 no). */
+  private valueFlags = new Int8Array(64);
+  private valueFlagsOf?: string[];
 
   constructor(options: MinerOptions = {}) {
     this.similarity = options.similarity ?? 0.7;
@@ -268,6 +294,7 @@ export class TemplateMiner {
 
   match(message: string | TemplateText): TemplateMatch {
     const tokens = this.tokens(message);
+    this.literal = message instanceof TemplateText;
     const found: SpanMatch | undefined = this.search(tokens) ?? (message instanceof TemplateText ? undefined : this.searchSpans(tokens));
     if (found) {
       const { cluster } = found;
@@ -298,6 +325,7 @@ export class TemplateMiner {
 
   peek(message: string | TemplateText): TemplateMatch | undefined {
     const tokens = this.tokens(message);
+    this.literal = message instanceof TemplateText;
     const found = this.search(tokens) ?? (message instanceof TemplateText ? undefined : this.searchSpans(tokens));
     if (!found) return undefined;
     return { id: found.cluster.id, template: this.text(found.cluster), created: false, changed: false };
@@ -518,6 +546,7 @@ export class TemplateMiner {
     let total = 0;
     let wild = 0;
     let anchors = 0;
+    let values = 0;
     // Differing words and key values are judged (keyword, outcome, settled constant) only if the
     // similarity reaches the threshold: most candidates fail on the count alone, cheaply.
     const words = this.differingWords;
@@ -534,7 +563,8 @@ export class TemplateMiner {
         wild++;
       } else if (t === WILDCARD) {
         wild++;
-        if (hasPlaceholder(m)) continue;
+        // A value (masked, or not a word: `action:android.intent.TIME_TICK`) fills the slot.
+        if (hasPlaceholder(m) || (!this.literal && this.valueAt(tokens, i))) continue;
         slots.push(i);
         total++;
         if (n - i - 1 + eq < this.bailRatio * (total - eq)) return NO_MATCH;
@@ -548,7 +578,13 @@ export class TemplateMiner {
       } else if (sameKey(t, m)) {
         keys.push(i);
         anchors++;
-      } else if (!(hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t))) {
+      } else if (hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t)) {
+        // two values of one shape: left out
+      } else if (!this.literal && this.valueAt(tokens, i) && isPlainValue(t)) {
+        // Two values that are not words (`com.acme/.MainUI:`, `svchost.exe`): left out, as masked ones are.
+        keys.push(i);
+        values++;
+      } else {
         words.push(i);
         total++;
         // Too many differences for the rest to make up: below the threshold whatever follows.
@@ -556,6 +592,8 @@ export class TemplateMiner {
       }
       // (two differently shaped values of one field, `#<*>#` and `#<*>#<*>`, are left out)
     }
+    // Values left out need a word in common: a message of bare values is no evidence for a template of others.
+    if (values > 0 && eq === 0) return NO_MATCH;
     const sim = total === 0 ? 1 : eq / total;
     if (sim < this.similarity) return [sim, wild, eq + anchors];
     const stable = this.stableAfter > 0 && c.count >= this.stableAfter;
@@ -565,6 +603,7 @@ export class TemplateMiner {
       if (stable && !isVariable(t) && !isVariable(m)) return NO_MATCH;
       if (isKeyword(t) && isKeyword(m)) return NO_MATCH;
       if (outcomesDiffer(t, m)) return NO_MATCH;
+      if (i > 0 && i + 1 < tokens.length && isLabel(t) && isLabel(m) && isVariable(tokens[i + 1])) return NO_MATCH;
     }
     for (const i of keys) {
       if (outcomesDiffer(template[i], tokens[i])) return NO_MATCH; // level=info / level=error
@@ -575,6 +614,18 @@ export class TemplateMiner {
     return [sim, wild, eq + anchors];
   }
 
+
+  /** isPlainValue(tokens[i]), remembered for this message: a flood of new messages compares each with many templates. */
+  private valueAt(tokens: string[], i: number): boolean {
+    if (tokens !== this.valueFlagsOf) {
+      this.valueFlagsOf = tokens;
+      if (this.valueFlags.length < tokens.length) this.valueFlags = new Int8Array(tokens.length * 2);
+      else this.valueFlags.fill(0, 0, tokens.length);
+    }
+    let f = this.valueFlags[i];
+    if (f === 0) this.valueFlags[i] = f = isPlainValue(tokens[i]) ? 1 : 2;
+    return f === 1;
+  }
 
   // --- update ----------------------------------------------------------------------------
 
