@@ -602,7 +602,7 @@ export class TemplateMiner {
       const m = tokens[i];
       if (stable && !isVariable(t) && !isVariable(m)) return NO_MATCH;
       if (isKeyword(t) && isKeyword(m)) return NO_MATCH;
-      if (outcomesDiffer(t, m)) return NO_MATCH;
+      if (outcomesDiffer(t, m, true)) return NO_MATCH;
       if (i > 0 && i + 1 < tokens.length && isLabel(t) && isLabel(m) && isVariable(tokens[i + 1])) return NO_MATCH;
     }
     for (const i of keys) {

@@ -72,3 +72,14 @@ describe('outcome words', () => {
   });
 });
 
+
+describe('on and off', () => {
+  it('as words of the text are two states; as the value of a key, a setting like true/false', () => {
+    const m = new TemplateMiner();
+    const on = m.match('BTLE scanner Powered On').id;
+    expect(m.match('BTLE scanner Powered Off').id).not.toBe(on);
+    expect(m.match('BTLE scanner Powered On').id).toBe(on);
+    const a = m.match('request served tls=on cache=hit').id;
+    expect(m.match('request served tls=off cache=hit').id).toBe(a);
+  });
+});

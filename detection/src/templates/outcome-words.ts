@@ -46,8 +46,17 @@ function statusClassOf(token: string): string | undefined {
 }
 const STATUS_CLASS = /=["']?([1-5])xx\b/;
 
-/** Do these two different tokens say different outcomes or states (so they cannot be one `<*>`)? */
-export function outcomesDiffer(a: string, b: string): boolean {
+/**
+ * `on`/`off` as words of a message say a state ("scanner Powered On" / "… Off"); as the value of
+ * a key (`tls=on`) they are a setting, a value like true/false.
+ */
+const SWITCHES = new Set(['on', 'off']);
+
+/**
+ * Do these two different tokens say different outcomes or states (so they cannot be one `<*>`)?
+ * `words`: the tokens are words of the text, not values of one key.
+ */
+export function outcomesDiffer(a: string, b: string, words = false): boolean {
   const ca = statusClassOf(a);
   if (ca !== undefined) {
     const cb = statusClassOf(b);
@@ -57,6 +66,7 @@ export function outcomesDiffer(a: string, b: string): boolean {
   const y = wordOf(b);
   if (x === '' || y === '' || x === y) return false;
   if (FAILURE.has(x) || FAILURE.has(y)) return true;
+  if (words && SWITCHES.has(x) && SWITCHES.has(y)) return true;
   return STATES.has(x) && STATES.has(y);
 }
 
