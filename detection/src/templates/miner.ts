@@ -44,7 +44,7 @@
 
 import { createHash } from 'node:crypto';
 import { DEFAULT_MAX_CHARS, WILDCARD, hasPlaceholder, maskedTokens, skeleton } from './masks.js';
-import { hasFailureWord, isFailureWord, outcomesDiffer } from './outcome-words.js';
+import { hasFailureWord, isFailureWord, namesErrorType, outcomesDiffer } from './outcome-words.js';
 import { TemplateText } from './access-template.js';
 
 export interface MinerOptions {
@@ -232,7 +232,7 @@ export function isKeyword(token: string): boolean {
 }
 /** A token that holds a value rather than a word, and does not say how something went. */
 function isPlainValue(token: string): boolean {
-  return token !== WILDCARD && isValueLike(token) && !hasFailureWord(token) && !isKeyword(token);
+  return token !== WILDCARD && isValueLike(token) && !hasFailureWord(token) && !isKeyword(token) && !namesErrorType(token);
 }
 
 /**
@@ -603,14 +603,16 @@ export class TemplateMiner {
       if (stable && !isVariable(t) && !isVariable(m)) return NO_MATCH;
       if (isKeyword(t) && isKeyword(m)) return NO_MATCH;
       if (outcomesDiffer(t, m, true)) return NO_MATCH;
+      if (namesErrorType(t) || namesErrorType(m)) return NO_MATCH; // NullPointerException / IllegalStateException
       if (i > 0 && i + 1 < tokens.length && isLabel(t) && isLabel(m) && isVariable(tokens[i + 1])) return NO_MATCH;
     }
     for (const i of keys) {
       if (outcomesDiffer(template[i], tokens[i])) return NO_MATCH; // level=info / level=error
+      if (namesErrorType(template[i]) || namesErrorType(tokens[i])) return NO_MATCH; // two error types, or one values made a slot
       if (template[i].endsWith(WILDCARD) && isFailureWord(tokens[i])) return NO_MATCH; // phase=<*> / phase=Failed
     }
     // A failure never joins a slot that other words made a value (`status=<*>` of ready/started).
-    for (const i of slots) if (isFailureWord(tokens[i])) return NO_MATCH;
+    for (const i of slots) if (isFailureWord(tokens[i]) || namesErrorType(tokens[i])) return NO_MATCH;
     return [sim, wild, eq + anchors];
   }
 

@@ -83,3 +83,18 @@ describe('on and off', () => {
     expect(m.match('request served tls=off cache=hit').id).toBe(a);
   });
 });
+
+describe('exception and error types', () => {
+  it('two different types are two templates (as Sentry groups by type); other class names are values', () => {
+    const m = new TemplateMiner();
+    const npe = m.match('Exception in thread "main" java.lang.NullPointerException: null').id;
+    expect(m.match('Exception in thread "main" java.lang.IllegalStateException: null').id).not.toBe(npe);
+    expect(m.match('Exception in thread "main" java.lang.NullPointerException: null').id).toBe(npe);
+    expect(m.match('failed: KeyError: bad input').id).not.toBe(m.match('failed: ValueError: bad input').id);
+    const svc = m.match('Loading class com.acme.OrderService').id;
+    expect(m.match('Loading class com.acme.PriceService').id).toBe(svc);
+    // A slot that other values made never takes an error type.
+    for (const x of ['com.acme.A', 'com.acme.B', 'com.acme.C']) m.match(`handler ${x} registered`);
+    expect(m.match('handler com.acme.ConfigurationError registered').id).not.toBe(m.match('handler com.acme.D registered').id);
+  });
+});

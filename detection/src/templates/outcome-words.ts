@@ -89,3 +89,13 @@ export function hasFailureWord(token: string): boolean {
   }
   return false;
 }
+
+/**
+ * An exception or error type in a token (`java.lang.NullPointerException:`, `ValueError`,
+ * `IOException`): what kind of failure it was. Two different ones are two problems, as Sentry
+ * groups by exception type, and none is a value of a `<*>` slot.
+ */
+export function namesErrorType(token: string): boolean {
+  return ERROR_TYPE.test(token);
+}
+const ERROR_TYPE = /[A-Z][A-Za-z0-9_]*(?:Exception|Error)(?![A-Za-z0-9_])/;
