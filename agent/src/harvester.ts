@@ -291,6 +291,18 @@ export class Harvester {
     return this.remainder(buf, total - pos);
   }
 
+  /**
+   * Back to the read chunk once a long line is through: a file keeps a bigger buffer only while
+   * it reads a line that needs one (each read's lines go to the batch at once, see READ_CHUNK_BYTES).
+   */
+  private shrink(buf: Buffer, filled: number): Buffer {
+    const chunk = this.opts.readChunkBytes ?? READ_CHUNK_BYTES;
+    if (buf.length <= chunk || filled > chunk / 2) return buf;
+    const smaller = Buffer.allocUnsafe(chunk);
+    buf.copy(smaller, 0, 0, filled);
+    return smaller;
+  }
+
   /** A buffer full of one unfinished line: a bigger one, up to just past max_line_bytes. */
   private grow(buf: Buffer, filled: number): Buffer {
     const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, this.opts.maxLineBytes + 1 + this.decoding.newlineBytes));
@@ -476,6 +488,7 @@ export class Harvester {
       this.counters.bytes += bytesRead;
       filled = this.consume(buf, filled + bytesRead);
       if (filled === buf.length) buf = this.grow(buf, filled);
+      else buf = this.shrink(buf, filled);
     }
     return 'stopped';
   }
@@ -528,6 +541,7 @@ export class Harvester {
           const n = data.copy(buf, filled, at);
           at += n;
           filled = this.consume(buf, filled + n);
+          buf = this.shrink(buf, filled);
         }
       }
       if (head) {
