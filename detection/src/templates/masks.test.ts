@@ -110,14 +110,27 @@ describe('masks: messages', () => {
     const one = maskedTokens('ask 10.0.0.1:50010 to delete blk_1');
     const many = maskedTokens('ask 10.0.0.2:50010 to delete blk_1 blk_-2 blk_3');
     expect(many).toEqual(one);
+    // longer than maxChars: the run goes on across the gap between head and tail
+    const longer = maskedTokens(`ask 10.0.0.2:50010 to delete ${Array.from({ length: 300 }, (_, i) => `blk_${i * 7919}`).join(' ')}`);
+    expect(longer).toEqual(one);
   });
-  it('only the first line, cut at a token boundary', () => {
+  it('only the first line; a long one as its head and tail, cut at token boundaries', () => {
     expect(maskedTokens('Exception in thread main\n  at Foo.bar(Foo.java:1)')).toEqual(['Exception', 'in', 'thread', 'main']);
     const long = 'word '.repeat(200) + 'x';
     const toks = maskedTokens(long, 512);
-    expect(toks.every((t) => t === 'word')).toBe(true);
-    expect(toks.length).toBe(102);
-    expect(maskedTokens('abcdefghij', 5)).toEqual(['abcde']);
+    const gap = toks.indexOf('…');
+    // head: the first 384 characters (77 whole words), tail: the last 128 (25 words and `x`)
+    expect(gap).toBe(77);
+    expect(toks.slice(0, gap).every((t) => t === 'word')).toBe(true);
+    expect(toks.slice(gap + 1)).toEqual([...Array(25).fill('word'), 'x']);
+    // A line without whitespace in its tail window: the head only.
+    expect(maskedTokens('abcdefghij', 5)).toEqual(['abcd']);
+    // The cause at the end of a long line is mined.
+    const head = 'could not execute batch; SQL [insert into orders (id, customer, total) values (?, ?, ?)]; '.repeat(12);
+    const a = maskedTokens(`${head}nested exception is org.hibernate.exception.LockAcquisitionException: could not execute batch`);
+    const b = maskedTokens(`${head}nested exception is org.hibernate.exception.ConstraintViolationException: could not execute batch`);
+    expect(a.at(-5)).toBe('org.hibernate.exception.LockAcquisitionException:');
+    expect(b.at(-5)).toBe('org.hibernate.exception.ConstraintViolationException:');
   });
   it('whitespace runs and tabs separate tokens; empty message → no tokens', () => {
     expect(maskedTokens('a \t b   c')).toEqual(['a', 'b', 'c']);
@@ -197,7 +210,7 @@ describe('masks for systems outside the dev set', () => {
   });
 
   it('a placeholder already in the text keeps its closing bracket', () => {
-    expect(maskMessage('GET /api/v1/orders/<*> 502')).toBe('GET <path> <num>');
+    expect(maskMessage('GET /api/v1/orders/<*> 502')).toBe('GET <path> 5xx');
     expect(maskMessage('route /users/<id> matched')).toBe('route <path> matched');
   });
 

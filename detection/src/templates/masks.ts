@@ -21,6 +21,11 @@
 // - ANSI colour codes are dropped; `true` and `false` (any case) are values: `<*>`.
 // - An HTTP status of a status key keeps its class: `status=503` → `status=5xx` (the miner keeps
 //   classes apart: a failed request never shares a template with a served one).
+//   In free text a server error after an HTTP context (`"GET /x HTTP/1.1" 503`, `status: 503`,
+//   `returned 503`) is `5xx`; other statuses there stay numbers.
+// - An exception type with a digit in its name (`AmazonS3Exception`) is a name, kept.
+// - A line longer than maxChars is mined as its head and its last quarter, `…` between: the
+//   end of a long line often names the cause.
 // - Kubernetes' generated names keep their base: the 5-character random suffix and the
 //   pod-template hash, drawn from Kubernetes' vowel-free alphabet, are values
 //   (`kube-api-access-bwqgf` → `kube-api-access-<*>`, `web-7fd8b6f5c9-x2k4p` → `web-<*>-<*>`).
@@ -43,8 +48,8 @@ export const WILDCARD = '<*>';
 export const PLACEHOLDERS = ['<*>', '<ip>', '<mac>', '<host>', '<url>', '<path>', '<email>', '<uuid>', '<hex>', '<num>', '<size>', '<duration>', '<date>', '<time>'] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 
-/** Longest message prefix mined by default (characters; stack traces add nothing). */
-export const DEFAULT_MAX_CHARS = 512;
+/** Longest first line mined whole by default (characters); a longer one is mined as its head and tail. */
+export const DEFAULT_MAX_CHARS = 1024;
 
 // Generic TLDs and the country codes that are rarely also a file extension or an identifier
 // word (`.id`, `.is`, `.in`, `.it`, `.sh`, `.pl`, `.py`, `.md`, `.cc`, `.rs`, … are left out:
@@ -235,6 +240,8 @@ function maskRuns(core: string): string {
       if (isDigit(core.charCodeAt(j))) hasDigit = true;
       j++;
     }
+    // An exception or error type with a digit in its name (`AmazonS3Exception`, `Http2Exception`) is a name, not a value.
+    if (hasDigit && isErrorTypeName(core, i, j)) hasDigit = false;
     if (hasDigit) {
       let start = i;
       // A sign: `-` right before the run, itself after a non-alphanumeric char or the start.
@@ -258,6 +265,13 @@ function maskRuns(core: string): string {
     i = j;
   }
   return last === 0 ? core : out + core.slice(last);
+}
+
+/** core[from, to) is a CamelCase name ending in `Exception` or `Error`. */
+function isErrorTypeName(core: string, from: number, to: number): boolean {
+  const c = core.charCodeAt(from);
+  if (c < 65 || c > 90 || to - from < 8) return false;
+  return core.startsWith('Exception', to - 9) || core.startsWith('Error', to - 5);
 }
 
 /** Mask one value (a token core, or the value of `key=value`). */
@@ -298,6 +312,53 @@ function statusClass(value: string): string | undefined {
   const c = value.charCodeAt(s);
   if (c < 49 || c > 53 || !allDigits(value, s + 1, e)) return undefined;
   return `${value.slice(0, s)}${value[s]}xx${value.slice(e)}`;
+}
+
+/** A token's text, lower-case, without the punctuation around it (`"status":` → `status`). */
+function bareWord(token: string): string {
+  let s = 0;
+  let e = token.length;
+  while (s < e && OPENERS.includes(token[s])) s++;
+  while (e > s && CLOSERS.includes(token[e - 1])) e--;
+  return token.slice(s, e).toLowerCase();
+}
+
+const HTTP_METHODS = new Set(['get', 'post', 'put', 'delete', 'patch', 'head', 'options', 'connect', 'trace']);
+
+/**
+ * raw[t] is a server-error HTTP status (5xx) by its context — after a status word (`status: 503`,
+ * `"status": 503,`, `HTTP 503`, `status code 503`), after a request (`"GET /x HTTP/1.1" 503`,
+ * `GET /healthz 503`), or after `returned`/`responded` unless a plural noun follows (`returned
+ * 500 rows` is a count) — `5xx` with the punctuation around it (`503,` → `5xx,`), else
+ * undefined: a request the server failed never shares a template with a served one
+ * (outcome-words.ts), as with `status=503` (isStatusKey).
+ */
+function httpStatusClass(raw: string[], t: number): string | undefined {
+  if (t === 0) return undefined;
+  const token = raw[t];
+  let s = 0;
+  let e = token.length;
+  while (s < e && OPENERS.includes(token[s])) s++;
+  while (e > s && CLOSERS.includes(token[e - 1])) e--;
+  if (e - s !== 3) return undefined;
+  const c = token.charCodeAt(s);
+  if (c < 49 || c > 53 || !allDigits(token, s + 1, e)) return undefined;
+  const prev = bareWord(raw[t - 1]);
+  const before = t >= 2 ? bareWord(raw[t - 2]) : '';
+  let status = isStatusWord(prev) || (prev === 'code' && (isStatusWord(before) || before === 'response'));
+  if (!status && t >= 2 && HTTP_METHODS.has(before)) status = prev.startsWith('/') || prev.includes('://');
+  if (!status && (prev === 'returned' || prev === 'responded')) {
+    const next = t + 1 < raw.length ? bareWord(raw[t + 1]) : '';
+    status = !(next.length > 2 && next.endsWith('s') && /^[a-z]+$/.test(next));
+  }
+  // Only server errors get a class of their own here: in free text a 404 is the client's
+  // outcome and stays a number (OpenStack's `status: 404` lines share the 200s' template).
+  return status && c === 53 ? `${token.slice(0, s)}5xx${token.slice(e)}` : undefined;
+}
+
+/** `status`, `http_status`, `statuscode`, `status_code`, `http`, `http/1.1`. */
+function isStatusWord(word: string): boolean {
+  return word.endsWith('status') || word.endsWith('status_code') || word.endsWith('statuscode') || word === 'http' || word.startsWith('http/');
 }
 
 /** `true` / `false` (any case, in wrapping punctuation) are values: `<*>`. */
@@ -394,8 +455,8 @@ function isDayNumber(t: string): boolean {
 }
 
 /**
- * The tokens of the first line of a message (at most maxChars characters), each masked. A
- * date spelled with words becomes one `<date>` token.
+ * The tokens of the first line of a message, each masked (a line longer than maxChars: its
+ * head and its last quarter, `…` between). A date spelled with words becomes one `<date>` token.
  */
 export function maskedTokens(message: string, maxChars = DEFAULT_MAX_CHARS): string[] {
   // Terminal colours (`\x1b[31mERROR\x1b[0m`) are no part of what a message says.
@@ -403,14 +464,33 @@ export function maskedTokens(message: string, maxChars = DEFAULT_MAX_CHARS): str
   let end = message.length;
   const nl = message.indexOf('\n');
   if (nl >= 0) end = nl;
-  if (end > maxChars) {
-    // Cut at the last whitespace before the limit: a token cut in the middle would differ.
-    let cut = maxChars;
-    while (cut > 0 && !isSpace(message.charCodeAt(cut)) && !isSpace(message.charCodeAt(cut - 1))) cut--;
-    end = cut > 0 ? cut : maxChars;
-  }
   const raw: string[] = [];
-  let i = 0;
+  if (end > maxChars) {
+    // A long line: its head and its tail are mined, with `…` between them. The end of a long
+    // line often says what went wrong (`… nested exception is …ConstraintViolationException:
+    // could not execute statement`), so two lines that share a long head are two templates
+    // when their tails differ. Both cut at whitespace: a token cut in the middle would differ.
+    const tailChars = maxChars >> 2;
+    let cut = maxChars - tailChars;
+    while (cut > 0 && !isSpace(message.charCodeAt(cut)) && !isSpace(message.charCodeAt(cut - 1))) cut--;
+    if (cut === 0) cut = maxChars - tailChars;
+    let from = end - tailChars;
+    while (from < end && !isSpace(message.charCodeAt(from - 1))) from++;
+    splitTokens(message, 0, cut, raw);
+    if (from < end && from > cut) {
+      raw.push(LONG_LINE_GAP);
+      splitTokens(message, from, end, raw);
+    }
+  } else splitTokens(message, 0, end, raw);
+  return maskRaw(raw);
+}
+
+/** Between the head and the tail of a line longer than maxChars. */
+export const LONG_LINE_GAP = '…';
+
+/** The whitespace-separated tokens of message[from, end) appended to raw (a quoted key value with spaces is one token). */
+function splitTokens(message: string, from: number, end: number, raw: string[]): void {
+  let i = from;
   while (i < end) {
     let c = message.charCodeAt(i);
     while (i < end && (c === 32 || c === 9 || c === 13 || c === 11 || c === 12)) c = message.charCodeAt(++i);
@@ -432,6 +512,10 @@ export function maskedTokens(message: string, maxChars = DEFAULT_MAX_CHARS): str
     }
     raw.push(message.slice(start, i));
   }
+}
+
+/** Each raw token masked; a spelled date, a number and its unit, a frame with a space are one token each. */
+function maskRaw(raw: string[]): string[] {
   const out: string[] = new Array(raw.length);
   let k = 0;
   for (let t = 0; t < raw.length; t++) {
@@ -483,6 +567,14 @@ export function maskedTokens(message: string, maxChars = DEFAULT_MAX_CHARS): str
       continue;
     }
     const masked = maskToken(tok);
+    // A number that an HTTP context makes a server error keeps its class (`… HTTP/1.1" 503` → `5xx`).
+    if (masked.length <= 9 && masked.includes('<num>')) {
+      const status = httpStatusClass(raw, t);
+      if (status !== undefined) {
+        out[k++] = status;
+        continue;
+      }
+    }
     // A frame's jar and version after it (log4j's `~[elasticsearch-7.17.0.jar:7.17.0]`, `[?:?]`) belong to the frame.
     if (masked === WILDCARD && t + 1 < raw.length && tok.charCodeAt(tok.length - 1) === 41 && JAR_INFO.test(raw[t + 1])) {
       out[k++] = WILDCARD;
@@ -492,6 +584,11 @@ export function maskedTokens(message: string, maxChars = DEFAULT_MAX_CHARS): str
     // A run of the same masked token (a list of ids: `blk_<*> blk_<*> …`) is one token, so
     // lists of any length share a template.
     if (k > 0 && masked === out[k - 1] && masked !== tok) continue;
+    // The same run on both sides of a long line's gap (a list longer than maxChars) is one run too.
+    if (k > 1 && out[k - 1] === LONG_LINE_GAP && masked === out[k - 2] && masked !== tok) {
+      k--;
+      continue;
+    }
     out[k++] = masked;
   }
   out.length = k;

@@ -319,3 +319,60 @@ describe('values that are not words (held-out corpus, 2026-12-02)', () => {
     expect(m.match('sync checksum:MISMATCH done').id).not.toBe(ok);
   });
 });
+
+describe("an outside tester's cases (2026-12-03)", () => {
+  const distinct = (lines: string[]) => {
+    const m = new TemplateMiner();
+    return new Set(lines.map((l) => m.match(l).id)).size;
+  };
+
+  it('long lines that differ only at the end are two templates; the same end with other values is one', () => {
+    const head = (n: number) => `Could not commit transaction ${n} for order ${n * 3}; SQL [update orders set status = ?, total = ? where id = ?]; `.repeat(11);
+    const tail = (type: string) => `nested exception is org.hibernate.exception.${type}: could not execute statement`;
+    const m = new TemplateMiner();
+    const lock = m.match(head(1) + tail('LockAcquisitionException'));
+    const constraint = m.match(head(2) + tail('ConstraintViolationException'));
+    expect(head(1).length).toBeGreaterThan(1024);
+    expect(constraint.id).not.toBe(lock.id);
+    expect(m.match(head(3) + tail('LockAcquisitionException')).id).toBe(lock.id);
+  });
+
+  it('outcome words: approved/declined, allow/deny, committed/rolled_back, primary/replica, exit-code/timeout', () => {
+    expect(distinct(['payment 1001 approved by issuer', 'payment 1002 declined by issuer'])).toBe(2);
+    expect(distinct(['firewall rule 7 action=allow src=10.0.0.1', 'firewall rule 8 action=deny src=10.0.0.2'])).toBe(2);
+    expect(distinct(['transaction 17 committed on orders', 'transaction 18 rolled_back on orders'])).toBe(2);
+    expect(distinct(['node db-1 became primary for shard 3', 'node db-2 became replica for shard 4'])).toBe(2);
+    expect(distinct(["web.service: Failed with result 'exit-code'.", "web.service: Failed with result 'timeout'."])).toBe(2);
+  });
+
+  it('two different field names are two fields, not one value', () => {
+    expect(distinct(['payment processed result=success', 'payment processed state=declined'])).toBe(2);
+    expect(distinct(['alert raised disk:critical on host web-1', 'alert raised memory:critical on host web-2'])).toBe(2);
+    // one field's values still vary in one template
+    expect(distinct(['alert raised disk:/dev/sda1 on host web-1', 'alert raised disk:/dev/sdb2 on host web-2'])).toBe(1);
+  });
+
+  it('a server error in free text never shares the template of a served request', () => {
+    const lines = (status: number) => [
+      `GET /healthz ${status}`,
+      `10.0.0.1 - - [03/Dec/2026:06:00:00 +0000] "GET /api/orders HTTP/1.1" ${status} 512 "-" "curl/8.0"`,
+      `upstream payments returned ${status} in 35ms`,
+      `request finished with status: ${status}`,
+    ];
+    const m = new TemplateMiner();
+    const ok = lines(200).map((l) => m.match(l).id);
+    lines(204).forEach((l, i) => expect(m.match(l).id).toBe(ok[i]));
+    lines(502).forEach((l, i) => expect(m.match(l).id, l).not.toBe(ok[i]));
+    lines(503).forEach((l, i) => expect(m.match(l).id).not.toBe(ok[i]));
+    // a count is no status
+    expect(distinct(['query returned 200 rows', 'query returned 500 rows'])).toBe(1);
+    // a slot of other fields' values never takes a status
+    expect(distinct(['call finished tenant=acme', 'call finished tenant=globex', 'call finished status=200'])).toBe(2);
+    expect(distinct(['call finished x=acme', 'call finished y=globex', 'call finished status=503'])).toBe(3);
+  });
+
+  it('exception types with digits in their names are names', () => {
+    expect(distinct(['upload failed: com.amazonaws.services.s3.model.AmazonS3Exception: Access Denied', 'upload failed: com.amazonaws.services.ec2.model.AmazonEC2Exception: Access Denied'])).toBe(2);
+    expect(distinct(['stream 3 reset: io.netty.handler.codec.http2.Http2Exception: stream closed', 'stream 5 reset: io.netty.handler.codec.http2.Http2Exception: stream closed'])).toBe(1);
+  });
+});

@@ -44,7 +44,7 @@
 
 import { createHash } from 'node:crypto';
 import { DEFAULT_MAX_CHARS, WILDCARD, hasPlaceholder, maskedTokens, skeleton } from './masks.js';
-import { hasFailureWord, isFailureWord, namesErrorType, outcomesDiffer } from './outcome-words.js';
+import { hasFailureWord, isFailureWord, namesErrorType, outcomesDiffer, statusClassOf } from './outcome-words.js';
 import { TemplateText } from './access-template.js';
 
 export interface MinerOptions {
@@ -54,7 +54,7 @@ export interface MinerOptions {
   depth?: number;
   /** Distinct tokens a tree node keeps before new ones go to the wildcard branch (default 32). */
   maxChildren?: number;
-  /** Longest prefix mined, default 512; only the first line of a multi-line message. */
+  /** Longest first line mined whole, default 1024 (a longer one: its head and its last quarter); only the first line of a multi-line message is mined. */
   maxChars?: number;
   /** The id of a new cluster; default: templateId(first template text). */
   idFor?: (firstTemplate: string) => string;
@@ -195,8 +195,8 @@ function spanWindow(short: string[], long: string[]): [number, number] {
 /** Token b can stand where a stands, for a span match: equal, a value of a `<*>` or of one key, or values of one shape — never a failure word in a slot. */
 function fits(a: string, b: string): boolean {
   if (a === b) return true;
-  if (a === WILDCARD) return !isFailureWord(b);
-  if (sameKey(a, b)) return !outcomesDiffer(a, b) && !isFailureWord(b);
+  if (a === WILDCARD) return !saysOutcome(b);
+  if (sameKey(a, b)) return !outcomesDiffer(a, b) && !saysOutcome(b);
   return hasPlaceholder(a) && hasPlaceholder(b) && skeleton(a) === skeleton(b);
 }
 
@@ -206,8 +206,8 @@ function fits(a: string, b: string): boolean {
  * with a failure word in it (`(checksum:MISMATCH)` says how it went).
  */
 function runIsValue(tokens: string[], from: number, to: number): boolean {
-  if (!isValueLike(tokens[from]) || hasFailureWord(tokens[from])) return false;
-  for (let i = from + 1; i <= to; i++) if (!isValueLike(tokens[i]) || tokens[i].indexOf('=') > 0 || hasFailureWord(tokens[i])) return false;
+  if (!isValueLike(tokens[from]) || hasFailureWord(tokens[from]) || saysOutcome(tokens[from])) return false;
+  for (let i = from + 1; i <= to; i++) if (!isValueLike(tokens[i]) || tokens[i].indexOf('=') > 0 || hasFailureWord(tokens[i]) || saysOutcome(tokens[i])) return false;
   return true;
 }
 
@@ -230,9 +230,40 @@ export function isKeyword(token: string): boolean {
   }
   return true;
 }
+/**
+ * A token that says how something went or what failed — a failure word, an exception type, a
+ * server-error status class (`5xx`) — and so is never a value of a `<*>` slot.
+ */
+function saysOutcome(token: string): boolean {
+  return isFailureWord(token) || namesErrorType(token) || statusClassOf(token) !== undefined;
+}
+
 /** A token that holds a value rather than a word, and does not say how something went. */
 function isPlainValue(token: string): boolean {
-  return token !== WILDCARD && isValueLike(token) && !hasFailureWord(token) && !isKeyword(token) && !namesErrorType(token);
+  return token !== WILDCARD && isValueLike(token) && !hasFailureWord(token) && !isKeyword(token) && !saysOutcome(token);
+}
+
+/**
+ * The field name of `key=value` or `key:value` (`result=success` → `result`), or '' when the
+ * token is not one. Two tokens with different field names are two fields, never one value
+ * (`result=success` and `state=declined`; `disk:critical` and `memory:critical`).
+ */
+function fieldName(token: string): string {
+  let s = 0;
+  while (s < token.length && OPENERS.includes(token[s])) s++;
+  for (let i = s; i < token.length - 1 && i - s <= 40; i++) {
+    const c = token.charCodeAt(i);
+    if (c === 61 || c === 58) return i > s ? token.slice(s, i) : '';
+    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 45 || c === 46)) return '';
+  }
+  return '';
+}
+
+function differentFields(a: string, b: string): boolean {
+  const x = fieldName(a);
+  if (x === '') return false;
+  const y = fieldName(b);
+  return y !== '' && x !== y;
 }
 
 /**
@@ -580,7 +611,7 @@ export class TemplateMiner {
         anchors++;
       } else if (hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t)) {
         // two values of one shape: left out
-      } else if (!this.literal && this.valueAt(tokens, i) && isPlainValue(t)) {
+      } else if (!this.literal && this.valueAt(tokens, i) && isPlainValue(t) && !differentFields(t, m)) {
         // Two values that are not words (`com.acme/.MainUI:`, `svchost.exe`): left out, as masked ones are.
         keys.push(i);
         values++;
@@ -604,6 +635,8 @@ export class TemplateMiner {
       if (isKeyword(t) && isKeyword(m)) return NO_MATCH;
       if (outcomesDiffer(t, m, true)) return NO_MATCH;
       if (namesErrorType(t) || namesErrorType(m)) return NO_MATCH; // NullPointerException / IllegalStateException
+      if (statusClassOf(t) !== undefined || statusClassOf(m) !== undefined) return NO_MATCH; // `HTTP/1.1" 5xx` / `HTTP/1.1" <num>`
+      if (differentFields(t, m)) return NO_MATCH; // result=success / state=declined, disk:critical / memory:critical
       if (i > 0 && i + 1 < tokens.length && isLabel(t) && isLabel(m) && isVariable(tokens[i + 1])) return NO_MATCH;
     }
     for (const i of keys) {
@@ -612,7 +645,7 @@ export class TemplateMiner {
       if (template[i].endsWith(WILDCARD) && isFailureWord(tokens[i])) return NO_MATCH; // phase=<*> / phase=Failed
     }
     // A failure never joins a slot that other words made a value (`status=<*>` of ready/started).
-    for (const i of slots) if (isFailureWord(tokens[i]) || namesErrorType(tokens[i])) return NO_MATCH;
+    for (const i of slots) if (saysOutcome(tokens[i])) return NO_MATCH;
     return [sim, wild, eq + anchors];
   }
 

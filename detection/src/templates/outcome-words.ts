@@ -7,12 +7,12 @@
 
 /** Failure words: one of them facing any other word is a different kind of message. */
 const FAILURE = new Set(
-  'fail failed failing fails failure failures error errors errored fatal panic panicked crit critical denied refused rejected reject lost timeout timeouts timedout unable cannot unreachable unavailable unhealthy offline aborted abort aborting exception crashed crash killed dropped missing broken corrupt corrupted degraded warn warning forbidden unauthorized mismatch overflow exceeded violation invalid expired reset disconnected down evicted oomkilled crashloopbackoff backoff throttled notready'.split(' '),
+  'fail failed failing fails failure failures error errors errored fatal panic panicked crit critical denied refused rejected reject lost timeout timeouts timedout unable cannot unreachable unavailable unhealthy offline aborted abort aborting exception crashed crash killed dropped missing broken corrupt corrupted degraded warn warning forbidden unauthorized mismatch overflow exceeded violation invalid expired reset disconnected down evicted oomkilled crashloopbackoff backoff throttled notready declined deny denies disallowed revoked rollback rolled_back rolledback not_found timed_out timed-out'.split(' '),
 );
 
 /** Outcome, lifecycle and level words: two different ones face to face are two kinds of message. */
 const STATES = new Set(
-  'startup shutdown boot reboot ok okay success succeeded successful successfully passed pass established connected accepted up healthy online ready completed complete done won granted allowed recovered restored resolved valid alive available start started starting stop stopped stopping restart restarted restarting reload reloaded reloading open opened opening close closed closing create created creating delete deleted deleting enable enabled disable disabled mount mounted mounting unmount unmounted pause paused resume resumed suspend suspended add added remove removed update updated begin began end ended enter entered exit exited exiting login logout attach attached detach detached lock locked unlock unlocked acquire acquired release released spawn spawned destroy destroyed load loaded unload unloaded sleep wake woke activated deactivated registered unregistered joined left elected promoted demoted synced scheduled cancelled canceled retrying retry skipped skipping finished finishing hit miss missed active inactive standby blocked leader follower primary secondary master slave candidate pending running waiting terminated info debug trace notice'.split(' '),
+  'startup shutdown boot reboot ok okay success succeeded successful successfully passed pass established connected accepted up healthy online ready completed complete done won granted allowed recovered restored resolved valid alive available start started starting stop stopped stopping restart restarted restarting reload reloaded reloading open opened opening close closed closing create created creating delete deleted deleting enable enabled disable disabled mount mounted mounting unmount unmounted pause paused resume resumed suspend suspended add added remove removed update updated begin began end ended enter entered exit exited exiting login logout attach attached detach detached lock locked unlock unlocked acquire acquired release released spawn spawned destroy destroyed load loaded unload unloaded sleep wake woke activated deactivated registered unregistered joined left elected promoted demoted synced scheduled cancelled canceled retrying retry skipped skipping finished finishing hit miss missed active inactive standby blocked approved approve allow permit permitted accept commit committed leader follower primary secondary replica master slave candidate pending running waiting terminated info debug trace notice'.split(' '),
 );
 
 /** The word of a token, lower-case, without surrounding punctuation and without a `key=` / `key:` before it. */
@@ -25,7 +25,8 @@ function wordOf(token: string): string {
   while (e > s && isPunctuation(token.charCodeAt(e - 1))) e--;
   for (let i = s; i < e; i++) {
     const c = token.charCodeAt(i);
-    if (!isLetter(c) && c !== 39) return ''; // not one plain word (`can't` is)
+    // not one plain word (`can't`, `exit-code` and `rolled_back` are)
+    if (!isLetter(c) && c !== 39 && !((c === 45 || c === 95) && i > s && i < e - 1 && isLetter(token.charCodeAt(i + 1)))) return '';
   }
   return token.slice(s, e).toLowerCase();
 }
@@ -39,12 +40,13 @@ function isLetter(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
-/** An HTTP status class as the masks write it (`status=5xx`): `5`, else undefined. */
-function statusClassOf(token: string): string | undefined {
+/** An HTTP status class as the masks write it (`status=5xx`, `"GET /x HTTP/1.1" 5xx`): `5`, else undefined. */
+export function statusClassOf(token: string): string | undefined {
+  if (token.indexOf('xx') < 0) return undefined;
   const m = STATUS_CLASS.exec(token);
   return m ? m[1] : undefined;
 }
-const STATUS_CLASS = /=["']?([1-5])xx\b/;
+const STATUS_CLASS = /(?:^|=)["'(\[]?([1-5])xx(?![A-Za-z0-9])/;
 
 /**
  * `on`/`off` as words of a message say a state ("scanner Powered On" / "… Off"); as the value of
