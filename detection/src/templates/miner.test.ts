@@ -376,3 +376,33 @@ describe("an outside tester's cases (2026-12-03)", () => {
     expect(distinct(['stream 3 reset: io.netty.handler.codec.http2.Http2Exception: stream closed', 'stream 5 reset: io.netty.handler.codec.http2.Http2Exception: stream closed'])).toBe(1);
   });
 });
+
+describe('short messages with one variable word, and values of two kinds', () => {
+  it('a flood of distinct words at one position makes a handful of templates, then one <*>', () => {
+    const m = new TemplateMiner();
+    const words = Array.from({ length: 500 }, (_, i) => `cmd${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26) % 26)}x`.replace(/\d/g, ''));
+    const ids = words.map((w) => m.match(`Unknown command ${w}`).id);
+    expect(new Set(ids).size).toBeLessThanOrEqual(8);
+    expect(m.match('Unknown command zzzzq').id).toBe(ids[0]);
+    expect(m.match('Unknown command zzzzq').template).toBe('Unknown command <*>');
+    // a word with a few values stays a constant: two, five, seven templates
+    expect(new Set(['initialization.', 'finalization.'].map((w) => m.match(`Starting TrustedInstaller ${w}`).id)).size).toBe(2);
+    const kinds = ['illegal', 'privileged', 'trap', 'imprecise', 'unimplemented', 'alignment', 'floating'];
+    expect(new Set(kinds.map((w) => m.match(`program interrupt: ${w}`).id)).size).toBe(7);
+    // the first word is the message's subject: never merged this way
+    const daemons = Array.from({ length: 12 }, (_, i) => `daemon${'abcdefghijkl'[i]}d`);
+    expect(new Set(daemons.map((d) => m.match(`${d} startup succeeded`).id)).size).toBe(12);
+  });
+
+  it('values of two kinds at one position are two templates; kinds one field is written in are one', () => {
+    const m = new TemplateMiner();
+    const short = m.match('proxy.example.com:443 close, 120 bytes sent, 4000 bytes received, lifetime <1 sec');
+    const timed = m.match('proxy.example.com:443 close, 180 bytes sent, 9000 bytes received, lifetime 00:02');
+    expect(timed.id).not.toBe(short.id);
+    expect(m.match('cdn.example.com:443 close, 99 bytes sent, 77 bytes received, lifetime <1 sec').id).toBe(short.id);
+    const ip = m.match('Accepted connection from 10.0.0.1 on port 22');
+    expect(m.match('Accepted connection from gw.example.com on port 22').id).toBe(ip.id);
+    const num = m.match('Read index 00000005 of table');
+    expect(m.match('Read index 0x1f of table').id).toBe(num.id);
+  });
+});

@@ -142,6 +142,19 @@ function hasLetterOutsidePlaceholders(token: string): boolean {
 /** sim()'s answer for a template the message cannot join. */
 const NO_MATCH: [number, number, number] = [-1, 0, 0];
 
+/**
+ * Short messages with one variable word. Drain's similarity keeps a three-word message with one
+ * variable word (`Unknown command <word>`, `Connected to <name>`) apart for every value — a flood
+ * of distinct words would be a template (an incident, a ticket) each. Such a message with at
+ * least ONE_DIFFERENCE_NEEDS equal words joins a template with `<*>` at its differing position;
+ * where there is none yet, the oldest of SIBLINGS_TO_MERGE templates that differ from it at
+ * that position only takes it. Fewer variants stay templates of their own: a word with a few
+ * values is more often a constant (`Starting TrustedInstaller initialization.` / `…
+ * finalization.`, BGL's five kinds of `program interrupt`).
+ */
+const ONE_DIFFERENCE_NEEDS = 2;
+const SIBLINGS_TO_MERGE = 8;
+
 /** How many tokens more or fewer than in its template a value may span (searchSpans). */
 const MAX_SPAN = 2;
 
@@ -206,8 +219,8 @@ function fits(a: string, b: string): boolean {
  * with a failure word in it (`(checksum:MISMATCH)` says how it went).
  */
 function runIsValue(tokens: string[], from: number, to: number): boolean {
-  if (!isValueLike(tokens[from]) || hasFailureWord(tokens[from]) || saysOutcome(tokens[from])) return false;
-  for (let i = from + 1; i <= to; i++) if (!isValueLike(tokens[i]) || tokens[i].indexOf('=') > 0 || hasFailureWord(tokens[i]) || saysOutcome(tokens[i])) return false;
+  if (!isValueLike(tokens[from]) || saysOutcome(tokens[from])) return false;
+  for (let i = from + 1; i <= to; i++) if (!isValueLike(tokens[i]) || tokens[i].indexOf('=') > 0 || saysOutcome(tokens[i])) return false;
   return true;
 }
 
@@ -231,16 +244,17 @@ export function isKeyword(token: string): boolean {
   return true;
 }
 /**
- * A token that says how something went or what failed — a failure word, an exception type, a
- * server-error status class (`5xx`) — and so is never a value of a `<*>` slot.
+ * A token that says how something went or what failed — a failure word in it (`failed`,
+ * `checksum:MISMATCH`), an exception type, a server-error status class (`5xx`) — and so is
+ * never a value of a `<*>` slot.
  */
 function saysOutcome(token: string): boolean {
-  return isFailureWord(token) || namesErrorType(token) || statusClassOf(token) !== undefined;
+  return hasFailureWord(token) || namesErrorType(token) || statusClassOf(token) !== undefined;
 }
 
 /** A token that holds a value rather than a word, and does not say how something went. */
 function isPlainValue(token: string): boolean {
-  return token !== WILDCARD && isValueLike(token) && !hasFailureWord(token) && !isKeyword(token) && !saysOutcome(token);
+  return token !== WILDCARD && isValueLike(token) && !isKeyword(token) && !saysOutcome(token);
 }
 
 /**
@@ -304,6 +318,10 @@ export class TemplateMiner {
   private readonly byLength = new Map<number, { root: Node; all: Cluster[] }>();
   private readonly byId = new Map<string, Cluster>();
   private seq = 0;
+  /** Set by sim(): the position of the one differing word that kept the message below the threshold, else -1. */
+  private oneDifferenceAt = -1;
+  /** search()'s scratch: per token position, the templates that differ from the message there only (count, oldest). */
+  private readonly siblings = new Map<number, { count: number; oldest: Cluster }>();
   /** The message being matched is a template text (TemplateText): its tokens are words as they are, none read as a value. */
   private literal = false;
   /** isPlainValue of the message's tokens, worked out once per message as sim() asks (0 not yet, 1 yes, 2 no). */
@@ -471,9 +489,16 @@ export class TemplateMiner {
       bestWild = -1;
       // Newest first, at most maxScan.
       const all = group.all;
+      const siblings = this.siblings;
+      siblings.clear();
       for (let i = all.length - 1; i >= Math.max(0, all.length - this.maxScan); i--) {
         const c = all[i];
         const [sim, wild] = this.sim(c, tokens);
+        if (this.oneDifferenceAt >= 0) {
+          const s = siblings.get(this.oneDifferenceAt);
+          if (!s) siblings.set(this.oneDifferenceAt, { count: 1, oldest: c });
+          else if (++s.count && c.seq < s.oldest.seq) s.oldest = c;
+        }
         if (sim > bestSim || (sim === bestSim && wild >= bestWild)) {
           best = c;
           bestSim = sim;
@@ -481,6 +506,9 @@ export class TemplateMiner {
         }
       }
       if (best && bestSim >= this.similarity) return { cluster: best };
+      // SIBLINGS_TO_MERGE templates that differ from the message at one position only: the
+      // word there is a variable. The oldest of them takes the message and `<*>` there.
+      for (const s of siblings.values()) if (s.count >= SIBLINGS_TO_MERGE) return { cluster: s.oldest };
     }
     return undefined;
   }
@@ -573,6 +601,8 @@ export class TemplateMiner {
    * tokens, searchSpans) is a value by construction: left out.
    */
   private sim(c: Cluster, tokens: string[], template = c.tokens, skip = -1): [number, number, number] {
+    this.oneDifferenceAt = -1;
+    let kinds = false;
     let eq = 0;
     let total = 0;
     let wild = 0;
@@ -598,7 +628,7 @@ export class TemplateMiner {
         if (hasPlaceholder(m) || (!this.literal && this.valueAt(tokens, i))) continue;
         slots.push(i);
         total++;
-        if (n - i - 1 + eq < this.bailRatio * (total - eq)) return NO_MATCH;
+        if (this.missed(n - i - 1, eq, total)) return NO_MATCH;
       } else if (t === m) {
         if (hasPlaceholder(m)) {
           if (hasLetterOutsidePlaceholders(m)) anchors++;
@@ -610,7 +640,8 @@ export class TemplateMiner {
         keys.push(i);
         anchors++;
       } else if (hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t)) {
-        // two values of one shape: left out
+        // two values of one shape: left out — unless of two kinds (`lifetime <1 sec` / `lifetime 00:02`)
+        if (!sameValueKind(t, m)) kinds = true;
       } else if (!this.literal && this.valueAt(tokens, i) && isPlainValue(t) && !differentFields(t, m)) {
         // Two values that are not words (`com.acme/.MainUI:`, `svchost.exe`): left out, as masked ones are.
         keys.push(i);
@@ -619,14 +650,29 @@ export class TemplateMiner {
         words.push(i);
         total++;
         // Too many differences for the rest to make up: below the threshold whatever follows.
-        if (n - i - 1 + eq < this.bailRatio * (total - eq)) return NO_MATCH;
+        if (this.missed(n - i - 1, eq, total)) return NO_MATCH;
       }
       // (two differently shaped values of one field, `#<*>#` and `#<*>#<*>`, are left out)
     }
     // Values left out need a word in common: a message of bare values is no evidence for a template of others.
     if (values > 0 && eq === 0) return NO_MATCH;
-    const sim = total === 0 ? 1 : eq / total;
-    if (sim < this.similarity) return [sim, wild, eq + anchors];
+    if (kinds) return NO_MATCH;
+    let sim = total === 0 ? 1 : eq / total;
+    // Below the threshold by one differing word among two equal ones or more (`Unknown command
+    // foo` against `Unknown command bar`): enough where the template has a `<*>` there already
+    // (the position is known to vary), else noted for search()'s count of such templates.
+    let oneDifference = -1;
+    if (sim < this.similarity && total - eq === 1 && eq >= ONE_DIFFERENCE_NEEDS) {
+      oneDifference = words.length ? words[0] : slots[0];
+      // Not the first word: a message's subject there (`tickTime set to <num>`, `sshd startup
+      // succeeded`) keeps its templates apart in real logs' ground truth.
+      if (oneDifference === 0) oneDifference = -1;
+      else if (template[oneDifference] === WILDCARD) {
+        sim = this.similarity;
+        oneDifference = -1;
+      }
+    }
+    if (sim < this.similarity && oneDifference < 0) return [sim, wild, eq + anchors];
     const stable = this.stableAfter > 0 && c.count >= this.stableAfter;
     for (const i of words) {
       const t = template[i];
@@ -646,9 +692,16 @@ export class TemplateMiner {
     }
     // A failure never joins a slot that other words made a value (`status=<*>` of ready/started).
     for (const i of slots) if (saysOutcome(tokens[i])) return NO_MATCH;
+    this.oneDifferenceAt = oneDifference;
     return [sim, wild, eq + anchors];
   }
 
+
+  /** With `remaining` positions still to compare, eq equal of total so far: can no longer reach the threshold. */
+  private missed(remaining: number, eq: number, total: number): boolean {
+    const differences = total - eq;
+    return remaining + eq < (differences === 1 ? Math.min(ONE_DIFFERENCE_NEEDS, this.bailRatio) : this.bailRatio * differences);
+  }
 
   /** isPlainValue(tokens[i]), remembered for this message: a flood of new messages compares each with many templates. */
   private valueAt(tokens: string[], i: number): boolean {
@@ -693,6 +746,27 @@ export class TemplateMiner {
     return changed;
   }
 }
+
+/**
+ * Two masked tokens hold values of one kind: not a duration against a time of day, nor a
+ * number against an address. Kinds that one field is written in interchangeably are one kind:
+ * a number and a hex number, an IP address and a host name, a path and a URL, a date and a time.
+ */
+function sameValueKind(a: string, b: string): boolean {
+  const x = kindOf(a);
+  const y = kindOf(b);
+  return x === undefined || y === undefined || x === y;
+}
+/** The kind of a token that is one typed placeholder in punctuation (`(<time>)`), else undefined. */
+function kindOf(token: string): string | undefined {
+  const open = token.indexOf('<');
+  const close = token.indexOf('>', open);
+  if (open < 0 || close < 0 || token.indexOf('<', close) >= 0) return undefined;
+  for (let i = 0; i < open; i++) if (!OPENERS.includes(token[i])) return undefined;
+  for (let i = close + 1; i < token.length; i++) if (!CLOSERS.includes(token[i])) return undefined;
+  return VALUE_KIND[token.slice(open + 1, close)];
+}
+const VALUE_KIND: Record<string, string> = { num: 'n', hex: 'n', ip: 'a', host: 'a', path: 'p', url: 'p', date: 't', time: 't', duration: 'd', size: 's', mac: 'm', email: 'e', uuid: 'u' };
 
 /**
  * The `key=` both tokens start with (`tag="a"`, `tag=<*>`), when they are values of one key;
