@@ -402,6 +402,12 @@ describe('short messages with one variable word, and values of two kinds', () =>
     expect(m.match('cdn.example.com:443 close, 99 bytes sent, 77 bytes received, lifetime <1 sec').id).toBe(short.id);
     const ip = m.match('Accepted connection from 10.0.0.1 on port 22');
     expect(m.match('Accepted connection from gw.example.com on port 22').id).toBe(ip.id);
+    // nothing there is no value: an empty pair never shares a template with a filled one
+    const named = m.match('connection from 10.0.0.1 (gw.example.com) at Sun Jul 17 23:21:54 2005');
+    const unnamed = m.match('connection from 10.0.0.2 () at Sun Jul 17 23:21:55 2005');
+    expect(unnamed.id).not.toBe(named.id);
+    expect(m.match('connection from 10.0.0.3 (mail.example.org) at Sun Jul 17 23:21:56 2005').id).toBe(named.id);
+    expect(m.match('connection from 10.0.0.4 () at Sun Jul 17 23:21:57 2005').id).toBe(unnamed.id);
     const num = m.match('Read index 00000005 of table');
     expect(m.match('Read index 0x1f of table').id).toBe(num.id);
   });

@@ -281,6 +281,18 @@ function differentFields(a: string, b: string): boolean {
 }
 
 /**
+ * An empty value: a bracket or quote pair with nothing inside (`()`, `[],`, `""`). Nothing there
+ * is no value of a slot: `connection from <ip> () at <date>` (no host name) and `… (<host>) …`
+ * are two templates.
+ */
+function isEmptyValue(token: string): boolean {
+  const n = token.length;
+  if (n < 2 || n > 4 || !OPENERS.includes(token[0])) return false;
+  for (let i = 1; i < n; i++) if (!CLOSERS.includes(token[i])) return false;
+  return true;
+}
+
+/**
  * A field's label (`disk:`, `Total_memory:`): a word and one colon. Two different labels with a
  * value after them, after the first token, name two different fields ("Total disk: <size>"
  * and "Total memory: <size>"), never one value. Not the first token, nor one with a word after
@@ -683,6 +695,7 @@ export class TemplateMiner {
       if (namesErrorType(t) || namesErrorType(m)) return NO_MATCH; // NullPointerException / IllegalStateException
       if (statusClassOf(t) !== undefined || statusClassOf(m) !== undefined) return NO_MATCH; // `HTTP/1.1" 5xx` / `HTTP/1.1" <num>`
       if (differentFields(t, m)) return NO_MATCH; // result=success / state=declined, disk:critical / memory:critical
+      if (isEmptyValue(t) !== isEmptyValue(m)) return NO_MATCH; // connection from <ip> () / (host.example.com)
       if (i > 0 && i + 1 < tokens.length && isLabel(t) && isLabel(m) && isVariable(tokens[i + 1])) return NO_MATCH;
     }
     for (const i of keys) {
@@ -691,7 +704,7 @@ export class TemplateMiner {
       if (template[i].endsWith(WILDCARD) && isFailureWord(tokens[i])) return NO_MATCH; // phase=<*> / phase=Failed
     }
     // A failure never joins a slot that other words made a value (`status=<*>` of ready/started).
-    for (const i of slots) if (saysOutcome(tokens[i])) return NO_MATCH;
+    for (const i of slots) if (saysOutcome(tokens[i]) || isEmptyValue(tokens[i])) return NO_MATCH;
     this.oneDifferenceAt = oneDifference;
     return [sim, wild, eq + anchors];
   }
