@@ -293,10 +293,10 @@ function maskCore(core: string): string {
   return maskRuns(core);
 }
 
-/** `status=`, `status_code=`, `http_status=`, `response_code=` (quotes around the key allowed). */
+/** `status=`, `status_code=`, `http_status=`, `response_code=`, `http_code=` (quotes around the key allowed; not `code=`: an exit or error code). */
 function isStatusKey(core: string, eq: number): boolean {
   const key = core.slice(0, eq).replace(/["']/g, '').toLowerCase();
-  return key.endsWith('status') || key.endsWith('status_code') || key.endsWith('statuscode') || key === 'response_code';
+  return key.endsWith('status') || key.endsWith('status_code') || key.endsWith('statuscode') || key === 'response_code' || key === 'http_code';
 }
 
 /**
@@ -346,8 +346,11 @@ function httpStatusClass(raw: string[], t: number): string | undefined {
   const prev = bareWord(raw[t - 1]);
   const before = t >= 2 ? bareWord(raw[t - 2]) : '';
   let status = isStatusWord(prev) || (prev === 'code' && (isStatusWord(before) || before === 'response'));
+  // `GET /x 503`, `GET /x -> 503`, `Fetched https://cdn/a.js (503)`
   if (!status && t >= 2 && HTTP_METHODS.has(before)) status = prev.startsWith('/') || prev.includes('://');
-  if (!status && (prev === 'returned' || prev === 'responded')) {
+  if (!status && t >= 3 && (raw[t - 1] === '->' || raw[t - 1] === '=>') && HTTP_METHODS.has(bareWord(raw[t - 3]))) status = true;
+  if (!status && prev.includes('://')) status = true;
+  if (!status && (prev === 'returned' || prev === 'responded' || prev === 'response')) {
     const next = t + 1 < raw.length ? bareWord(raw[t + 1]) : '';
     status = !(next.length > 2 && next.endsWith('s') && /^[a-z]+$/.test(next));
   }

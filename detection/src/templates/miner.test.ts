@@ -343,6 +343,23 @@ describe("an outside tester's cases (2026-12-03)", () => {
     expect(distinct(['transaction 17 committed on orders', 'transaction 18 rolled_back on orders'])).toBe(2);
     expect(distinct(['node db-1 became primary for shard 3', 'node db-2 became replica for shard 4'])).toBe(2);
     expect(distinct(["web.service: Failed with result 'exit-code'.", "web.service: Failed with result 'timeout'."])).toBe(2);
+    for (const [a, b] of [['allow', 'drop'], ['delivered', 'bounced'], ['sent', 'deferred'], ['captured', 'voided'], ['settled', 'chargeback'], ['in_sync', 'out_of_sync'], ['green', 'red'], ['Yes', 'No']])
+      expect(distinct([`txn 1 terminal T1 result ${a} amount 5`, `txn 2 terminal T2 result ${b} amount 5`]), `${a}/${b}`).toBe(2);
+    expect(distinct(['Node ip-10-0-1-12 status is now: NodeReady', 'Node ip-10-0-1-13 status is now: NodeNotReady'])).toBe(2);
+  });
+
+  it('one outcome in two spellings never becomes a <*> that another outcome fills, whatever the order', () => {
+    const m = new TemplateMiner();
+    const failed = m.match('job build-17 on runner r1 finished failed after 3 retries').id;
+    const Failed = m.match('job build-19 on runner r1 finished Failed after 3 retries').id;
+    const passed = m.match('job build-20 on runner r1 finished passed after 3 retries').id;
+    expect(new Set([failed, Failed, passed]).size).toBe(3);
+    expect(m.match('job build-21 on runner r2 finished failed after 2 retries').id).toBe(failed);
+    // an upper-case code never fills a slot that a masked code made
+    const n = new TemplateMiner();
+    const code = n.match('Task failed with E11000').id;
+    expect(n.match('Task failed with E11001').id).toBe(code);
+    expect(n.match('Task failed with ECONNREFUSED').id).not.toBe(code);
   });
 
   it('two different field names are two fields, not one value', () => {
@@ -358,6 +375,10 @@ describe("an outside tester's cases (2026-12-03)", () => {
       `10.0.0.1 - - [03/Dec/2026:06:00:00 +0000] "GET /api/orders HTTP/1.1" ${status} 512 "-" "curl/8.0"`,
       `upstream payments returned ${status} in 35ms`,
       `request finished with status: ${status}`,
+      `GET /api/v1/orders -> ${status} (12ms)`,
+      `Fetched https://cdn.example.com/a.js (${status})`,
+      `Sending response ${status} to client 10.1.1.1`,
+      `request done http_code=${status} path=/a`,
     ];
     const m = new TemplateMiner();
     const ok = lines(200).map((l) => m.match(l).id);

@@ -691,6 +691,8 @@ export class TemplateMiner {
       const m = tokens[i];
       if (stable && !isVariable(t) && !isVariable(m)) return NO_MATCH;
       if (isKeyword(t) && isKeyword(m)) return NO_MATCH;
+      // nor a masked value against one (`E11000` / `ECONNREFUSED`: two codes)
+      if ((hasPlaceholder(t) && isKeyword(m) && !hasPlaceholder(m)) || (hasPlaceholder(m) && isKeyword(t) && !hasPlaceholder(t))) return NO_MATCH;
       if (outcomesDiffer(t, m, true)) return NO_MATCH;
       if (namesErrorType(t) || namesErrorType(m)) return NO_MATCH; // NullPointerException / IllegalStateException
       if (statusClassOf(t) !== undefined || statusClassOf(m) !== undefined) return NO_MATCH; // `HTTP/1.1" 5xx` / `HTTP/1.1" <num>`
@@ -704,7 +706,8 @@ export class TemplateMiner {
       if (template[i].endsWith(WILDCARD) && isFailureWord(tokens[i])) return NO_MATCH; // phase=<*> / phase=Failed
     }
     // A failure never joins a slot that other words made a value (`status=<*>` of ready/started).
-    for (const i of slots) if (saysOutcome(tokens[i]) || isEmptyValue(tokens[i])) return NO_MATCH;
+    // Nor does an upper-case keyword (`ECONNREFUSED`, `SIGSEGV` after `E<*>` made a slot).
+    for (const i of slots) if (saysOutcome(tokens[i]) || isEmptyValue(tokens[i]) || isKeyword(tokens[i])) return NO_MATCH;
     this.oneDifferenceAt = oneDifference;
     return [sim, wild, eq + anchors];
   }

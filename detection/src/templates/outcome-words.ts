@@ -7,12 +7,12 @@
 
 /** Failure words: one of them facing any other word is a different kind of message. */
 const FAILURE = new Set(
-  'fail failed failing fails failure failures error errors errored fatal panic panicked crit critical denied refused rejected reject lost timeout timeouts timedout unable cannot unreachable unavailable unhealthy offline aborted abort aborting exception crashed crash killed dropped missing broken corrupt corrupted degraded warn warning forbidden unauthorized mismatch overflow exceeded violation invalid expired reset disconnected down evicted oomkilled crashloopbackoff backoff throttled notready declined deny denies disallowed revoked rollback rolled_back rolledback not_found timed_out timed-out'.split(' '),
+  'fail failed failing fails failure failures error errors errored fatal panic panicked crit critical denied refused rejected reject lost timeout timeouts timedout unable cannot unreachable unavailable unhealthy offline aborted abort aborting exception crashed crash killed dropped missing broken corrupt corrupted degraded warn warning forbidden unauthorized mismatch overflow exceeded violation invalid expired reset disconnected down evicted oomkilled crashloopbackoff backoff throttled notready declined deny denies disallowed revoked rollback rolled_back rolledback not_found timed_out timed-out drop bounced voided chargeback lagging out_of_sync nodenotready'.split(' '),
 );
 
 /** Outcome, lifecycle and level words: two different ones face to face are two kinds of message. */
 const STATES = new Set(
-  'startup shutdown boot reboot ok okay success succeeded successful successfully passed pass established connected accepted up healthy online ready completed complete done won granted allowed recovered restored resolved valid alive available start started starting stop stopped stopping restart restarted restarting reload reloaded reloading open opened opening close closed closing create created creating delete deleted deleting enable enabled disable disabled mount mounted mounting unmount unmounted pause paused resume resumed suspend suspended add added remove removed update updated begin began end ended enter entered exit exited exiting login logout attach attached detach detached lock locked unlock unlocked acquire acquired release released spawn spawned destroy destroyed load loaded unload unloaded sleep wake woke activated deactivated registered unregistered joined left elected promoted demoted synced scheduled cancelled canceled retrying retry skipped skipping finished finishing hit miss missed active inactive standby blocked approved approve allow permit permitted accept commit committed leader follower primary secondary replica master slave candidate pending running waiting terminated info debug trace notice'.split(' '),
+  'startup shutdown boot reboot ok okay success succeeded successful successfully passed pass established connected accepted up healthy online ready completed complete done won granted allowed recovered restored resolved valid alive available start started starting stop stopped stopping restart restarted restarting reload reloaded reloading open opened opening close closed closing create created creating delete deleted deleting enable enabled disable disabled mount mounted mounting unmount unmounted pause paused resume resumed suspend suspended add added remove removed update updated begin began end ended enter entered exit exited exiting login logout attach attached detach detached lock locked unlock unlocked acquire acquired release released spawn spawned destroy destroyed load loaded unload unloaded sleep wake woke activated deactivated registered unregistered joined left elected promoted demoted synced scheduled cancelled canceled retrying retry skipped skipping finished finishing hit miss missed active inactive standby blocked block approved approve allow permit permitted accept commit committed delivered sent deferred refunded captured settled in_sync nodeready green yellow red leader follower primary secondary replica master slave candidate pending running waiting terminated info debug trace notice'.split(' '),
 );
 
 /** The word of a token, lower-case, without surrounding punctuation and without a `key=` / `key:` before it. */
@@ -49,10 +49,11 @@ export function statusClassOf(token: string): string | undefined {
 const STATUS_CLASS = /(?:^|=)["'(\[]?([1-5])xx(?![A-Za-z0-9])/;
 
 /**
- * `on`/`off` as words of a message say a state ("scanner Powered On" / "… Off"); as the value of
- * a key (`tls=on`) they are a setting, a value like true/false.
+ * `on`/`off`, `yes`/`no` as words of a message say a state ("scanner Powered On" / "… Off",
+ * "slave io running: Yes" / "No"); as the value of a key (`tls=on`) they are a setting, a value
+ * like true/false.
  */
-const SWITCHES = new Set(['on', 'off']);
+const SWITCHES = new Set(['on', 'off', 'yes', 'no']);
 
 /**
  * Do these two different tokens say different outcomes or states (so they cannot be one `<*>`)?
@@ -66,7 +67,10 @@ export function outcomesDiffer(a: string, b: string, words = false): boolean {
   }
   const x = wordOf(a);
   const y = wordOf(b);
-  if (x === '' || y === '' || x === y) return false;
+  if (x === '' || y === '') return false;
+  // One outcome in two spellings (`failed` / `FAILED`) is never a `<*>` that any other outcome
+  // could then fill: two templates, as real logs' ground truth keeps case variants apart.
+  if (x === y) return FAILURE.has(x) || STATES.has(x);
   if (FAILURE.has(x) || FAILURE.has(y)) return true;
   if (words && SWITCHES.has(x) && SWITCHES.has(y)) return true;
   return STATES.has(x) && STATES.has(y);
