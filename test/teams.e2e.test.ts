@@ -46,6 +46,8 @@ describe('Microsoft Teams incoming webhook', () => {
     s.log.append([missingPrice(storeB, 998), missingPrice(storeA, 999)]);
     const incB = await waitFor('incident B', async () => (await incidentsOf(es, s.ns)).find((i) => i.group_key.includes(storeB)), 30_000);
     await waitFor('the card of incident B', async () => cardsOf(incB.id).some(isAlert), 30_000);
+    // A's second event counted before A is resolved: arriving after, it would reopen A (a recurrence).
+    await waitFor("incident A's second event", async () => (await incidentsOf(es, s.ns)).find((i) => i.id === incA.id)?.count >= 2, 30_000);
 
     // A change: a new card headed by it.
     const resolved = await fetch(`${s.collectors[0].url}/api/incidents/${incA.id}/resolve`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ by: 'frank' }) });

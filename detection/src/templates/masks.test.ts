@@ -119,10 +119,18 @@ describe('masks: messages', () => {
     const long = 'word '.repeat(200) + 'x';
     const toks = maskedTokens(long, 512);
     const gap = toks.indexOf('…');
-    // head: the first 384 characters (77 whole words), tail: the last 128 (25 words and `x`)
-    expect(gap).toBe(77);
+    // the first 48 tokens and the last 16 (15 words and `x`)
+    expect(gap).toBe(48);
     expect(toks.slice(0, gap).every((t) => t === 'word')).toBe(true);
-    expect(toks.slice(gap + 1)).toEqual([...Array(25).fill('word'), 'x']);
+    expect(toks.slice(gap + 1)).toEqual([...Array(15).fill('word'), 'x']);
+    // the same within maxChars: 100 tokens
+    expect(maskedTokens('word '.repeat(99) + 'x')).toEqual(toks);
+    // lines of one kind with values of other lengths: one token list
+    const key = (i: number) => `k${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}`;
+    const kv = (w: number) => `slow batch id=1 ${Array.from({ length: 160 }, (_, i) => `${key(i)}=${'7'.repeat(w)}`).join(' ')} done`;
+    expect(kv(1).length).toBeLessThan(1024); // one within maxChars, one beyond
+    expect(kv(3).length).toBeGreaterThan(1024);
+    expect(maskedTokens(kv(1))).toEqual(maskedTokens(kv(3)));
     // A line without whitespace in its tail window: the head only.
     expect(maskedTokens('abcdefghij', 5)).toEqual(['abcd']);
     // The cause at the end of a long line is mined.

@@ -24,8 +24,8 @@
 //   In free text a server error after an HTTP context (`"GET /x HTTP/1.1" 503`, `status: 503`,
 //   `returned 503`) is `5xx`; other statuses there stay numbers.
 // - An exception type with a digit in its name (`AmazonS3Exception`) is a name, kept.
-// - A line longer than maxChars is mined as its head and its last quarter, `…` between: the
-//   end of a long line often names the cause.
+// - A long message is mined as its first 48 tokens, `…` and its last 16 (only windows of
+//   maxChars at most are read): the end of a long line often names the cause.
 // - Kubernetes' generated names keep their base: the 5-character random suffix and the
 //   pod-template hash, drawn from Kubernetes' vowel-free alphabet, are values
 //   (`kube-api-access-bwqgf` → `kube-api-access-<*>`, `web-7fd8b6f5c9-x2k4p` → `web-<*>-<*>`).
@@ -458,8 +458,8 @@ function isDayNumber(t: string): boolean {
 }
 
 /**
- * The tokens of the first line of a message, each masked (a line longer than maxChars: its
- * head and its last quarter, `…` between). A date spelled with words becomes one `<date>` token.
+ * The tokens of the first line of a message, each masked (a long one: its first and last
+ * tokens, joinLong). A date spelled with words becomes one `<date>` token.
  */
 export function maskedTokens(message: string, maxChars = DEFAULT_MAX_CHARS): string[] {
   // Terminal colours (`\x1b[31mERROR\x1b[0m`) are no part of what a message says.
@@ -467,25 +467,49 @@ export function maskedTokens(message: string, maxChars = DEFAULT_MAX_CHARS): str
   let end = message.length;
   const nl = message.indexOf('\n');
   if (nl >= 0) end = nl;
-  const raw: string[] = [];
   if (end > maxChars) {
-    // A long line: its head and its tail are mined, with `…` between them. The end of a long
-    // line often says what went wrong (`… nested exception is …ConstraintViolationException:
-    // could not execute statement`), so two lines that share a long head are two templates
-    // when their tails differ. Both cut at whitespace: a token cut in the middle would differ.
+    // A long line: tokens from its head and from its tail are mined (see joinLong); only those
+    // two windows are read. Both cut at whitespace: a token cut in the middle would differ.
     const tailChars = maxChars >> 2;
     let cut = maxChars - tailChars;
     while (cut > 0 && !isSpace(message.charCodeAt(cut)) && !isSpace(message.charCodeAt(cut - 1))) cut--;
     if (cut === 0) cut = maxChars - tailChars;
     let from = end - tailChars;
     while (from < end && !isSpace(message.charCodeAt(from - 1))) from++;
-    splitTokens(message, 0, cut, raw);
-    if (from < end && from > cut) {
-      raw.push(LONG_LINE_GAP);
-      splitTokens(message, from, end, raw);
-    }
-  } else splitTokens(message, 0, end, raw);
-  return maskRaw(raw);
+    const head: string[] = [];
+    const tail: string[] = [];
+    splitTokens(message, 0, cut, head);
+    if (from < end && from > cut) splitTokens(message, from, end, tail);
+    return joinLong(maskRaw(head), maskRaw(tail));
+  }
+  const raw: string[] = [];
+  splitTokens(message, 0, end, raw);
+  const out = maskRaw(raw);
+  return out.length > HEAD_TOKENS + TAIL_TOKENS ? joinLong(out, out.slice(out.length - TAIL_TOKENS)) : out;
+}
+
+/** Tokens of a long message mined from its start and from its end. */
+export const HEAD_TOKENS = 48;
+export const TAIL_TOKENS = 16;
+
+/**
+ * A long message as its first HEAD_TOKENS tokens, `…`, and its last TAIL_TOKENS: the end of a
+ * long line often says what went wrong (`… nested exception is …ConstraintViolationException:
+ * could not execute statement`), so two lines that share a long head are two templates when
+ * their tails differ; and fixed token counts, not a cut at a character count, keep lines of one
+ * kind with values of other lengths in one template. A run of one masked value across the gap
+ * (a list of ids longer than the line) stays one run.
+ */
+function joinLong(head: string[], tail: string[]): string[] {
+  const out = head.length > HEAD_TOKENS ? head.slice(0, HEAD_TOKENS) : head;
+  const start = Math.max(0, tail.length - TAIL_TOKENS);
+  const last = out[out.length - 1];
+  let t = start;
+  while (t < tail.length && tail[t] === last && hasPlaceholder(last)) t++;
+  if (t >= tail.length) return out;
+  if (t === start) out.push(LONG_LINE_GAP);
+  for (; t < tail.length; t++) out.push(tail[t]);
+  return out;
 }
 
 /** Between the head and the tail of a line longer than maxChars. */
@@ -587,11 +611,6 @@ function maskRaw(raw: string[]): string[] {
     // A run of the same masked token (a list of ids: `blk_<*> blk_<*> …`) is one token, so
     // lists of any length share a template.
     if (k > 0 && masked === out[k - 1] && masked !== tok) continue;
-    // The same run on both sides of a long line's gap (a list longer than maxChars) is one run too.
-    if (k > 1 && out[k - 1] === LONG_LINE_GAP && masked === out[k - 2] && masked !== tok) {
-      k--;
-      continue;
-    }
     out[k++] = masked;
   }
   out.length = k;
