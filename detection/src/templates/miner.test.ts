@@ -433,3 +433,36 @@ describe('short messages with one variable word, and values of two kinds', () =>
     expect(m.match('Read index 0x1f of table').id).toBe(num.id);
   });
 });
+
+describe('a flood of free text after a label', () => {
+  const words = 'alpha beta gamma delta epsilon zeta eta theta iota kappa lambda sigma tau upsilon omega'.split(' ');
+  const phrase = (i: number) => Array.from({ length: 1 + (i % 9) }, (_, k) => words[(i * 7 + k * 3 + Math.floor(i / 13)) % words.length] + words[(i + k) % 5]).join(' ');
+
+  it('makes at most 128 templates and then one `<label> <*>`, also for peek', () => {
+    const m = new TemplateMiner();
+    const ids = new Set(Array.from({ length: 3000 }, (_, i) => m.match(`Received message from user ${1000 + i}: ${phrase(i)}`).id));
+    expect(ids.size).toBeLessThanOrEqual(129);
+    const last = m.match('Received message from user 42: something nobody said before');
+    expect(last.template).toBe('Received message from user <num>: <*>');
+    expect(m.peek('Received message from user 43: yet another new thing')?.id).toBe(last.id);
+    // a restarted miner, with the templates loaded, gives the flood the same template and id
+    const again = new TemplateMiner();
+    again.load(m.templates());
+    const ids2 = new Set(Array.from({ length: 3000 }, (_, i) => again.match(`Received message from user ${9000 + i}: ${phrase(i + 5000)} ${phrase(i)}`).id));
+    expect(ids2.has(last.id)).toBe(true);
+    expect(again.size - m.size).toBeLessThanOrEqual(128);
+    // other messages are untouched
+    const other = m.match('Connection reset by peer 10.0.0.1');
+    expect(m.match('Connection reset by peer 10.0.0.2').id).toBe(other.id);
+  });
+
+  it('a label followed by real kinds of message (each seen again) is no flood', () => {
+    const m = new TemplateMiner();
+    const kinds = Array.from({ length: 300 }, (_, i) => `kernel: ${phrase(i)} ${words[i % words.length]}`);
+    for (const k of kinds) for (let again = 0; again < 2; again++) m.match(k);
+    expect(m.size).toBeGreaterThan(128);
+    const fresh = m.match('kernel: Machine Check Exception: 0000000000000004 Bank 4: b200000000070f0f on CPU0 of node 12 after 30 retries');
+    expect(fresh.created).toBe(true);
+    expect(fresh.template).not.toContain('kernel: <*>');
+  });
+});

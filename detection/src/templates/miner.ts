@@ -111,6 +111,38 @@ interface SpanMatch {
   template?: string[];
 }
 
+/** The templates created after one label prefix (floodOf). */
+interface Flood {
+  prefixLength: number;
+  /** Templates created after the prefix since it was last looked at (at most FLOOD_TEMPLATES). */
+  clusters: Cluster[];
+  flooded: boolean;
+  /** `<prefix> <*>`, once flooded. */
+  template?: Cluster;
+}
+
+/**
+ * Templates created after one label prefix, nearly all seen once, that make it a flood of free
+ * text (more than a service's start-up logs under one logger, each line once); and the most
+ * prefixes followed (a flood of distinct prefixes is bounded by maxScan and
+ * the collector's per-dataset cap instead).
+ */
+const FLOOD_TEMPLATES = 128;
+const MAX_FLOOD_PREFIXES = 10_000;
+
+/**
+ * The length of a message's label prefix — its tokens up to the first that ends in `:` among the
+ * first six (`Received message from user <num>:`, `KeyError:`), with text after it — or 0.
+ */
+function floodPrefixLength(tokens: string[]): number {
+  const n = Math.min(tokens.length - 1, 6);
+  for (let i = 0; i < n; i++) {
+    const t = tokens[i];
+    if (t.charCodeAt(t.length - 1) === 58) return i + 1;
+  }
+  return 0;
+}
+
 interface Node {
   children: Map<string, Node>;
   clusters: Cluster[];
@@ -326,6 +358,8 @@ export class TemplateMiner {
   private readonly stableAfter: number;
   private readonly crossBranch: boolean;
   private readonly maxScan: number;
+  /** Label prefix → the templates created after it (floodOf). */
+  private readonly floods = new Map<string, Flood>();
   /** Token count → tree root (the first prefixDepth tokens index the leaves). */
   private readonly byLength = new Map<number, { root: Node; all: Cluster[] }>();
   private readonly byId = new Map<string, Cluster>();
@@ -372,6 +406,34 @@ export class TemplateMiner {
       changed = this.generalize(cluster, found.aligned ?? tokens) || changed;
       return { id: cluster.id, template: this.text(cluster), created: false, changed };
     }
+    if (!this.literal) {
+      const flood = this.floodOf(tokens);
+      if (flood?.flooded) {
+        // A flood of free text after this prefix: one template for all of it.
+        if (flood.template) {
+          flood.template.count++;
+          return { id: flood.template.id, template: this.text(flood.template), created: false, changed: false };
+        }
+        const label = [...tokens.slice(0, flood.prefixLength), WILDCARD];
+        // Loaded already (a restarted collector sees the flood again): the same template, the same id.
+        const known = this.byId.get(this.idFor(label.join(' ')));
+        if (known && this.text(known) === label.join(' ')) {
+          flood.template = known;
+          known.count++;
+          return { id: known.id, template: this.text(known), created: false, changed: false };
+        }
+        flood.template = this.create(label);
+        return { id: flood.template.id, template: this.text(flood.template), created: true, changed: false };
+      }
+      const cluster = this.create(tokens);
+      flood?.clusters.push(cluster);
+      return { id: cluster.id, template: this.text(cluster), created: true, changed: false };
+    }
+    const cluster = this.create(tokens);
+    return { id: cluster.id, template: this.text(cluster), created: true, changed: false };
+  }
+
+  private create(tokens: string[]): Cluster {
     const text = tokens.join(' ');
     // Ids are unique: a taken id (a custom idFor, or a loaded template with this first text)
     // gets a deterministic suffix.
@@ -381,14 +443,44 @@ export class TemplateMiner {
     const cluster: Cluster = { id, tokens, count: 1, seq: this.seq++, text };
     this.byId.set(id, cluster);
     this.index(cluster);
-    return { id, template: text, created: true, changed: false };
+    return cluster;
+  }
+
+  /**
+   * The flood record of a new message's label prefix (floodPrefixLength), made flooded once
+   * FLOOD_TEMPLATES templates were created after it and nearly all were seen once only: free
+   * text after a label (`Received message from user <num>: <any words>`, `Unknown command:
+   * <words>`, `KeyError: '<words>'`) — each message a template of its own, an incident each.
+   * Templates seen again are real kinds of message, and a prefix with them is no flood.
+   */
+  private floodOf(tokens: string[]): Flood | undefined {
+    const p = floodPrefixLength(tokens);
+    if (p === 0) return undefined;
+    const key = tokens.slice(0, p).join(' ');
+    let flood = this.floods.get(key);
+    if (!flood) {
+      if (this.floods.size >= MAX_FLOOD_PREFIXES) return undefined;
+      this.floods.set(key, (flood = { prefixLength: p, clusters: [], flooded: false }));
+    }
+    if (!flood.flooded && flood.clusters.length >= FLOOD_TEMPLATES) {
+      let once = 0;
+      for (const c of flood.clusters) if (c.count === 1) once++;
+      if (once >= FLOOD_TEMPLATES * 0.9) flood.flooded = true;
+      // Kept or not, look again after as many more.
+      else flood.clusters = [];
+    }
+    return flood;
   }
 
   peek(message: string | TemplateText): TemplateMatch | undefined {
     const tokens = this.tokens(message);
     this.literal = message instanceof TemplateText;
     const found = this.search(tokens) ?? (message instanceof TemplateText ? undefined : this.searchSpans(tokens));
-    if (!found) return undefined;
+    if (!found) {
+      const flood = this.literal ? undefined : this.floods.get(tokens.slice(0, floodPrefixLength(tokens)).join(' '));
+      const t = flood?.flooded ? flood.template : undefined;
+      return t && { id: t.id, template: this.text(t), created: false, changed: false };
+    }
     return { id: found.cluster.id, template: this.text(found.cluster), created: false, changed: false };
   }
 
