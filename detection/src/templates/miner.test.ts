@@ -233,7 +233,7 @@ describe('values of one key', () => {
 describe('upper-case keywords', () => {
   it('isKeyword: upper-case words in punctuation, with at most a masked number after them', () => {
     for (const k of ['GET', '"POST', 'HTTPS', 'SOCKS<*>', '[LNKA]', 'ERROR:', 'SUCCESS_CONTAINER_CLEANUP', 'MB)']) expect(isKeyword(k)).toBe(true);
-    for (const w of ['Get', 'get', 'A', '<*>', '<num>', 'HTTP/<*>"', '\\_SB_.PCI<*>.PBHI._PRT', 'FF:<*>:EB', '_X_', 'GET<*>X']) expect(isKeyword(w)).toBe(false);
+    for (const w of ['Get', 'get', 'A', '<*>', '<num>', 'HTTP/<*>"', '\\_SB_.PCI<*>.PBHI._PRT', 'FF:<*>:EB', '_X_', 'GET<*>X', "'JP'.", '"OK"']) expect(isKeyword(w)).toBe(false);
   });
   it('two different keywords at one position are two templates, even before the word settles', () => {
     const m = new TemplateMiner();

@@ -264,6 +264,9 @@ function runIsValue(tokens: string[], from: number, to: number): boolean {
 export function isKeyword(token: string): boolean {
   let s = 0;
   let e = token.length;
+  // A quoted word is a value (`set to 'JP'.`, `"OK"`): quotes around it, not only before it (`"GET`).
+  const q = token.charCodeAt(0);
+  if ((q === 34 || q === 39) && token.indexOf(token[0], 1) > 0) return false;
   while (s < e && OPENERS.includes(token[s])) s++;
   while (e > s && token[e - 1] !== '>' && CLOSERS.includes(token[e - 1])) e--;
   if (e - s >= 5 && token.startsWith(WILDCARD, e - 3)) e -= 3;
