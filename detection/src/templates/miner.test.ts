@@ -406,6 +406,7 @@ describe('short messages with one variable word, and values of two kinds', () =>
     expect(new Set(ids).size).toBeLessThanOrEqual(8);
     expect(m.match('Unknown command zzzzq').id).toBe(ids[0]);
     expect(m.match('Unknown command zzzzq').template).toBe('Unknown command <*>');
+    for (const state of ['deadlock', 'diverged', 'split-brain', 'orphaned', 'readonly', 'segfault']) expect(m.match(`Unknown command ${state}`).id, state).not.toBe(ids[0]);
     // a word with a few values stays a constant: two, five, seven templates
     expect(new Set(['initialization.', 'finalization.'].map((w) => m.match(`Starting TrustedInstaller ${w}`).id)).size).toBe(2);
     const kinds = ['illegal', 'privileged', 'trap', 'imprecise', 'unimplemented', 'alignment', 'floating'];
@@ -429,6 +430,8 @@ describe('short messages with one variable word, and values of two kinds', () =>
     expect(unnamed.id).not.toBe(named.id);
     expect(m.match('connection from 10.0.0.3 (mail.example.org) at Sun Jul 17 23:21:56 2005').id).toBe(named.id);
     expect(m.match('connection from 10.0.0.4 () at Sun Jul 17 23:21:57 2005').id).toBe(unnamed.id);
+    const order = m.match('Order 1234 not found in store 7');
+    expect(m.match('Order 9f8c2a1e-4b3d-4c2a-9e1f-0a1b2c3d4e5f not found in store 8').id).toBe(order.id);
     const num = m.match('Read index 00000005 of table');
     expect(m.match('Read index 0x1f of table').id).toBe(num.id);
   });
@@ -451,9 +454,21 @@ describe('a flood of free text after a label', () => {
     const ids2 = new Set(Array.from({ length: 3000 }, (_, i) => again.match(`Received message from user ${9000 + i}: ${phrase(i + 5000)} ${phrase(i)}`).id));
     expect(ids2.has(last.id)).toBe(true);
     expect(again.size - m.size).toBeLessThanOrEqual(128);
+    // what says something went wrong is never flood text
+    for (const bad of ['database connection lost', 'FATAL out of memory', "TypeError: Cannot read properties of undefined (reading 'chat')", 'payment provider returned 502 Bad Gateway', 'Segmentation fault'])
+      expect(m.match(`Received message from user 7: ${bad}`).template, bad).not.toBe(last.template);
     // other messages are untouched
     const other = m.match('Connection reset by peer 10.0.0.1');
     expect(m.match('Connection reset by peer 10.0.0.2').id).toBe(other.id);
+  });
+
+  it('labels right after the first are the prefix: a flood of statements leaves the server\'s other messages alone', () => {
+    const m = new TemplateMiner();
+    const tables = 'orders payments customers kiosks stores products prices invoices refunds audits sessions tokens'.split(' ');
+    for (let i = 0; i < 600; i++) m.match(`LOG: statement: SELECT ${phrase(i).replace(/ /g, ', ')} FROM ${tables[i % tables.length]}_${'abcdefghij'[i % 10]}${'klmnopqrst'[Math.floor(i / 10) % 10]} WHERE ${words[i % words.length]} = $1`);
+    expect(m.match('LOG: statement: SELECT one, two FROM nowhere_at_all WHERE x = $1').template).toBe('LOG: statement: <*>');
+    const crash = m.match('LOG: terminating any other active server processes');
+    expect(crash.template).toBe('LOG: terminating any other active server processes');
   });
 
   it('a label followed by real kinds of message (each seen again) is no flood', () => {

@@ -128,20 +128,26 @@ interface Flood {
  * the collector's per-dataset cap instead).
  */
 const FLOOD_TEMPLATES = 128;
+/** The share of them seen once that makes a flood (what says something went wrong is never taken: saysSomething). */
+const FLOOD_SEEN_ONCE = 0.75;
 const MAX_FLOOD_PREFIXES = 10_000;
 
 /**
  * The length of a message's label prefix — its tokens up to the first that ends in `:` among the
- * first six (`Received message from user <num>:`, `KeyError:`), with text after it — or 0.
+ * first six (`Received message from user <num>:`, `KeyError:`) and the labels right after it
+ * (`LOG: statement:`), with text after them — or 0.
  */
 function floodPrefixLength(tokens: string[]): number {
   const n = Math.min(tokens.length - 1, 6);
   for (let i = 0; i < n; i++) {
-    const t = tokens[i];
-    if (t.charCodeAt(t.length - 1) === 58) return i + 1;
+    if (!endsWithColon(tokens[i])) continue;
+    let end = i + 1;
+    while (end < tokens.length - 1 && endsWithColon(tokens[end])) end++;
+    return end;
   }
   return 0;
 }
+const endsWithColon = (t: string) => t.charCodeAt(t.length - 1) === 58;
 
 interface Node {
   children: Map<string, Node>;
@@ -284,7 +290,7 @@ export function isKeyword(token: string): boolean {
  * never a value of a `<*>` slot.
  */
 function saysOutcome(token: string): boolean {
-  return hasFailureWord(token) || namesErrorType(token) || statusClassOf(token) !== undefined;
+  return hasFailureWord(token) || isFailureWord(token) || namesErrorType(token) || statusClassOf(token) !== undefined;
 }
 
 /** A token that holds a value rather than a word, and does not say how something went. */
@@ -411,7 +417,8 @@ export class TemplateMiner {
     }
     if (!this.literal) {
       const flood = this.floodOf(tokens);
-      if (flood?.flooded) {
+      // What says something went wrong is never flood text: it gets a template of its own.
+      if (flood?.flooded && !this.saysSomething(tokens, flood.prefixLength)) {
         // A flood of free text after this prefix: one template for all of it.
         if (flood.template) {
           flood.template.count++;
@@ -436,6 +443,12 @@ export class TemplateMiner {
     return { id: cluster.id, template: this.text(cluster), created: true, changed: false };
   }
 
+  /** A failure word (`lost`, `FATAL`, `fault`), an error type or a 5xx among tokens[from…]. */
+  private saysSomething(tokens: string[], from: number): boolean {
+    for (let i = from; i < tokens.length; i++) if (saysOutcome(tokens[i])) return true;
+    return false;
+  }
+
   private create(tokens: string[]): Cluster {
     const text = tokens.join(' ');
     // Ids are unique: a taken id (a custom idFor, or a loaded template with this first text)
@@ -451,7 +464,7 @@ export class TemplateMiner {
 
   /**
    * The flood record of a new message's label prefix (floodPrefixLength), made flooded once
-   * FLOOD_TEMPLATES templates were created after it and nearly all were seen once only: free
+   * FLOOD_TEMPLATES templates were created after it and most were seen once only: free
    * text after a label (`Received message from user <num>: <any words>`, `Unknown command:
    * <words>`, `KeyError: '<words>'`) — each message a template of its own, an incident each.
    * Templates seen again are real kinds of message, and a prefix with them is no flood.
@@ -468,7 +481,7 @@ export class TemplateMiner {
     if (!flood.flooded && flood.clusters.length >= FLOOD_TEMPLATES) {
       let once = 0;
       for (const c of flood.clusters) if (c.count === 1) once++;
-      if (once >= FLOOD_TEMPLATES * 0.9) flood.flooded = true;
+      if (once >= FLOOD_TEMPLATES * FLOOD_SEEN_ONCE) flood.flooded = true;
       // Kept or not, look again after as many more.
       else flood.clusters = [];
     }
@@ -481,7 +494,7 @@ export class TemplateMiner {
     const found = this.search(tokens) ?? (message instanceof TemplateText ? undefined : this.searchSpans(tokens));
     if (!found) {
       const flood = this.literal ? undefined : this.floods.get(tokens.slice(0, floodPrefixLength(tokens)).join(' '));
-      const t = flood?.flooded ? flood.template : undefined;
+      const t = flood?.flooded && !this.saysSomething(tokens, flood.prefixLength) ? flood.template : undefined;
       return t && { id: t.id, template: this.text(t), created: false, changed: false };
     }
     return { id: found.cluster.id, template: this.text(found.cluster), created: false, changed: false };
@@ -861,7 +874,8 @@ export class TemplateMiner {
 /**
  * Two masked tokens hold values of one kind: not a duration against a time of day, nor a
  * number against an address. Kinds that one field is written in interchangeably are one kind:
- * a number and a hex number, an IP address and a host name, a path and a URL, a date and a time.
+ * a number, a hex number and a uuid (an id), an IP address and a host name, a path and a URL, a
+ * date and a time.
  */
 function sameValueKind(a: string, b: string): boolean {
   const x = kindOf(a);
@@ -877,7 +891,7 @@ function kindOf(token: string): string | undefined {
   for (let i = close + 1; i < token.length; i++) if (!CLOSERS.includes(token[i])) return undefined;
   return VALUE_KIND[token.slice(open + 1, close)];
 }
-const VALUE_KIND: Record<string, string> = { num: 'n', hex: 'n', ip: 'a', host: 'a', path: 'p', url: 'p', date: 't', time: 't', duration: 'd', size: 's', mac: 'm', email: 'e', uuid: 'u' };
+const VALUE_KIND: Record<string, string> = { num: 'n', hex: 'n', uuid: 'n', ip: 'a', host: 'a', path: 'p', url: 'p', date: 't', time: 't', duration: 'd', size: 's', mac: 'm', email: 'e' };
 
 /**
  * The `key=` both tokens start with (`tag="a"`, `tag=<*>`), when they are values of one key;

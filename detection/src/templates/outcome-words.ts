@@ -7,7 +7,7 @@
 
 /** Failure words: one of them facing any other word is a different kind of message. */
 const FAILURE = new Set(
-  'fail failed failing fails failure failures error errors errored fatal panic panicked crit critical denied refused rejected reject lost timeout timeouts timedout unable cannot unreachable unavailable unhealthy offline aborted abort aborting exception crashed crash killed dropped missing broken corrupt corrupted degraded warn warning forbidden unauthorized mismatch overflow exceeded violation invalid expired reset disconnected down evicted oomkilled crashloopbackoff backoff throttled notready declined deny denies disallowed revoked rollback rolled_back rolledback not_found timed_out timed-out drop bounced voided chargeback lagging out_of_sync nodenotready'.split(' '),
+  'fail failed failing fails failure failures error errors errored fatal panic panicked crit critical denied refused rejected reject lost timeout timeouts timedout unable cannot unreachable unavailable unhealthy offline aborted abort aborting exception crashed crash killed dropped missing broken corrupt corrupted degraded warn warning forbidden unauthorized mismatch overflow exceeded violation invalid expired reset disconnected down evicted oomkilled crashloopbackoff backoff throttled notready declined deny denies disallowed revoked rollback rolled_back rolledback not_found timed_out timed-out drop bounced voided chargeback lagging out_of_sync nodenotready fault segfault oom exhausted emerg alert deadlock deadlocked diverged orphaned split-brain readonly read-only infected unverified out_of_stock zombie reversed imagepullbackoff errimagepull'.split(' '),
 );
 
 /** Outcome, lifecycle and level words: two different ones face to face are two kinds of message. */
