@@ -54,7 +54,11 @@ describe('outcome words', () => {
     const refused = m.match('ts=1 level=error msg="failed to sync pod" pod=default/web-1 err="dial tcp 10.0.0.1:5432: connect: connection refused"');
     expect(m.match('ts=2 level=error msg="failed to sync pod" pod=default/web-2 err="context deadline exceeded"').id).not.toBe(refused.id);
     expect(m.match('ts=3 level=error msg="failed to sync pod" pod=default/web-3 err="dial tcp 10.0.0.9:5432: connect: connection refused"').id).toBe(refused.id);
-    // Booleans are values: one template for every combination.
+    // The value of a key that says how it went is an outcome (success=true / success=false) …
+    const charged = m.match('charge processed order_id=1001 amount=12.50 terminal=T-104 success=true');
+    expect(m.match('charge processed order_id=1002 amount=7.00 terminal=T-105 success=false').id).not.toBe(charged.id);
+    expect(m.match('charge processed order_id=1003 amount=9.00 terminal=T-106 success=true').id).toBe(charged.id);
+    // … other booleans are values: one template for every combination.
     const a = m.match('level=info msg="served request" cached=true sampled=false tls=on');
     expect(m.match('level=info msg="served request" cached=false sampled=true tls=off').id).toBe(a.id);
   });

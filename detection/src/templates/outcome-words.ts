@@ -60,6 +60,7 @@ const SWITCHES = new Set(['on', 'off', 'yes', 'no']);
  * `words`: the tokens are words of the text, not values of one key.
  */
 export function outcomesDiffer(a: string, b: string, words = false): boolean {
+  if (outcomeKeyValuesDiffer(a, b)) return true;
   const ca = statusClassOf(a);
   if (ca !== undefined) {
     const cb = statusClassOf(b);
@@ -74,6 +75,22 @@ export function outcomesDiffer(a: string, b: string, words = false): boolean {
   if (FAILURE.has(x) || FAILURE.has(y)) return true;
   if (words && SWITCHES.has(x) && SWITCHES.has(y)) return true;
   return STATES.has(x) && STATES.has(y);
+}
+
+/**
+ * Keys whose value says how something went (`success=true` / `success=false`, `ok=1` / `ok=0`):
+ * two values of such a key are two outcomes. Of any other key (`cached=true`), a value.
+ */
+const OUTCOME_KEYS = new Set('success succeeded successful ok passed failed failure error errored healthy valid approved authorized verified completed accepted'.split(' '));
+
+function outcomeKeyValuesDiffer(a: string, b: string): boolean {
+  const eq = a.indexOf('=');
+  if (eq <= 0 || eq > 24 || b.charCodeAt(eq) !== 61 || !b.startsWith(a.slice(0, eq))) return false;
+  let s = 0;
+  while (s < eq && (a.charCodeAt(s) === 34 || a.charCodeAt(s) === 39)) s++;
+  let e = eq;
+  while (e > s && (a.charCodeAt(e - 1) === 34 || a.charCodeAt(e - 1) === 39)) e--;
+  return OUTCOME_KEYS.has(a.slice(s, e).toLowerCase()) && a.slice(eq + 1) !== b.slice(eq + 1);
 }
 
 /** A failure word on its own (`failed`, `"unhealthy",`, `status=Failed`). */
