@@ -335,14 +335,10 @@ const HTTP_METHODS = new Set(['get', 'post', 'put', 'delete', 'patch', 'head', '
  */
 function httpStatusClass(raw: string[], t: number): string | undefined {
   if (t === 0) return undefined;
-  const token = raw[t];
-  let s = 0;
-  let e = token.length;
-  while (s < e && OPENERS.includes(token[s])) s++;
-  while (e > s && CLOSERS.includes(token[e - 1])) e--;
-  if (e - s !== 3) return undefined;
-  const c = token.charCodeAt(s);
-  if (c < 49 || c > 53 || !allDigits(token, s + 1, e)) return undefined;
+  // Only server errors get a class of their own here: in free text a 404 is the client's
+  // outcome and stays a number (OpenStack's `status: 404` lines share the 200s' template).
+  const serverError = statusClass(raw[t]);
+  if (serverError === undefined || !serverError.includes('5xx')) return undefined;
   const prev = bareWord(raw[t - 1]);
   const before = t >= 2 ? bareWord(raw[t - 2]) : '';
   let status = isStatusWord(prev) || (prev === 'code' && (isStatusWord(before) || before === 'response'));
@@ -354,9 +350,7 @@ function httpStatusClass(raw: string[], t: number): string | undefined {
     const next = t + 1 < raw.length ? bareWord(raw[t + 1]) : '';
     status = !(next.length > 2 && next.endsWith('s') && /^[a-z]+$/.test(next));
   }
-  // Only server errors get a class of their own here: in free text a 404 is the client's
-  // outcome and stays a number (OpenStack's `status: 404` lines share the 200s' template).
-  return status && c === 53 ? `${token.slice(0, s)}5xx${token.slice(e)}` : undefined;
+  return status ? serverError : undefined;
 }
 
 /** `status`, `http_status`, `statuscode`, `status_code`, `http`, `http/1.1`. */
