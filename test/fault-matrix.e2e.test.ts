@@ -282,6 +282,8 @@ async function tasksOf(ids: string[]): Promise<OutboxTask[]> {
 // ---- a cell ---------------------------------------------------------------------------------
 interface Observation {
   settled: boolean;
+  /** Why the cell never became ready (the last check's answer). */
+  notReady?: string;
   waitedMs: number;
   /** Why waiting stopped early: a task running past its lease. */
   stuck: OutboxTask[];
@@ -391,14 +393,32 @@ class Cell {
 
   /** Every incident of the cell has been triaged, ticketed (or failed) and posted (or failed), and no task is open — twice in a row. */
   private ready(s: Snapshot): boolean {
-    if (!this.faults.every((f) => f.served >= f.times)) return false;
-    return this.targets.every((t) => {
+    this.notReady = this.whyNotReady(s);
+    return this.notReady === undefined;
+  }
+
+  /** What the cell still waits for (reported when it never settles), or undefined when it is ready. */
+  notReady?: string;
+
+  private whyNotReady(s: Snapshot): string | undefined {
+    const unserved = this.faults.filter((f) => f.served < f.times);
+    if (unserved.length) return `faults not served: ${unserved.map((f) => `${f.kind} ${f.served}/${f.times}`).join(', ')}`;
+    for (const t of this.targets) {
       const inc = s.incidents.get(t.id);
-      if (!inc || inc.count !== t.lines) return false;
+      if (!inc) return `${t.store}: no incident ${t.id}`;
+      if (inc.count !== t.lines) return `${t.store}: count ${inc.count} of ${t.lines}`;
       const stages = new Set<string>(inc.timeline.map((e: any) => e.stage));
       const posted = (platform: string) => inc.chat?.messages?.some((m: any) => m.platform === platform) || stages.has('chat_post_failed');
-      return (inc.triage || stages.has('triage_failed')) && (inc.ticket || stages.has('ticket_failed')) && posted('slack') && posted('mattermost') && !s.open.some((task) => task.incident_id === t.id);
-    });
+      const missing = [
+        !(inc.triage || stages.has('triage_failed')) && 'triage',
+        !(inc.ticket || stages.has('ticket_failed')) && 'ticket',
+        !posted('slack') && 'slack post',
+        !posted('mattermost') && 'mattermost post',
+        s.open.some((task) => task.incident_id === t.id) && 'open tasks',
+      ].filter(Boolean);
+      if (missing.length) return `${t.store}: waits for ${missing.join(', ')}`;
+    }
+    return undefined;
   }
 
   /**
@@ -438,7 +458,7 @@ class Cell {
     const incidents = new Map([...ids].map((id) => [id, snapshot.incidents.get(id)]));
     const fromApi = (await api(stack.collectors[0], `/incidents/${this.main.id}`)).body;
     incidents.set(this.main.id, fromApi?.id ? fromApi : incidents.get(this.main.id));
-    return { settled, waitedMs: Date.now() - started, stuck: [...stuck.values()], incidents, tasks: await tasksOf([...ids]), fromApi, served: this.served(), seen, unanswered: this.unanswered() };
+    return { settled, notReady: this.notReady, waitedMs: Date.now() - started, stuck: [...stuck.values()], incidents, tasks: await tasksOf([...ids]), fromApi, served: this.served(), seen, unanswered: this.unanswered() };
   }
 
   /** Held requests the client did not give up on within the time it is allowed (those cut short when the cell ended are no evidence either way). */
@@ -540,7 +560,7 @@ function verdict(cell: Cell, t: Target, o: Observation): { observed: Check; expe
   const observed: Check = {
     'outbox: claimed by another collector on this Elasticsearch (test isolation, not the product)': uniq(tasks.flatMap((task) => (task.claimants ?? []).filter((c) => c !== collectorId).map((c) => `${task.action} by ${c}`))),
     'incident: silenced by a silence made elsewhere on this Elasticsearch (test isolation, not the product)': timeline.filter((e) => e.stage === 'silenced').map((e) => String(e.note)),
-    'outbox: settled (every task done or failed)': o.settled,
+    'outbox: settled (every task done or failed)': o.settled || `no — ${o.notReady ?? 'see the other checks'}`,
     'outbox: running past its lease': o.stuck.filter((task) => task.incident_id === t.id).map((task) => `${task.id} (attempt ${task.attempts}, lease until ${task.lease_until})`),
     'outbox: left pending or running': tasks.filter((task) => task.status === 'pending' || task.status === 'running').map((task) => `${task.id} ${task.status} (attempt ${task.attempts}): ${task.last_error ?? ''}`),
     'outbox: failed': failed.map((task) => `${task.action}${AUTH.test(String(task.last_error)) ? ' (authentication)' : `: ${task.last_error}`}`).sort(),
