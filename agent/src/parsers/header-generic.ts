@@ -38,6 +38,7 @@ const TIME_PART = /^(?:\d[\d:.,/T+-]*Z?|[A-Z][a-z]{2,8},?|[+-]\d{4}|UTC|GMT|Z)$/
 const DATE_ONLY = /^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}),?$/;
 const EPOCH = /^1\d{9}(?:\.\d+)?$|^1\d{12}$/;
 const NUMBER = /^(?:\d+|0x[0-9a-fA-F]+)$/;
+const SIGNED = /^-\d{1,6}$/;
 const SEP = /^(?:-{1,3}|\||:|>{1,2}|=>|\*)$/;
 /** An all-lower-case or Capitalized word: text, not a header field. */
 const PROSE = /^[A-Za-z][a-z]*[,.;!?]?$/;
@@ -297,7 +298,8 @@ class GenericHeaderParser {
         phase2 = true;
         break;
       }
-      if (sawAnchor && pending.length === 0 && NUMBER.test(t)) {
+      // (a signed one too: HPC's flag is `1` or `-1`)
+      if (sawAnchor && pending.length === 0 && (NUMBER.test(t) || SIGNED.test(t))) {
         if (afterTime || numbers.length > 0) numbers.push({ value: Number(t), end: tk.e });
         commit(tk.e);
         i++;

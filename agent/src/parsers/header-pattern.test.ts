@@ -425,6 +425,14 @@ describe('auto', () => {
     expect(detectHeaderPattern(['2024-03-10 10:00:00,000 ERROR [main] a.B: failed', '\tat a.B.c(B.java:1)', '\tat a.B.d(B.java:2)'])).toBe('log4j');
   });
 
+  it('the generic stripper takes a signed number after the time as a header field (HPC: `… 1061219795 -1 running`)', () => {
+    const g = parser('generic');
+    expect(g.parse('2286759 full partition status 1061219795 -1 running').message).toBe('running');
+    expect(g.parse('2556866 full partition status 1072881064 1 running').message).toBe('running');
+    // not before the time: a message that starts with a negative number keeps it
+    expect(g.parse('-1 retries left').message).toBe('-1 retries left');
+  });
+
   it('the generic stripper reads fields too', () => {
     expect(parser('generic').parse('03-17 16:13:38.811  1702  2395 D WindowManager: msg')).toEqual({
       timestamp: '2023-03-17T16:13:38.811Z',
