@@ -36,11 +36,19 @@
 // 6. Outcomes are constants. Two words that say how something went or what state it is in
 //    (`passed`/`failed`, `established`/`lost`, `Starting`/`Stopped`, `level=info`/`level=error`;
 //    ./outcome-words.ts) are two templates from the first message: a failure never hides in a
-//    success's template, whichever came first.
+//    success's template, whichever came first. So do the other things that tell one problem
+//    from another: an error type, a server-error status (`5xx`), two field names
+//    (`result=` / `state=`), two kinds of value (`<duration>` / `<time>`), an empty `()`
+//    against a filled one; none of them ever fills a `<*>` slot.
 // 7. Stable ids. A cluster's id is fixed at creation (idFor(first template), by default a hash
 //    of it) and never changes when the template generalizes; ties between equally similar
 //    clusters go to the older cluster, so the same messages in the same order always give the
 //    same ids, and load() restores templates under their ids.
+// 8. Floods. A three-word message with one variable word (not the first) joins a template with
+//    `<*>` there; eight templates differing at that one position make the oldest `<*>`
+//    (ONE_DIFFERENCE_NEEDS, SIBLINGS_TO_MERGE). Free text after a label (`… user <num>: <any
+//    words>`) makes at most FLOOD_TEMPLATES templates, then one `<label> <*>` — never for a
+//    message that says something went wrong (floodOf, saysSomething).
 
 import { createHash } from 'node:crypto';
 import { DEFAULT_MAX_CHARS, WILDCARD, hasPlaceholder, maskedTokens, skeleton } from './masks.js';
@@ -54,7 +62,7 @@ export interface MinerOptions {
   depth?: number;
   /** Distinct tokens a tree node keeps before new ones go to the wildcard branch (default 32). */
   maxChildren?: number;
-  /** Longest first line mined whole, default 1024 (a longer one: its head and its last quarter); only the first line of a multi-line message is mined. */
+  /** Characters of a line read, default 1024 (a longer one: windows at its start and end; masks.ts joinLong keeps 48 + 16 tokens of any long message); only the first line is mined. */
   maxChars?: number;
   /** The id of a new cluster; default: templateId(first template text). */
   idFor?: (firstTemplate: string) => string;
@@ -122,7 +130,7 @@ interface Flood {
 }
 
 /**
- * Templates created after one label prefix, nearly all seen once, that make it a flood of free
+ * Templates created after one label prefix, most of them seen once, that make it a flood of free
  * text (more than a service's start-up logs under one logger, each line once); and the most
  * prefixes followed (a flood of distinct prefixes is bounded by maxScan and
  * the collector's per-dataset cap instead).
