@@ -48,3 +48,28 @@ describe('redactFields', () => {
   });
 });
 
+
+describe('fieldsMayNeedRedaction', () => {
+  it('is false only for JSON whose object redactFields leaves as it is (any fields, any configuration)', async () => {
+    const fc = (await import('fast-check')).default;
+    const { fieldsMayNeedRedaction } = await import('./redact-fields.js');
+    const word = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('password', 'userPwd', 'pin', 'api_key', 'X-Auth-Token', 'secret', 'cookie', 'Bearer abcdefghijkl', '4111111111111111', '4111 1111 1111 1111', 'https://u:p@h', 'a@b.example', 'sk-abcdefghijklmnopqrstuvwx', '\\', '"', 'é'));
+    const value = fc.oneof(word, fc.integer(), fc.constant(4111111111111111), fc.boolean(), fc.constant(null));
+    const fields = fc.dictionary(word, fc.oneof(value, fc.dictionary(word, value, { maxKeys: 3 })), { maxKeys: 5 });
+    const config = fc.record({ card_numbers: fc.boolean(), bearer_tokens: fc.boolean(), api_keys: fc.boolean(), passwords: fc.boolean(), emails: fc.boolean() });
+    let quiet = 0;
+    fc.assert(
+      fc.property(config, fields, (cfg, object) => {
+        const json = JSON.stringify(object).slice(1, -1);
+        const r = new Redactor(cfg);
+        if (fieldsMayNeedRedaction(r, json, cfg.passwords, cfg.api_keys)) return;
+        quiet++;
+        const copy = JSON.parse(`{${json}}`) as Record<string, unknown>;
+        redactFields(r, copy, cfg.passwords, cfg.api_keys);
+        expect(copy).toEqual(JSON.parse(`{${json}}`));
+      }),
+      { seed: 20261203, numRuns: 3000 },
+    );
+    expect(quiet).toBeGreaterThan(300);
+  });
+});

@@ -198,6 +198,25 @@ describe('TemplateMiner properties', () => {
     );
   });
 
+  it('the cache of messages seen changes no result: cached and uncached miners agree on every match and count', () => {
+    // Messages drawn from a small pool, so most repeat; words that settle, outcomes and keywords among them.
+    const words = fc.constantFrom('error', 'user', 'from', 'connection', 'closed', 'failed', 'ok', 'GET', 'POST', 'state=ready', 'state=failed', 'id=7', 'Received:');
+    const pooled = fc.array(fc.array(fc.oneof(words, value), { minLength: 1, maxLength: 8 }).map((xs) => xs.join(' ')), { minLength: 1, maxLength: 12 });
+    const settings = fc.record({ stableAfter: fc.constantFrom(0, 2, 16), cache: fc.constantFrom(3, 8192) });
+    fc.assert(
+      fc.property(pooled, fc.array(fc.nat(), { maxLength: 150 }), settings, (pool, picks, { stableAfter, cache }) => {
+        const cached = new TemplateMiner({ stableAfter, cacheMessages: cache });
+        const uncached = new TemplateMiner({ stableAfter, cacheMessages: 0 });
+        for (const k of picks) {
+          const msg = pool[k % pool.length];
+          expect(cached.match(msg)).toEqual(uncached.match(msg));
+        }
+        expect(cached.templates()).toEqual(uncached.templates());
+      }),
+      { numRuns: 300, seed: 20261203 },
+    );
+  });
+
   it('loading templates then matching gives the stored ids', () => {
     fc.assert(
       fc.property(fc.array(message, { maxLength: 40 }), (msgs) => {

@@ -49,6 +49,11 @@
 //    (ONE_DIFFERENCE_NEEDS, SIBLINGS_TO_MERGE). Free text after a label (`… user <num>: <any
 //    words>`) makes at most FLOOD_TEMPLATES templates, then one `<label> <*>` — never for a
 //    message that says something went wrong (floodOf, saysSomething).
+// 9. A cache of messages seen as they are (the simplest form of LILAC's parsing cache; Jiang et
+//    al., "LILAC", FSE 2024): logs repeat the same text, and a message seen before, while no
+//    template was created or changed since, goes to the same template as then — search would
+//    find it again (other templates can only have settled since, which never takes a match from
+//    it) — so it skips masking and search. Any change to a template empties the cache.
 
 import { createHash } from 'node:crypto';
 import { DEFAULT_MAX_CHARS, WILDCARD, hasPlaceholder, maskedTokens, skeleton } from './masks.js';
@@ -79,6 +84,8 @@ export interface MinerOptions {
    * cost a comparison with thousands of templates.
    */
   maxScan?: number;
+  /** Messages remembered with their template (see 9.; default 4,096; 0 turns the cache off). */
+  cacheMessages?: number;
 }
 
 export interface TemplateMatch {
@@ -139,6 +146,9 @@ const FLOOD_TEMPLATES = 128;
 /** The share of them seen once that makes a flood (what says something went wrong is never taken: saysSomething). */
 const FLOOD_SEEN_ONCE = 0.75;
 const MAX_FLOOD_PREFIXES = 10_000;
+/** Messages the cache holds by default (emptied when full) and the longest it keeps: a few MiB at most. */
+const CACHE_MESSAGES = 4096;
+const CACHE_MESSAGE_CHARS = 256;
 
 /**
  * The length of a message's label prefix — its tokens up to the first that ends in `:` among the
@@ -375,11 +385,14 @@ export class TemplateMiner {
   private readonly stableAfter: number;
   private readonly crossBranch: boolean;
   private readonly maxScan: number;
+  private readonly cacheMessages: number;
   /** Label prefix → the templates created after it (floodOf). */
   private readonly floods = new Map<string, Flood>();
   /** Token count → tree root (the first prefixDepth tokens index the leaves). */
   private readonly byLength = new Map<number, { root: Node; all: Cluster[] }>();
   private readonly byId = new Map<string, Cluster>();
+  /** Messages (as given) matched to a template that has not changed since, nor any other (see 9.). */
+  private readonly seen = new Map<string, Cluster>();
   private seq = 0;
   /** Set by sim(): the position of the one differing word that kept the message below the threshold, else -1. */
   private oneDifferenceAt = -1;
@@ -402,9 +415,15 @@ export class TemplateMiner {
     this.stableAfter = options.stableAfter ?? 16;
     this.crossBranch = options.crossBranch ?? true;
     this.maxScan = options.maxScan ?? 256;
+    this.cacheMessages = options.cacheMessages ?? CACHE_MESSAGES;
   }
 
   match(message: string | TemplateText): TemplateMatch {
+    const cached = typeof message === 'string' ? this.seen.get(message) : undefined;
+    if (cached) {
+      cached.count++;
+      return { id: cached.id, template: this.text(cached), created: false, changed: false };
+    }
     const tokens = this.tokens(message);
     this.literal = message instanceof TemplateText;
     const found: SpanMatch | undefined = this.search(tokens) ?? (message instanceof TemplateText ? undefined : this.searchSpans(tokens));
@@ -421,6 +440,11 @@ export class TemplateMiner {
         changed = true;
       }
       changed = this.generalize(cluster, found.aligned ?? tokens) || changed;
+      if (changed) this.seen.clear();
+      else if (typeof message === 'string' && !found.aligned && message.length <= CACHE_MESSAGE_CHARS && this.cacheMessages > 0) {
+        if (this.seen.size >= this.cacheMessages) this.seen.clear();
+        this.seen.set(message, cluster);
+      }
       return { id: cluster.id, template: this.text(cluster), created: false, changed };
     }
     if (!this.literal) {
@@ -549,6 +573,8 @@ export class TemplateMiner {
   // --- index -----------------------------------------------------------------------------
 
   private index(c: Cluster): void {
+    // A new or moved template can take messages from the one they were seen with.
+    this.seen.clear();
     let group = this.byLength.get(c.tokens.length);
     if (!group) this.byLength.set(c.tokens.length, (group = { root: newNode(), all: [] }));
     group.all.push(c);
