@@ -209,6 +209,7 @@ describe('TemplateMiner properties', () => {
         const uncached = new TemplateMiner({ stableAfter, cacheMessages: 0 });
         for (const k of picks) {
           const msg = pool[k % pool.length];
+          expect(cached.peek(msg)).toEqual(uncached.peek(msg));
           expect(cached.match(msg)).toEqual(uncached.match(msg));
         }
         expect(cached.templates()).toEqual(uncached.templates());

@@ -521,6 +521,8 @@ export class TemplateMiner {
   }
 
   peek(message: string | TemplateText): TemplateMatch | undefined {
+    const cached = typeof message === 'string' ? this.seen.get(message) : undefined;
+    if (cached) return { id: cached.id, template: this.text(cached), created: false, changed: false };
     const tokens = this.tokens(message);
     this.literal = message instanceof TemplateText;
     const found = this.search(tokens) ?? (message instanceof TemplateText ? undefined : this.searchSpans(tokens));
