@@ -83,6 +83,10 @@ describe('masks: whole-token values', () => {
     expect(maskToken('2016/9/27')).toBe('<date>');
     expect(maskToken('17:41:44,747')).toBe('<time>');
     expect(maskToken('15:16:01')).toBe('<time>');
+    // without seconds a time has a two-digit hour; `1:10` is a count or a ratio
+    expect(maskToken('00:02')).toBe('<time>');
+    expect(maskToken('9:05:03')).toBe('<time>');
+    expect(maskToken('1:10')).toBe(maskToken('1:5941'));
     expect(maskMessage('at Sun Jul 10 03:55:15 2005 done')).toBe('at <date> done');
     expect(maskMessage('Jun 14 15:16:01 combo sshd')).toBe('<date> combo sshd');
     expect(maskMessage('(Release Date: Fri Dec 10 19:02:14 EST 2004)')).toBe('(Release Date: <date>)');

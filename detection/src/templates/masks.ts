@@ -81,7 +81,9 @@ const YEAR = /^\d{4}([,;:.)\]]*)$/;
 const HEX0X = /^[-+]?0[xX][0-9a-fA-F]+$/;
 const HEXWORD = /^[0-9a-fA-F]{4,}$/;
 const NUMERIC = /^[-+]?\d[\d.,:/_+-]*$/;
-const TIME = /^\d{1,2}:\d{2}(?::\d{2})?(?:[.,:]\d+)?(?:Z|[+-]\d{2}:?\d{2})?$/;
+// Without seconds the hour has two digits (`00:02`, `12:30`): `1:10`, `2:47` are counts or
+// ratios (Cassandra's `{1:10, 2:47}`), the same kind as `1:5941`, not times of day.
+const TIME = /^(?:\d{1,2}:\d{2}:\d{2}|\d{2}:\d{2})(?:[.,:]\d+)?(?:Z|[+-]\d{2}:?\d{2})?$/;
 const DATE =
   /^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}\/[A-Z][a-z]{2}\/\d{4}(?=:|$))(?:[-T_:.,]\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
 const SIZE = /^[-+]?\d+(?:\.\d+)?(?:[KMGTPE]i?B|[kKMGTP]|B|bytes?|[kmgt]b)$/;

@@ -501,3 +501,31 @@ describe('a flood of free text after a label', () => {
     expect(fresh.template).not.toContain('kernel: <*>');
   });
 });
+
+describe('a fourth held-out corpus (an outside tester, 2026-12-03: PostgreSQL, nginx, Kafka, Redis, kubelet, MySQL, Cassandra, journald)', () => {
+  it("nginx: the method inside a field's quoted request is that field's value, not the kind of message", () => {
+    const m = new TemplateMiner();
+    const line = (method: string, i: number) =>
+      `*${1000 + i} connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.${i % 250}, server: api.example.com, request: "${method} /v1/orders/${i} HTTP/1.1", upstream: "http://10.1.0.5:8080/v1/orders/${i}", host: "api.example.com"`;
+    // GET settles first (more than stableAfter messages), then the other methods come
+    const first = m.match(line('GET', 0));
+    for (let i = 1; i < 40; i++) expect(m.match(line('GET', i)).id).toBe(first.id);
+    for (const [k, method] of ['POST', 'PUT', 'DELETE', 'HEAD'].entries()) expect(m.match(line(method, 100 + k)).id).toBe(first.id);
+    // another kind of message with the same fields is still another template
+    const timedOut = m.match(`*77 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 10.0.0.9, server: api.example.com, request: "POST /v1/pay HTTP/1.1", upstream: "http://10.1.0.5:8080/v1/pay", host: "api.example.com"`);
+    expect(timedOut.id).not.toBe(first.id);
+  });
+
+  it('a quoted request with no field label before it keeps its method (an access line: GET and POST are two kinds)', () => {
+    const m = new TemplateMiner();
+    const get = m.match('10.0.0.1 "GET /v2/servers/detail HTTP/1.1" status: 200 len: 1893 time: 0.2477829');
+    const post = m.match('10.0.0.2 "POST /v2/servers/detail HTTP/1.1" status: 200 len: 1893 time: 0.2477829');
+    expect(post.id).not.toBe(get.id);
+  });
+
+  it('Cassandra: counts written n:m are one kind of value whatever their width ({1:10, 2:47} and {1:5941, 2:8})', () => {
+    const m = new TemplateMiner();
+    const a = m.match('Compacted (6f1c2b40-8a1e-11ee-b9d1-0242ac120002) 4 sstables to [/var/lib/cassandra/data/ks/t-1/nb-12-big,] to level=0.  Partition merge counts were {1:5941, 2:8, }');
+    expect(m.match('Compacted (7a2d3c50-8a1e-11ee-b9d1-0242ac120002) 2 sstables to [/var/lib/cassandra/data/ks/t-1/nb-13-big,] to level=0.  Partition merge counts were {1:10, 2:47, }').id).toBe(a.id);
+  });
+});

@@ -367,6 +367,17 @@ function isLabel(token: string): boolean {
   }
   return true;
 }
+/**
+ * tokens[i] opens a quoted value of the field labelled just before it (nginx's `request: "GET
+ * /x HTTP/1.1"`): what is inside is that field's value — its upper-case words are not keywords,
+ * the method is not the kind of message. Not a quoted word (`'JP'`, closed in the token), nor
+ * a quote with no label before it (an access line's `"GET …" 200`, where the method is kept).
+ */
+function opensQuotedValue(tokens: readonly string[], i: number): boolean {
+  const t = tokens[i];
+  const q = t.charCodeAt(0);
+  return i > 0 && (q === 34 || q === 39) && t.indexOf(t[0], 1) < 0 && isLabel(tokens[i - 1]);
+}
 const OPENERS = '([{<"\'`';
 const CLOSERS = ')]}>"\'`,;:.!?';
 
@@ -798,7 +809,7 @@ export class TemplateMiner {
       } else if (hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t)) {
         // two values of one shape: left out — unless of two kinds (`lifetime <1 sec` / `lifetime 00:02`)
         if (!sameValueKind(t, m)) kinds = true;
-      } else if (!this.literal && this.valueAt(tokens, i) && isPlainValue(t) && !differentFields(t, m)) {
+      } else if (!this.literal && this.valueAt(tokens, i) && (isPlainValue(t) || (opensQuotedValue(template, i) && template[i - 1] === tokens[i - 1])) && !differentFields(t, m)) {
         // Two values that are not words (`com.acme/.MainUI:`, `svchost.exe`): left out, as masked ones are.
         keys.push(i);
         values++;
@@ -863,7 +874,7 @@ export class TemplateMiner {
     return remaining + eq < (differences === 1 ? Math.min(ONE_DIFFERENCE_NEEDS, this.bailRatio) : this.bailRatio * differences);
   }
 
-  /** isPlainValue(tokens[i]), remembered for this message: a flood of new messages compares each with many templates. */
+  /** isPlainValue(tokens[i]) or the opening of a labelled quoted value (opensQuotedValue), remembered for this message: a flood of new messages compares each with many templates. */
   private valueAt(tokens: string[], i: number): boolean {
     if (tokens !== this.valueFlagsOf) {
       this.valueFlagsOf = tokens;
@@ -871,7 +882,7 @@ export class TemplateMiner {
       else this.valueFlags.fill(0, 0, tokens.length);
     }
     let f = this.valueFlags[i];
-    if (f === 0) this.valueFlags[i] = f = isPlainValue(tokens[i]) ? 1 : 2;
+    if (f === 0) this.valueFlags[i] = f = isPlainValue(tokens[i]) || (opensQuotedValue(tokens, i) && !saysOutcome(tokens[i])) ? 1 : 2;
     return f === 1;
   }
 
