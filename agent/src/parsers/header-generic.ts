@@ -17,6 +17,10 @@ export const PATTERN_MISMATCH = 'pattern_mismatch';
 const LEVEL_ALIASES: Record<string, string> = {
   warning: 'warn', err: 'error', eror: 'error', crit: 'critical', emerg: 'emergency', panic: 'emergency', information: 'info', informational: 'info',
   v: 'trace', d: 'debug', i: 'info', w: 'warn', e: 'error', f: 'fatal', a: 'fatal',
+  // PostgreSQL's LOG and DEBUG1-5, MySQL's Note and System
+  log: 'info', debug1: 'debug', debug2: 'debug', debug3: 'debug', debug4: 'debug', debug5: 'debug', note: 'info', system: 'info',
+  // Redis's level marks
+  '.': 'debug', '-': 'verbose', '*': 'notice', '#': 'warn',
 };
 
 /** log.level: lower-case, with the usual abbreviations spelled one way (warning → warn, err → error, logcat's E → error). */

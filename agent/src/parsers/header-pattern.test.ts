@@ -236,6 +236,55 @@ describe('shipped patterns', () => {
     });
   });
 
+  it('postgresql: the default prefix, Debian\'s user@db, %t without milliseconds; a zone name other than UTC is read in the input timezone', () => {
+    const p = parser('postgresql');
+    expect(p.parse('2024-03-10 07:16:45.618 UTC [153800] reporting@postgres FATAL:  no pg_hba.conf entry for host "10.2.0.192", user "app", database "users_prod", SSL off')).toEqual({
+      timestamp: '2024-03-10T07:16:45.618Z',
+      level: 'fatal',
+      message: 'no pg_hba.conf entry for host "10.2.0.192", user "app", database "users_prod", SSL off',
+      fields: { process: { pid: 153800 }, user: { name: 'reporting' }, labels: { pg_database: 'postgres' } },
+    });
+    expect(p.parse('2024-03-10 07:16:48.981 UTC [264217] LOG:  checkpoint starting: time')).toEqual({ timestamp: '2024-03-10T07:16:48.981Z', level: 'info', message: 'checkpoint starting: time', fields: { process: { pid: 264217 } } });
+    expect(parser('postgresql', 'Europe/Paris').parse('2024-03-10 08:16:48 CET [7] app@shop ERROR:  relation "x" does not exist at character 15')).toMatchObject({ timestamp: '2024-03-10T07:16:48.000Z', level: 'error', message: 'relation "x" does not exist at character 15' });
+    expect(p.parse('2024-03-10 07:16:48 UTC [7] app@shop STATEMENT:  SELECT 1')).toMatchObject({ level: 'statement', message: 'SELECT 1' });
+  });
+
+  it('mysql: 8.0 (the error code to error.code) and 5.7', () => {
+    const p = parser('mysql');
+    expect(p.parse("2024-03-10T01:24:10.722667Z 0 [ERROR] [MY-010584] [Repl] Replica SQL for channel '': Worker 2 failed")).toEqual({
+      timestamp: '2024-03-10T01:24:10.722667Z',
+      level: 'error',
+      message: "Replica SQL for channel '': Worker 2 failed",
+      fields: { process: { thread: { id: 0 } }, error: { code: 'MY-010584' }, labels: { subsystem: 'Repl' } },
+    });
+    expect(p.parse('2019-03-10T01:24:19.175790Z 8 [Note] Aborted connection 7 to db')).toEqual({ timestamp: '2019-03-10T01:24:19.175790Z', level: 'info', message: 'Aborted connection 7 to db', fields: { process: { thread: { id: 8 } } } });
+    expect(p.parse('2024-03-10T01:24:19.175790Z 8 [Warning] [MY-010055] [Server] IP address could not be resolved').level).toBe('warn');
+  });
+
+  it('redis: pid:role, date, level mark', () => {
+    const p = parser('redis');
+    expect(p.parse('81443:C 10 Mar 2024 02:22:18.499 * DB saved on disk')).toEqual({ timestamp: '2024-03-10T02:22:18.499Z', level: 'notice', message: 'DB saved on disk', fields: { process: { pid: 81443 }, labels: { redis_role: 'C' } } });
+    expect(p.parse('7:M 01 Jan 2024 00:00:01.000 # WARNING overcommit_memory is set to 0!')).toMatchObject({ level: 'warn', message: 'WARNING overcommit_memory is set to 0!' });
+  });
+
+  it('kafka: [time] LEVEL message (logger)', () => {
+    expect(parser('kafka').parse('[2024-03-10 00:53:49,894] WARN [ReplicaFetcher replicaId=1] Error in response for fetch request (kafka.server.ReplicaFetcherThread)')).toEqual({
+      timestamp: '2024-03-10T00:53:49.894Z',
+      level: 'warn',
+      message: '[ReplicaFetcher replicaId=1] Error in response for fetch request',
+      fields: { log: { logger: 'kafka.server.ReplicaFetcherThread' } },
+    });
+  });
+
+  it('log4j: Cassandra\'s level [thread] time File.java:line - msg', () => {
+    expect(parser('log4j').parse('ERROR [ReadStage-32] 2024-03-10 03:04:10,532 JVMStabilityInspector.java:68 - Exception in thread Thread[ReadStage-4,5,SharedPool]')).toEqual({
+      timestamp: '2024-03-10T03:04:10.532Z',
+      level: 'error',
+      message: 'Exception in thread Thread[ReadStage-4,5,SharedPool]',
+      fields: { process: { thread: { name: 'ReadStage-32' } }, log: { origin: { file: { name: 'JVMStabilityInspector.java', line: 68 } } } },
+    });
+  });
+
   it('every shipped pattern compiles and says what it reads', () => {
     for (const [name, def] of Object.entries(HEADER_PATTERNS)) {
       expect(compileHeaderPattern(name).name).toBe(name);

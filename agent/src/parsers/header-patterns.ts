@@ -25,7 +25,7 @@ export const HEADER_PATTERNS = {
     grok: String.raw`<%{NONNEGINT:priority}>%{POSINT:syslog_version} (?:-|%{TIMESTAMP_ISO8601:timestamp}) (?:-|%{NOTSPACE:hostname}) (?:-|%{NOTSPACE:program}) (?:-|%{NOTSPACE:pid}) (?:-|%{NOTSPACE:msgid}) (?:-|%{SYSLOG5424SD:structured_data})(?: \uFEFF?%{GREEDYDATA:message})?`,
   },
   log4j: {
-    description: 'log4j / logback / log4j2 layouts: 2015-10-18 18:01:47,978 INFO [main] org.x.Y: msg · 17/06/09 20:10:40 INFO spark.SparkEnv: msg · 2015-07-29 17:41:44,747 - INFO  [thread:Class@774] - msg · 10:30:00.123 [main] INFO  org.x.Y - msg',
+    description: 'log4j / logback / log4j2 layouts: 2015-10-18 18:01:47,978 INFO [main] org.x.Y: msg · 17/06/09 20:10:40 INFO spark.SparkEnv: msg · 2015-07-29 17:41:44,747 - INFO  [thread:Class@774] - msg · 10:30:00.123 [main] INFO  org.x.Y - msg · INFO  [main] 2024-03-11 03:04:04,506 File.java:289 - msg (Cassandra)',
     grok: [
       // %d %p [%t] %c: %m (Hadoop)
       String.raw`%{LOG4J_TIMESTAMP:timestamp} +%{LOGLEVEL:level} +\[(?<thread>[^\]]*)\] %{JAVACLASS:logger}: %{GREEDYDATA:message}`,
@@ -37,9 +37,27 @@ export const HEADER_PATTERNS = {
       String.raw`(?:%{LOG4J_TIMESTAMP:timestamp}|%{TIME:timestamp}) +\[%{DATA:thread}\] +%{LOGLEVEL:level} +%{JAVACLASS:logger} +- %{GREEDYDATA:message}`,
       // %d %-5p [%t] %c - %m and %d %-5p %c - %m
       String.raw`(?:%{LOG4J_TIMESTAMP:timestamp}|%{TIME:timestamp}) +%{LOGLEVEL:level} +(?:\[%{DATA:thread}\] +)?%{JAVACLASS:logger} +- %{GREEDYDATA:message}`,
+      // %-5level [%thread] %date{ISO8601} %F:%L - %msg (Cassandra)
+      String.raw`%{LOGLEVEL:level} +\[%{DATA:thread}\] %{LOG4J_TIMESTAMP:timestamp} %{JAVAFILE:file}:%{NONNEGINT:line} - %{GREEDYDATA:message}`,
       // %r [%t] %-5p %c %x - %m (log4j 1's TTCC default: milliseconds since start, no date)
       String.raw`%{NONNEGINT:uptime_ms} +\[%{DATA:thread}\] +%{LOGLEVEL:level} +%{JAVACLASS:logger} +(?:%{NOTSPACE:ndc} +)?- %{GREEDYDATA:message}`,
     ],
+  },
+  postgresql: {
+    description: "PostgreSQL's log_line_prefix '%m [%p] ' (the default) or '%m [%p] %q%u@%d ' (Debian's): 2024-03-11 07:16:45.618 UTC [153800] app@shop ERROR:  msg — also %t (no milliseconds); LOG is info, and DETAIL/HINT/STATEMENT/CONTEXT lines keep their word as level",
+    grok: String.raw`%{TIMESTAMP_ISO8601:timestamp}(?: (?:UTC|GMT|%{PG_ZONE:pg_zone}))? \[%{POSINT:pid}\] (?:\[%{NONNEGINT:pg_line}(?:-%{NONNEGINT})?\] )?(?:(?:%{PG_NAME:user}@%{PG_NAME:pg_database}|\[unknown\]@\[unknown\]) )?%{PG_LEVEL:level}: +%{GREEDYDATA:message}`,
+  },
+  mysql: {
+    description: 'MySQL 8 error log: 2024-03-11T01:24:10.722667Z 0 [ERROR] [MY-010584] [Repl] msg — the error code goes to error.code; also MySQL 5.7: 2024-03-11T01:24:10.722667Z 0 [Note] msg',
+    grok: String.raw`%{TIMESTAMP_ISO8601:timestamp} +%{NONNEGINT:tid} \[%{MYSQL_LEVEL:level}\] (?:\[%{MYSQL_CODE:error_code}\] \[%{WORD:subsystem}\] )?%{GREEDYDATA:message}`,
+  },
+  redis: {
+    description: 'Redis server log: 1:M 11 Mar 2024 02:22:09.875 * msg (pid:role, then . debug, - verbose, * notice, # warning)',
+    grok: String.raw`%{NONNEGINT:pid}:%{REDIS_ROLE:redis_role} %{REDIS_TIMESTAMP:timestamp} %{REDIS_LEVEL:level} %{GREEDYDATA:message}`,
+  },
+  kafka: {
+    description: 'Apache Kafka and ZooKeeper 3.5+ (log4j [%d] %p %m (%c)): [2024-03-11 00:53:46,491] INFO [GroupCoordinator 5]: msg (kafka.coordinator.group.GroupCoordinator)',
+    grok: String.raw`\[%{LOG4J_TIMESTAMP:timestamp}\] %{LOGLEVEL:level} %{GREEDYDATA:message} \(%{JAVACLASS:logger}\)`,
   },
   spring_boot: {
     description: 'Spring Boot console/file layout: 2024-11-16 10:30:00.123  INFO 12345 --- [           main] o.s.b.App   : msg',
@@ -138,6 +156,14 @@ export const GROK_LIBRARY: Record<string, string> = {
   LOGCAT_LEVEL: '[VDIWEFA]',
   GLOG_LEVEL: '[IWEF]',
   GLOG_FILE: String.raw`[^\s:\]]+`,
+  JAVAFILE: String.raw`[A-Za-z_$][\w$]*\.(?:java|scala|kt)`,
+  PG_LEVEL: '(?:DEBUG[1-5]|LOG|INFO|NOTICE|WARNING|ERROR|FATAL|PANIC|DETAIL|HINT|STATEMENT|CONTEXT|QUERY|LOCATION)',
+  PG_NAME: String.raw`[^\s@\[\]]+`,
+  PG_ZONE: String.raw`[A-Z]{2,5}|[+-]\d{2}(?::?\d{2})?`,
+  MYSQL_LEVEL: '(?:System|ERROR|Error|Warning|Note)',
+  MYSQL_CODE: String.raw`MY-\d{6}`,
+  REDIS_ROLE: '[XCSM]',
+  REDIS_LEVEL: String.raw`[.\-*#]`,
   JAVACLASS: String.raw`(?:[a-zA-Z$_][a-zA-Z$_0-9-]*\.)*[a-zA-Z$_][a-zA-Z$_0-9]*`,
   // syslog
   SYSLOGHOST: '%{IPORHOST}',
@@ -173,4 +199,5 @@ export const GROK_LIBRARY: Record<string, string> = {
   NGINX_ERROR_TIMESTAMP: String.raw`\d{4}/\d{2}/\d{2} %{TIME}`,
   LOGCAT_TIMESTAMP: String.raw`(?:\d{4}-)?\d{2}-\d{2} %{TIME}`,
   GLOG_TIMESTAMP: String.raw`\d{4} %{TIME}`,
+  REDIS_TIMESTAMP: String.raw`%{MONTHDAY} %{MONTH} %{YEAR} %{TIME}`,
 };

@@ -5,6 +5,7 @@
 // puts it more than a day in the future (rsyslog's rule: December's lines read in January).
 //
 //   2015-10-18 18:01:47,978 · 2017/05/16 00:00:00 · 2005-06-03-15.42.50.675872 · 2024-11-16T10:30:00.123+01:00
+//   2024-03-11 07:16:45.618 UTC (PostgreSQL's %m; other zone names are read in the input's timezone)
 //   081109 203615 (yyMMdd HHmmss) · 20171223-22:15:29:606 · 17/06/09 20:10:40 (yy/MM/dd)
 //   Jun 14 15:16:01 (syslog) · Sun Dec 04 04:47:44 2005 (ctime, Apache) · 16/Nov/2024:10:30:00 +0000 (CLF)
 //   03-17 16:13:38.811 (logcat) · 10.30 16:49:06 (MM.dd) · 16-Nov-2024 10:30:00.123 (Tomcat) · 1131566461 (epoch)
@@ -26,7 +27,7 @@ const n = Number;
 /** Layouts, tried in order (the one that read the previous header is tried first). */
 const LAYOUTS: [RegExp, Reader][] = [
   // ISO-like: - / . between date parts; T, space(s) or - before the time; : or . in it; fraction after . , or :
-  [/^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ]+|-)(\d{1,2})[:.](\d{2})(?:[:.](\d{2})(?:[.,:](\d{1,9}))?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?,?$/,
+  [/^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ]+|-)(\d{1,2})[:.](\d{2})(?:[:.](\d{2})(?:[.,:](\d{1,9}))?)?\s*(Z|z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?,?$/,
     (m) => [n(m[1]), n(m[2]), n(m[3]), n(m[4]), n(m[5]), n(m[6] ?? 0), m[7] ?? '', m[8]]],
   // yyMMdd HHmmss (HDFS)
   [/^(\d{2})(\d{2})(\d{2}) (\d{2})(\d{2})(\d{2})$/, (m) => [year2(m[1]), n(m[2]), n(m[3]), n(m[4]), n(m[5]), n(m[6]), '', undefined]],
@@ -126,7 +127,7 @@ function toIso(p: Parts, timeZone: string, now: number): string | undefined {
     d <= (mo === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : MONTH_DAYS[mo - 1]) ? Date.UTC(year, mo - 1, d, h, mi, Math.min(s, 59), milli) : undefined;
   const toUtc = (wall: number) => {
     if (zone === undefined) return timeZone === 'UTC' ? wall : wall - offsetAt(wall, timeZone);
-    if (zone === 'Z' || zone === 'z') return wall;
+    if (zone === 'Z' || zone === 'z' || zone === 'UTC' || zone === 'GMT') return wall;
     const digits = zone.slice(1).replace(':', '');
     return wall - (zone[0] === '-' ? -1 : 1) * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0')) * 60_000;
   };
