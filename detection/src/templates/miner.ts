@@ -452,10 +452,7 @@ export class TemplateMiner {
       }
       changed = this.generalize(cluster, found.aligned ?? tokens) || changed;
       if (changed) this.seen.clear();
-      else if (typeof message === 'string' && !found.aligned && message.length <= CACHE_MESSAGE_CHARS && this.cacheMessages > 0) {
-        if (this.seen.size >= this.cacheMessages) this.seen.clear();
-        this.seen.set(message, cluster);
-      }
+      else if (!found.aligned) this.remember(message, cluster);
       return { id: cluster.id, template: this.text(cluster), created: false, changed };
     }
     if (!this.literal) {
@@ -484,6 +481,13 @@ export class TemplateMiner {
     }
     const cluster = this.create(tokens);
     return { id: cluster.id, template: this.text(cluster), created: true, changed: false };
+  }
+
+  /** Cache a message's template (see 9.): only while nothing changes, which empties the cache. */
+  private remember(message: string | TemplateText, cluster: Cluster): void {
+    if (typeof message !== 'string' || message.length > CACHE_MESSAGE_CHARS || this.cacheMessages === 0) return;
+    if (this.seen.size >= this.cacheMessages) this.seen.clear();
+    this.seen.set(message, cluster);
   }
 
   /** A failure word (`lost`, `FATAL`, `fault`), an error type or a 5xx among tokens[from…]. */
@@ -536,7 +540,10 @@ export class TemplateMiner {
     if (cached) return { id: cached.id, template: this.text(cached), created: false, changed: false };
     const tokens = this.tokens(message);
     this.literal = message instanceof TemplateText;
-    const found = this.search(tokens) ?? (message instanceof TemplateText ? undefined : this.searchSpans(tokens));
+    const found: SpanMatch | undefined = this.search(tokens) ?? (message instanceof TemplateText ? undefined : this.searchSpans(tokens));
+    // Remembered when matching it would change nothing (the template takes it as it is): the
+    // collector peeks a chunk before it matches it, and the match is then a cache hit.
+    if (found && !found.template && !found.aligned && absorbs(found.cluster.tokens, tokens)) this.remember(message, found.cluster);
     if (!found) {
       const flood = this.literal ? undefined : this.floods.get(tokens.slice(0, floodPrefixLength(tokens)).join(' '));
       const t = flood?.flooded && !this.saysSomething(tokens, flood.prefixLength) ? flood.template : undefined;
@@ -916,6 +923,17 @@ export class TemplateMiner {
     }
     return changed;
   }
+}
+
+/** The template takes these tokens as they are: generalize() would change nothing (each position equal, `<*>`, or `key=<*>` of the same key). */
+function absorbs(template: readonly string[], tokens: readonly string[]): boolean {
+  for (let i = 0; i < template.length; i++) {
+    const t = template[i];
+    if (t === WILDCARD || t === tokens[i]) continue;
+    const key = sameKey(t, tokens[i]);
+    if (!key || `${key}${WILDCARD}` !== t) return false;
+  }
+  return true;
 }
 
 /**
