@@ -53,7 +53,8 @@
 //    al., "LILAC", FSE 2024): logs repeat the same text, and a message seen before, while no
 //    template was created or changed since, goes to the same template as then — search would
 //    find it again (other templates can only have settled since, which never takes a match from
-//    it) — so it skips masking and search. Any change to a template empties the cache.
+//    it) — so it skips masking and search. Any change to a template empties the cache; peek()
+//    fills it too when matching would change nothing (absorbs).
 
 import { createHash } from 'node:crypto';
 import { DEFAULT_MAX_CHARS, WILDCARD, hasPlaceholder, maskedTokens, skeleton } from './masks.js';
