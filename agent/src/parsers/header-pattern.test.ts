@@ -249,8 +249,14 @@ describe('shipped patterns', () => {
     expect(p.parse('2024-03-10 07:16:48 UTC [7] app@shop STATEMENT:  SELECT 1')).toMatchObject({ level: 'statement', message: 'SELECT 1' });
   });
 
-  it('mysql: 8.0 (the error code to error.code) and 5.7', () => {
+  it('mysql: 8.0 (the error code to error.code), 5.7 and MariaDB', () => {
     const p = parser('mysql');
+    expect(p.parse('2024-03-10  1:24:10 0 [Note] InnoDB: Buffer pool(s) load completed at 240310  1:24:10')).toEqual({
+      timestamp: '2024-03-10T01:24:10.000Z',
+      level: 'info',
+      message: 'InnoDB: Buffer pool(s) load completed at 240310  1:24:10',
+      fields: { process: { thread: { id: 0 } } },
+    });
     expect(p.parse("2024-03-10T01:24:10.722667Z 0 [ERROR] [MY-010584] [Repl] Replica SQL for channel '': Worker 2 failed")).toEqual({
       timestamp: '2024-03-10T01:24:10.722667Z',
       level: 'error',

@@ -48,8 +48,8 @@ export const HEADER_PATTERNS = {
     grok: String.raw`%{TIMESTAMP_ISO8601:timestamp}(?: (?:UTC|GMT|%{PG_ZONE:pg_zone}))? \[%{POSINT:pid}\] (?:\[%{NONNEGINT:pg_line}(?:-%{NONNEGINT})?\] )?(?:(?:%{PG_NAME:user}@%{PG_NAME:pg_database}|\[unknown\]@\[unknown\]) )?%{PG_LEVEL:level}: +%{GREEDYDATA:message}`,
   },
   mysql: {
-    description: 'MySQL 8 error log: 2024-03-11T01:24:10.722667Z 0 [ERROR] [MY-010584] [Repl] msg — the error code goes to error.code; also MySQL 5.7: 2024-03-11T01:24:10.722667Z 0 [Note] msg',
-    grok: String.raw`%{TIMESTAMP_ISO8601:timestamp} +%{NONNEGINT:tid} \[%{MYSQL_LEVEL:level}\] (?:\[%{MYSQL_CODE:error_code}\] \[%{WORD:subsystem}\] )?%{GREEDYDATA:message}`,
+    description: 'MySQL 8 error log: 2024-03-11T01:24:10.722667Z 0 [ERROR] [MY-010584] [Repl] msg — the error code goes to error.code; also MySQL 5.7 (2024-03-11T01:24:10.722667Z 0 [Note] msg) and MariaDB (2024-03-11  1:24:10 0 [Note] msg)',
+    grok: String.raw`(?:%{TIMESTAMP_ISO8601:timestamp}|%{MARIADB_TIMESTAMP:timestamp}) +%{NONNEGINT:tid} \[%{MYSQL_LEVEL:level}\] (?:\[%{MYSQL_CODE:error_code}\] \[%{WORD:subsystem}\] )?%{GREEDYDATA:message}`,
   },
   redis: {
     description: 'Redis server log: 1:M 11 Mar 2024 02:22:09.875 * msg (pid:role, then . debug, - verbose, * notice, # warning)',
@@ -200,4 +200,5 @@ export const GROK_LIBRARY: Record<string, string> = {
   LOGCAT_TIMESTAMP: String.raw`(?:\d{4}-)?\d{2}-\d{2} %{TIME}`,
   GLOG_TIMESTAMP: String.raw`\d{4} %{TIME}`,
   REDIS_TIMESTAMP: String.raw`%{MONTHDAY} %{MONTH} %{YEAR} %{TIME}`,
+  MARIADB_TIMESTAMP: String.raw`%{YEAR}-%{MONTHNUM2}-%{MONTHDAY} +%{HOUR}:%{MINUTE}:%{SECOND}`,
 };
