@@ -247,6 +247,15 @@ describe('shipped patterns', () => {
     expect(p.parse('2024-03-10 07:16:48.981 UTC [264217] LOG:  checkpoint starting: time')).toEqual({ timestamp: '2024-03-10T07:16:48.981Z', level: 'info', message: 'checkpoint starting: time', fields: { process: { pid: 264217 } } });
     expect(parser('postgresql', 'Europe/Paris').parse('2024-03-10 08:16:48 CET [7] app@shop ERROR:  relation "x" does not exist at character 15')).toMatchObject({ timestamp: '2024-03-10T07:16:48.000Z', level: 'error', message: 'relation "x" does not exist at character 15' });
     expect(p.parse('2024-03-10 07:16:48 UTC [7] app@shop STATEMENT:  SELECT 1')).toMatchObject({ level: 'statement', message: 'SELECT 1' });
+    // pgBadger's prefix, with a session's user and db, and empty for a background process
+    expect(p.parse('2024-03-10 09:05:20 UTC [4001]: [2-1] user=app,db=shop,app=psql,client=10.0.0.7 ERROR:  syntax error at or near "SELEC" at character 1')).toEqual({
+      timestamp: '2024-03-10T09:05:20.000Z',
+      level: 'error',
+      message: 'syntax error at or near "SELEC" at character 1',
+      fields: { process: { pid: 4001 }, user: { name: 'app' }, source: { address: '10.0.0.7' }, labels: { pg_line: '2', pg_database: 'shop' } },
+    });
+    expect(p.parse('2024-03-10 09:05:20 UTC [88]: [1-1] user=,db=,app=,client= LOG:  checkpoint starting: time')).toMatchObject({ level: 'info', message: 'checkpoint starting: time', fields: { process: { pid: 88 }, labels: { pg_line: '1' } } });
+    expect(compileHeaderPattern('auto', { sample: ['2024-03-10 09:05:20 UTC [4001]: [2-1] user=app,db=shop ERROR:  x', '2024-03-10 09:05:21 UTC [88]: [1-1] user=,db= LOG:  y'] }).name).toBe('postgresql');
   });
 
   it('mysql: 8.0 (the error code to error.code), 5.7 and MariaDB', () => {

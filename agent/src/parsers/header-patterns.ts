@@ -44,8 +44,12 @@ export const HEADER_PATTERNS = {
     ],
   },
   postgresql: {
-    description: "PostgreSQL's log_line_prefix '%m [%p] ' (the default) or '%m [%p] %q%u@%d ' (Debian's): 2024-03-11 07:16:45.618 UTC [153800] app@shop ERROR:  msg — also %t (no milliseconds); LOG is info, and DETAIL/HINT/STATEMENT/CONTEXT lines keep their word as level",
-    grok: String.raw`%{TIMESTAMP_ISO8601:timestamp}(?: (?:UTC|GMT|%{PG_ZONE:pg_zone}))? \[%{POSINT:pid}\] (?:\[%{NONNEGINT:pg_line}(?:-%{NONNEGINT})?\] )?(?:(?:%{PG_NAME:user}@%{PG_NAME:pg_database}|\[unknown\]@\[unknown\]) )?%{PG_LEVEL:level}: +%{GREEDYDATA:message}`,
+    description: "PostgreSQL's log_line_prefix '%m [%p] ' (the default), '%m [%p] %q%u@%d ' (Debian's) or pgBadger's '%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ': 2024-03-11 07:16:45.618 UTC [153800] app@shop ERROR:  msg — also %t (no milliseconds); LOG is info, and DETAIL/HINT/STATEMENT/CONTEXT lines keep their word as level; a zone other than UTC/GMT is read in the input's timezone",
+    grok: [
+      String.raw`%{TIMESTAMP_ISO8601:timestamp}(?: (?:UTC|GMT|%{PG_ZONE:pg_zone}))? \[%{POSINT:pid}\] (?:\[%{NONNEGINT:pg_line}(?:-%{NONNEGINT})?\] )?(?:(?:%{PG_NAME:user}@%{PG_NAME:pg_database}|\[unknown\]@\[unknown\]) )?%{PG_LEVEL:level}: +%{GREEDYDATA:message}`,
+      // pgBadger's '%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ' (the parts after db= optional; empty for background processes)
+      String.raw`%{TIMESTAMP_ISO8601:timestamp}(?: (?:UTC|GMT|%{PG_ZONE:pg_zone}))? \[%{POSINT:pid}\]: \[%{NONNEGINT:pg_line}-%{NONNEGINT}\] (?:user=(?:%{PG_FIELD:user})?,db=(?:%{PG_FIELD:pg_database})?(?:,app=[^,]*?)?(?:,client=(?:%{PG_FIELD:client})?)? )?%{PG_LEVEL:level}: +%{GREEDYDATA:message}`,
+    ],
   },
   mysql: {
     description: 'MySQL 8 error log: 2024-03-11T01:24:10.722667Z 0 [ERROR] [MY-010584] [Repl] msg — the error code goes to error.code; also MySQL 5.7 (2024-03-11T01:24:10.722667Z 0 [Note] msg) and MariaDB (2024-03-11  1:24:10 0 [Note] msg)',
@@ -159,6 +163,7 @@ export const GROK_LIBRARY: Record<string, string> = {
   JAVAFILE: String.raw`[A-Za-z_$][\w$]*\.(?:java|scala|kt)`,
   PG_LEVEL: '(?:DEBUG[1-5]|LOG|INFO|NOTICE|WARNING|ERROR|FATAL|PANIC|DETAIL|HINT|STATEMENT|CONTEXT|QUERY|LOCATION)',
   PG_NAME: String.raw`[^\s@\[\]]+`,
+  PG_FIELD: String.raw`[^\s,]+`,
   PG_ZONE: String.raw`[A-Z]{2,5}|[+-]\d{2}(?::?\d{2})?`,
   MYSQL_LEVEL: '(?:System|ERROR|Error|Warning|Note)',
   MYSQL_CODE: String.raw`MY-\d{6}`,
