@@ -19,8 +19,8 @@ const LEVEL_ALIASES: Record<string, string> = {
   v: 'trace', d: 'debug', i: 'info', w: 'warn', e: 'error', f: 'fatal', a: 'fatal',
   // PostgreSQL's LOG and DEBUG1-5, MySQL's Note and System
   log: 'info', debug1: 'debug', debug2: 'debug', debug3: 'debug', debug4: 'debug', debug5: 'debug', note: 'info', system: 'info',
-  // Redis's level marks
-  '.': 'debug', '-': 'verbose', '*': 'notice', '#': 'warn',
+  // Redis's level marks (its `-`, verbose, is "no value" to every pattern: no level)
+  '.': 'debug', '*': 'notice', '#': 'warn',
 };
 
 /** log.level: lower-case, with the usual abbreviations spelled one way (warning → warn, err → error, logcat's E → error). */

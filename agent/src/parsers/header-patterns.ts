@@ -56,7 +56,7 @@ export const HEADER_PATTERNS = {
     grok: String.raw`(?:%{TIMESTAMP_ISO8601:timestamp}|%{MARIADB_TIMESTAMP:timestamp}) +%{NONNEGINT:tid} \[%{MYSQL_LEVEL:level}\] (?:\[%{MYSQL_CODE:error_code}\] \[%{WORD:subsystem}\] )?%{GREEDYDATA:message}`,
   },
   redis: {
-    description: 'Redis server log: 1:M 11 Mar 2024 02:22:09.875 * msg (pid:role, then . debug, - verbose, * notice, # warning)',
+    description: 'Redis server log: 1:M 11 Mar 2024 02:22:09.875 * msg (pid:role, then . debug, * notice, # warning; - verbose gives no level)',
     grok: String.raw`%{NONNEGINT:pid}:%{REDIS_ROLE:redis_role} %{REDIS_TIMESTAMP:timestamp} %{REDIS_LEVEL:level} %{GREEDYDATA:message}`,
   },
   kafka: {
