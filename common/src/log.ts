@@ -4,7 +4,7 @@
 // through maskUrlCredentials before it is written, so the password of a URL
 // (http://elastic:***@es:9200) never reaches the log, wherever it sits — the message, a
 // field, an array, an error's message or stack, a child logger's bindings.
-import { pino, type DestinationStream, type Logger, type LevelWithSilent, type LoggerOptions } from 'pino';
+import { pino, destination as pinoDestination, type DestinationStream, type Logger, type LevelWithSilent, type LoggerOptions } from 'pino';
 import type { PrettyOptions } from 'pino-pretty';
 import { createRequire } from 'node:module';
 import { maskUrlCredentials } from './mask-url.js';
@@ -65,9 +65,20 @@ export function loggerOptions(component: string, level: LevelWithSilent = 'info'
 
 export function createLogger(component: string, level: LevelWithSilent = 'info', destination?: DestinationStream): Logger {
   if (destination) return pino(loggerOptions(component, level), destination);
-  if (logFormat() === 'json') return pino(loggerOptions(component, level));
+  if (logFormat() === 'json') return pino(loggerOptions(component, level), stdoutSync());
   // pino's own pretty printer, in this thread (sync: nothing lost at exit), after the same masking.
   const colorize = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const stream = prettyStream({ sync: true, colorize, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,component', messageFormat: '{component}: {msg}' });
-  return stream ? pino(loggerOptions(component, level), stream) : pino(loggerOptions(component, level));
+  return pino(loggerOptions(component, level), stream ?? stdoutSync());
+}
+
+/**
+ * Standard output, written synchronously — as Node writes stdout to files and pipes anyway
+ * (logs are a few lines a minute). pino's default, asynchronous destination flushes at exit in
+ * a loop that retries a broken pipe for ever (sonic-boom 4's flushSync): with the reader of
+ * stdout gone (journald restarted, `| head`), a stopping agent or collector hung until
+ * SIGKILL. A synchronous write meets the broken pipe at once, and pino drops what follows.
+ */
+function stdoutSync(): DestinationStream {
+  return pinoDestination({ dest: 1, sync: true });
 }
