@@ -2,9 +2,10 @@
 // incident transitions as the collector — with memory in place of Elasticsearch. Powers
 // `stacklens rules test` (ElastAlert's elastalert-test-rule).
 //
-// Clock: log time. A rule touched by an event is evaluated at the end of that event's
-// second (the collector evaluates within ~a quarter second of indexing); every rule also
-// runs on its schedule (run_every), which is what finds flatlines inside the log.
+// Clock: log time, the latest event's (an older line after a newer one arrives at that
+// time, as a late event at the collector). A rule touched by an event is evaluated at the end
+// of that second (the collector evaluates within ~a quarter second of indexing); every rule
+// also runs on its schedule (run_every), which is what finds flatlines inside the log.
 import { MemorySource } from './memory-source.js';
 import { MemoryIncidentStore, evaluateRule, type Outcome } from './evaluate.js';
 import { compileFilter, type CompiledFilter } from './filter.js';
@@ -46,7 +47,11 @@ export class Replay {
       if (this.source.add(rule, at, doc)) {
         this.matched++;
         this.touched.add(rule);
-        this.tickAt = Math.min(this.tickAt, Math.floor(at / 1000) * 1000 + 1000);
+        // Evaluated at the end of the second it arrives in: an event older than one replayed
+        // before it (interleaved sources) arrives at the replay's clock, as at the collector —
+        // an evaluation due before the clock would have been run already, and the later
+        // events that scheduled theirs would wait for a tick that never comes.
+        this.tickAt = Math.min(this.tickAt, Math.floor(Math.max(at, this.clock) / 1000) * 1000 + 1000);
       }
     }
   }
