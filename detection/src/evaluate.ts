@@ -29,6 +29,11 @@ export interface ApplyOptions {
   store: IncidentStore;
   source: StatsSource;
   /**
+   * The end of the window the rule looks at, when not `now`: the log time of events that
+   * arrived late (engine/late-events.ts). `now` stays the time of what happens to incidents.
+   */
+  at?: number;
+  /**
    * An open incident's counts are refreshed at most this often (opening and reopening are
    * never delayed). Keeps a busy rule from costing requests on every evaluation; the
    * scheduled run brings the counts up to date after the last event.
@@ -45,7 +50,7 @@ const CONCURRENCY = 8;
 const SAMPLES = 3;
 
 export async function evaluateRule(rule: Rule, now: number, opts: ApplyOptions): Promise<Outcome[]> {
-  const matches = await rule.ruleType.evaluate(rule, now, opts.source);
+  const matches = await rule.ruleType.evaluate(rule, opts.at ?? now, opts.source);
   if (matches.length === 0) return [];
   if (opts.onMatch) for (const m of matches) opts.onMatch(m);
   // One read for every incident these matches belong to; then only matches that bring

@@ -2,10 +2,11 @@
 // incident transitions as the collector — with memory in place of Elasticsearch. Powers
 // `stacklens rules test` (ElastAlert's elastalert-test-rule).
 //
-// Clock: log time, the latest event's (an older line after a newer one arrives at that
-// time, as a late event at the collector). A rule touched by an event is evaluated at the end
-// of that second (the collector evaluates within ~a quarter second of indexing); every rule
-// also runs on its schedule (run_every), which is what finds flatlines inside the log.
+// Clock: log time. A rule touched by an event is evaluated at the end of that event's
+// second (the collector evaluates within ~a quarter second of indexing, and an event that
+// arrives late at its own time: engine/late-events.ts) — an older line after newer ones
+// too (interleaved sources, concatenated files); every rule also runs on its schedule
+// (run_every), which is what finds flatlines inside the log.
 import { MemorySource } from './memory-source.js';
 import { MemoryIncidentStore, evaluateRule, type Outcome } from './evaluate.js';
 import { compileFilter, type CompiledFilter } from './filter.js';
@@ -21,8 +22,8 @@ export class Replay {
   /** Message templates mined as the collector mines them (one miner per dataset). */
   private readonly templates = new TemplateCatalog(undefined);
   private readonly nextRun = new Map<Rule, number>();
-  private readonly touched = new Set<Rule>();
-  private tickAt = Infinity;
+  /** Evaluations due (end of a touching event's second) → the rules touched. */
+  private readonly due = new Map<number, Set<Rule>>();
   private clock = -Infinity;
   events = 0;
   matched = 0;
@@ -46,41 +47,45 @@ export class Replay {
       if (!rule.indexMatcher.test(dataStream)) continue;
       if (this.source.add(rule, at, doc)) {
         this.matched++;
-        this.touched.add(rule);
-        // Evaluated at the end of the second it arrives in: an event older than one replayed
-        // before it (interleaved sources) arrives at the replay's clock, as at the collector —
-        // an evaluation due before the clock would have been run already, and the later
-        // events that scheduled theirs would wait for a tick that never comes.
-        this.tickAt = Math.min(this.tickAt, Math.floor(Math.max(at, this.clock) / 1000) * 1000 + 1000);
+        const second = Math.floor(at / 1000) * 1000 + 1000;
+        let rules = this.due.get(second);
+        if (!rules) this.due.set(second, (rules = new Set()));
+        rules.add(rule);
       }
     }
   }
 
   /** Evaluate what is still pending at the end of the log (no extrapolation beyond it). */
   async finish(): Promise<Incident[]> {
-    if (this.tickAt !== Infinity) await this.evaluateAt(this.tickAt, [...this.touched]);
+    await this.runDue(Infinity);
     return [...this.store.incidents.values()].sort((a, b) => a.first_seen.localeCompare(b.first_seen));
   }
 
   private async advanceTo(at: number): Promise<void> {
     this.clock = Math.max(this.clock, at);
+    await this.runDue(this.clock);
+  }
+
+  /** Run, oldest first, the evaluations due up to `until`: those of touching events and the schedule (not beyond the log's end). */
+  private async runDue(until: number): Promise<void> {
     for (;;) {
-      let next = this.tickAt;
-      for (const t of this.nextRun.values()) next = Math.min(next, t);
-      if (next > this.clock) return;
-      const due = new Set<Rule>();
-      if (this.tickAt <= next) {
-        for (const r of this.touched) due.add(r);
-        this.touched.clear();
-        this.tickAt = Infinity;
+      let next = Infinity;
+      for (const t of this.due.keys()) next = Math.min(next, t);
+      const touchedNext = next;
+      if (until !== Infinity) for (const t of this.nextRun.values()) next = Math.min(next, t);
+      if (next > until || next === Infinity) return;
+      const rules = new Set<Rule>();
+      if (touchedNext === next) {
+        for (const r of this.due.get(next)!) rules.add(r);
+        this.due.delete(next);
       }
       for (const [rule, t] of this.nextRun) {
         if (t <= next) {
-          due.add(rule);
+          rules.add(rule);
           this.nextRun.set(rule, t + rule.runEveryMs);
         }
       }
-      await this.evaluateAt(next, [...due]);
+      await this.evaluateAt(next, [...rules]);
     }
   }
 

@@ -4,6 +4,9 @@
 //    their data streams, so an incident exists ~a second after the line was written;
 //  • scheduled: every rule runs each run_every slot, claimed in Elasticsearch so only one
 //    collector runs a slot; this finds absences (flatline) and catches up missed windows.
+// An event-counting rule touched by events outside the window an evaluation now looks at (an
+// old log read for the first time, lines shipped after a long outage, a clock ahead) is also
+// evaluated at those events' own log time (late-events.ts).
 // Both ask Elasticsearch (fleet-wide) and write incidents with optimistic concurrency.
 import { hostname } from 'node:os';
 import { watch, type FSWatcher } from 'chokidar';
@@ -22,10 +25,13 @@ import { loadRules, type RuleLoadError } from '../loader.js';
 import type { Match } from '../rule-type.js';
 import type { Rule } from '../rule.js';
 import { RuleDispatch } from './dispatch.js';
+import { LateEvents } from './late-events.js';
 
 const RULES_IN_PARALLEL = 4;
 /** Routine (non-urgent) touches evaluate a rule at most this often. */
 const ROUTINE_INTERVAL_MS = 1000;
+/** Evaluations per rule per tick at the log time of late events (more wait for the next tick). */
+const LATE_EVALUATIONS_PER_TICK = 32;
 /** Known groups remembered per rule (forgotten all at once beyond this: they only set priority). */
 const MAX_KNOWN_GROUPS = 10_000;
 
@@ -101,6 +107,8 @@ export class RuleEngine {
   private readonly source: ElasticsearchSource;
   private readonly touched = new Set<Rule>();
   private readonly urgent = new Set<Rule>();
+  /** Matched events outside the window an evaluation now would look at: evaluated at their own time. */
+  readonly late = new LateEvents();
   /** Per rule, the groups (key + template) its recent matches had: a touch for one of them is routine. */
   private readonly knownGroups = new Map<string, Set<string>>();
   private readonly lastTriggered = new Map<string, number>();
@@ -164,6 +172,7 @@ export class RuleEngine {
     }
     this.rules = loaded.rules.filter((r) => r.spec.enabled);
     this.health.retain(this.rules);
+    this.late.retain(this.rules);
     this.dispatch = new RuleDispatch(this.rules);
     this.loadErrors = loaded.errors;
     this.loadedAt = new Date().toISOString();
@@ -185,8 +194,10 @@ export class RuleEngine {
    */
   observe(docs: IndexedDoc[]): void {
     const matched: Rule[] = [];
+    const now = Date.now();
     for (const d of docs) {
       for (const rule of this.dispatch.matching(d.index, d.body, matched)) {
+        if (rule.ruleType.countsEvents) this.late.note(rule, Date.parse(String(d.body['@timestamp'])), now);
         if (this.urgent.has(rule)) continue;
         const { urgency } = rule.ruleType;
         if (urgency === 'always' || (urgency === 'new_group' && !this.knownGroups.get(rule.spec.name)?.has(groupOf(rule, d.body)))) {
@@ -198,7 +209,7 @@ export class RuleEngine {
   }
 
   private async tick(): Promise<void> {
-    if (this.ticking || this.stopped || (this.urgent.size === 0 && this.touched.size === 0)) return;
+    if (this.ticking || this.stopped || (this.urgent.size === 0 && this.touched.size === 0 && this.late.pending === 0)) return;
     this.ticking = true;
     const now = Date.now();
     const urgent = [...this.urgent];
@@ -206,14 +217,15 @@ export class RuleEngine {
     this.urgent.clear();
     for (const r of routine) this.touched.delete(r);
     const rules = [...urgent, ...routine];
-    if (rules.length === 0) {
+    const late = this.late.take(LATE_EVALUATIONS_PER_TICK);
+    if (rules.length === 0 && late.size === 0) {
       this.ticking = false;
       return;
     }
     this.log.debug({ urgent: urgent.map((r) => r.spec.name), routine: routine.map((r) => r.spec.name) }, 'evaluating rules touched by new events');
     try {
       // Make the just-indexed events searchable now rather than at the next refresh interval.
-      const indices = [...new Set(rules.map((r) => r.index))].join(',');
+      const indices = [...new Set([...rules, ...late.keys()].map((r) => r.index))].join(',');
       await this.client.indices.refresh({ index: indices, ignore_unavailable: true, allow_no_indices: true });
       // A few at a time (urgent ones first): Elasticsearch runs each as a search, and it is busy indexing too.
       for (let i = 0; i < rules.length; i += RULES_IN_PARALLEL) {
@@ -224,9 +236,14 @@ export class RuleEngine {
           }),
         );
       }
+      // Late events, each span at its own time (late-events.ts); one that fails is tried again.
+      for (const [rule, ends] of late) {
+        for (const at of ends) if (!(await this.evaluate(rule, Date.now(), 'event', at))) this.late.note(rule, at, Date.now());
+      }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'event-triggered evaluation failed; the scheduled run will retry');
       for (const r of rules) this.touched.add(r);
+      for (const [rule, ends] of late) for (const at of ends) this.late.note(rule, at, Date.now());
     } finally {
       this.ticking = false;
     }
@@ -254,16 +271,19 @@ export class RuleEngine {
     }
   }
 
-  private async evaluate(rule: Rule, now: number, trigger: 'event' | 'schedule'): Promise<void> {
+  /** Evaluate a rule now (its window ending at `at`, late events' log time, if given); false when it failed. */
+  private async evaluate(rule: Rule, now: number, trigger: 'event' | 'schedule', at?: number): Promise<boolean> {
     const started = performance.now();
-    this.log.debug({ rule: rule.spec.name, at: new Date(now).toISOString() }, 'evaluating');
+    this.log.debug({ rule: rule.spec.name, at: new Date(at ?? now).toISOString() }, 'evaluating');
     try {
       const outcomes = await evaluateRule(rule, now, {
+        at,
         store: this.incidents,
         source: this.source,
         silencedBy: (r, m) => this.silences.silencedBy(r, m, now),
         onMatch: (m) => this.remember(rule, m),
-        updateIntervalMs: INCIDENT_UPDATE_INTERVAL_MS,
+        // Late events' evaluations (one per span of log time) each count theirs: none to skip.
+        updateIntervalMs: at === undefined ? INCIDENT_UPDATE_INTERVAL_MS : 0,
       });
       this.health.succeeded(rule, Date.now());
       this.stats.evaluations++;
@@ -282,11 +302,13 @@ export class RuleEngine {
         }
         this.onOutcome(o);
       }
+      return true;
     } catch (err) {
       this.stats.evaluationErrors++;
       this.health.failed(rule, err, Date.now());
       this.options.metrics?.ruleEvaluationErrors.inc({ rule: rule.spec.name });
       this.log.warn({ rule: rule.spec.name, err: (err as Error).message }, 'rule evaluation failed');
+      return false;
     } finally {
       this.stats.lastEvaluationMs = performance.now() - started;
       this.options.metrics?.ruleEvaluationSeconds.observe({ trigger }, this.stats.lastEvaluationMs / 1000);
