@@ -17,8 +17,10 @@ export const PATTERN_MISMATCH = 'pattern_mismatch';
 const LEVEL_ALIASES: Record<string, string> = {
   warning: 'warn', err: 'error', eror: 'error', crit: 'critical', emerg: 'emergency', panic: 'emergency', information: 'info', informational: 'info',
   v: 'trace', d: 'debug', i: 'info', w: 'warn', e: 'error', f: 'fatal', a: 'fatal',
-  // PostgreSQL's LOG and DEBUG1-5, MySQL's Note and System
-  log: 'info', debug1: 'debug', debug2: 'debug', debug3: 'debug', debug4: 'debug', debug5: 'debug', note: 'info', system: 'info',
+  // java.util.logging (Tomcat): SEVERE is its error level; FINE/FINER/FINEST are debug and trace
+  severe: 'error', config: 'info', fine: 'debug', finer: 'debug', finest: 'trace',
+  // PostgreSQL's LOG and DEBUG1-5 (MongoDB's D1-D5), MySQL's Note and System
+  log: 'info', d1: 'debug', d2: 'debug', d3: 'debug', d4: 'debug', d5: 'debug', debug1: 'debug', debug2: 'debug', debug3: 'debug', debug4: 'debug', debug5: 'debug', note: 'info', system: 'info',
   // Redis's level marks (its `-`, verbose, is "no value" to every pattern: no level)
   '.': 'debug', '*': 'notice', '#': 'warn',
 };

@@ -300,6 +300,60 @@ describe('shipped patterns', () => {
     });
   });
 
+  it('elasticsearch: [time][LEVEL ][logger] [node] msg, and Logstash without the node', () => {
+    expect(parser('elasticsearch').parse('[2024-03-10T08:00:19,456][WARN ][o.e.t.TcpTransport       ] [es-1] exception caught on transport layer [Netty4TcpChannel], closing connection')).toEqual({
+      timestamp: '2024-03-10T08:00:19.456Z',
+      level: 'warn',
+      message: 'exception caught on transport layer [Netty4TcpChannel], closing connection',
+      fields: { log: { logger: 'o.e.t.TcpTransport' }, host: { hostname: 'es-1' } },
+    });
+    // The level is the header's, not a word of the message ("fatal error in thread").
+    expect(parser('elasticsearch').parse('[2024-03-10T08:00:19,456][ERROR][o.e.b.ElasticsearchUncaughtExceptionHandler] [es-1] fatal error in thread [main], exiting')).toMatchObject({ level: 'error', message: 'fatal error in thread [main], exiting' });
+    expect(parser('elasticsearch').parse('[2024-03-10T08:00:19,456][INFO ][logstash.runner          ] Starting Logstash')).toMatchObject({ level: 'info', message: 'Starting Logstash', fields: { log: { logger: 'logstash.runner' } } });
+  });
+
+  it('mongodb: the text log before 4.4, severity letter, component, [context]', () => {
+    expect(parser('mongodb').parse('2024-03-10T08:00:17.529+0000 W  NETWORK  [ReplicaSetMonitor-TaskExecutor] Unable to reach primary for set rs0')).toEqual({
+      timestamp: '2024-03-10T08:00:17.529Z',
+      level: 'warn',
+      message: 'Unable to reach primary for set rs0',
+      fields: { log: { logger: 'NETWORK' }, process: { thread: { name: 'ReplicaSetMonitor-TaskExecutor' } } },
+    });
+    expect(parser('mongodb').parse('2024-03-10T08:00:17.529+0000 E  -        [conn45924] SSL: error:1408F10B:SSL routines')).toMatchObject({ level: 'error', message: 'SSL: error:1408F10B:SSL routines' });
+    expect(parser('mongodb').parse('2024-03-10T08:00:17.529+0000 D2 QUERY    [conn1] Running query')).toMatchObject({ level: 'debug' });
+  });
+
+  it('tomcat: java.util.logging one-line (catalina.out); SEVERE is error', () => {
+    expect(parser('tomcat').parse('10-Mar-2024 08:00:04.437 SEVERE [http-nio-8080-exec-123] org.apache.catalina.core.StandardWrapperValve.invoke Servlet.service() for servlet [dispatcher] threw exception')).toEqual({
+      timestamp: '2024-03-10T08:00:04.437Z',
+      level: 'error',
+      message: 'Servlet.service() for servlet [dispatcher] threw exception',
+      fields: { process: { thread: { name: 'http-nio-8080-exec-123' } }, log: { logger: 'org.apache.catalina.core.StandardWrapperValve.invoke' } },
+    });
+    expect(parser('tomcat').parse('10-Mar-2024 08:00:04.437 WARNING [main] org.apache.catalina.loader.WebappClassLoaderBase.clearReferencesThreads The web application [ROOT] appears to have started a thread')).toMatchObject({ level: 'warn' });
+  });
+
+  it('logfmt: logrus (Docker, containerd), go-kit (Prometheus, Loki), slog; msg then the other pairs as written', () => {
+    const p = parser('logfmt');
+    expect(p.parse('time="2024-03-10T08:00:42.905Z" level=error msg="Error setting up exec command in container api-3: Container c4fa is not running"')).toEqual({
+      timestamp: '2024-03-10T08:00:42.905Z',
+      level: 'error',
+      message: 'Error setting up exec command in container api-3: Container c4fa is not running',
+    });
+    expect(p.parse('time="2024-03-10T08:00:43Z" level=warning msg="cleaning up after shim disconnected" id=c4fa namespace=moby')).toMatchObject({ level: 'warn', message: 'cleaning up after shim disconnected id=c4fa namespace=moby' });
+    expect(p.parse('ts=2024-03-10T08:00:00.123Z caller=main.go:123 level=info component=tsdb msg="WAL segment loaded" segment=5')).toEqual({
+      timestamp: '2024-03-10T08:00:00.123Z',
+      level: 'info',
+      message: 'WAL segment loaded caller=main.go:123 segment=5',
+      fields: { log: { logger: 'tsdb' } },
+    });
+    expect(p.parse('level=warn ts=2024-03-10T08:00:00.123Z msg=retrying')).toMatchObject({ level: 'warn', message: 'retrying' });
+    expect(p.parse('time=2024-03-10T08:00:00.000+01:00 level=INFO msg="quote \\" and \\\\ inside"')).toMatchObject({ timestamp: '2024-03-10T07:00:00.000Z', level: 'info', message: 'quote " and \\ inside' });
+    // Not logfmt, or no header beside the message: kept whole, flagged.
+    for (const line of ['a=1 b=2', 'hello world level=info msg=x', 'time="2024-03-10T08:00:00Z level=info msg=unterminated', 'level=info msg="x"y']) expect(p.parse(line)).toEqual({ message: line, flags: [PATTERN_MISMATCH] });
+    expect(compileHeaderPattern('auto', { sample: ['time="2024-03-10T08:00:42Z" level=info msg="a b"', 'time="2024-03-10T08:00:43Z" level=error msg="c" err="d e"'] }).name).toBe('logfmt');
+  });
+
   it('every shipped pattern compiles and says what it reads', () => {
     for (const [name, def] of Object.entries(HEADER_PATTERNS)) {
       expect(compileHeaderPattern(name).name).toBe(name);

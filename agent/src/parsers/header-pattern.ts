@@ -17,6 +17,7 @@ import { GROK_LIBRARY, HEADER_PATTERNS, type HeaderPatternName } from './header-
 import safeRegex from 'safe-regex2';
 import { headerTimeReader, type HeaderTimeReader } from './header-time.js';
 import { genericHeaderParser, normalizeLevel, PATTERN_MISMATCH } from './header-generic.js';
+import { LogfmtHeaderParser } from './header-logfmt.js';
 
 export { HEADER_PATTERNS, GROK_LIBRARY, type HeaderPatternName } from './header-patterns.js';
 export { normalizeLevel, PATTERN_MISMATCH } from './header-generic.js';
@@ -312,12 +313,12 @@ function hasPath(o: Record<string, unknown>, path: readonly string[]): boolean {
 export const isHeaderPatternName = (s: string): s is HeaderPatternName => Object.hasOwn(HEADER_PATTERNS, s);
 
 /** The names `pattern` accepts besides a grok pattern. */
-export const HEADER_PATTERN_NAMES: readonly string[] = [...Object.keys(HEADER_PATTERNS), 'generic', 'auto'];
+export const HEADER_PATTERN_NAMES: readonly string[] = [...Object.keys(HEADER_PATTERNS), 'logfmt', 'generic', 'auto'];
 
-/** Shipped patterns compiled in UTC, shared by every detection. */
-let detectors: GrokHeaderParser[] | undefined;
-function namedDetectors(): GrokHeaderParser[] {
-  return (detectors ??= (Object.keys(HEADER_PATTERNS) as HeaderPatternName[]).map((name) => compileNamed(name, { now: () => 0 })));
+/** Shipped patterns compiled in UTC, shared by every detection (logfmt's reader last: key=value pairs, not a grok). */
+let detectors: Pick<HeaderParser, 'name' | 'match'>[] | undefined;
+function namedDetectors(): Pick<HeaderParser, 'name' | 'match'>[] {
+  return (detectors ??= [...(Object.keys(HEADER_PATTERNS) as HeaderPatternName[]).map((name) => compileNamed(name, { now: () => 0 })), new LogfmtHeaderParser('UTC', () => 0)]);
 }
 
 function compileNamed(name: HeaderPatternName, opts: HeaderPatternOptions): GrokHeaderParser {
@@ -412,6 +413,7 @@ class AutoHeaderParser implements HeaderParser {
 export function compileHeaderPattern(nameOrPattern: string, opts: HeaderPatternOptions = {}): HeaderParser {
   if (nameOrPattern === 'auto') return new AutoHeaderParser(opts, opts.sample ?? []);
   if (nameOrPattern === 'generic') return genericHeaderParser(opts.timezone ?? 'UTC', opts.now);
+  if (nameOrPattern === 'logfmt') return new LogfmtHeaderParser(opts.timezone ?? 'UTC', opts.now);
   if (isHeaderPatternName(nameOrPattern)) return compileNamed(nameOrPattern, opts);
   if (/^[a-z][a-z0-9_]*$/.test(nameOrPattern)) {
     throw new HeaderPatternError(`unknown pattern name "${nameOrPattern}" (shipped: ${HEADER_PATTERN_NAMES.join(', ')}; or a grok pattern such as %{TIMESTAMP_ISO8601:timestamp} %{LOGLEVEL:level} %{GREEDYDATA:message})`);

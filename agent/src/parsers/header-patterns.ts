@@ -63,6 +63,18 @@ export const HEADER_PATTERNS = {
     description: 'Apache Kafka and ZooKeeper 3.5+ (log4j [%d] %p %m (%c)): [2024-03-11 00:53:46,491] INFO [GroupCoordinator 5]: msg (kafka.coordinator.group.GroupCoordinator)',
     grok: String.raw`\[%{LOG4J_TIMESTAMP:timestamp}\] %{LOGLEVEL:level} %{GREEDYDATA:message} \(%{JAVACLASS:logger}\)`,
   },
+  elasticsearch: {
+    description: "Elasticsearch and Logstash (log4j2 [%d][%-5p][%-25c{1.}] [%node_name]%marker %m): [2024-03-12T08:00:19,456][WARN ][o.e.t.TcpTransport       ] [es-1] msg — the node name goes to host.hostname",
+    grok: String.raw`\[%{TIMESTAMP_ISO8601:timestamp}\]\[%{LOGLEVEL:level} *\]\[%{JAVACLASS:logger} *\] (?:\[%{NOTSPACE:hostname}\] )?%{GREEDYDATA:message}`,
+  },
+  mongodb: {
+    description: 'MongoDB before 4.4 (text log): 2024-03-12T08:00:17.529+0000 I  NETWORK  [conn123] msg — severity F/E/W/I/D1-5, the component to log.logger, the context to process.thread.name',
+    grok: String.raw`%{TIMESTAMP_ISO8601:timestamp} %{MONGO_SEVERITY:level} +%{MONGO_COMPONENT:logger} +\[%{DATA:thread}\] %{GREEDYDATA:message}`,
+  },
+  tomcat: {
+    description: "Tomcat's catalina.out and java.util.logging's one-line format: 12-Mar-2024 08:00:04.437 SEVERE [main] org.apache.catalina.startup.HostConfig.deployWAR msg (SEVERE is error)",
+    grok: String.raw`%{TOMCAT_TIMESTAMP:timestamp} %{LOGLEVEL:level} \[%{DATA:thread}\] %{JAVACLASS:logger} %{GREEDYDATA:message}`,
+  },
   spring_boot: {
     description: 'Spring Boot console/file layout: 2024-11-16 10:30:00.123  INFO 12345 --- [           main] o.s.b.App   : msg',
     grok: String.raw`%{TIMESTAMP_ISO8601:timestamp} +%{LOGLEVEL:level} +%{POSINT:pid} +--- +(?:\[(?<application>[^\]]*)\] +)?\[ *(?<thread>[^\]]*)\] +%{NOTSPACE:logger} +: %{GREEDYDATA:message}`,
@@ -168,6 +180,8 @@ export const GROK_LIBRARY: Record<string, string> = {
   MYSQL_LEVEL: '(?:System|ERROR|Error|Warning|Note)',
   MYSQL_CODE: String.raw`MY-\d{6}`,
   REDIS_ROLE: '[XCSM]',
+  MONGO_SEVERITY: '(?:[FEWI]|D[1-5]?)',
+  MONGO_COMPONENT: String.raw`(?:-|[A-Z][A-Z_]*)`,
   REDIS_LEVEL: String.raw`[.\-*#]`,
   JAVACLASS: String.raw`(?:[a-zA-Z$_][a-zA-Z$_0-9-]*\.)*[a-zA-Z$_][a-zA-Z$_0-9]*`,
   // syslog
@@ -205,5 +219,6 @@ export const GROK_LIBRARY: Record<string, string> = {
   LOGCAT_TIMESTAMP: String.raw`(?:\d{4}-)?\d{2}-\d{2} %{TIME}`,
   GLOG_TIMESTAMP: String.raw`\d{4} %{TIME}`,
   REDIS_TIMESTAMP: String.raw`%{MONTHDAY} %{MONTH} %{YEAR} %{TIME}`,
+  TOMCAT_TIMESTAMP: String.raw`%{MONTHDAY}-%{MONTH}-%{YEAR} %{TIME}`,
   MARIADB_TIMESTAMP: String.raw`%{YEAR}-%{MONTHNUM2}-%{MONTHDAY} +%{HOUR}:%{MINUTE}:%{SECOND}`,
 };
