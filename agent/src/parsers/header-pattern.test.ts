@@ -354,6 +354,16 @@ describe('shipped patterns', () => {
     expect(compileHeaderPattern('auto', { sample: ['time="2024-03-10T08:00:42Z" level=info msg="a b"', 'time="2024-03-10T08:00:43Z" level=error msg="c" err="d e"'] }).name).toBe('logfmt');
   });
 
+  it('syslog without a priority: a message that opens with its level gives it (Postfix, sshd, Dovecot), and keeps it', () => {
+    const p = parser('syslog');
+    expect(p.parse('Mar 10 08:00:01 mx1 postfix/smtpd[48707]: warning: unknown[80.1.127.211]: SASL PLAIN authentication failed:')).toMatchObject({ level: 'warn', message: 'warning: unknown[80.1.127.211]: SASL PLAIN authentication failed:' });
+    expect(p.parse('Mar 10 08:00:01 mx1 postfix/smtpd[55509]: fatal: no SASL authentication mechanisms')).toMatchObject({ level: 'fatal' });
+    expect(p.parse('Mar 10 08:00:01 host sshd[1]: error: maximum authentication attempts exceeded for root')).toMatchObject({ level: 'error' });
+    expect(p.parse('Mar 10 08:00:01 host dovecot: imap-login: Error: TLS handshaking failed')).not.toHaveProperty('level');
+    expect(p.parse('Mar 10 08:00:01 host sshd[1]: errors: 3 so far')).not.toHaveProperty('level');
+    expect(p.parse('<11>Mar 10 08:00:01 host app: info: the priority wins')).toMatchObject({ level: 'error' });
+  });
+
   it('every shipped pattern compiles and says what it reads', () => {
     for (const [name, def] of Object.entries(HEADER_PATTERNS)) {
       expect(compileHeaderPattern(name).name).toBe(name);

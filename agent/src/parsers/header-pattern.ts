@@ -92,6 +92,8 @@ const RESERVED = /^(?:agent|data_stream|stacklens)(?:\.|$)|^(?:event\.dataset|ho
 const FIELD_NAME = /^@?[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*$/;
 
 const SYSLOG_SEVERITY = ['emergency', 'alert', 'critical', 'error', 'warn', 'notice', 'info', 'debug'];
+/** A message that opens with its level: `warning: …`, `Error: …`, `fatal: …`. */
+const MESSAGE_LEVEL = /^(warning|warn|error|fatal|panic|critical|crit|alert|emerg|emergency|notice|info|debug):\s/i;
 
 /** Set a dotted path in a nested object. */
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
@@ -287,6 +289,13 @@ class GrokHeaderParser implements HeaderParser {
     else if (message === undefined) message = '';
     else if (message.charCodeAt(0) === 32 || message.charCodeAt(0) === 9) message = message.replace(/^[ \t]+/, '');
     if (nl >= 0) message += line.slice(nl);
+    // No level in the header (syslog written to a file keeps no priority): a message that
+    // starts with one says it — Postfix's and sshd's `warning:`, `error:`, `fatal:`, Dovecot's
+    // `Error:`. The message keeps it.
+    if (level === undefined && alt.hasMessage) {
+      const m = MESSAGE_LEVEL.exec(message);
+      if (m) level = normalizeLevel(m[1]);
+    }
     const parsed: ParsedLine = { message };
     if (timestamp !== undefined) parsed.timestamp = timestamp;
     if (level !== undefined) parsed.level = level;
