@@ -312,6 +312,15 @@ describe('shipped patterns', () => {
     expect(parser('elasticsearch').parse('[2024-03-10T08:00:19,456][INFO ][logstash.runner          ] Starting Logstash')).toMatchObject({ level: 'info', message: 'Starting Logstash', fields: { log: { logger: 'logstash.runner' } } });
   });
 
+  it('rabbitmq: time [level] <erlang pid> msg', () => {
+    expect(parser('rabbitmq').parse("2024-03-10 08:00:06.235442+00:00 [warning] <0.3699.0> closing AMQP connection <0.3699.0> (10.2.14.44:59635 -> 10.0.0.10:5672, vhost: 'billing', user: 'celery'):")).toEqual({
+      timestamp: '2024-03-10T08:00:06.235442Z',
+      level: 'warn',
+      message: "closing AMQP connection <0.3699.0> (10.2.14.44:59635 -> 10.0.0.10:5672, vhost: 'billing', user: 'celery'):",
+      fields: { labels: { erlang_pid: '0.3699.0' } },
+    });
+  });
+
   it('mongodb: the text log before 4.4, severity letter, component, [context]', () => {
     expect(parser('mongodb').parse('2024-03-10T08:00:17.529+0000 W  NETWORK  [ReplicaSetMonitor-TaskExecutor] Unable to reach primary for set rs0')).toEqual({
       timestamp: '2024-03-10T08:00:17.529Z',

@@ -67,6 +67,10 @@ export const HEADER_PATTERNS = {
     description: "Elasticsearch and Logstash (log4j2 [%d][%-5p][%-25c{1.}] [%node_name]%marker %m): [2024-03-12T08:00:19,456][WARN ][o.e.t.TcpTransport       ] [es-1] msg — the node name goes to host.hostname",
     grok: String.raw`\[%{TIMESTAMP_ISO8601:timestamp}\]\[%{LOGLEVEL:level} *\]\[%{JAVACLASS:logger} *\] (?:\[%{NOTSPACE:hostname}\] )?%{GREEDYDATA:message}`,
   },
+  rabbitmq: {
+    description: 'RabbitMQ 3.7+: 2024-03-12 08:00:05.903069+00:00 [info] <0.33809.0> msg — the Erlang process id goes to labels.erlang_pid',
+    grok: String.raw`%{TIMESTAMP_ISO8601:timestamp} \[%{LOGLEVEL:level}\] <%{ERLANG_PID:erlang_pid}> %{GREEDYDATA:message}`,
+  },
   mongodb: {
     description: 'MongoDB before 4.4 (text log): 2024-03-12T08:00:17.529+0000 I  NETWORK  [conn123] msg — severity F/E/W/I/D1-5, the component to log.logger, the context to process.thread.name',
     grok: String.raw`%{TIMESTAMP_ISO8601:timestamp} %{MONGO_SEVERITY:level} +%{MONGO_COMPONENT:logger} +\[%{DATA:thread}\] %{GREEDYDATA:message}`,
@@ -180,6 +184,7 @@ export const GROK_LIBRARY: Record<string, string> = {
   MYSQL_LEVEL: '(?:System|ERROR|Error|Warning|Note)',
   MYSQL_CODE: String.raw`MY-\d{6}`,
   REDIS_ROLE: '[XCSM]',
+  ERLANG_PID: String.raw`\d+\.\d+\.\d+`,
   MONGO_SEVERITY: '(?:[FEWI]|D[1-5]?)',
   MONGO_COMPONENT: String.raw`(?:-|[A-Z][A-Z_]*)`,
   REDIS_LEVEL: String.raw`[.\-*#]`,

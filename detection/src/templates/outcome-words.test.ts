@@ -8,6 +8,7 @@ describe('outcome words', () => {
     expect(outcomesDiffer('established', 'lost')).toBe(true);
     expect(outcomesDiffer('Starting', 'Stopped')).toBe(true);
     expect(outcomesDiffer('level=info', 'level=error')).toBe(true);
+    expect(outcomesDiffer('set', 'cleared')).toBe(true); // an alarm raised and an alarm cleared: two incidents' worth
     expect(outcomesDiffer('"succeeded",', '"failed",')).toBe(true);
     expect(outcomesDiffer('admin', 'failed')).toBe(true);
     // values: user names, tables, hosts
