@@ -109,6 +109,7 @@ export class RuleEngine {
   private readonly urgent = new Set<Rule>();
   /** Matched events outside the window an evaluation now would look at: evaluated at their own time. */
   readonly late = new LateEvents();
+  private lateDroppedTold = 0;
   /** Per rule, the groups (key + template) its recent matches had: a touch for one of them is routine. */
   private readonly knownGroups = new Map<string, Set<string>>();
   private readonly lastTriggered = new Map<string, number>();
@@ -218,6 +219,10 @@ export class RuleEngine {
     for (const r of routine) this.touched.delete(r);
     const rules = [...urgent, ...routine];
     const late = this.late.take(LATE_EVALUATIONS_PER_TICK);
+    if (this.late.dropped > this.lateDroppedTold) {
+      this.log.warn({ dropped: this.late.dropped - this.lateDroppedTold }, 'too many late events waiting for their own evaluation (more than 100,000 distinct seconds for a rule): these are in Elasticsearch but were not evaluated at their own time');
+      this.lateDroppedTold = this.late.dropped;
+    }
     if (rules.length === 0 && late.size === 0) {
       this.ticking = false;
       return;
