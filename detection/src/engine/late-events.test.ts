@@ -30,6 +30,18 @@ describe('LateEvents', () => {
     expect(late.pending).toBe(0);
   });
 
+  it('a frequency rule slides over late events, one evaluation per second holding them: a burst across two spans is counted whole', () => {
+    const late = new LateEvents();
+    const frequency = rule({ type: 'frequency', threshold: 20, window: '1m' });
+    const start = T('2020-01-01T00:00:00Z');
+    // 1 at +0 s, 15 at +50–54 s, 15 at +62–66 s, 1 at +120 s: 30 within the minute ending at +66 s.
+    const times = [0, ...[50, 51, 52, 53, 54].flatMap((s) => [s, s, s]), ...[62, 63, 64, 65, 66].flatMap((s) => [s, s, s]), 120].map((s) => start + s * 1000 + 1);
+    for (const t of times) late.note(frequency, t, NOW);
+    const ends = late.take(64).get(frequency)!;
+    expect(ends).toHaveLength(12);
+    expect(ends.some((e) => times.filter((t) => t <= e && t > e - 60_000).length >= 20)).toBe(true);
+  });
+
   it('hands out at most `max` evaluations per rule; the rest wait for the next call, nothing is dropped', () => {
     const late = new LateEvents();
     const any = rule({ type: 'any', window: '1m' });

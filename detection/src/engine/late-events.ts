@@ -3,9 +3,9 @@
 // shipped after an outage longer than the rule's window, a host whose clock runs ahead. An
 // event-counting rule (any, frequency, new_term, blacklist, whitelist) evaluated only at `now`
 // never sees them: the problem they hold would open no incident. They are evaluated at their
-// own time instead, as `stacklens rules test` replays a log: their times are cut into spans no
-// longer than the rule's window, and the rule is evaluated once at the end of each span — its
-// window then holds the whole span, and counts (frequency's threshold) are those of log time.
+// own time instead, as `stacklens rules test` replays a log: a frequency rule at the end of
+// each second holding them (its window slides, so a burst is counted whole, in log time); the
+// others once per span of at most their window (each late event is then in one window).
 // Incidents keep the wall clock for what happens to them (opened, updated, auto-resolved).
 import type { Rule } from '../rule.js';
 
@@ -18,6 +18,11 @@ const MAX_SECONDS_PER_RULE = 100_000;
 export function matchWindowMs(rule: Rule): number {
   const window = (rule.spec as { window?: unknown }).window;
   return typeof window === 'number' ? window : rule.horizonMs;
+}
+
+/** A rule that opens an incident when its window holds enough events (frequency's threshold): where the window ends matters. */
+function countsToThreshold(rule: Rule): boolean {
+  return typeof (rule.spec as { threshold?: unknown }).threshold === 'number';
 }
 
 export class LateEvents {
@@ -50,9 +55,11 @@ export class LateEvents {
   }
 
   /**
-   * Per rule, when to evaluate it so that every late event is in one window: the ends of
-   * spans of at most the rule's window, oldest first, at most `max` per rule; later spans
-   * stay for the next call.
+   * Per rule, when to evaluate it, oldest first, at most `max` per rule (the rest stays for the
+   * next call): a rule that counts to a threshold (frequency) at the end of every second holding
+   * late events — its window slides over them, as at the collector in real time and in `rules
+   * test`, so a burst across two spans is still seen whole; any other at the ends of spans of at
+   * most its window, so that every late event is in one window.
    */
   take(max: number): Map<Rule, number[]> {
     const out = new Map<Rule, number[]>();
@@ -60,7 +67,7 @@ export class LateEvents {
       const times = [...set].sort((a, b) => a - b);
       // A window [end - window, end] holds a span of seconds starting at `start` when
       // start - 999 (its first millisecond) >= end - window.
-      const span = Math.max(0, matchWindowMs(rule) - 999);
+      const span = countsToThreshold(rule) ? 0 : Math.max(0, matchWindowMs(rule) - 999);
       const ends: number[] = [];
       let i = 0;
       while (i < times.length && ends.length < max) {
