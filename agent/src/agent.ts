@@ -1,6 +1,7 @@
 // The agent, composed in one place: discover files → harvest (tail + parse) → pipeline
 // (batch, ship, ordered acks) → registry. Offsets are committed only after the collector
 // acknowledged the lines, so after a crash the agent resumes where the acks stopped.
+import { StateLock } from './state-lock.js';
 import { hostname } from 'node:os';
 import { lstat, stat } from 'node:fs/promises';
 import { createLogger, type Logger } from '@stacklens/common';
@@ -138,6 +139,7 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    this.stateLock = StateLock.acquire(this.config.state_dir);
     this.log.info({ agent: this.config.id, collectors: this.config.collector.urls, inputs: this.config.inputs.length, state_dir: this.config.state_dir }, 'agent starting');
     if (this.config.metrics) {
       this.metricsServer = await serveMetrics(createAgentMetrics(() => this.snapshot()), this.config.metrics.listen);
@@ -337,6 +339,8 @@ export class Agent {
   }
 
   private stopped?: Promise<void>;
+  /** This agent's hold on state_dir (state-lock.ts). */
+  private stateLock?: StateLock;
 
   /** Stop reading, ship what was read (up to drainMs), commit, and stop. Every caller waits for the same stop. */
   stop(drainMs = 10_000): Promise<void> {
@@ -360,6 +364,7 @@ export class Agent {
     await Promise.all(this.sending);
     this.flushRegistry();
     await new Promise<void>((resolve) => (this.metricsServer ? this.metricsServer.close(() => resolve()) : resolve()));
+    this.stateLock?.release();
     const { eventsAcked, pendingEvents, spoolBatches, retries } = this.snapshot();
     this.log.info({ eventsAcked, pendingEvents, spoolBatches, retries }, 'agent stopped');
   }
