@@ -32,6 +32,8 @@ const RULES_IN_PARALLEL = 4;
 const ROUTINE_INTERVAL_MS = 1000;
 /** Evaluations per rule per tick at the log time of late events (more wait for the next tick). */
 const LATE_EVALUATIONS_PER_TICK = 32;
+/** After a late evaluation failed, the rule's late events wait this long before the next try. */
+const LATE_RETRY_MS = 5_000;
 /** Known groups remembered per rule (forgotten all at once beyond this: they only set priority). */
 const MAX_KNOWN_GROUPS = 10_000;
 
@@ -110,6 +112,8 @@ export class RuleEngine {
   /** Matched events outside the window an evaluation now would look at: evaluated at their own time. */
   readonly late = new LateEvents();
   private lateDroppedTold = 0;
+  /** Per rule, no late evaluation before then (one failed). */
+  private readonly lateRetryAt = new Map<string, number>();
   /** Per rule, the groups (key + template) its recent matches had: a touch for one of them is routine. */
   private readonly knownGroups = new Map<string, Set<string>>();
   private readonly lastTriggered = new Map<string, number>();
@@ -218,7 +222,7 @@ export class RuleEngine {
     this.urgent.clear();
     for (const r of routine) this.touched.delete(r);
     const rules = [...urgent, ...routine];
-    const late = this.late.take(LATE_EVALUATIONS_PER_TICK);
+    const late = this.late.take(LATE_EVALUATIONS_PER_TICK, (r) => now < (this.lateRetryAt.get(r.spec.name) ?? 0));
     if (this.late.dropped > this.lateDroppedTold) {
       this.log.warn({ dropped: this.late.dropped - this.lateDroppedTold }, 'too many late events waiting for their own evaluation (more than 100,000 distinct seconds for a rule): these are in Elasticsearch but were not evaluated at their own time');
       this.lateDroppedTold = this.late.dropped;
@@ -243,12 +247,21 @@ export class RuleEngine {
       }
       // Late events, each span at its own time (late-events.ts); one that fails is tried again.
       for (const [rule, ends] of late) {
-        for (const at of ends) if (!(await this.evaluate(rule, Date.now(), 'event', at))) this.late.note(rule, at, Date.now());
+        for (const [k, at] of ends.entries()) {
+          if (await this.evaluate(rule, Date.now(), 'event', at)) continue;
+          // Failed (logged): this and the rest again in a few seconds, not at every tick.
+          for (const t of ends.slice(k)) this.late.note(rule, t, Date.now());
+          this.lateRetryAt.set(rule.spec.name, Date.now() + LATE_RETRY_MS);
+          break;
+        }
       }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'event-triggered evaluation failed; the scheduled run will retry');
       for (const r of rules) this.touched.add(r);
-      for (const [rule, ends] of late) for (const at of ends) this.late.note(rule, at, Date.now());
+      for (const [rule, ends] of late) {
+        for (const at of ends) this.late.note(rule, at, Date.now());
+        this.lateRetryAt.set(rule.spec.name, Date.now() + LATE_RETRY_MS);
+      }
     } finally {
       this.ticking = false;
     }

@@ -56,14 +56,15 @@ export class LateEvents {
 
   /**
    * Per rule, when to evaluate it, oldest first, at most `max` per rule (the rest stays for the
-   * next call): a rule that counts to a threshold (frequency) at the end of every second holding
+   * next call; and none for a rule `later` holds back): a rule that counts to a threshold (frequency) at the end of every second holding
    * late events — its window slides over them, as at the collector in real time and in `rules
    * test`, so a burst across two spans is still seen whole; any other at the ends of spans of at
    * most its window, so that every late event is in one window.
    */
-  take(max: number): Map<Rule, number[]> {
+  take(max: number, later?: (rule: Rule) => boolean): Map<Rule, number[]> {
     const out = new Map<Rule, number[]>();
     for (const [rule, set] of this.seconds) {
+      if (later?.(rule)) continue;
       const times = [...set].sort((a, b) => a - b);
       // A window [end - window, end] holds a span of seconds starting at `start` when
       // start - 999 (its first millisecond) >= end - window.
