@@ -382,6 +382,19 @@ describe("an outside tester's cases (2026-12-03)", () => {
     expect(n.match('Task failed with ECONNREFUSED').id).not.toBe(code);
   });
 
+  it('a bracketed upper-case name fills a slot that other names made (Tomcat\'s [ROOT] web application); a bare code does not', () => {
+    const m = new TemplateMiner();
+    const tail = 'but failed to unregister it when the web application was stopped.';
+    const ids = [['billing', 'org.postgresql.Driver'], ['shop', 'com.mysql.cj.jdbc.Driver'], ['ROOT', 'com.mysql.cj.jdbc.Driver'], ['ROOT', 'org.postgresql.Driver'], ['api', 'org.postgresql.Driver']].map(
+      ([app, driver]) => m.match(`The web application [${app}] registered the JDBC driver [${driver}] ${tail}`).id,
+    );
+    expect(new Set(ids).size).toBe(1);
+    const n = new TemplateMiner();
+    const slot = n.match('connect to db-1 refused by peer').id;
+    expect(n.match('connect to db-2 refused by peer').id).toBe(slot);
+    expect(n.match('connect to ECONNRESET refused by peer').id).not.toBe(slot);
+  });
+
   it('two different field names are two fields, not one value', () => {
     expect(distinct(['payment processed result=success', 'payment processed state=declined'])).toBe(2);
     expect(distinct(['alert raised disk:critical on host web-1', 'alert raised memory:critical on host web-2'])).toBe(2);

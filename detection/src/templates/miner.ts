@@ -869,8 +869,9 @@ export class TemplateMiner {
       if (template[i].endsWith(WILDCARD) && isFailureWord(tokens[i])) return NO_MATCH; // phase=<*> / phase=Failed
     }
     // A failure never joins a slot that other words made a value (`status=<*>` of ready/started).
-    // Nor does an upper-case keyword (`ECONNREFUSED`, `SIGSEGV` after `E<*>` made a slot).
-    for (const i of slots) if (saysOutcome(tokens[i]) || isEmptyValue(tokens[i]) || isKeyword(tokens[i])) return NO_MATCH;
+    // Nor does an upper-case keyword (`ECONNREFUSED`, `SIGSEGV` after `E<*>` made a slot) — unless
+    // in brackets, where upper case is a name (Tomcat's `[ROOT]` web application among `[shop]`).
+    for (const i of slots) if (saysOutcome(tokens[i]) || isEmptyValue(tokens[i]) || (isKeyword(tokens[i]) && tokens[i].charCodeAt(0) !== 91)) return NO_MATCH;
     this.oneDifferenceAt = oneDifference;
     return [sim, wild, eq + anchors];
   }
