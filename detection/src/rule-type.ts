@@ -54,6 +54,14 @@ export interface RuleTypeDescriptor<Spec = any> {
   urgency: 'always' | 'new_group' | 'never';
   /** How far back evaluation ever looks (what an offline replay keeps in memory). */
   horizon(spec: Spec): number;
+  /**
+   * Event types only: how events far from now in log time are evaluated at their own time
+   * (engine/late-events.ts) — `window`, the log time one evaluation matches events in;
+   * `slides`, evaluated at every second holding them (a count to a threshold: where the window
+   * ends matters) rather than once per window-long span. Absent: such events are not evaluated
+   * at their own time (aggregate types are about now).
+   */
+  lateEvents?: { window(spec: Spec): number; slides: boolean };
   evaluate(rule: Rule<Spec>, now: number, source: StatsSource): Promise<Match[]>;
   /** Conditions the type adds to the rule's `filter` (they narrow every query and the offline predicate). */
   ruleFilters?(spec: Spec): FilterSpec[];

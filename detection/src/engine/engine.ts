@@ -202,7 +202,7 @@ export class RuleEngine {
     const now = Date.now();
     for (const d of docs) {
       for (const rule of this.dispatch.matching(d.index, d.body, matched)) {
-        if (rule.ruleType.countsEvents) this.late.note(rule, Date.parse(String(d.body['@timestamp'])), now);
+        if (rule.ruleType.lateEvents) this.late.note(rule, Date.parse(String(d.body['@timestamp'])), now);
         if (this.urgent.has(rule)) continue;
         const { urgency } = rule.ruleType;
         if (urgency === 'always' || (urgency === 'new_group' && !this.knownGroups.get(rule.spec.name)?.has(groupOf(rule, d.body)))) {

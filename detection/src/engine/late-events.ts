@@ -14,15 +14,9 @@ const EDGE_MS = 5_000;
 /** Distinct seconds remembered per rule (a bound on memory; beyond it, noted as dropped). */
 const MAX_SECONDS_PER_RULE = 100_000;
 
-/** The span of log time one evaluation of an event-counting rule matches events in: its `window`. */
-export function matchWindowMs(rule: Rule): number {
-  const window = (rule.spec as { window?: unknown }).window;
-  return typeof window === 'number' ? window : rule.horizonMs;
-}
-
-/** A rule that opens an incident when its window holds enough events (frequency's threshold): where the window ends matters. */
-function countsToThreshold(rule: Rule): boolean {
-  return typeof (rule.spec as { threshold?: unknown }).threshold === 'number';
+/** The log time one evaluation of the rule matches events in (its type's lateEvents.window), if its type evaluates late events. */
+function lateWindowMs(rule: Rule): number | undefined {
+  return rule.ruleType.lateEvents?.window(rule.spec);
 }
 
 export class LateEvents {
@@ -33,8 +27,9 @@ export class LateEvents {
 
   /** Note an event the rule matched; true when it is late (the wall-clock evaluation cannot see it). */
   note(rule: Rule, at: number, now: number): boolean {
-    if (!rule.ruleType.countsEvents || Number.isNaN(at)) return false;
-    if (at >= now - matchWindowMs(rule) + EDGE_MS && at <= now) return false;
+    const window = lateWindowMs(rule);
+    if (window === undefined || Number.isNaN(at)) return false;
+    if (at >= now - window + EDGE_MS && at <= now) return false;
     let set = this.seconds.get(rule);
     if (!set) this.seconds.set(rule, (set = new Set()));
     const second = Math.floor(at / 1000) * 1000 + 999;
@@ -56,10 +51,10 @@ export class LateEvents {
 
   /**
    * Per rule, when to evaluate it, oldest first, at most `max` per rule (the rest stays for the
-   * next call; and none for a rule `later` holds back): a rule that counts to a threshold (frequency) at the end of every second holding
-   * late events — its window slides over them, as at the collector in real time and in `rules
-   * test`, so a burst across two spans is still seen whole; any other at the ends of spans of at
-   * most its window, so that every late event is in one window.
+   * next call; none for a rule `later` holds back): a type whose window `slides` (frequency's
+   * count to a threshold) at the end of every second holding late events, as at the collector in
+   * real time and in `rules test`, so a burst across two spans is still seen whole; any other at
+   * the ends of spans of at most its window, so that every late event is in one window.
    */
   take(max: number, later?: (rule: Rule) => boolean): Map<Rule, number[]> {
     const out = new Map<Rule, number[]>();
@@ -68,7 +63,7 @@ export class LateEvents {
       const times = [...set].sort((a, b) => a - b);
       // A window [end - window, end] holds a span of seconds starting at `start` when
       // start - 999 (its first millisecond) >= end - window.
-      const span = countsToThreshold(rule) ? 0 : Math.max(0, matchWindowMs(rule) - 999);
+      const span = rule.ruleType.lateEvents?.slides ? 0 : Math.max(0, (lateWindowMs(rule) ?? 0) - 999);
       const ends: number[] = [];
       let i = 0;
       while (i < times.length && ends.length < max) {
@@ -90,7 +85,7 @@ export class LateEvents {
     for (const [rule, set] of [...this.seconds]) {
       this.seconds.delete(rule);
       const next = byName.get(rule.spec.name);
-      if (next?.ruleType.countsEvents) this.seconds.set(next, set);
+      if (next?.ruleType.lateEvents) this.seconds.set(next, set);
     }
   }
 }

@@ -11,6 +11,7 @@ export const any = defineRuleType<z.output<typeof schema>>({
   perTemplate: true,
   urgency: 'new_group',
   horizon: (spec) => spec.window,
+  lateEvents: { window: (spec) => spec.window, slides: false },
   evaluate: (rule, now, source) => eventsPerTemplate(rule, now, source, (n) => `${plural(n, 'event')} in ${formatDuration(rule.spec.window)}`),
   triageHints: { eventTemplate: true },
   semantics:

@@ -11,6 +11,7 @@ export const blacklist = defineRuleType<z.output<typeof schema>>({
   perTemplate: true,
   urgency: 'new_group',
   horizon: (spec) => spec.window,
+  lateEvents: { window: (spec) => spec.window, slides: false },
   ruleFilters: (spec) => [{ [spec.compare_key]: spec.blacklist }],
   evaluate: (rule, now, source) => eventsPerTemplate(rule, now, source, (n) => `${plural(n, 'event')} in ${formatDuration(rule.spec.window)} with ${rule.spec.compare_key} in the blacklist`),
   triageHints: { eventTemplate: true },

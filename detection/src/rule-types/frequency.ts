@@ -22,6 +22,7 @@ export const frequency = defineRuleType<z.output<typeof schema>>({
   perTemplate: false,
   urgency: 'new_group',
   horizon: (spec) => spec.window,
+  lateEvents: { window: (spec) => spec.window, slides: true },
   async evaluate(rule, now, source) {
     const { window, threshold, group_by } = rule.spec;
     const from = now - window;

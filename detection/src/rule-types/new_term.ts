@@ -13,6 +13,7 @@ export const new_term = defineRuleType<z.output<typeof schema>>({
   perTemplate: false,
   urgency: 'always',
   horizon: (spec) => spec.lookback,
+  lateEvents: { window: (spec) => spec.window, slides: false },
   async evaluate(rule, now, source) {
     const spec = rule.spec;
     const groupBy = [...spec.group_by, ...spec.fields];

@@ -12,6 +12,7 @@ export const whitelist = defineRuleType<z.output<typeof schema>>({
   perTemplate: true,
   urgency: 'new_group',
   horizon: (spec) => spec.window,
+  lateEvents: { window: (spec) => spec.window, slides: false },
   ruleFilters(spec): FilterSpec[] {
     const notListed = { terms: { [spec.compare_key]: spec.whitelist } };
     // ignore_null: an event without the field is not a match (ElastAlert2: "if term is None: return not ignore_null").
