@@ -542,3 +542,29 @@ describe('a fourth held-out corpus (an outside tester, 2026-12-03: PostgreSQL, n
     expect(m.match('Compacted (7a2d3c50-8a1e-11ee-b9d1-0242ac120002) 2 sstables to [/var/lib/cassandra/data/ks/t-1/nb-13-big,] to level=0.  Partition merge counts were {1:10, 2:47, }').id).toBe(a.id);
   });
 });
+
+describe('a word naming the kind of the value after it (fifth held-out corpus, 2026-12-03)', () => {
+  it('two kinds are two templates until eight vary there; after a word that says a name follows, one from the start', () => {
+    const m = new TemplateMiner();
+    // Tomcat: a web application archive or directory, each with a path after the word
+    const archive = m.match('Deploying web application archive [/opt/tomcat/webapps/shop.war]');
+    const directory = m.match('Deploying web application directory [/opt/tomcat/webapps/ROOT]');
+    expect(directory.id).not.toBe(archive.id);
+    expect(m.match('Deploying web application archive [/opt/tomcat/webapps/billing.war]').id).toBe(archive.id);
+    expect(m.match('Deploying web application directory [/opt/tomcat/webapps/docs]').id).toBe(directory.id);
+    // Android: a process started for a service, an activity or a broadcast
+    const kinds = ['service', 'activity', 'broadcast'].map((k, i) => m.match(`Start proc ${2000 + i}:com.example.app/u0a${40 + i} for ${k} com.example.app/.Main${i}`).id);
+    expect(new Set(kinds).size).toBe(3);
+    // a value after all: eight or more words vary there, and then one template takes them
+    const many = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet'].map((w) => m.match(`Mounted volume ${w} /dev/sd${w[0]}1 read-write`).id);
+    expect(new Set(many.slice(0, 3)).size).toBe(3);
+    expect(new Set(many).size).toBeLessThanOrEqual(8);
+    expect(m.match('Mounted volume kilo /dev/sdk1 read-write').template).toBe('Mounted volume <*> <path> read-write');
+    // a word after `user` is a name at once, whatever follows it
+    const alice = m.match('Disconnected from user alice 10.0.0.1 port 22');
+    expect(m.match('Disconnected from user bob 10.0.0.2 port 22').id).toBe(alice.id);
+    // and a word followed by a word is judged as before (`Failed password for root from …`)
+    const root = m.match('Failed password for root from 10.0.0.1 port 22 ssh2');
+    expect(m.match('Failed password for admin from 10.0.0.2 port 22 ssh2').id).toBe(root.id);
+  });
+});

@@ -48,7 +48,10 @@
 //    `<*>` there; eight templates differing at that one position make the oldest `<*>`
 //    (ONE_DIFFERENCE_NEEDS, SIBLINGS_TO_MERGE). Free text after a label (`… user <num>: <any
 //    words>`) makes at most FLOOD_TEMPLATES templates, then one `<label> <*>` — never for a
-//    message that says something went wrong (floodOf, saysSomething).
+//    message that says something went wrong (floodOf, saysSomething). A lower-case word that
+//    differs right before a value names that value's kind (`web application archive [<path>]`
+//    / `… directory [<path>]`): the same eight-sibling count decides, unless the word before it
+//    says a name follows (`user alice <ip>`: NAME_FOLLOWS).
 // 9. A cache of messages seen as they are (the simplest form of LILAC's parsing cache; Jiang et
 //    al., "LILAC", FSE 2024): logs repeat the same text, and a message seen before, while no
 //    template was created or changed since, goes to the same template as then — search would
@@ -303,6 +306,26 @@ export function isKeyword(token: string): boolean {
   }
   return true;
 }
+/** Words after which a name follows (`user alice`, `principal orders`): the word after them is a value, whatever comes next. */
+const NAME_FOLLOWS = new Set('user username principal account login owner host hostname node peer client member tenant customer domain group role team'.split(' '));
+
+/** A token of lower-case letters only, two or more. */
+function isLowerCaseWord(token: string): boolean {
+  if (token.length < 2) return false;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c < 97 || c > 122) return false;
+  }
+  return true;
+}
+
+/** A token as a lower-case word without the punctuation after it (`User:` → `user`). */
+function wordBefore(token: string): string {
+  let e = token.length;
+  while (e > 0 && CLOSERS.includes(token[e - 1])) e--;
+  return token.slice(0, e).toLowerCase();
+}
+
 /**
  * A token that says how something went or what failed — a failure word in it (`failed`,
  * `checksum:MISMATCH`), an exception type, a server-error status class (`5xx`) — and so is
@@ -847,6 +870,15 @@ export class TemplateMiner {
         oneDifference = -1;
       }
     }
+    // One plain word that differs right before a value names that value's kind (`web application
+    // archive [<path>]` / `… directory [<path>]`, `Start proc <*> for service <*>` / `… for
+    // activity <*>`): two kinds of message, as ground truth keeps them — until SIBLINGS_TO_MERGE
+    // templates differ there (then it is a value after all). Not where the word before says a
+    // name follows (`user alice <ip>`: a value from the first).
+    else if (sim >= this.similarity && total - eq === 1 && words.length === 1 && this.namesKind(template, tokens, words[0])) {
+      oneDifference = words[0];
+      sim = this.similarity * (1 - Number.EPSILON);
+    }
     if (sim < this.similarity && oneDifference < 0) return [sim, wild, eq + anchors];
     const stable = this.stableAfter > 0 && c.count >= this.stableAfter;
     for (const i of words) {
@@ -876,6 +908,13 @@ export class TemplateMiner {
     return [sim, wild, eq + anchors];
   }
 
+
+  /** Is tokens[i] (and template[i], a different word) a lower-case word naming the kind of the value after it (see sim)? */
+  private namesKind(template: string[], tokens: string[], i: number): boolean {
+    if (i === 0 || i + 1 >= tokens.length || !isLowerCaseWord(template[i]) || !isLowerCaseWord(tokens[i])) return false;
+    if (!hasPlaceholder(tokens[i + 1]) && (this.literal || !this.valueAt(tokens, i + 1))) return false;
+    return !NAME_FOLLOWS.has(wordBefore(tokens[i - 1]));
+  }
 
   /** With `remaining` positions still to compare, eq equal of total so far: can no longer reach the threshold. */
   private missed(remaining: number, eq: number, total: number): boolean {
