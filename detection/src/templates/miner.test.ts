@@ -567,4 +567,14 @@ describe('a word naming the kind of the value after it (fifth held-out corpus, 2
     const root = m.match('Failed password for root from 10.0.0.1 port 22 ssh2');
     expect(m.match('Failed password for admin from 10.0.0.2 port 22 ssh2').id).toBe(root.id);
   });
+
+  it('two different actions in -ing are two templates (MySQL: error reading / error writing communication packets)', () => {
+    const m = new TemplateMiner();
+    const line = (id: number, db: string, action: string) => `Aborted connection ${id} to db: '${db}' user: 'app' host: '10.0.0.${id % 9}' (Got an error ${action} communication packets).`;
+    const reading = m.match(line(101, 'shop', 'reading'));
+    const writing = m.match(line(102, 'shop', 'writing'));
+    expect(writing.id).not.toBe(reading.id);
+    expect(m.match(line(103, 'billing', 'reading')).id).toBe(reading.id);
+    expect(m.match(line(104, 'billing', 'writing')).id).toBe(writing.id);
+  });
 });

@@ -39,7 +39,8 @@
 //    success's template, whichever came first. So do the other things that tell one problem
 //    from another: an error type, a server-error status (`5xx`), two field names
 //    (`result=` / `state=`), two kinds of value (`<duration>` / `<time>`), an empty `()`
-//    against a filled one; none of them ever fills a `<*>` slot.
+//    against a filled one; none of them ever fills a `<*>` slot. Two different actions in
+//    -ing (MySQL's `error reading` / `error writing communication packets`) are two templates.
 // 7. Stable ids. A cluster's id is fixed at creation (idFor(first template), by default a hash
 //    of it) and never changes when the template generalizes; ties between equally similar
 //    clusters go to the older cluster, so the same messages in the same order always give the
@@ -309,6 +310,10 @@ export function isKeyword(token: string): boolean {
 /** Words after which a name follows (`user alice`, `principal orders`): the word after them is a value, whatever comes next. */
 const NAME_FOLLOWS = new Set('user username principal account login owner host hostname node peer client member tenant customer domain group role team'.split(' '));
 
+/** A lower-case word of six letters or more ending in -ing (`reading`, `writing`): an action, as two different ones are two kinds of message. */
+function isGerund(token: string): boolean {
+  return token.length >= 6 && token.endsWith('ing') && isLowerCaseWord(token);
+}
 /** A token of lower-case letters only, two or more. */
 function isLowerCaseWord(token: string): boolean {
   if (token.length < 2) return false;
@@ -886,6 +891,7 @@ export class TemplateMiner {
       const m = tokens[i];
       if (stable && !isVariable(t) && !isVariable(m)) return NO_MATCH;
       if (isKeyword(t) && isKeyword(m)) return NO_MATCH;
+      if (isGerund(t) && isGerund(m)) return NO_MATCH; // error reading / error writing: two actions
       // nor a masked value against one (`E11000` / `ECONNREFUSED`: two codes)
       if ((hasPlaceholder(t) && isKeyword(m) && !hasPlaceholder(m)) || (hasPlaceholder(m) && isKeyword(t) && !hasPlaceholder(t))) return NO_MATCH;
       if (outcomesDiffer(t, m, true)) return NO_MATCH;
