@@ -96,9 +96,15 @@ export class Spool {
         entry.sending = true;
         return { entry, body: await readFile(entry.file) };
       }
+      // The listener goes with the wait: the signal lives as long as the agent, and a listener
+      // left on it per wait was a leak (one per batch taken after a wait).
       await new Promise<void>((resolve) => {
-        this.dataWaiters.push(resolve);
-        signal.addEventListener('abort', () => resolve(), { once: true });
+        const onAbort = () => resolve();
+        this.dataWaiters.push(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        });
+        signal.addEventListener('abort', onAbort, { once: true });
       });
     }
   }
