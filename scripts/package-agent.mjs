@@ -89,6 +89,7 @@ try {
   const nodeFlags = /^NODE_FLAGS="([^"]*)"$/m.exec(launcher)?.[1];
   if (nodeFlags === undefined) fail('agent/packaging/stacklens-agent.sh has no NODE_FLAGS="…" line');
   writeFileSync(join(root, 'INSTALL.md'), readFileSync(join(PACKAGING, 'INSTALL.md'), 'utf8').replaceAll('@VERSION@', version).replaceAll('@NODE_FLAGS@', nodeFlags));
+  writeFileSync(join(root, 'CONFIGURATION.md'), configurationReference());
   writeFileSync(join(root, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses(result.metafile));
   for (const f of ['LICENSE', 'LICENSE.md', 'LICENSE.txt']) if (existsSync(join(REPO, f))) copyFileSync(join(REPO, f), join(root, f));
 
@@ -136,4 +137,13 @@ function thirdPartyLicenses(metafile) {
 
 function fail(message) {
   throw new PackageError(message);
+}
+
+/** Every agent.yaml key: the README's "### agent.yaml" section (one source for the repository and the package). */
+function configurationReference() {
+  const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n### agent.yaml\n');
+  if (start < 0) fail('README.md has no "### agent.yaml" section (the package\'s CONFIGURATION.md is taken from it)');
+  const end = readme.indexOf('\n### ', start + 1);
+  return `# StackLens agent — configuration reference\n\n(From the project's README; installation and operation: INSTALL.md.)\n\n${readme.slice(start + '\n### agent.yaml\n'.length, end < 0 ? undefined : end).trim()}\n`;
 }

@@ -140,7 +140,8 @@ afterAll(async () => {
 describe('the agent package', () => {
   it('holds the launcher, one bundled file, the unit, an example and INSTALL — nothing that reaches into the repository', () => {
     expect(readdirSync(installDir)).toEqual([basename(home)]);
-    expect(readdirSync(home).sort()).toEqual(['INSTALL.md', 'THIRD-PARTY-LICENSES.txt', 'agent.yaml.example', 'bin', 'lib', 'stacklens-agent.service']);
+    expect(readdirSync(home).sort()).toEqual(['CONFIGURATION.md', 'INSTALL.md', 'THIRD-PARTY-LICENSES.txt', 'agent.yaml.example', 'bin', 'lib', 'stacklens-agent.service']);
+    expect(readFileSync(join(home, 'CONFIGURATION.md'), 'utf8')).toContain('max_line_bytes');
     expect(readdirSync(join(home, 'bin'))).toEqual(['stacklens-agent']);
     expect(readdirSync(join(home, 'lib'))).toEqual(['stacklens-agent.mjs']);
     expect(statSync(join(home, 'bin', 'stacklens-agent')).mode & 0o111).toBe(0o111);
@@ -332,6 +333,7 @@ describe('the agent package', () => {
     expect(await exited).toEqual({ code: 0, signal: null });
     expect(readdirSync(state)).toContain('registry.json');
     expect(readdirSync(cwd)).toEqual([]);
-    expect(readdirSync(home).sort()).toEqual(['INSTALL.md', 'THIRD-PARTY-LICENSES.txt', 'agent.yaml.example', 'bin', 'lib', 'stacklens-agent.service']);
+    expect(readdirSync(home).sort()).toEqual(['CONFIGURATION.md', 'INSTALL.md', 'THIRD-PARTY-LICENSES.txt', 'agent.yaml.example', 'bin', 'lib', 'stacklens-agent.service']);
+    expect(readFileSync(join(home, 'CONFIGURATION.md'), 'utf8')).toContain('max_line_bytes');
   });
 });

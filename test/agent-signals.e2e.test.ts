@@ -39,6 +39,12 @@ describe('agent signals and failover', () => {
     append(join(dir, 'a', 'x.log'), lines('a2', 20)); // input a is gone: not shipped
     append(join(dir, 'b', 'y.log'), lines('b2', 20));
     await waitFor('b2 lines', async () => (await count(es, index)) >= 121, 20_000);
+    // A key read only at start (spool here; an outside tester's reload changed it in silence) is
+    // named in the log, and so is an input whose folder does not exist (it shipped nothing, silently).
+    writeFileSync(agent.configPath, config(ns, input('./b/*.log', ns) + input('./missing/*.log', ns)).replace('inputs:\n', 'spool:\n  max_bytes: 1MiB\ninputs:\n'));
+    agent.proc.child.kill('SIGHUP');
+    await waitFor('the restart-only key named', async () => /"key":"spool".*changing this key needs a restart/.test(agent.proc.output), 10_000);
+    await waitFor('the empty input named', async () => /input matches no file yet/.test(agent.proc.output) && /missing does not exist/.test(agent.proc.output), 10_000);
 
     writeFileSync(agent.configPath, 'inputs: [not valid\n');
     agent.proc.child.kill('SIGHUP');

@@ -15,7 +15,7 @@ import { identityScope } from './file-identity.js';
 import { createAgentMetrics, serveMetrics, type AgentSnapshot } from './metrics.js';
 import type { RedactionKind } from '@stacklens/common';
 import { Pipeline } from './pipeline.js';
-import { excludeMatcher, matchFiles } from './discovery.js';
+import { excludeMatcher, folderProblem, matchFiles } from './discovery.js';
 import { Registry } from './registry.js';
 import { ShippedMarks } from './shipped-marks.js';
 import { Shipper } from './shipper.js';
@@ -29,9 +29,14 @@ interface LiveInput {
   counters: InputCounters;
   /** The input's exclude globs: a glob without a slash matches the file name, one with a slash the whole path. */
   excluded: (path: string) => boolean;
+  /** Matching no file has been said (warnMatchesNothing). */
+  warnedEmpty?: boolean;
 }
 
 
+
+/** Keys a reload (SIGHUP) applies; a change to any other waits for a restart (said in the log). */
+const RELOADABLE = new Set<string>(['inputs', 'collector', 'registry']);
 
 export class Agent {
   private readonly log: Logger;
@@ -122,7 +127,9 @@ export class Agent {
    * Collector URLs, token and timeout change for the next batches.
    */
   reload(next: AgentConfig): void {
-    for (const key of ['id', 'state_dir', 'batch', 'metrics', 'scan_interval'] as const) {
+    // Every other key (id, state_dir, batch, spool, metrics, scan_interval, any added later) is read at start.
+    for (const key of new Set([...Object.keys(next), ...Object.keys(this.config)]) as Set<keyof AgentConfig>) {
+      if (RELOADABLE.has(key)) continue;
       if (JSON.stringify(next[key]) !== JSON.stringify(this.config[key])) this.log.warn({ key }, 'changing this key needs a restart; keeping the current value');
     }
     const current = new Map(this.inputs.map((i) => [i.key, i]));
@@ -192,6 +199,7 @@ export class Agent {
         this.log.error({ paths: input.paths, err: (err as Error).message }, 'cannot scan input paths');
         continue;
       }
+      if (paths.length === 0) await this.warnMatchesNothing(live);
       for (const path of paths) {
         if (this.stopping) return;
         if (live.excluded(path)) continue;
@@ -201,6 +209,22 @@ export class Agent {
       }
     }
     if (!this.stopping) this.fileErrors.retain(seen);
+  }
+
+  /**
+   * An input whose globs match no file is said once (at start, after a reload that made it),
+   * with why where the folder tells: missing, or closed to the agent's user (under systemd, a
+   * group such as adm not given) — a silent agent that ships nothing is an operator's worst case.
+   */
+  private async warnMatchesNothing(live: LiveInput): Promise<void> {
+    if (live.warnedEmpty) return;
+    live.warnedEmpty = true;
+    const problems: string[] = [];
+    for (const glob of live.config.paths) {
+      const why = await folderProblem(glob);
+      if (why) problems.push(why);
+    }
+    this.log.warn({ paths: live.config.paths, dataset: live.config.dataset, ...(problems.length ? { why: problems } : {}) }, 'input matches no file yet; looking again every scan_interval');
   }
 
   private async startHarvester(path: string, live: LiveInput): Promise<void> {

@@ -7,12 +7,10 @@
 // probeCollector) is kept apart from the words (formatCheck), so tests read either.
 import { access, constants, lstat, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
-import picomatch from 'picomatch';
 import { CollectorHttp } from './collector-http.js';
 import { EVENTS_PATH, type WireBatch } from '@stacklens/common';
 import type { AgentConfig, InputConfig, TlsFiles } from './config.js';
-import { excludeMatcher, matchFiles } from './discovery.js';
+import { excludeMatcher, folderProblem, matchFiles } from './discovery.js';
 
 /** Paths listed per kind before "… and N more". */
 export const LISTED = 5;
@@ -116,23 +114,6 @@ export async function inspectInputs(inputs: InputConfig[], read: ReadCheck = can
     reports.push({ index, dataset: input.dataset, format: input.format, globs });
   }
   return reports;
-}
-
-/** Why a glob that matches nothing cannot match anything yet: its fixed folder is missing or closed. */
-async function folderProblem(pattern: string): Promise<string | undefined> {
-  const scan = picomatch.scan(pattern);
-  const folder = scan.isGlob ? scan.base : dirname(pattern);
-  if (!folder) return undefined;
-  try {
-    if (!(await stat(folder)).isDirectory()) return `${folder} is not a folder`;
-    await access(folder, constants.R_OK | constants.X_OK);
-    return undefined;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return `folder ${folder} does not exist`;
-    if (code === 'EACCES') return `folder ${folder} cannot be read by this user`;
-    return `folder ${folder}: ${errorText(err)}`;
-  }
 }
 
 /** Where state_dir stands: undefined when it exists and is writable. Never a failure: the agent (or systemd's StateDirectory=) creates it. */

@@ -24,7 +24,7 @@ Signals: SIGTERM/SIGINT ship what was read, commit offsets and exit.
          SIGHUP reloads the configuration: new inputs start, removed ones stop
          cleanly; an invalid new file is reported and the old one kept.
 Environment: STACKLENS_LOG_LEVEL (trace|debug|info|warn|error), STACKLENS_LOG_FORMAT (json|pretty|auto).
-See README.md for every configuration key.
+Every configuration key: CONFIGURATION.md in the package (README.md, "agent.yaml", in the repository).
 
 Example:
   stacklens-agent --config agent.yaml --check --connect

@@ -18,6 +18,9 @@ describe('parseYamlConfig', () => {
     expect(() => parseYamlConfig('name: x\ninputs:\n  - format: pos\n    token: ${SECRET}\n', 'agent.yaml', schema, {})).toThrow(
       'agent.yaml:4: inputs[0].token: environment variable SECRET is not set',
     );
+    expect(() => parseYamlConfig('name: x\ninputs:\n  - format: pos\n    token: ${SECRET}\n', 'agent.yaml', schema, { SECRET: '' })).toThrow(
+      'agent.yaml:4: inputs[0].token: environment variable SECRET is empty',
+    );
   });
 
   it('names file, line and key of a bad value, an unknown key and a missing key', () => {

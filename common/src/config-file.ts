@@ -209,7 +209,7 @@ function interpolateNode(
       const value = env[name];
       if (value !== undefined && value !== '') return value;
       if (fallback !== undefined) return fallback;
-      report(path, node, `environment variable ${name} is not set`);
+      report(path, node, value === '' ? `environment variable ${name} is empty` : `environment variable ${name} is not set`);
       return '';
     });
   }
