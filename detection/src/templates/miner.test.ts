@@ -577,4 +577,17 @@ describe('a word naming the kind of the value after it (fifth held-out corpus, 2
     expect(m.match(line(103, 'billing', 'reading')).id).toBe(reading.id);
     expect(m.match(line(104, 'billing', 'writing')).id).toBe(writing.id);
   });
+
+  it('two differing lower-case words in a row are another phrase: two templates (nginx, BGL); one differing word is still a value', () => {
+    const m = new TemplateMiner();
+    const line = (n: number, what: string) => `*${n} upstream ${what} while reading response header from upstream, client: 10.0.0.${n}, server: shop.example.com, request: "GET /cart HTTP/1.1", upstream: "http://127.0.0.1:9000/cart", host: "shop.example.com"`;
+    const closed = m.match(line(1, 'prematurely closed connection'));
+    const disabled = m.match(line(2, 'server temporarily disabled'));
+    expect(disabled.id).not.toBe(closed.id);
+    expect(m.match(line(3, 'prematurely closed connection')).id).toBe(closed.id);
+    const child = m.match('ciod: Error creating node map from file /p/a: No child processes');
+    expect(m.match('ciod: Error creating node map from file /p/b: Bad file descriptor').id).not.toBe(child.id);
+    const root = m.match('Accepted password for root from 10.0.0.1 port 22 ssh2');
+    expect(m.match('Accepted password for alice from 10.0.0.2 port 22 ssh2').id).toBe(root.id);
+  });
 });

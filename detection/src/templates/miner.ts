@@ -40,7 +40,8 @@
 //    from another: an error type, a server-error status (`5xx`), two field names
 //    (`result=` / `state=`), two kinds of value (`<duration>` / `<time>`), an empty `()`
 //    against a filled one; none of them ever fills a `<*>` slot. Two different actions in
-//    -ing (MySQL's `error reading` / `error writing communication packets`) are two templates.
+//    -ing (MySQL's `error reading` / `error writing communication packets`) are two templates,
+//    and so are two lower-case words in a row that differ (another phrase, not a value).
 // 7. Stable ids. A cluster's id is fixed at creation (idFor(first template), by default a hash
 //    of it) and never changes when the template generalizes; ties between equally similar
 //    clusters go to the older cluster, so the same messages in the same order always give the
@@ -886,6 +887,13 @@ export class TemplateMiner {
     }
     if (sim < this.similarity && oneDifference < 0) return [sim, wild, eq + anchors];
     const stable = this.stableAfter > 0 && c.count >= this.stableAfter;
+    // Two words in a row that differ, lower-case both sides, are another phrase, not a value
+    // (nginx's `upstream prematurely closed connection` / `… server temporarily disabled`,
+    // BGL's `: No child processes` / `: Bad file descriptor`): two templates.
+    for (let k = 1; k < words.length; k++) {
+      const i = words[k];
+      if (words[k - 1] === i - 1 && isLowerCaseWord(template[i]) && isLowerCaseWord(tokens[i]) && isLowerCaseWord(template[i - 1]) && isLowerCaseWord(tokens[i - 1])) return NO_MATCH;
+    }
     for (const i of words) {
       const t = template[i];
       const m = tokens[i];
