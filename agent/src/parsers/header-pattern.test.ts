@@ -123,6 +123,34 @@ describe('shipped patterns', () => {
       message: 'Booting worker with pid: 4242',
       fields: { process: { pid: 4242 } },
     });
+    // Django projects' usual format (runserver's date), and fail2ban's (an outside tester's sixth corpus: no level was read from either)
+    expect(p.parse('[09/Mar/2024 09:28:22] WARNING [django.request:241] Not Found: /favicon.ico')).toEqual({
+      timestamp: '2024-03-09T09:28:22.000Z',
+      level: 'warn',
+      message: 'Not Found: /favicon.ico',
+      fields: { log: { logger: 'django.request', origin: { file: { line: 241 } } } },
+    });
+    expect(p.parse('[2024-03-10 10:00:00,120] ERROR [myapp.views:88] payment failed')).toMatchObject({ level: 'error', message: 'payment failed', fields: { log: { logger: 'myapp.views' } } });
+    expect(p.parse('2024-03-10 10:00:00,120 fail2ban.actions        [812]: NOTICE  [sshd] Ban 203.0.113.7')).toEqual({
+      timestamp: '2024-03-10T10:00:00.120Z',
+      level: 'notice',
+      message: '[sshd] Ban 203.0.113.7',
+      fields: { log: { logger: 'fail2ban.actions' }, process: { pid: 812 } },
+    });
+  });
+
+  it('syslog: a Cisco message tag (%ASA-4-106023) gives the level from its severity digit', () => {
+    const p = parser('syslog');
+    expect(p.parse('Mar 10 07:37:00 fw-edge-01 %ASA-4-106023: Deny tcp src outside:198.51.100.7/5555 dst inside:10.1.9.70/22 by access-group "outside_access_in" [0x0, 0x0]')).toEqual({
+      timestamp: '2024-03-10T07:37:00.000Z',
+      level: 'warn',
+      message: 'Deny tcp src outside:198.51.100.7/5555 dst inside:10.1.9.70/22 by access-group "outside_access_in" [0x0, 0x0]',
+      fields: { host: { hostname: 'fw-edge-01' }, process: { name: '%ASA-4-106023' }, log: { syslog: { severity: { code: 4 } } } },
+    });
+    expect(p.parse('Mar 10 07:37:00 fw-edge-01 %ASA-6-302013: Built outbound TCP connection 1 for outside:203.0.113.5/443')).toMatchObject({ level: 'info' });
+    expect(p.parse('Mar 10 07:37:00 core-sw1 %LINK-3-UPDOWN: Interface GigabitEthernet0/1, changed state to down')).toMatchObject({ level: 'error' });
+    // a priority, when there is one, says the level first
+    expect(p.parse('<166>Mar 10 07:37:00 fw-edge-01 %ASA-4-106023: Deny tcp')).toMatchObject({ level: 'info', fields: { log: { syslog: { severity: { code: 6 } } } } });
   });
 
   it('hdfs: yyMMdd HHmmss pid LEVEL logger: msg', () => {

@@ -55,7 +55,7 @@ export class HeaderPatternError extends Error {
 // ── where captured fields go ──
 
 type FieldType = 'string' | 'int' | 'float';
-type Special = 'timestamp' | 'date' | 'time' | 'level' | 'message' | 'priority';
+type Special = 'timestamp' | 'date' | 'time' | 'level' | 'message' | 'priority' | 'severity_code';
 
 /** Capture names with a meaning: ECS path and type, or a special role. */
 const FIELD_MAP: Record<string, Special | [string, FieldType]> = {
@@ -64,6 +64,7 @@ const FIELD_MAP: Record<string, Special | [string, FieldType]> = {
   level: 'level', loglevel: 'level', severity: 'level', levelname: 'level',
   message: 'message', msg: 'message',
   priority: 'priority', pri: 'priority',
+  severity_code: 'severity_code',
   logger: ['log.logger', 'string'], logger_name: ['log.logger', 'string'], class: ['log.logger', 'string'], category: ['log.logger', 'string'], component: ['log.logger', 'string'], module: ['log.logger', 'string'],
   thread: ['process.thread.name', 'string'], thread_name: ['process.thread.name', 'string'],
   tid: ['process.thread.id', 'int'], thread_id: ['process.thread.id', 'int'],
@@ -233,6 +234,7 @@ class GrokHeaderParser implements HeaderParser {
     let date: string | undefined;
     let time: string | undefined;
     let priority: number | undefined;
+    let severityCode: number | undefined;
     let fields: Record<string, unknown> | undefined;
     for (const c of alt.captures) {
       const v = groups[c.group];
@@ -263,6 +265,16 @@ class GrokHeaderParser implements HeaderParser {
           }
           break;
         }
+        case 'severity_code': {
+          // A syslog severity written as its number (Cisco's %ASA-4-106023: 4 is warning).
+          const code = Number(v);
+          if (Number.isInteger(code) && code >= 0 && code <= 7) {
+            severityCode = code;
+            fields ??= {};
+            if (!hasPath(fields, ['log', 'syslog', 'severity', 'code'])) setPath(fields, ['log', 'syslog', 'severity', 'code'], code); // a priority's says it first
+          }
+          break;
+        }
         default: {
           if (v === '' || v === '-') break; // access logs' "no value"
           let value: string | number = v;
@@ -285,6 +297,7 @@ class GrokHeaderParser implements HeaderParser {
       timestamp = this.readTime(date !== undefined && time !== undefined ? `${date} ${time}` : (date ?? time)!);
     }
     if (level === undefined && priority !== undefined) level = SYSLOG_SEVERITY[priority & 7];
+    if (level === undefined && severityCode !== undefined) level = SYSLOG_SEVERITY[severityCode];
     if (!alt.hasMessage) message = first;
     else if (message === undefined) message = '';
     else if (message.charCodeAt(0) === 32 || message.charCodeAt(0) === 9) message = message.replace(/^[ \t]+/, '');

@@ -16,7 +16,7 @@ export interface NamedHeaderPattern {
 
 export const HEADER_PATTERNS = {
   syslog: {
-    description: 'RFC 3164 syslog (sshd, kernel, cron, macOS): Jun 14 15:16:01 combo sshd(pam_unix)[19939]: msg — hostname optional, also with an RFC 3339 time',
+    description: 'RFC 3164 syslog (sshd, kernel, cron, macOS, Cisco %ASA-4-106023 tags: the level): Jun 14 15:16:01 combo sshd(pam_unix)[19939]: msg — hostname optional, also with an RFC 3339 time',
     // A HAProxy HTTP log line (the message starts `client:port [date]`) also gets its HTTP fields.
     grok: String.raw`(?:<%{NONNEGINT:priority}>)?(?:%{SYSLOGTIMESTAMP:timestamp}|%{TIMESTAMP_ISO8601:timestamp}) (?:%{SYSLOGHOST:hostname} )?%{SYSLOGPROG}: ?(?:(?=%{IP:client}:%{POSINT} \[%{HAPROXYDATE}\] %{HAPROXY_HTTP})|)%{GREEDYDATA:message}`,
   },
@@ -84,12 +84,16 @@ export const HEADER_PATTERNS = {
     grok: String.raw`%{TIMESTAMP_ISO8601:timestamp} +%{LOGLEVEL:level} +%{POSINT:pid} +--- +(?:\[(?<application>[^\]]*)\] +)?\[ *(?<thread>[^\]]*)\] +%{NOTSPACE:logger} +: %{GREEDYDATA:message}`,
   },
   python: {
-    description: "Python logging: %(asctime)s - %(name)s - %(levelname)s - %(message)s · LEVEL:name:msg (basicConfig) · [time] LEVEL in module: msg (Flask) · [time] [pid] [LEVEL] msg (gunicorn)",
+    description: "Python logging: %(asctime)s - %(name)s - %(levelname)s - %(message)s · LEVEL:name:msg (basicConfig) · [time] LEVEL in module: msg (Flask) · [time] [pid] [LEVEL] msg (gunicorn) · [time] LEVEL [name:line] msg (Django) · time name[pid]: LEVEL msg (fail2ban)",
     grok: [
       String.raw`%{TIMESTAMP_ISO8601:timestamp} - %{NOTSPACE:logger} - %{LOGLEVEL:level} - %{GREEDYDATA:message}`,
       String.raw`%{PYLEVEL:level}:%{PYLOGGER:logger}:%{GREEDYDATA:message}`,
       String.raw`\[%{TIMESTAMP_ISO8601:timestamp}\] %{LOGLEVEL:level} in %{NOTSPACE:logger}: %{GREEDYDATA:message}`,
       String.raw`\[%{TIMESTAMP_ISO8601:timestamp}\] \[%{POSINT:pid}\] \[%{LOGLEVEL:level}\] %{GREEDYDATA:message}`,
+      // [%(asctime)s] %(levelname)s [%(name)s:%(lineno)s] %(message)s — Django projects' usual format (its runserver date)
+      String.raw`\[(?:%{TIMESTAMP_ISO8601:timestamp}|%{PYDATE:timestamp})\] %{LOGLEVEL:level} \[%{PYLOGGER:logger}(?::%{POSINT:line})?\] %{GREEDYDATA:message}`,
+      // %(asctime)s %(name)-24s[%(process)d]: %(levelname)-7s %(message)s — fail2ban and other daemons
+      String.raw`%{TIMESTAMP_ISO8601:timestamp} %{PYLOGGER:logger} *\[%{POSINT:pid}\]: %{LOGLEVEL:level} +%{GREEDYDATA:message}`,
     ],
   },
   hdfs: {
@@ -193,7 +197,9 @@ export const GROK_LIBRARY: Record<string, string> = {
   SYSLOGHOST: '%{IPORHOST}',
   PROG: String.raw`[^\s\[\]:]+`,
   // name[pid] (names may hold spaces when a pid follows: "Google Chrome Helper[39855]"), name, or "syslogd 1.4.1"; macOS adds " (…)" after the pid
-  SYSLOGPROG: String.raw`(?:%{SYSLOGPROGNAME:program}\[%{NONNEGINT:pid}\](?: \([^)]*\))?|%{PROG:program}(?: %{SYSLOGPROGVERSION:program_version})?)`,
+  // … or a Cisco message tag (IOS, ASA, NX-OS: %FACILITY-SEVERITY-MNEMONIC), whose severity is the line's level
+  SYSLOGPROG: String.raw`(?:%{CISCOTAG}|%{SYSLOGPROGNAME:program}\[%{NONNEGINT:pid}\](?: \([^)]*\))?|%{PROG:program}(?: %{SYSLOGPROGVERSION:program_version})?)`,
+  CISCOTAG: String.raw`(?<program>%[A-Z][A-Z0-9_]*-(?<severity_code>[0-7])-[A-Z0-9_]+)`,
   SYSLOGPROGNAME: String.raw`[^\s\[\]:](?:[^\[\]:]{0,80}[^\s\[\]:])?`,
   SYSLOGPROGVERSION: String.raw`\d+(?:\.\d+)+`,
   SYSLOG5424SD: String.raw`(?:\[[^\]\s=]+(?: [^\]\s=]+="(?:[^"\\]|\\.)*")*\])+`,
@@ -215,6 +221,7 @@ export const GROK_LIBRARY: Record<string, string> = {
   SYSLOGTIMESTAMP: String.raw`%{MONTH} +%{MONTHDAY} %{TIME}`,
   HTTPDATE: String.raw`%{MONTHDAY}/%{MONTH}/%{YEAR}:%{TIME} [+-]\d{4}`,
   HAPROXYDATE: String.raw`%{MONTHDAY}/%{MONTH}/%{YEAR}:%{TIME}`,
+  PYDATE: String.raw`%{MONTHDAY}/%{MONTH}/%{YEAR} %{TIME}`,
   // After `client:port [accept date] `: frontend backend/server Tq/Tw/Tc/Tr/Tt status bytes cookies termination conns queues {headers} "request"
   HAPROXY_HTTP: String.raw`%{NOTSPACE:haproxy.frontend_name} %{NOTSPACE:haproxy.backend_name}/%{NOTSPACE:haproxy.server_name} [-\d]+/[-\d]+/[-\d]+/[-\d]+/\+?%{INT:haproxy.total_time_ms} %{INT:status} \+?%{NONNEGINT:bytes} \S+ \S+ %{NOTSPACE:haproxy.termination_state} [\d/+]+ [\d/]+ (?:\{[^}]*\} )*"(?:%{WORD:method} %{NOTSPACE:request}(?: HTTP/%{NUMBER:http_version})?|%{QSBODY:raw_request})"`,
   HTTPDERROR_DATE: String.raw`%{DAY} %{MONTH} +%{MONTHDAY} %{TIME} %{YEAR}`,

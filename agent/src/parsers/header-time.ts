@@ -7,7 +7,7 @@
 //   2015-10-18 18:01:47,978 · 2017/05/16 00:00:00 · 2005-06-03-15.42.50.675872 · 2024-11-16T10:30:00.123+01:00
 //   2024-03-11 07:16:45.618 UTC (PostgreSQL's %m; other zone names are read in the input's timezone)
 //   081109 203615 (yyMMdd HHmmss) · 20171223-22:15:29:606 · 17/06/09 20:10:40 (yy/MM/dd)
-//   Jun 14 15:16:01 (syslog) · Sun Dec 04 04:47:44 2005 (ctime, Apache) · 16/Nov/2024:10:30:00 +0000 (CLF)
+//   Jun 14 15:16:01 (syslog) · Sun Dec 04 04:47:44 2005 (ctime, Apache) · 16/Nov/2024:10:30:00 +0000 (CLF, and with a space: Django)
 //   03-17 16:13:38.811 (logcat) · 10.30 16:49:06 (MM.dd) · 16-Nov-2024 10:30:00.123 (Tomcat) · 1131566461 (epoch)
 import { parseTimestamp } from './timestamp.js';
 
@@ -42,8 +42,8 @@ const LAYOUTS: [RegExp, Reader][] = [
   // EEE MMM d HH:mm:ss[.ffffff] yyyy (ctime; Apache's error log)
   [/^[A-Z][a-z]{2},? ([A-Z][a-z]{2})\s+(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))? (\d{4})$/,
     (m) => [n(m[7]), month(m[1]), n(m[2]), n(m[3]), n(m[4]), n(m[5]), m[6] ?? '', undefined]],
-  // dd/MMM/yyyy:HH:mm:ss Z (Common Log Format)
-  [/^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:\s*([+-]\d{4}))?$/,
+  // dd/MMM/yyyy:HH:mm:ss Z (Common Log Format); dd/MMM/yyyy HH:mm:ss (Django's runserver)
+  [/^(\d{2})\/([A-Z][a-z]{2})\/(\d{4})[: ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:\s*([+-]\d{4}))?$/,
     (m) => [n(m[3]), month(m[2]), n(m[1]), n(m[4]), n(m[5]), n(m[6]), m[7] ?? '', m[8]]],
   // dd-MMM-yyyy HH:mm:ss.SSS (Tomcat, Java) and dd MMM yyyy HH:mm:ss
   [/^(\d{1,2})[- ]([A-Z][a-z]{2})[- ](\d{4})[ :](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?$/,
