@@ -9,6 +9,13 @@ describe('masks: whole-token values', () => {
     expect(maskToken('/10.10.34.11:45307')).toBe('<ip>');
     expect(maskToken('[10.0.0.1]')).toBe('[<ip>]');
     expect(maskToken('10.0.0.0/8')).toBe('<ip>');
+    // Cisco ASA writes an address and its port with a slash, after an interface name: one value
+    // whatever the port (a port of 9320 was a number, of 25 an address: two templates)
+    expect(maskToken('(10.0.0.5/9320)')).toBe('(<ip>)');
+    expect(maskToken('(198.51.100.10/25)')).toBe('(<ip>)');
+    expect(maskToken('outside:198.51.100.7/5555')).toBe('outside:<ip>');
+    expect(maskToken('dst:10.0.0.1:22')).toBe('dst:<ip>');
+    expect(maskToken('at:12:30:01')).not.toBe('at:<ip>');
     expect(maskMessage('Accepted password for root from 192.168.1.5 port 22 ssh2')).toBe('Accepted password for root from <ip> port <num> <*>');
   });
   it('IPv6, not times or C++ scopes', () => {

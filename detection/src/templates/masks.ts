@@ -68,7 +68,7 @@ const WEEKDAYS = new Set('mon tue tues wed thu thur thurs fri sat sun monday tue
 const UUID_G = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g;
 const URL = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/\S/;
 const EMAIL = /^[\w.+%-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
-const IPV4 = /^\/?(?:\d{1,3}\.){3}\d{1,3}(?:\/\d{1,2})?(?::\d{1,5})?$/;
+const IPV4 = /^\/?(?:\d{1,3}\.){3}\d{1,3}(?:\/\d{1,5})?(?::\d{1,5})?$/;
 const IPV6 = /^\[?[0-9a-fA-F:]*:[0-9a-fA-F:]*(?:%\w+)?(?:\.\d{1,3}){0,3}\]?(?::\d{1,5})?(?:\/\d{1,3})?$/;
 const MAC = /^[0-9a-fA-F]{2}(?:([:-])[0-9a-fA-F]{2}){5}$/;
 const ZONE = /^(?:[A-Z]{2,5}|[+-]\d{4}|UTC[+-]\d{1,2})$/;
@@ -292,6 +292,9 @@ function maskCore(core: string): string {
     const value = core.slice(eq + 1);
     return core.slice(0, eq + 1) + ((isStatusKey(core, eq) ? statusClass(value) : undefined) ?? maskToken(value));
   }
+  // A name, a colon and an address (Cisco's `outside:10.1.9.70/5555`, `dst:10.0.0.1:22`): the name stays.
+  const colon = core.indexOf(':');
+  if (colon > 0 && colon < core.length - 7 && /[A-Za-z]/.test(core[0]) && classifyValue(core.slice(colon + 1)) === '<ip>' && !core.slice(0, colon).includes('.')) return `${core.slice(0, colon + 1)}<ip>`;
   return maskRuns(core);
 }
 
