@@ -23,19 +23,28 @@ interface Pair {
   end: number;
 }
 
-/** The line's pairs, or undefined when it is not logfmt (a bare word, an unterminated quote). */
+/**
+ * The line's pairs, or undefined when it does not start as logfmt (a bare word, an unterminated
+ * quote). What cannot be read as pairs after some could (Traefik's `ACME CA="…"`, a key with a
+ * space) is one last pair with an empty key: the rest of the line as written.
+ */
 export function logfmtPairs(line: string): Pair[] | undefined {
   const pairs: Pair[] = [];
   let i = 0;
   const n = line.length;
+  const rest = (start: number) => {
+    if (pairs.length === 0) return undefined;
+    pairs.push({ key: '', value: line.slice(start), start, end: n });
+    return pairs;
+  };
   while (i < n) {
     while (i < n && line.charCodeAt(i) === 32) i++;
     if (i >= n) break;
     const start = i;
     const eq = line.indexOf('=', i);
-    if (eq < 0) return undefined;
+    if (eq < 0) return rest(start);
     const key = line.slice(i, eq);
-    if (!KEY.test(key)) return undefined;
+    if (!KEY.test(key)) return rest(start);
     i = eq + 1;
     let value = '';
     if (line.charCodeAt(i) === 34) {
@@ -44,7 +53,7 @@ export function logfmtPairs(line: string): Pair[] | undefined {
       let out = '';
       let from = i;
       for (;;) {
-        if (i >= n) return undefined;
+        if (i >= n) return rest(start);
         const c = line.charCodeAt(i);
         if (c === 92 && i + 1 < n) {
           out += line.slice(from, i);
@@ -59,7 +68,7 @@ export function logfmtPairs(line: string): Pair[] | undefined {
         } else i++;
       }
       value = out;
-      if (i < n && line.charCodeAt(i) !== 32) return undefined;
+      if (i < n && line.charCodeAt(i) !== 32) return rest(start);
     } else {
       const sp = line.indexOf(' ', i);
       const e = sp < 0 ? n : sp;

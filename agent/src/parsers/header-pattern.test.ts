@@ -386,6 +386,12 @@ describe('shipped patterns', () => {
     });
     expect(p.parse('level=warn ts=2024-03-10T08:00:00.123Z msg=retrying')).toMatchObject({ level: 'warn', message: 'retrying' });
     expect(p.parse('time=2024-03-10T08:00:00.000+01:00 level=INFO msg="quote \\" and \\\\ inside"')).toMatchObject({ timestamp: '2024-03-10T07:00:00.000Z', level: 'info', message: 'quote " and \\ inside' });
+    // What cannot be read as pairs after the header (Traefik's `ACME CA="…"`, a key with a space) stays in the message as written
+    expect(p.parse('time="2024-03-10T08:00:00Z" level=error msg="Unable to obtain ACME certificate for domains" ACME CA="https://acme-v02.api.letsencrypt.org/directory" providerName=le.acme')).toEqual({
+      timestamp: '2024-03-10T08:00:00.000Z',
+      level: 'error',
+      message: 'Unable to obtain ACME certificate for domains ACME CA="https://acme-v02.api.letsencrypt.org/directory" providerName=le.acme',
+    });
     // Not logfmt, or no header beside the message: kept whole, flagged.
     for (const line of ['a=1 b=2', 'hello world level=info msg=x', 'time="2024-03-10T08:00:00Z level=info msg=unterminated', 'level=info msg="x"y']) expect(p.parse(line)).toEqual({ message: line, flags: [PATTERN_MISMATCH] });
     expect(compileHeaderPattern('auto', { sample: ['time="2024-03-10T08:00:42Z" level=info msg="a b"', 'time="2024-03-10T08:00:43Z" level=error msg="c" err="d e"'] }).name).toBe('logfmt');
