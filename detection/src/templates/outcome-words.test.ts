@@ -18,6 +18,13 @@ describe('outcome words', () => {
     expect(outcomesDiffer('Admin', 'admin')).toBe(false);
     expect(outcomesDiffer('node-1', 'failed')).toBe(false);
     expect(outcomesDiffer('', 'failed')).toBe(false);
+    // a word and its negation (Vault's `vault is sealed` / `… unsealed` were one template)
+    expect(outcomesDiffer('sealed', 'unsealed')).toBe(true);
+    expect(outcomesDiffer('disconnected.', 'connected.')).toBe(true);
+    expect(outcomesDiffer('reachable', 'unreachable')).toBe(true);
+    expect(outcomesDiffer('deactivated', 'activated')).toBe(true);
+    expect(outcomesDiffer('undo', 'do')).toBe(false); // too short to tell
+    expect(outcomesDiffer('index', 'dex')).toBe(false);
   });
 
   it('the first failure after a run of successes is a template of its own, whatever the order', () => {

@@ -74,8 +74,18 @@ export function outcomesDiffer(a: string, b: string, words = false): boolean {
   if (x === y) return FAILURE.has(x) || STATES.has(x);
   if (FAILURE.has(x) || FAILURE.has(y)) return true;
   if (words && SWITCHES.has(x) && SWITCHES.has(y)) return true;
+  // A word and its negation are opposite states (Vault's `sealed` / `unsealed`, `loaded` / `unloaded`, `reachable` / `unreachable`)
+  if (negates(x, y) || negates(y, x)) return true;
   return STATES.has(x) && STATES.has(y);
 }
+
+/** Is `a` the negation of `b` by a prefix (`unsealed` of `sealed`, `disconnected` of `connected`, `inactive` of `active`, `nonzero` of `zero`)? */
+function negates(a: string, b: string): boolean {
+  if (b.length < 4) return false;
+  for (const p of NEGATIONS) if (a.length === b.length + p.length && a.startsWith(p) && a.endsWith(b)) return true;
+  return false;
+}
+const NEGATIONS = ['un', 'dis', 'in', 'non', 'non-', 'de'];
 
 /**
  * Keys whose value says how something went (`success=true` / `success=false`, `ok=1` / `ok=0`):
