@@ -590,4 +590,16 @@ describe('a word naming the kind of the value after it (fifth held-out corpus, 2
     const root = m.match('Accepted password for root from 10.0.0.1 port 22 ssh2');
     expect(m.match('Accepted password for alice from 10.0.0.2 port 22 ssh2').id).toBe(root.id);
   });
+
+  it('a bracketed lower-case name opening the message is its context, a value (fail2ban jails); a level there is not', () => {
+    const m = new TemplateMiner();
+    const ban = m.match('[sshd] Ban 203.0.113.7');
+    expect(m.match('[nginx-http-auth] Ban 198.51.100.9').id).toBe(ban.id);
+    expect(m.match('[postfix-sasl] Ban 192.0.2.1').id).toBe(ban.id);
+    const found = m.match('[sshd] Found 203.0.113.7 - 2024-03-12 09:28:22');
+    expect(found.id).not.toBe(ban.id);
+    expect(m.match('[recidive] Found 198.51.100.9 - 2024-03-12 09:29:01').id).toBe(found.id);
+    const error = m.match('[error] disk full on /var');
+    expect(m.match('[info] disk full on /var').id).not.toBe(error.id);
+  });
 });

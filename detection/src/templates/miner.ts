@@ -311,6 +311,14 @@ export function isKeyword(token: string): boolean {
 /** Words after which a name follows (`user alice`, `principal orders`): the word after them is a value, whatever comes next. */
 const NAME_FOLLOWS = new Set('user username principal account login owner host hostname node peer client member tenant customer domain group role team'.split(' '));
 
+/**
+ * A bracketed lower-case name that opens a message (fail2ban's jail, `[sshd] Ban <ip>` /
+ * `[nginx-http-auth] Ban <ip>`): the context the message is about, a value like a thread name
+ * a header would have taken — not the kind of message. Not a level (`[error]`: an outcome).
+ */
+function isContextTag(token: string): boolean {
+  return token.length > 3 && token.charCodeAt(0) === 91 && /^\[[a-z][a-z0-9_-]*\]$/.test(token);
+}
 /** A lower-case word of six letters or more ending in -ing (`reading`, `writing`): an action, as two different ones are two kinds of message. */
 function isGerund(token: string): boolean {
   return token.length >= 6 && token.endsWith('ing') && isLowerCaseWord(token);
@@ -846,7 +854,7 @@ export class TemplateMiner {
       } else if (hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t)) {
         // two values of one shape: left out — unless of two kinds (`lifetime <1 sec` / `lifetime 00:02`)
         if (!sameValueKind(t, m)) kinds = true;
-      } else if (!this.literal && this.valueAt(tokens, i) && (isPlainValue(t) || (opensQuotedValue(template, i) && template[i - 1] === tokens[i - 1])) && !differentFields(t, m)) {
+      } else if (!this.literal && this.valueAt(tokens, i) && (isPlainValue(t) || (i === 0 && isContextTag(t)) || (opensQuotedValue(template, i) && template[i - 1] === tokens[i - 1])) && !differentFields(t, m)) {
         // Two values that are not words (`com.acme/.MainUI:`, `svchost.exe`): left out, as masked ones are.
         keys.push(i);
         values++;
@@ -944,7 +952,7 @@ export class TemplateMiner {
       else this.valueFlags.fill(0, 0, tokens.length);
     }
     let f = this.valueFlags[i];
-    if (f === 0) this.valueFlags[i] = f = isPlainValue(tokens[i]) || (opensQuotedValue(tokens, i) && !saysOutcome(tokens[i])) ? 1 : 2;
+    if (f === 0) this.valueFlags[i] = f = isPlainValue(tokens[i]) || (opensQuotedValue(tokens, i) && !saysOutcome(tokens[i])) || (i === 0 && tokens.length > 1 && isContextTag(tokens[0])) ? 1 : 2;
     return f === 1;
   }
 
