@@ -16,6 +16,19 @@ describe('masks: whole-token values', () => {
     expect(maskToken('outside:198.51.100.7/5555')).toBe('outside:<ip>');
     expect(maskToken('dst:10.0.0.1:22')).toBe('dst:<ip>');
     expect(maskToken('at:12:30:01')).not.toBe('at:<ip>');
+  });
+  it('a quoted value of several words after a field label is one value, whatever its length; not with a failure word in it', () => {
+    const a = maskMessage('AXES: Successful login by {username: "alice", user_agent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0", path_info: "/login/"}.');
+    const b = maskMessage('AXES: Successful login by {username: "bob", user_agent: "python-requests/2.31 CPython/3.11", path_info: "/login/"}.');
+    expect(a).toBe('AXES: Successful login by {username: "alice", user_agent: "<*>", path_info: "/login/"}.');
+    expect(b.replace('"bob",', '"alice",')).toBe(a);
+    expect(maskMessage('paused note: "waiting for the next batch", id=7')).toBe('paused note: "<*>", id=<num>');
+    expect(maskMessage('closing reason="connection reset by peer" id=7')).toBe('closing reason="connection reset by peer" id=<num>');
+    // what went wrong stays words: a failure word keeps the text
+    expect(maskMessage('sent in stderr: "PHP Fatal error: Uncaught Error" while reading')).toContain('Fatal error:');
+    // not a label before it, or no closing quote: as before
+    expect(maskMessage('he said "hello there" twice')).toBe('he said "hello there" twice');
+    expect(maskMessage('msg: "unterminated quote here')).toBe('msg: "unterminated quote here');
     expect(maskMessage('Accepted password for root from 192.168.1.5 port 22 ssh2')).toBe('Accepted password for root from <ip> port <num> <*>');
   });
   it('IPv6, not times or C++ scopes', () => {

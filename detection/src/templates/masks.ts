@@ -37,6 +37,7 @@
 //   recognized across tokens: a weekday before a month name, or a month name before a day
 //   number, start a date that absorbs the following day, time and year tokens; the whole date
 //   becomes one `<date>` token.
+import { hasFailureWord } from './outcome-words.js';
 
 /** ANSI escape sequences (CSI: colours, cursor moves). */
 const ANSI_ESCAPE = /\x1b\[[0-9;?]*[ -\/]*[@-~]/g;
@@ -540,6 +541,31 @@ function splitTokens(message: string, from: number, end: number, raw: string[]):
   }
 }
 
+/**
+ * Where a quoted value of several tokens that starts at raw[t] ends (the index of its last
+ * token), or -1: raw[t] opens a quote after a `label:` token (`user_agent: "Mozilla/5.0 …"`),
+ * a later token (at most 40 on) closes it, and no failure word is inside.
+ */
+function labelledQuoteEnd(raw: string[], t: number): number {
+  const tok = raw[t];
+  const q = tok.indexOf('"');
+  if (q < 0 || tok.indexOf('"', q + 1) >= 0) return -1;
+  // (`key="several words"` is one raw token already: see the tokenizer)
+  if (q !== 0) return -1;
+  const prev = raw[t - 1];
+  if (prev.charCodeAt(prev.length - 1) !== 58 || prev.length < 2) return -1;
+  for (let j = t + 1; j < raw.length && j <= t + 40; j++) {
+    const w = raw[j];
+    const close = w.indexOf('"');
+    if (close >= 0) {
+      if (!/^[^"]*"[,;.)}\]]*$/.test(w)) return -1;
+      for (let i = t; i <= j; i++) if (hasFailureWord(raw[i])) return -1;
+      return j;
+    }
+  }
+  return -1;
+}
+
 /** Each raw token masked; a spelled date, a number and its unit, a frame with a space are one token each. */
 function maskRaw(raw: string[]): string[] {
   const out: string[] = new Array(raw.length);
@@ -573,6 +599,18 @@ function maskRaw(raw: string[]): string[] {
         }
         out[k++] = '<date>' + tail;
         t = j - 1;
+        continue;
+      }
+    }
+    // A quoted value of several words after a field label (`user_agent: "Mozilla/5.0 (X11; …)",`)
+    // is one value, whatever its length: a user agent or a free-text note must not make a
+    // template per word count. Not when a failure word is in it (what went wrong stays the
+    // message's kind).
+    if (t > 0) {
+      const end = labelledQuoteEnd(raw, t);
+      if (end > t) {
+        out[k++] = `"${WILDCARD}${raw[end].slice(raw[end].lastIndexOf('"'))}`;
+        t = end;
         continue;
       }
     }

@@ -585,6 +585,9 @@ describe('a word naming the kind of the value after it (fifth held-out corpus, 2
     const disabled = m.match(line(2, 'server temporarily disabled'));
     expect(disabled.id).not.toBe(closed.id);
     expect(m.match(line(3, 'prematurely closed connection')).id).toBe(closed.id);
+    // a word with a phrase's punctuation after it is a word of the phrase (`… sent too big header` / `… sent in stderr: "<*>"`)
+    const big = m.match('*7 upstream sent too big header while reading response header from upstream, client: 10.0.0.1');
+    expect(m.match('*8 FastCGI sent in stderr: "Primary script unknown" while reading response header from upstream, client: 10.0.0.2').id).not.toBe(big.id);
     const child = m.match('ciod: Error creating node map from file /p/a: No child processes');
     expect(m.match('ciod: Error creating node map from file /p/b: Bad file descriptor').id).not.toBe(child.id);
     const root = m.match('Accepted password for root from 10.0.0.1 port 22 ssh2');

@@ -323,6 +323,12 @@ function isContextTag(token: string): boolean {
 function isGerund(token: string): boolean {
   return token.length >= 6 && token.endsWith('ing') && isLowerCaseWord(token);
 }
+/** A lower-case word, or one with the punctuation a phrase puts after it (`stderr:`, `done,`). */
+function isPhraseWord(token: string): boolean {
+  const last = token.charCodeAt(token.length - 1);
+  return isLowerCaseWord((last === 58 || last === 44 || last === 46 || last === 59) ? token.slice(0, -1) : token);
+}
+
 /** A token of lower-case letters only, two or more. */
 function isLowerCaseWord(token: string): boolean {
   if (token.length < 2) return false;
@@ -900,7 +906,7 @@ export class TemplateMiner {
     // BGL's `: No child processes` / `: Bad file descriptor`): two templates.
     for (let k = 1; k < words.length; k++) {
       const i = words[k];
-      if (words[k - 1] === i - 1 && isLowerCaseWord(template[i]) && isLowerCaseWord(tokens[i]) && isLowerCaseWord(template[i - 1]) && isLowerCaseWord(tokens[i - 1])) return NO_MATCH;
+      if (words[k - 1] === i - 1 && isPhraseWord(template[i]) && isPhraseWord(tokens[i]) && isPhraseWord(template[i - 1]) && isPhraseWord(tokens[i - 1])) return NO_MATCH;
     }
     for (const i of words) {
       const t = template[i];
