@@ -15,7 +15,8 @@
 //    moves to the wildcard branch; a lookup searches both the exact and the wildcard branch at
 //    each level; and when no cluster in those leaves is similar enough, all clusters of the
 //    same token count are compared before a new one is created (on a miss only, so the common
-//    path stays a few comparisons).
+//    path stays a few comparisons). A bracketed lower-case name that opens a message (fail2ban's
+//    `[sshd] Ban <ip>`) is its context, a value (isContextTag).
 // 3. Variable length. Masks make most variable stretches one token: a run of the same masked
 //    token (a list of ids) is one token, a spelled date is one `<date>`, a number and its unit
 //    one `<size>`/`<duration>`. A value that spans more or fewer tokens than in the template
