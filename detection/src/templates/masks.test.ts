@@ -79,6 +79,12 @@ describe('masks: whole-token values', () => {
     expect(maskToken('deadbeef')).toBe('deadbeef'); // no digit: a word
     expect(maskToken('face')).toBe('face');
   });
+  it('an amount and its currency code are one number; other upper-case words after a number stay', () => {
+    expect(maskMessage('Order ORD-7 paid, total 21.78 EUR')).toBe('Order ORD-<*> paid, total <num>');
+    expect(maskMessage('Order ORD-8 paid, total 9.00 USD.')).toBe('Order ORD-<*> paid, total <num>.');
+    expect(maskMessage('HTTP/1.1 200 OK')).toBe('HTTP/<*> <num> OK');
+    expect(maskMessage('listening on 8080 TCP')).toBe('listening on <num> TCP');
+  });
   it('signed numbers: blk_-1 and blk_1 alike; decimals', () => {
     expect(maskToken('blk_-6952295868487656571')).toBe(maskToken('blk_38865049064139660'));
     expect(maskToken('blk_-1')).toBe('blk_<*>');

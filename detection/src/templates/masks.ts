@@ -77,6 +77,9 @@ const ZONE = /^(?:[A-Z]{2,5}|[+-]\d{4}|UTC[+-]\d{1,2})$/;
 const NUMBER_START = '-+<>~';
 const NUMBER_ONLY = /^(?:[<>~]=?)?[-+]?\d+(?:[.,]\d+)?$/;
 /** A unit word after a number: group 1 a size unit, group 2 a duration unit (then punctuation). */
+/** An ISO 4217 code after an amount, with the punctuation after it. */
+const CURRENCY = /^([A-Z]{3})[,;:.)\]]*$/;
+const CURRENCIES = new Set('USD EUR GBP JPY CHF CAD AUD NZD CNY HKD SGD INR KRW SEK NOK DKK PLN CZK HUF RON BGN TRY RUB UAH BRL MXN ARS CLP COP PEN ZAR NGN KES EGP ILS AED SAR QAR THB MYR IDR PHP VND TWD ISK'.split(' '));
 const UNIT = /^(?:([KMGTPE]i?B|[kmgt]b|B|bytes?)|(ns|us|µs|ms|msec|msecs|s|sec|secs|seconds?|mins?|minutes?|h|hrs?|hours?|days?))(?=[,;:.)\]]*$)/;
 const YEAR = /^\d{4}([,;:.)\]]*)$/;
 const HEX0X = /^[-+]?0[xX][0-9a-fA-F]+$/;
@@ -619,6 +622,14 @@ function maskRaw(raw: string[]): string[] {
       const u = UNIT.exec(raw[t + 1]);
       if (u) {
         out[k++] = (u[1] ? '<size>' : '<duration>') + raw[t + 1].slice(u[0].length);
+        t++;
+        continue;
+      }
+      // … and a number followed by a currency code is one amount (`21.78 EUR` / `9.00 USD,`): a
+      // number, so an order total is one template whatever its currency.
+      const cur = CURRENCY.exec(raw[t + 1]);
+      if (cur && CURRENCIES.has(cur[1])) {
+        out[k++] = '<num>' + raw[t + 1].slice(3);
         t++;
         continue;
       }
