@@ -37,6 +37,11 @@
 //   recognized across tokens: a weekday before a month name, or a month name before a day
 //   number, start a date that absorbs the following day, time and year tokens; the whole date
 //   becomes one `<date>` token.
+// - Values that span tokens are one: a number and its unit (`4.5 KB`, `150 ms`) or its ISO
+//   currency code (`21.78 EUR` → `<num>`); a quoted value of several words after a `label:`
+//   (`user_agent: "Mozilla/5.0 (X11; …)"` → `"<*>"`), unless a failure word is in it.
+// - An IPv4 address with a port or prefix after a slash (`10.0.0.5/9320`, `10.0.0.0/8`) is one
+//   `<ip>`; after a name and a colon (`outside:10.1.9.70/5555`) the name stays.
 import { hasFailureWord } from './outcome-words.js';
 
 /** ANSI escape sequences (CSI: colours, cursor moves). */
