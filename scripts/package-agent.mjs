@@ -26,6 +26,26 @@ const REPO = resolve(import.meta.dirname, '..');
 const PACKAGING = join(REPO, 'agent', 'packaging');
 const ENTRY = join(REPO, 'agent', 'dist', 'cli.js');
 
+/**
+ * zod's error messages in English only: its `locales` namespace (re-exported by `z`, so no
+ * bundler can leave it out) holds some fifty translations, 0.3 MB of the bundle that the agent,
+ * whose configuration errors are English, never loads.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)) return undefined;
+      // A module of its own (named outside node_modules: no package to credit), beside the real ones.
+      return { path: 'locales', namespace: 'zod-english-only', pluginData: join(args.resolveDir, '..', 'locales') };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: args.pluginData,
+    }));
+  },
+};
+
 class PackageError extends Error {}
 process.on('uncaughtException', (err) => {
   console.error(err instanceof PackageError ? `package-agent: ${err.message}` : err);
@@ -53,11 +73,16 @@ try {
     minifyWhitespace: true,
     minifySyntax: true,
     legalComments: 'none', // the licences are in THIRD-PARTY-LICENSES.txt
+    // Non-ASCII characters written as escapes: V8 keeps a script with one character beyond
+    // Latin-1 as two bytes per character — the whole bundle's source, held for as long as
+    // the agent runs (1.2 MB more).
+    charset: 'ascii',
+    plugins: [zodEnglishOnly],
     metafile: true,
     logLevel: 'warning',
     banner: {
       js: [
-        '// StackLens agent — bundled with esbuild; the licences of the libraries inside are in THIRD-PARTY-LICENSES.txt.',
+        '// StackLens agent - bundled with esbuild; the licences of the libraries inside are in THIRD-PARTY-LICENSES.txt.',
         "import { createRequire as __stacklensCreateRequire } from 'node:module';",
         'const require = __stacklensCreateRequire(import.meta.url);',
         "if (Number(process.versions.node.split('.')[0]) < 20) { process.stderr.write(`stacklens-agent needs Node.js 20 or later; this is ${process.version}\\n`); process.exit(1); }",
@@ -107,6 +132,9 @@ try {
 
 /** The bundle must stand alone: no require of anything but Node's own modules, no path into this tree. */
 function checkBundle(text) {
+  // One character past Latin-1 would make V8 hold the whole source at two bytes a character.
+  const wide = /[^\x00-\xff]/.exec(text);
+  if (wide) fail(`the bundle holds a character beyond Latin-1 (${JSON.stringify(wide[0])} at ${wide.index}): esbuild's charset should escape it`);
   // A `node:` specifier names a built-in module and nothing else.
   const builtin = (m) => m.startsWith('node:') || builtinModules.includes(m);
   const required = [...text.matchAll(/\b(?:require|__require)\(\s*["'`]([^"'`]+)["'`]\s*\)/g)].map((m) => m[1]);

@@ -150,6 +150,8 @@ describe('the agent package', () => {
 
     const bundle = readFileSync(join(home, 'lib', 'stacklens-agent.mjs'), 'utf8');
     expect(bundle).not.toContain(REPO);
+    // Latin-1 only: V8 holds a script with any wider character at two bytes per character (1.2 MB more resident).
+    expect(bundle).not.toMatch(/[^\x00-\xff]/);
     expect(bundle).not.toMatch(/(?:require|import)\s*\(?\s*["']@stacklens\//);
     // Every module it loads is one of Node's own: the libraries are inside.
     const loaded = [
