@@ -33,7 +33,9 @@
 //    position (`GET`/`POST`, `HTTPS`/`SOCKS5`, `LOOKING`/`LEADING`; see isKeyword) are two
 //    templates even before the position settles: such words name a method, protocol or
 //    state, not a value, and a Drain-style similarity would merge them as soon as they differ
-//    at one position of many. A keyword facing a lower-case word still generalizes.
+//    at one position of many. A keyword facing a lower-case word still generalizes. So does a
+//    dotted name ending in one (`android.intent.action.SCREEN_ON`: isConstantName) where it is
+//    the only difference.
 // 6. Outcomes are constants. Two words that say how something went or what state it is in
 //    (`passed`/`failed`, `established`/`lost`, `Starting`/`Stopped`, `level=info`/`level=error`;
 //    ./outcome-words.ts) are two templates from the first message: a failure never hides in a
@@ -308,6 +310,20 @@ export function isKeyword(token: string): boolean {
     if (!((c >= 65 && c <= 90) || (c === 95 && i > s && i < e - 1))) return false;
   }
   return true;
+}
+/**
+ * A Java-style constant: a dotted name whose last part is an upper-case keyword
+ * (`android.intent.action.SCREEN_ON`, `act=android.net.wifi.STATE_CHANGE`) — an enum value or
+ * intent action names a state or event as an upper-case word does (isKeyword).
+ */
+export function isConstantName(token: string): boolean {
+  const dot = token.lastIndexOf('.');
+  if (dot <= 0) return false;
+  const eq = Math.max(token.indexOf('='), token.indexOf(':'));
+  const start = eq >= 0 && eq < dot ? eq + 1 : 0;
+  const head = token.charCodeAt(start);
+  if (!(head >= 97 && head <= 122)) return false;
+  return isKeyword(token.slice(dot + 1));
 }
 /** Words after which a name follows (`user alice`, `principal orders`): the word after them is a value, whatever comes next. */
 const NAME_FOLLOWS = new Set('user username principal account login owner host hostname node peer client member tenant customer domain group role team'.split(' '));
@@ -909,11 +925,16 @@ export class TemplateMiner {
       const i = words[k];
       if (words[k - 1] === i - 1 && isPhraseWord(template[i]) && isPhraseWord(tokens[i]) && isPhraseWord(template[i - 1]) && isPhraseWord(tokens[i - 1])) return NO_MATCH;
     }
+    // Two Java-style constants (`action:android.intent.action.SCREEN_ON` / `…SCREEN_OFF`) where
+    // nothing else differs: two events. Beside another value that varies (Android's `Unable to
+    // start service Intent { act=<*> pkg=<*> }`) the constant is one more parameter.
+    const onlyDifference = words.length + keys.length === 1;
     for (const i of words) {
       const t = template[i];
       const m = tokens[i];
       if (stable && !isVariable(t) && !isVariable(m)) return NO_MATCH;
       if (isKeyword(t) && isKeyword(m)) return NO_MATCH;
+      if (onlyDifference && isConstantName(t) && isConstantName(m)) return NO_MATCH;
       if (isGerund(t) && isGerund(m)) return NO_MATCH; // error reading / error writing: two actions
       // nor a masked value against one (`E11000` / `ECONNREFUSED`: two codes)
       if ((hasPlaceholder(t) && isKeyword(m) && !hasPlaceholder(m)) || (hasPlaceholder(m) && isKeyword(t) && !hasPlaceholder(t))) return NO_MATCH;
@@ -925,6 +946,7 @@ export class TemplateMiner {
       if (i > 0 && i + 1 < tokens.length && isLabel(t) && isLabel(m) && isVariable(tokens[i + 1])) return NO_MATCH;
     }
     for (const i of keys) {
+      if (onlyDifference && isConstantName(template[i]) && isConstantName(tokens[i])) return NO_MATCH;
       if (outcomesDiffer(template[i], tokens[i])) return NO_MATCH; // level=info / level=error
       if (namesErrorType(template[i]) || namesErrorType(tokens[i])) return NO_MATCH; // two error types, or one values made a slot
       if (template[i].endsWith(WILDCARD) && isFailureWord(tokens[i])) return NO_MATCH; // phase=<*> / phase=Failed
