@@ -477,6 +477,15 @@ describe('short messages with one variable word, and values of two kinds', () =>
     expect(unnamed.id).not.toBe(named.id);
     expect(m.match('connection from 10.0.0.3 (mail.example.org) at Sun Jul 17 23:21:56 2005').id).toBe(named.id);
     expect(m.match('connection from 10.0.0.4 () at Sun Jul 17 23:21:57 2005').id).toBe(unnamed.id);
+    // a name before a value in parentheses varies (`<*>(uid=<num>)`); no name there is another kind
+    const byNobody = m.match('session opened for user root by (uid=0)');
+    const byUser = m.match('session opened for user cyrus by margaret_bak(uid=501)');
+    expect(byUser.id).not.toBe(byNobody.id);
+    const byOther = m.match('session opened for user news by LOGIN(uid=0)');
+    expect(byOther.id).toBe(byUser.id);
+    expect(byOther.template).toBe('session opened for user <*> by <*>(uid=<num>)');
+    expect(m.match('session opened for user test by (uid=0)').id).toBe(byNobody.id);
+    expect(m.match('session opened for user sales by eric(uid=1000)').id).toBe(byUser.id);
     const order = m.match('Order 1234 not found in store 7');
     expect(m.match('Order 9f8c2a1e-4b3d-4c2a-9e1f-0a1b2c3d4e5f not found in store 8').id).toBe(order.id);
     const num = m.match('Read index 00000005 of table');

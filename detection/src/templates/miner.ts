@@ -42,7 +42,9 @@
 //    success's template, whichever came first. So do the other things that tell one problem
 //    from another: an error type, a server-error status (`5xx`), two field names
 //    (`result=` / `state=`), two kinds of value (`<duration>` / `<time>`), an empty `()`
-//    against a filled one; none of them ever fills a `<*>` slot. Two different actions in
+//    against a filled one, a value with a name before it against none (`by zhao(uid=<num>)` /
+//    `by (uid=<num>)`; two names there make `<*>(uid=<num>)`, as two values of one key make
+//    `key=<*>`); none of them ever fills a `<*>` slot. Two different actions in
 //    -ing (MySQL's `error reading` / `error writing communication packets`) are two templates,
 //    and so are two lower-case words in a row that differ (another phrase, not a value).
 // 7. Stable ids. A cluster's id is fixed at creation (idFor(first template), by default a hash
@@ -871,9 +873,12 @@ export class TemplateMiner {
         }
         eq++;
         total++;
-      } else if (sameKey(t, m)) {
+      } else if (sameKey(t, m) || sameTail(t, m)) {
+        if (namedAgainstUnnamed(t, m)) return NO_MATCH;
         keys.push(i);
         anchors++;
+      } else if (namedAgainstUnnamed(t, m)) {
+        return NO_MATCH;
       } else if (hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t)) {
         // two values of one shape: left out — unless of two kinds (`lifetime <1 sec` / `lifetime 00:02`)
         if (!sameValueKind(t, m)) kinds = true;
@@ -996,7 +1001,7 @@ export class TemplateMiner {
         if (!changed) c.tokens = t.slice();
         // Two values of one key (`tag="View"`, `tag="Lock"`): the key stays, the value varies.
         const key = sameKey(t[i], tokens[i]);
-        c.tokens[i] = key ? `${key}${WILDCARD}` : WILDCARD;
+        c.tokens[i] = key ? `${key}${WILDCARD}` : (sameTail(t[i], tokens[i]) ?? WILDCARD);
         if (c.tokens[i] === t[i]) continue;
         changed = true;
         if (i < this.prefixDepth && !isVariable(t[i])) prefixChanged = true;
@@ -1023,7 +1028,7 @@ function absorbs(template: readonly string[], tokens: readonly string[]): boolea
     const t = template[i];
     if (t === WILDCARD || t === tokens[i]) continue;
     const key = sameKey(t, tokens[i]);
-    if (!key || `${key}${WILDCARD}` !== t) return false;
+    if (key ? `${key}${WILDCARD}` !== t : sameTail(t, tokens[i]) !== t) return false;
   }
   return true;
 }
@@ -1049,6 +1054,37 @@ function kindOf(token: string): string | undefined {
   return VALUE_KIND[token.slice(open + 1, close)];
 }
 const VALUE_KIND: Record<string, string> = { num: 'n', hex: 'n', uuid: 'n', ip: 'a', host: 'a', path: 'p', url: 'p', date: 't', time: 't', duration: 'd', size: 's', mac: 'm', email: 'e' };
+
+/**
+ * Where a name is followed by its value in parentheses (`margaret_bak(uid=501)`, `LOGIN(uid=0)`:
+ * `name(uid=<num>)` once masked): the index of that `(`, else -1. The value must hold a masked
+ * part; the name none but a `<*>` (a template's).
+ */
+function namedValueAt(token: string): number {
+  const open = token.indexOf('(');
+  if (open <= 0 || token.charCodeAt(token.length - 1) !== 41 || !hasPlaceholder(token.slice(open))) return -1;
+  const head = token.slice(0, open);
+  return head === WILDCARD || !hasPlaceholder(head) ? open : -1;
+}
+/** Two names with the same value after them (`eric(uid=<num>)`, `zhao(uid=<num>)`): `<*>(uid=<num>)`, the name the variable; else undefined. */
+function sameTail(a: string, b: string): string | undefined {
+  const i = namedValueAt(a);
+  const j = namedValueAt(b);
+  if (i < 0 || j < 0 || a.length - i !== b.length - j || !a.endsWith(b.slice(j))) return undefined;
+  return `${WILDCARD}${a.slice(i)}`;
+}
+/**
+ * A value with a name before it against the same value without one (`by zhao(uid=<num>)` /
+ * `by (uid=<num>)`: a user named against none): two kinds of message, as an empty value
+ * against a filled one (isEmptyValue).
+ */
+function namedAgainstUnnamed(a: string, b: string): boolean {
+  const unnamed = a.charCodeAt(0) === 40 ? a : b.charCodeAt(0) === 40 ? b : undefined;
+  if (unnamed === undefined || unnamed === (a === unnamed ? b : a)) return false;
+  const named = unnamed === a ? b : a;
+  const i = namedValueAt(named);
+  return i > 0 && named.length - i === unnamed.length && named.endsWith(unnamed);
+}
 
 /**
  * The `key=` both tokens start with (`tag="a"`, `tag=<*>`), when they are values of one key;
