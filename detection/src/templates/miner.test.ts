@@ -287,6 +287,15 @@ describe('upper-case keywords', () => {
     expect(b.id).toBe(a.id);
     expect(b.template).toContain('act=<*> pkg=<*>');
   });
+  it('a boolean is a state where it is the only difference; flags that vary with other values stay values', () => {
+    const m = new TemplateMiner();
+    const unplugged = m.match('onBatteryLevelChanged level=80 plugged=false');
+    const plugged = m.match('onBatteryLevelChanged level=81 plugged=true');
+    expect(plugged.id).not.toBe(unplugged.id);
+    expect(m.match('onBatteryLevelChanged level=12 plugged=false').id).toBe(unplugged.id);
+    const flags = m.match('options debug=true verbose=false trace=true for job 12');
+    expect(m.match('options debug=false verbose=true trace=true for job 13').id).toBe(flags.id);
+  });
 });
 
 describe('values spanning a different number of tokens', () => {

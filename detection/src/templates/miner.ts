@@ -33,9 +33,9 @@
 //    position (`GET`/`POST`, `HTTPS`/`SOCKS5`, `LOOKING`/`LEADING`; see isKeyword) are two
 //    templates even before the position settles: such words name a method, protocol or
 //    state, not a value, and a Drain-style similarity would merge them as soon as they differ
-//    at one position of many. A keyword facing a lower-case word still generalizes. So does a
-//    dotted name ending in one (`android.intent.action.SCREEN_ON`: isConstantName) where it is
-//    the only difference.
+//    at one position of many. A keyword facing a lower-case word still generalizes. A dotted
+//    name ending in one (`android.intent.action.SCREEN_ON`) and a boolean are states too where
+//    they are the only difference (namesState).
 // 6. Outcomes are constants. Two words that say how something went or what state it is in
 //    (`passed`/`failed`, `established`/`lost`, `Starting`/`Stopped`, `level=info`/`level=error`;
 //    ./outcome-words.ts) are two templates from the first message: a failure never hides in a
@@ -326,6 +326,18 @@ export function isConstantName(token: string): boolean {
   const head = token.charCodeAt(start);
   if (!(head >= 97 && head <= 122)) return false;
   return isKeyword(token.slice(dot + 1));
+}
+/** A boolean, bare or a key's (`plugged=false`, `true,`). */
+function isBoolean(token: string): boolean {
+  const eq = token.indexOf('=');
+  let e = token.length;
+  while (e > eq + 1 && CLOSERS.includes(token[e - 1])) e--;
+  const v = token.slice(eq + 1, e).toLowerCase();
+  return v === 'true' || v === 'false';
+}
+/** A value that names a state rather than holding a quantity or a name: a Java-style constant or a boolean. */
+function namesState(token: string): boolean {
+  return isConstantName(token) || isBoolean(token);
 }
 /** Words after which a name follows (`user alice`, `principal orders`): the word after them is a value, whatever comes next. */
 const NAME_FOLLOWS = new Set('user username principal account login owner host hostname node peer client member tenant customer domain group role team'.split(' '));
@@ -930,16 +942,17 @@ export class TemplateMiner {
       const i = words[k];
       if (words[k - 1] === i - 1 && isPhraseWord(template[i]) && isPhraseWord(tokens[i]) && isPhraseWord(template[i - 1]) && isPhraseWord(tokens[i - 1])) return NO_MATCH;
     }
-    // Two Java-style constants (`action:android.intent.action.SCREEN_ON` / `…SCREEN_OFF`) where
-    // nothing else differs: two events. Beside another value that varies (Android's `Unable to
-    // start service Intent { act=<*> pkg=<*> }`) the constant is one more parameter.
+    // Two states (`action:android.intent.action.SCREEN_ON` / `…SCREEN_OFF`, `plugged=true` /
+    // `plugged=false`) where nothing else differs: two events. Beside another value that varies
+    // (Android's `Unable to start service Intent { act=<*> pkg=<*> }`) one more parameter — and
+    // flags that vary together would otherwise make a template per combination.
     const onlyDifference = words.length + keys.length === 1;
     for (const i of words) {
       const t = template[i];
       const m = tokens[i];
       if (stable && !isVariable(t) && !isVariable(m)) return NO_MATCH;
       if (isKeyword(t) && isKeyword(m)) return NO_MATCH;
-      if (onlyDifference && isConstantName(t) && isConstantName(m)) return NO_MATCH;
+      if (onlyDifference && namesState(t) && namesState(m)) return NO_MATCH;
       if (isGerund(t) && isGerund(m)) return NO_MATCH; // error reading / error writing: two actions
       // nor a masked value against one (`E11000` / `ECONNREFUSED`: two codes)
       if ((hasPlaceholder(t) && isKeyword(m) && !hasPlaceholder(m)) || (hasPlaceholder(m) && isKeyword(t) && !hasPlaceholder(t))) return NO_MATCH;
@@ -951,7 +964,7 @@ export class TemplateMiner {
       if (i > 0 && i + 1 < tokens.length && isLabel(t) && isLabel(m) && isVariable(tokens[i + 1])) return NO_MATCH;
     }
     for (const i of keys) {
-      if (onlyDifference && isConstantName(template[i]) && isConstantName(tokens[i])) return NO_MATCH;
+      if (onlyDifference && namesState(template[i]) && namesState(tokens[i])) return NO_MATCH;
       if (outcomesDiffer(template[i], tokens[i])) return NO_MATCH; // level=info / level=error
       if (namesErrorType(template[i]) || namesErrorType(tokens[i])) return NO_MATCH; // two error types, or one values made a slot
       if (template[i].endsWith(WILDCARD) && isFailureWord(tokens[i])) return NO_MATCH; // phase=<*> / phase=Failed
