@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { TemplateMiner, isConstantName, isKeyword, templateId } from './miner.js';
+import { TemplateMiner, isConstantName, isKeyword, isMethodName, templateId } from './miner.js';
 
 describe('TemplateMiner', () => {
   it('groups messages that differ in masked values, and creates once', () => {
@@ -286,6 +286,18 @@ describe('upper-case keywords', () => {
     const b = m.match('Unable to start service Intent { act=android.intent.action.MEDIA_MOUNTED pkg=com.miui.wallet } U=0: not found');
     expect(b.id).toBe(a.id);
     expect(b.template).toContain('act=<*> pkg=<*>');
+  });
+  it('a method opening a message is the operation: two methods, two templates; hosts and packages there stay values', () => {
+    for (const k of ['"operationExecutor.MountVolume', 'SyncLoop.Probe:', 'org.apache.Foo']) expect(isMethodName(k)).toBe(true);
+    for (const w of ['d.dropbox.com', 'com.tencent.mm/.ui.LauncherUI:', 'MountVolume', 'a..B', 'host1.Example.com2', '.Foo']) expect(isMethodName(w)).toBe(false);
+    const m = new TemplateMiner();
+    const line = (op: string, volume: string) => `"operationExecutor.${op} started for volume \\"${volume}\\" (UniqueName: \\"kubernetes.io/secret/${volume}-token\\") pod=\\"web-7d4b9\\" " pod="default/web-7d4b9"`;
+    const mount = m.match(line('MountVolume', 'config'));
+    const verify = m.match(line('VerifyControllerAttachedVolume', 'config'));
+    expect(verify.id).not.toBe(mount.id);
+    expect(m.match(line('MountVolume', 'data')).id).toBe(mount.id);
+    const host = m.match('d.dropbox.com:443 open through proxy');
+    expect(m.match('clients4.google.com:443 open through proxy').id).toBe(host.id);
   });
   it('a boolean is a state where it is the only difference; flags that vary with other values stay values', () => {
     const m = new TemplateMiner();

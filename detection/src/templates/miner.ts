@@ -16,7 +16,8 @@
 //    each level; and when no cluster in those leaves is similar enough, all clusters of the
 //    same token count are compared before a new one is created (on a miss only, so the common
 //    path stays a few comparisons). A bracketed lower-case name that opens a message (fail2ban's
-//    `[sshd] Ban <ip>`) is its context, a value (isContextTag).
+//    `[sshd] Ban <ip>`) is its context, a value (isContextTag); a method that opens it
+//    (`operationExecutor.MountVolume started …`) is the operation, a constant (isMethodName).
 // 3. Variable length. Masks make most variable stretches one token: a run of the same masked
 //    token (a list of ids) is one token, a spelled date is one `<date>`, a number and its unit
 //    one `<size>`/`<duration>`. A value that spans more or fewer tokens than in the template
@@ -326,6 +327,34 @@ export function isConstantName(token: string): boolean {
   const head = token.charCodeAt(start);
   if (!(head >= 97 && head <= 122)) return false;
   return isKeyword(token.slice(dot + 1));
+}
+/**
+ * A method or class in code's spelling (`operationExecutor.MountVolume`, `"SyncLoop.Probe`): a
+ * dotted name of identifiers with an upper-case letter after the first — not a host, a package
+ * or a path (`d.dropbox.com`, `com.tencent.mm/.ui`, digits).
+ */
+export function isMethodName(token: string): boolean {
+  let s = 0;
+  let e = token.length;
+  while (s < e && OPENERS.includes(token[s])) s++;
+  while (e > s && CLOSERS.includes(token[e - 1])) e--;
+  let dot = false;
+  let upper = false;
+  let segmentStart = true;
+  for (let i = s; i < e; i++) {
+    const c = token.charCodeAt(i);
+    if (c === 46) {
+      if (segmentStart) return false;
+      dot = true;
+      segmentStart = true;
+      continue;
+    }
+    const isUpper = c >= 65 && c <= 90;
+    if (!(isUpper || (c >= 97 && c <= 122) || c === 95 || c === 36)) return false;
+    if (isUpper && i > s) upper = true;
+    segmentStart = false;
+  }
+  return dot && upper && !segmentStart;
 }
 /** A boolean, bare or a key's (`plugged=false`, `true,`). */
 function isBoolean(token: string): boolean {
@@ -894,6 +923,10 @@ export class TemplateMiner {
       } else if (hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t)) {
         // two values of one shape: left out — unless of two kinds (`lifetime <1 sec` / `lifetime 00:02`)
         if (!sameValueKind(t, m)) kinds = true;
+      } else if (i === 0 && isMethodName(t) && isMethodName(m)) {
+        // Two methods opening a message (klog's `"operationExecutor.MountVolume started …"` /
+        // `"operationExecutor.VerifyControllerAttachedVolume started …"`): two operations.
+        return NO_MATCH;
       } else if (!this.literal && this.valueAt(tokens, i) && (isPlainValue(t) || (i === 0 && isContextTag(t)) || (opensQuotedValue(template, i) && template[i - 1] === tokens[i - 1])) && !differentFields(t, m)) {
         // Two values that are not words (`com.acme/.MainUI:`, `svchost.exe`): left out, as masked ones are.
         keys.push(i);
