@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { TemplateMiner, isConstantName, isKeyword, isMethodName, templateId } from './miner.js';
+import { TemplateMiner, isConstantName, isKeyword, isMethodName, isModuleCall, templateId } from './miner.js';
 
 describe('TemplateMiner', () => {
   it('groups messages that differ in masked values, and creates once', () => {
@@ -287,7 +287,7 @@ describe('upper-case keywords', () => {
     expect(b.id).toBe(a.id);
     expect(b.template).toContain('act=<*> pkg=<*>');
   });
-  it('a method opening a message is the operation: two methods, two templates; hosts and packages there stay values', () => {
+  it('a method or module opening a message is its source: two of them, two templates; hosts and packages there stay values', () => {
     for (const k of ['"operationExecutor.MountVolume', 'SyncLoop.Probe:', 'org.apache.Foo']) expect(isMethodName(k)).toBe(true);
     for (const w of ['d.dropbox.com', 'com.tencent.mm/.ui.LauncherUI:', 'MountVolume', 'a..B', 'host1.Example.com2', '.Foo']) expect(isMethodName(w)).toBe(false);
     const m = new TemplateMiner();
@@ -296,6 +296,12 @@ describe('upper-case keywords', () => {
     const verify = m.match(line('VerifyControllerAttachedVolume', 'config'));
     expect(verify.id).not.toBe(mount.id);
     expect(m.match(line('MountVolume', 'data')).id).toBe(mount.id);
+    for (const k of ['pam_unix(sshd:session):', 'pam_systemd(cron:session)', 'su(to-root)']) expect(isModuleCall(k)).toBe(true);
+    for (const w of ['(root)', 'LOGIN(uid=0)', 'pam_unix(sshd:session)x', 'f(<num>)', 'x(1)']) expect(isModuleCall(w)).toBe(false);
+    const ssh = m.match('pam_unix(sshd:session): session closed for user alice');
+    const cron = m.match('pam_unix(cron:session): session closed for user root');
+    expect(cron.id).not.toBe(ssh.id);
+    expect(m.match('pam_unix(sshd:session): session closed for user bob').id).toBe(ssh.id);
     const host = m.match('d.dropbox.com:443 open through proxy');
     expect(m.match('clients4.google.com:443 open through proxy').id).toBe(host.id);
   });

@@ -16,8 +16,9 @@
 //    each level; and when no cluster in those leaves is similar enough, all clusters of the
 //    same token count are compared before a new one is created (on a miss only, so the common
 //    path stays a few comparisons). A bracketed lower-case name that opens a message (fail2ban's
-//    `[sshd] Ban <ip>`) is its context, a value (isContextTag); a method that opens it
-//    (`operationExecutor.MountVolume started …`) is the operation, a constant (isMethodName).
+//    `[sshd] Ban <ip>`) is its context, a value (isContextTag); a method or module that opens it
+//    (`operationExecutor.MountVolume started …`, `pam_unix(sshd:session): …`) is its source, a
+//    constant (isMethodName, isModuleCall).
 // 3. Variable length. Masks make most variable stretches one token: a run of the same masked
 //    token (a list of ids) is one token, a spelled date is one `<date>`, a number and its unit
 //    one `<size>`/`<duration>`. A value that spans more or fewer tokens than in the template
@@ -355,6 +356,11 @@ export function isMethodName(token: string): boolean {
     segmentStart = false;
   }
   return dot && upper && !segmentStart;
+}
+/** A module and what it serves, in call form (`pam_unix(sshd:session):`): names, no digits or values inside. */
+const MODULE_CALL = /^[A-Za-z_][\w-]*\([A-Za-z_][\w-]*(?::[A-Za-z_][\w-]*)*\):?$/;
+export function isModuleCall(token: string): boolean {
+  return MODULE_CALL.test(token);
 }
 /** A boolean, bare or a key's (`plugged=false`, `true,`). */
 function isBoolean(token: string): boolean {
@@ -923,9 +929,10 @@ export class TemplateMiner {
       } else if (hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t)) {
         // two values of one shape: left out — unless of two kinds (`lifetime <1 sec` / `lifetime 00:02`)
         if (!sameValueKind(t, m)) kinds = true;
-      } else if (i === 0 && isMethodName(t) && isMethodName(m)) {
-        // Two methods opening a message (klog's `"operationExecutor.MountVolume started …"` /
-        // `"operationExecutor.VerifyControllerAttachedVolume started …"`): two operations.
+      } else if (i === 0 && ((isMethodName(t) && isMethodName(m)) || (isModuleCall(t) && isModuleCall(m)))) {
+        // Two methods or modules opening a message (klog's `"operationExecutor.MountVolume
+        // started …"` / `"operationExecutor.VerifyControllerAttachedVolume …"`, PAM's
+        // `pam_unix(sshd:session):` / `pam_unix(cron:session):`): two sources, as two loggers.
         return NO_MATCH;
       } else if (!this.literal && this.valueAt(tokens, i) && (isPlainValue(t) || (i === 0 && isContextTag(t)) || (opensQuotedValue(template, i) && template[i - 1] === tokens[i - 1])) && !differentFields(t, m)) {
         // Two values that are not words (`com.acme/.MainUI:`, `svchost.exe`): left out, as masked ones are.
