@@ -610,6 +610,15 @@ describe('a word naming the kind of the value after it (fifth held-out corpus, 2
     expect(new Set(many.slice(0, 3)).size).toBe(3);
     expect(new Set(many).size).toBeLessThanOrEqual(8);
     expect(m.match('Mounted volume kilo /dev/sdk1 read-write').template).toBe('Mounted volume <*> <path> read-write');
+    // first in the message too, before a quoted name (a value: PostgreSQL's relation / column)
+    const relation = m.match('relation "orders" does not exist at character 15');
+    const column = m.match('column "emial" does not exist at character 8');
+    expect(column.id).not.toBe(relation.id);
+    expect(m.match('relation "stats_daily" does not exist at character 120').id).toBe(relation.id);
+    expect(m.match('column "external_ref" does not exist at character 77').template).toBe('column <*> does not exist at character <num>');
+    // a quoted word is a name, a value even in a short message (fail2ban's jails)
+    const jail = m.match("Jail 'sshd' started");
+    expect(m.match("Jail 'recidive' started").id).toBe(jail.id);
     // a word after `user` is a name at once, whatever follows it
     const alice = m.match('Disconnected from user alice 10.0.0.1 port 22');
     expect(m.match('Disconnected from user bob 10.0.0.2 port 22').id).toBe(alice.id);

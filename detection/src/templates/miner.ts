@@ -362,6 +362,14 @@ const MODULE_CALL = /^[A-Za-z_][\w-]*\([A-Za-z_][\w-]*(?::[A-Za-z_][\w-]*)*\):?$
 export function isModuleCall(token: string): boolean {
   return MODULE_CALL.test(token);
 }
+/** One word in quotes (`"orders"`, `'sshd',`): a name the message quotes — a value (see isKeyword). */
+function isQuotedWord(token: string): boolean {
+  const q = token.charCodeAt(0);
+  if (q !== 34 && q !== 39) return false;
+  let e = token.length;
+  while (e > 1 && token[e - 1] !== token[0] && CLOSERS.includes(token[e - 1])) e--;
+  return e > 2 && token.charCodeAt(e - 1) === q && token.indexOf(token[0], 1) === e - 1;
+}
 /** A boolean, bare or a key's (`plugged=false`, `true,`). */
 function isBoolean(token: string): boolean {
   const eq = token.indexOf('=');
@@ -423,7 +431,7 @@ function saysOutcome(token: string): boolean {
 
 /** A token that holds a value rather than a word, and does not say how something went. */
 function isPlainValue(token: string): boolean {
-  return token !== WILDCARD && isValueLike(token) && !isKeyword(token) && !saysOutcome(token);
+  return token !== WILDCARD && (isValueLike(token) || isQuotedWord(token)) && !isKeyword(token) && !saysOutcome(token);
 }
 
 /**
@@ -1020,9 +1028,10 @@ export class TemplateMiner {
 
   /** Is tokens[i] (and template[i], a different word) a lower-case word naming the kind of the value after it (see sim)? */
   private namesKind(template: string[], tokens: string[], i: number): boolean {
-    if (i === 0 || i + 1 >= tokens.length || !isLowerCaseWord(template[i]) || !isLowerCaseWord(tokens[i])) return false;
+    if (i + 1 >= tokens.length || !isLowerCaseWord(template[i]) || !isLowerCaseWord(tokens[i])) return false;
     if (!hasPlaceholder(tokens[i + 1]) && (this.literal || !this.valueAt(tokens, i + 1))) return false;
-    return !NAME_FOLLOWS.has(wordBefore(tokens[i - 1]));
+    // First in the message, it names what the value is (PostgreSQL's `relation "<*>"` / `column "<*>"`).
+    return i === 0 || !NAME_FOLLOWS.has(wordBefore(tokens[i - 1]));
   }
 
   /** With `remaining` positions still to compare, eq equal of total so far: can no longer reach the threshold. */
