@@ -31,6 +31,16 @@ describe('masks: whole-token values', () => {
     expect(maskMessage('msg: "unterminated quote here')).toBe('msg: "unterminated quote here');
     expect(maskMessage('Accepted password for root from 192.168.1.5 port 22 ssh2')).toBe('Accepted password for root from <ip> port <num> <*>');
   });
+  it('after a label that says code follows, the query is one value; not with a failure word in it', () => {
+    expect(maskMessage('duration: 0.412 ms  statement: SELECT * FROM orders WHERE id = 42')).toBe('duration: <duration> statement: <*>');
+    expect(maskMessage('duration: 12.5 ms  execute <unnamed>: UPDATE stock SET qty = qty - 1 WHERE sku = $1')).toBe('duration: <duration> execute <*>: <*>');
+    expect(maskMessage('duration: 3.1 ms  execute S_1: COMMIT')).toBe('duration: <duration> execute <*>: <*>');
+    expect(maskMessage('slow Query: select 1')).toBe('slow Query: <*>');
+    expect(maskMessage('could not run statement: lock timeout exceeded')).toContain('timeout exceeded');
+    // `execute` without a statement name after it, or a label with nothing after it: as before
+    expect(maskMessage('failed to execute the job')).toBe('failed to execute the job');
+    expect(maskMessage('empty statement:')).toBe('empty statement:');
+  });
   it('IPv6, not times or C++ scopes', () => {
     expect(maskToken('fe80::1')).toBe('<ip>');
     expect(maskToken('2001:db8:0:0:0:0:2:1')).toBe('<ip>');

@@ -39,7 +39,9 @@
 //   becomes one `<date>` token.
 // - Values that span tokens are one: a number and its unit (`4.5 KB`, `150 ms`) or its ISO
 //   currency code (`21.78 EUR` → `<num>`); a quoted value of several words after a `label:`
-//   (`user_agent: "Mozilla/5.0 (X11; …)"` → `"<*>"`), unless a failure word is in it.
+//   (`user_agent: "Mozilla/5.0 (X11; …)"` → `"<*>"`), unless a failure word is in it; the
+//   query after a label that says code follows (`statement: SELECT …`, `execute S_1: …` → `<*>`,
+//   the rest of the message), with the same exception.
 // - An IPv4 address with a port or prefix after a slash (`10.0.0.5/9320`, `10.0.0.0/8`) is one
 //   `<ip>`; after a name and a colon (`outside:10.1.9.70/5555`) the name stays.
 import { hasFailureWord } from './outcome-words.js';
@@ -574,6 +576,23 @@ function labelledQuoteEnd(raw: string[], t: number): number {
   return -1;
 }
 
+/** Labels after which the rest of a message is code: a query, a statement, a command. */
+const CODE_LABELS = new Set(['statement:', 'query:', 'sql:']);
+/**
+ * Where the code after raw[t] starts (an index after t), or -1: raw[t] is a label that says code
+ * follows, and no failure word is in what follows (`statement:`, any case) or `execute` with a prepared statement's `name:` after it.
+ * (Not cron's `CMD (…)`: LogHub's Thunderbird keeps `run-parts <*>` apart from other commands.)
+ */
+function codeFollows(raw: string[], t: number): number {
+  const tok = raw[t];
+  if (tok.length > 10) return -1;
+  const lower = tok.toLowerCase();
+  const from = CODE_LABELS.has(lower) ? t + 1 : lower === 'execute' && t + 2 < raw.length && raw[t + 1].endsWith(':') ? t + 2 : -1;
+  // Not when it says something went wrong (`statement: timeout expired`): that is the message's kind.
+  if (from > 0) for (let i = from; i < raw.length; i++) if (hasFailureWord(raw[i])) return -1;
+  return from;
+}
+
 /** Each raw token masked; a spelled date, a number and its unit, a frame with a space are one token each. */
 function maskRaw(raw: string[]): string[] {
   const out: string[] = new Array(raw.length);
@@ -608,6 +627,18 @@ function maskRaw(raw: string[]): string[] {
         out[k++] = '<date>' + tail;
         t = j - 1;
         continue;
+      }
+    }
+    // Code after a label that says code follows (PostgreSQL's `statement: SELECT …`, `execute
+    // <name>: …`): the rest of the message is one value — a query is what was run, not what
+    // happened; a template per text would be one per statement.
+    if (t + 1 < raw.length) {
+      const rest = codeFollows(raw, t);
+      if (rest > t) {
+        for (let i = t; i < rest; i++) out[k++] = i === t ? tok : WILDCARD + raw[i].slice(-1);
+        out[k++] = WILDCARD;
+        out.length = k;
+        return out;
       }
     }
     // A quoted value of several words after a field label (`user_agent: "Mozilla/5.0 (X11; …)",`)
