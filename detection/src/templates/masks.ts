@@ -43,7 +43,8 @@
 //   query after a label that says code follows (`statement: SELECT …`, `execute S_1: …` → `<*>`,
 //   the rest of the message), with the same exception.
 // - An IPv4 address with a port or prefix after a slash (`10.0.0.5/9320`, `10.0.0.0/8`) is one
-//   `<ip>`; after a name and a colon (`outside:10.1.9.70/5555`) the name stays.
+//   `<ip>`; after a name and a colon (`outside:10.1.9.70/5555`) the name stays (the miner
+//   makes it vary where it does: `<*>:<ip>`).
 import { hasFailureWord } from './outcome-words.js';
 
 /** ANSI escape sequences (CSI: colours, cursor moves). */

@@ -513,6 +513,11 @@ describe('short messages with one variable word, and values of two kinds', () =>
     expect(byOther.template).toBe('session opened for user <*> by <*>(uid=<num>)');
     expect(m.match('session opened for user test by (uid=0)').id).toBe(byNobody.id);
     expect(m.match('session opened for user sales by eric(uid=1000)').id).toBe(byUser.id);
+    // an interface before an address is a name of the same kind (Cisco ASA)
+    const deny = m.match('Deny tcp src outside:203.0.113.9/4431 dst inside:10.1.9.70/443 by access-group "outside_access_in" [0x0, 0x0]');
+    const dmz = m.match('Deny tcp src outside:198.51.100.7/5555 dst dmz:10.10.20.16/80 by access-group "outside_access_in" [0x0, 0x0]');
+    expect(dmz.id).toBe(deny.id);
+    expect(dmz.template).toContain('dst <*>:<ip> by');
     const order = m.match('Order 1234 not found in store 7');
     expect(m.match('Order 9f8c2a1e-4b3d-4c2a-9e1f-0a1b2c3d4e5f not found in store 8').id).toBe(order.id);
     const num = m.match('Read index 00000005 of table');

@@ -1118,17 +1118,24 @@ function kindOf(token: string): string | undefined {
 const VALUE_KIND: Record<string, string> = { num: 'n', hex: 'n', uuid: 'n', ip: 'a', host: 'a', path: 'p', url: 'p', date: 't', time: 't', duration: 'd', size: 's', mac: 'm', email: 'e' };
 
 /**
- * Where a name is followed by its value in parentheses (`margaret_bak(uid=501)`, `LOGIN(uid=0)`:
- * `name(uid=<num>)` once masked): the index of that `(`, else -1. The value must hold a masked
- * part; the name none but a `<*>` (a template's).
+ * Where a name is followed by its value (the index where the value starts), else -1: in
+ * parentheses (`margaret_bak(uid=501)`, `LOGIN(uid=0)`: `name(uid=<num>)` once masked; the value
+ * must hold a masked part, the name none but a template's `<*>`), or an address after a colon
+ * (Cisco's interfaces, `outside:<ip>` / `dmz:<ip>`).
  */
 function namedValueAt(token: string): number {
+  const colon = token.indexOf(':<ip>');
+  if (colon > 0 && (token.length === colon + 5 || CLOSERS.includes(token[colon + 5]))) {
+    const head = token.slice(0, colon);
+    return head === WILDCARD || INTERFACE_NAME.test(head) ? colon : -1;
+  }
   const open = token.indexOf('(');
   if (open <= 0 || token.charCodeAt(token.length - 1) !== 41 || !hasPlaceholder(token.slice(open))) return -1;
   const head = token.slice(0, open);
   return head === WILDCARD || !hasPlaceholder(head) ? open : -1;
 }
-/** Two names with the same value after them (`eric(uid=<num>)`, `zhao(uid=<num>)`): `<*>(uid=<num>)`, the name the variable; else undefined. */
+const INTERFACE_NAME = /^[A-Za-z][\w-]*$/;
+/** Two names with the same value after them (`eric(uid=<num>)`, `zhao(uid=<num>)`; `outside:<ip>`, `dmz:<ip>`): `<*>(uid=<num>)`, `<*>:<ip>`, the name the variable; else undefined. */
 function sameTail(a: string, b: string): string | undefined {
   const i = namedValueAt(a);
   const j = namedValueAt(b);
