@@ -598,6 +598,21 @@ describe('a fourth held-out corpus (an outside tester, 2026-12-03: PostgreSQL, n
   });
 });
 
+describe('a line that heads what follows (fifth held-out corpus, 2026-12-03)', () => {
+  it('ends in a colon: another template than the same words as a line of their own', () => {
+    const m = new TemplateMiner();
+    const line = (n: number, user: string, colon: string) => `closing AMQP connection <0.${n}.0> (10.0.3.${n}:5${n} -> 10.0.0.10:5672, vhost: '/', user: '${user}')${colon}`;
+    const whole = m.match(line(11, 'guest', ''));
+    const heading = m.match(line(12, 'guest', ':'));
+    expect(heading.id).not.toBe(whole.id);
+    expect(m.match(line(13, 'orders', '')).id).toBe(whole.id);
+    const next = m.match(line(14, 'billing', ':'));
+    expect(next.id).toBe(heading.id);
+    expect(next.template.endsWith(':')).toBe(true);
+    expect(m.match(line(15, 'shop', ':')).id).toBe(heading.id);
+  });
+});
+
 describe('a word naming the kind of the value after it (fifth held-out corpus, 2026-12-03)', () => {
   it('two kinds are two templates until eight vary there; after a word that says a name follows, one from the start', () => {
     const m = new TemplateMiner();

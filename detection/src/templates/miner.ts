@@ -48,7 +48,8 @@
 //    `by (uid=<num>)`; two names there make `<*>(uid=<num>)`, as two values of one key make
 //    `key=<*>`); none of them ever fills a `<*>` slot. Two different actions in
 //    -ing (MySQL's `error reading` / `error writing communication packets`) are two templates,
-//    and so are two lower-case words in a row that differ (another phrase, not a value).
+//    and so are two lower-case words in a row that differ (another phrase, not a value), and a
+//    line ending in a colon (it heads the lines after it) and the same words without one.
 // 7. Stable ids. A cluster's id is fixed at creation (idFor(first template), by default a hash
 //    of it) and never changes when the template generalizes; ties between equally similar
 //    clusters go to the older cluster, so the same messages in the same order always give the
@@ -909,6 +910,9 @@ export class TemplateMiner {
     keys.length = 0;
     slots.length = 0;
     const n = tokens.length;
+    // A line that ends in a colon heads what follows it (RabbitMQ's `closing AMQP connection … ):`
+    // before the reason on the next line); the same words without it are a line of their own.
+    if (n > 1 && endsWithColon(template[n - 1]) !== endsWithColon(tokens[n - 1])) return NO_MATCH;
     for (let i = 0; i < n; i++) {
       const t = template[i];
       const m = tokens[i];
@@ -1063,7 +1067,7 @@ export class TemplateMiner {
         if (!changed) c.tokens = t.slice();
         // Two values of one key (`tag="View"`, `tag="Lock"`): the key stays, the value varies.
         const key = sameKey(t[i], tokens[i]);
-        c.tokens[i] = key ? `${key}${WILDCARD}` : (sameTail(t[i], tokens[i]) ?? WILDCARD);
+        c.tokens[i] = key ? `${key}${WILDCARD}` : (sameTail(t[i], tokens[i]) ?? (i === t.length - 1 && endsWithColon(t[i]) && endsWithColon(tokens[i]) ? `${WILDCARD}:` : WILDCARD)); // a heading line stays one (see sim)
         if (c.tokens[i] === t[i]) continue;
         changed = true;
         if (i < this.prefixDepth && !isVariable(t[i])) prefixChanged = true;
