@@ -613,6 +613,16 @@ describe('a line that heads what follows (fifth held-out corpus, 2026-12-03)', (
   });
 });
 
+describe('two directions (fifth held-out corpus, 2026-12-03)', () => {
+  it('a connection from a host and one to a host are two templates', () => {
+    const m = new TemplateMiner();
+    const inbound = m.match('Anonymous TLS connection established from mail.example.net[203.0.113.7]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)');
+    const outbound = m.match('Trusted TLS connection established to mx.example.org[198.51.100.2]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)');
+    expect(outbound.id).not.toBe(inbound.id);
+    expect(m.match('Anonymous TLS connection established from relay.example.com[192.0.2.9]: TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)').id).toBe(inbound.id);
+  });
+});
+
 describe('a word naming the kind of the value after it (fifth held-out corpus, 2026-12-03)', () => {
   it('two kinds are two templates until eight vary there; after a word that says a name follows, one from the start', () => {
     const m = new TemplateMiner();

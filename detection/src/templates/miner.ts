@@ -49,7 +49,8 @@
 //    `key=<*>`); none of them ever fills a `<*>` slot. Two different actions in
 //    -ing (MySQL's `error reading` / `error writing communication packets`) are two templates,
 //    and so are two lower-case words in a row that differ (another phrase, not a value), and a
-//    line ending in a colon (it heads the lines after it) and the same words without one.
+//    line ending in a colon (it heads the lines after it) and the same words without one, and
+//    two directions (`from` / `to`).
 // 7. Stable ids. A cluster's id is fixed at creation (idFor(first template), by default a hash
 //    of it) and never changes when the template generalizes; ties between equally similar
 //    clusters go to the older cluster, so the same messages in the same order always give the
@@ -371,6 +372,8 @@ function isQuotedWord(token: string): boolean {
   while (e > 1 && token[e - 1] !== token[0] && CLOSERS.includes(token[e - 1])) e--;
   return e > 2 && token.charCodeAt(e - 1) === q && token.indexOf(token[0], 1) === e - 1;
 }
+/** Two directions (`connection established from <host>` / `… to <host>`: inbound, outbound): two templates. */
+const DIRECTIONS = new Set(['from', 'to']);
 /** A boolean, bare or a key's (`plugged=false`, `true,`). */
 function isBoolean(token: string): boolean {
   const eq = token.indexOf('=');
@@ -1005,7 +1008,8 @@ export class TemplateMiner {
       if (stable && !isVariable(t) && !isVariable(m)) return NO_MATCH;
       if (isKeyword(t) && isKeyword(m)) return NO_MATCH;
       if (onlyDifference && namesState(t) && namesState(m)) return NO_MATCH;
-      if (isGerund(t) && isGerund(m)) return NO_MATCH; // error reading / error writing: two actions
+      if (isGerund(t) && isGerund(m)) return NO_MATCH;
+      if (DIRECTIONS.has(t) && DIRECTIONS.has(m)) return NO_MATCH; // connection from <ip> / … to <ip>: in, out // error reading / error writing: two actions
       // nor a masked value against one (`E11000` / `ECONNREFUSED`: two codes)
       if ((hasPlaceholder(t) && isKeyword(m) && !hasPlaceholder(m)) || (hasPlaceholder(m) && isKeyword(t) && !hasPlaceholder(t))) return NO_MATCH;
       if (outcomesDiffer(t, m, true)) return NO_MATCH;
