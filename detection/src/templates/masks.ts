@@ -577,11 +577,15 @@ function labelledQuoteEnd(raw: string[], t: number): number {
   return -1;
 }
 
+/** The words an SQL statement opens with. */
+const SQL_VERBS = new Set(
+  'SELECT INSERT UPDATE DELETE MERGE WITH VALUES TABLE BEGIN START COMMIT END ROLLBACK SAVEPOINT RELEASE SET SHOW RESET DISCARD CREATE ALTER DROP TRUNCATE GRANT REVOKE COMMENT VACUUM ANALYZE ANALYSE REINDEX CLUSTER REFRESH COPY EXPLAIN LOCK CALL DO PREPARE EXECUTE DEALLOCATE DECLARE FETCH MOVE CLOSE LISTEN NOTIFY UNLISTEN CHECKPOINT REPLACE USE DESCRIBE'.split(' '),
+);
 /** Labels after which the rest of a message is code: a query, a statement, a command. */
 const CODE_LABELS = new Set(['statement:', 'query:', 'sql:']);
 /**
  * Where the code after raw[t] starts (an index after t), or -1: raw[t] is a label that says code
- * follows, and no failure word is in what follows (`statement:`, any case) or `execute` with a prepared statement's `name:` after it.
+ * follows, what follows opens like an SQL statement, and no failure word is in it (`statement:`, any case) or `execute` with a prepared statement's `name:` after it.
  * (Not cron's `CMD (…)`: LogHub's Thunderbird keeps `run-parts <*>` apart from other commands.)
  */
 function codeFollows(raw: string[], t: number): number {
@@ -589,8 +593,10 @@ function codeFollows(raw: string[], t: number): number {
   if (tok.length > 10) return -1;
   const lower = tok.toLowerCase();
   const from = CODE_LABELS.has(lower) ? t + 1 : lower === 'execute' && t + 2 < raw.length && raw[t + 1].endsWith(':') ? t + 2 : -1;
-  // Not when it says something went wrong (`statement: timeout expired`): that is the message's kind.
-  if (from > 0) for (let i = from; i < raw.length; i++) if (hasFailureWord(raw[i])) return -1;
+  // Only a statement (Go's `sql: no rows in result set`, `dns query: example.com NXDOMAIN` are
+  // results, what happened), and not when it says something went wrong (`statement: timeout expired`).
+  if (from < 0 || !SQL_VERBS.has(raw[from].replace(/[;(]+$/, '').toUpperCase())) return -1;
+  for (let i = from; i < raw.length; i++) if (hasFailureWord(raw[i])) return -1;
   return from;
 }
 

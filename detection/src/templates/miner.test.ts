@@ -273,7 +273,7 @@ describe('upper-case keywords', () => {
   });
   it('a dotted constant (intent action, enum) is a keyword where nothing else differs; beside another value, one more value', () => {
     for (const k of ['android.intent.action.SCREEN_ON', 'action:android.intent.action.TIME_TICK', 'act=android.net.wifi.STATE_CHANGE', 'org.acme.State.RUNNING']) expect(isConstantName(k)).toBe(true);
-    for (const w of ['SCREEN_ON', 'com.acme.PushService', 'proxy.cse.cuhk.edu.hk:5070', 'Java.LANG', 'a.b', '10.0.0.1', 'http.S']) expect(isConstantName(w)).toBe(false);
+    for (const w of ['SCREEN_ON', 'com.acme.PushService', 'proxy.cse.cuhk.edu.hk:5070', 'Java.LANG', 'a.b', '10.0.0.1', 'http.S', 'vacation.JPG', 'scan.TIFF']) expect(isConstantName(w)).toBe(false);
     const m = new TemplateMiner();
     const on = m.match('processHandleBroadcastAction action:android.intent.action.SCREEN_ON');
     const off = m.match('processHandleBroadcastAction action:android.intent.action.SCREEN_OFF');
@@ -289,15 +289,15 @@ describe('upper-case keywords', () => {
   });
   it('a method or module opening a message is its source: two of them, two templates; hosts and packages there stay values', () => {
     for (const k of ['"operationExecutor.MountVolume', 'SyncLoop.Probe:', 'org.apache.Foo']) expect(isMethodName(k)).toBe(true);
-    for (const w of ['d.dropbox.com', 'com.tencent.mm/.ui.LauncherUI:', 'MountVolume', 'a..B', 'host1.Example.com2', '.Foo']) expect(isMethodName(w)).toBe(false);
+    for (const w of ['d.dropbox.com', 'com.tencent.mm/.ui.LauncherUI:', 'MountVolume', 'a..B', 'host1.Example.com2', '.Foo', 'invoiceMarch.pdf', 'README.md', 'scan.TIFF']) expect(isMethodName(w)).toBe(false);
     const m = new TemplateMiner();
     const line = (op: string, volume: string) => `"operationExecutor.${op} started for volume \\"${volume}\\" (UniqueName: \\"kubernetes.io/secret/${volume}-token\\") pod=\\"web-7d4b9\\" " pod="default/web-7d4b9"`;
     const mount = m.match(line('MountVolume', 'config'));
     const verify = m.match(line('VerifyControllerAttachedVolume', 'config'));
     expect(verify.id).not.toBe(mount.id);
     expect(m.match(line('MountVolume', 'data')).id).toBe(mount.id);
-    for (const k of ['pam_unix(sshd:session):', 'pam_systemd(cron:session)', 'su(to-root)']) expect(isModuleCall(k)).toBe(true);
-    for (const w of ['(root)', 'LOGIN(uid=0)', 'pam_unix(sshd:session)x', 'f(<num>)', 'x(1)']) expect(isModuleCall(w)).toBe(false);
+    for (const k of ['pam_unix(sshd:session):', 'pam_systemd(cron:session)', 'pam_unix(su:auth)']) expect(isModuleCall(k)).toBe(true);
+    for (const w of ['(root)', 'LOGIN(uid=0)', 'pam_unix(sshd:session)x', 'f(<num>)', 'x(1)', 'imap(alice):']) expect(isModuleCall(w)).toBe(false);
     const ssh = m.match('pam_unix(sshd:session): session closed for user alice');
     const cron = m.match('pam_unix(cron:session): session closed for user root');
     expect(cron.id).not.toBe(ssh.id);
@@ -693,5 +693,35 @@ describe('a word naming the kind of the value after it (fifth held-out corpus, 2
     expect(m.match('[recidive] Found 198.51.100.9 - 2024-03-12 09:29:01').id).toBe(found.id);
     const error = m.match('[error] disk full on /var');
     expect(m.match('[info] disk full on /var').id).not.toBe(error.id);
+  });
+});
+
+describe('an outside tester\'s attacks on the rules above (2026-12-03)', () => {
+  const ids = (lines: string[]) => {
+    const m = new TemplateMiner();
+    return lines.map((l) => m.match(l).id);
+  };
+  it('a failure never joins a success through a label that says code follows, a name before a value, or a quoted word', () => {
+    // after `sql:` / `query:` comes a result unless it opens like a statement
+    expect(new Set(ids(['get user 42: sql: no rows in result set', 'get user 43: sql: database is closed', 'get user 44: sql: connection is already closed'])).size).toBe(3);
+    expect(new Set(ids(['graphql query: getUser returned 200 in 12ms', 'graphql query: getUser returned 503 in 12ms'])).size).toBe(2);
+    expect(new Set(ids(['dns query: example.com IN A NOERROR', 'dns query: example.com IN A NXDOMAIN', 'dns query: example.com IN A SERVFAIL'])).size).toBe(3);
+    // a state or failure before an address or a parenthesized value is no interface or user name
+    expect(new Set(ids(['backend check ok:10.0.0.1/5432 in 3 ms pool main', 'backend check down:10.0.0.2/5432 in 3 ms pool main', 'backend check refused:10.0.0.3/5432 in 3 ms pool main', 'backend check DENY:10.0.0.4/5432 in 3 ms pool main'])).size).toBe(4);
+    const [exited, crashed] = ids(['worker 7 exited(code=0) after 12 s', 'worker 9 crashed(code=139) after 12 s']);
+    expect(crashed).not.toBe(exited);
+    const [user, failed] = ids(['session opened for user alice by bob(uid=1000)', 'session opened for user alice by FAILED(uid=1000)']);
+    expect(failed).not.toBe(user);
+    // a quoted outcome, or any quoted word after a result label, stays a word
+    const [approved, funds, stolen] = ids(["payment 123 result 'approved'", "payment 124 result 'insufficient_funds'", "payment 126 result 'stolen_card'"]);
+    expect(funds).not.toBe(approved);
+    expect(stolen).not.toBe(approved);
+  });
+  it('no template per user, file or service from the rules above', () => {
+    const dovecot = (u: string) => `dovecot: imap(${u}): Error: Mailbox INBOX: Corrupted index cache file /var/mail/${u}/dovecot.index.cache: invalid record size`;
+    expect(new Set(ids([dovecot('dave'), dovecot('erin'), dovecot('frank')])).size).toBe(1);
+    expect(new Set(ids(['upload of vacation.JPG to album 42 finished in 120 ms', 'upload of beach.JPG to album 43 finished in 120 ms', 'upload of scan.TIFF to album 44 finished in 90 ms'])).size).toBe(1);
+    expect(new Set(ids(['invoiceMarch.pdf uploaded to bucket reports in 120 ms size 12 KB', 'reportApril.xlsx uploaded to bucket reports in 80 ms size 9 KB', 'README.md uploaded to bucket reports in 10 ms size 1 KB'])).size).toBe(1);
+    expect(new Set(ids(['orders 10.0.0.1:8080 registered with consul as healthy instance of service', 'payments 10.0.0.2:8080 registered with consul as healthy instance of service'])).size).toBe(1);
   });
 });

@@ -72,7 +72,7 @@
 
 import { createHash } from 'node:crypto';
 import { DEFAULT_MAX_CHARS, WILDCARD, hasPlaceholder, maskedTokens, skeleton } from './masks.js';
-import { hasFailureWord, isFailureWord, namesErrorType, outcomesDiffer, statusClassOf } from './outcome-words.js';
+import { hasFailureWord, isFailureWord, isOutcomeWord, namesErrorType, outcomesDiffer, statusClassOf } from './outcome-words.js';
 import { TemplateText } from './access-template.js';
 
 export interface MinerOptions {
@@ -324,7 +324,8 @@ export function isKeyword(token: string): boolean {
  */
 export function isConstantName(token: string): boolean {
   const dot = token.lastIndexOf('.');
-  if (dot <= 0) return false;
+  // Two dots at least: `vacation.JPG`, `scan.TIFF` are file names.
+  if (dot <= 0 || token.lastIndexOf('.', dot - 1) < 0) return false;
   const eq = Math.max(token.indexOf('='), token.indexOf(':'));
   const start = eq >= 0 && eq < dot ? eq + 1 : 0;
   const head = token.charCodeAt(start);
@@ -357,14 +358,21 @@ export function isMethodName(token: string): boolean {
     if (isUpper && i > s) upper = true;
     segmentStart = false;
   }
-  return dot && upper && !segmentStart;
+  if (!dot || !upper || segmentStart) return false;
+  // The last part in mixed case (`MountVolume`, `purgeInterval`): not a file's extension
+  // (`invoiceMarch.pdf`, `README.md`, `scan.TIFF`).
+  const last = token.slice(token.lastIndexOf('.', e - 1) + 1, e);
+  return /[a-z]/.test(last) && /[A-Z]/.test(last);
 }
-/** A module and what it serves, in call form (`pam_unix(sshd:session):`): names, no digits or values inside. */
-const MODULE_CALL = /^[A-Za-z_][\w-]*\([A-Za-z_][\w-]*(?::[A-Za-z_][\w-]*)*\):?$/;
+/**
+ * A module and what it serves, in call form (`pam_unix(sshd:session):`): names, no digits or
+ * values inside, a colon between them (Dovecot's `imap(alice):` holds a user, a value).
+ */
+const MODULE_CALL = /^[A-Za-z_][\w-]*\([A-Za-z_][\w-]*(?::[A-Za-z_][\w-]*)+\):?$/;
 export function isModuleCall(token: string): boolean {
   return MODULE_CALL.test(token);
 }
-/** One word in quotes (`"orders"`, `'sshd',`): a name the message quotes — a value (see isKeyword). */
+/** One word in quotes (`"orders"`, `'sshd',`). */
 function isQuotedWord(token: string): boolean {
   const q = token.charCodeAt(0);
   if (q !== 34 && q !== 39) return false;
@@ -372,6 +380,16 @@ function isQuotedWord(token: string): boolean {
   while (e > 1 && token[e - 1] !== token[0] && CLOSERS.includes(token[e - 1])) e--;
   return e > 2 && token.charCodeAt(e - 1) === q && token.indexOf(token[0], 1) === e - 1;
 }
+/**
+ * tokens[i] is a name the message quotes (`relation "orders"`, `Jail 'sshd'`): a value (see
+ * isKeyword) — not an outcome in quotes (`result 'approved'`), nor any word after a label that
+ * asks how something went (`status "dead"`, `result 'insufficient_funds'`).
+ */
+function quotedName(tokens: readonly string[], i: number): boolean {
+  const token = tokens[i];
+  return isQuotedWord(token) && !isOutcomeWord(token) && !saysOutcome(token) && !(i > 0 && OUTCOME_LABELS.has(wordBefore(tokens[i - 1])));
+}
+const OUTCOME_LABELS = new Set(['result', 'status', 'state', 'outcome', 'verdict', 'decision', 'response', 'reason', 'code', 'error']);
 /** Two directions (`connection established from <host>` / `… to <host>`: inbound, outbound): two templates. */
 const DIRECTIONS = new Set(['from', 'to']);
 /** A boolean, bare or a key's (`plugged=false`, `true,`). */
@@ -435,7 +453,7 @@ function saysOutcome(token: string): boolean {
 
 /** A token that holds a value rather than a word, and does not say how something went. */
 function isPlainValue(token: string): boolean {
-  return token !== WILDCARD && (isValueLike(token) || isQuotedWord(token)) && !isKeyword(token) && !saysOutcome(token);
+  return token !== WILDCARD && isValueLike(token) && !isKeyword(token) && !saysOutcome(token);
 }
 
 /**
@@ -939,7 +957,8 @@ export class TemplateMiner {
         if (namedAgainstUnnamed(t, m)) return NO_MATCH;
         keys.push(i);
         anchors++;
-      } else if (namedAgainstUnnamed(t, m)) {
+      } else if (namedAgainstUnnamed(t, m) || sameTail(t, m, true)) {
+        // no name against a name, or a failure where the other has a name (`exited(code=0)` / `crashed(code=139)`)
         return NO_MATCH;
       } else if (hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t)) {
         // two values of one shape: left out — unless of two kinds (`lifetime <1 sec` / `lifetime 00:02`)
@@ -949,7 +968,7 @@ export class TemplateMiner {
         // started …"` / `"operationExecutor.VerifyControllerAttachedVolume …"`, PAM's
         // `pam_unix(sshd:session):` / `pam_unix(cron:session):`): two sources, as two loggers.
         return NO_MATCH;
-      } else if (!this.literal && this.valueAt(tokens, i) && (isPlainValue(t) || (i === 0 && isContextTag(t)) || (opensQuotedValue(template, i) && template[i - 1] === tokens[i - 1])) && !differentFields(t, m)) {
+      } else if (!this.literal && this.valueAt(tokens, i) && (isPlainValue(t) || quotedName(template, i) || (i === 0 && isContextTag(t)) || (opensQuotedValue(template, i) && template[i - 1] === tokens[i - 1])) && !differentFields(t, m)) {
         // Two values that are not words (`com.acme/.MainUI:`, `svchost.exe`): left out, as masked ones are.
         keys.push(i);
         values++;
@@ -1008,8 +1027,8 @@ export class TemplateMiner {
       if (stable && !isVariable(t) && !isVariable(m)) return NO_MATCH;
       if (isKeyword(t) && isKeyword(m)) return NO_MATCH;
       if (onlyDifference && namesState(t) && namesState(m)) return NO_MATCH;
-      if (isGerund(t) && isGerund(m)) return NO_MATCH;
-      if (DIRECTIONS.has(t) && DIRECTIONS.has(m)) return NO_MATCH; // connection from <ip> / … to <ip>: in, out // error reading / error writing: two actions
+      if (isGerund(t) && isGerund(m)) return NO_MATCH; // error reading / error writing: two actions
+      if (DIRECTIONS.has(t) && DIRECTIONS.has(m)) return NO_MATCH; // connection from <ip> / … to <ip>: in, out
       // nor a masked value against one (`E11000` / `ECONNREFUSED`: two codes)
       if ((hasPlaceholder(t) && isKeyword(m) && !hasPlaceholder(m)) || (hasPlaceholder(m) && isKeyword(t) && !hasPlaceholder(t))) return NO_MATCH;
       if (outcomesDiffer(t, m, true)) return NO_MATCH;
@@ -1038,8 +1057,11 @@ export class TemplateMiner {
   private namesKind(template: string[], tokens: string[], i: number): boolean {
     if (i + 1 >= tokens.length || !isLowerCaseWord(template[i]) || !isLowerCaseWord(tokens[i])) return false;
     if (!hasPlaceholder(tokens[i + 1]) && (this.literal || !this.valueAt(tokens, i + 1))) return false;
-    // First in the message, it names what the value is (PostgreSQL's `relation "<*>"` / `column "<*>"`).
-    return i === 0 || !NAME_FOLLOWS.has(wordBefore(tokens[i - 1]));
+    // First in the message before a name in double quotes, it names what the name is (PostgreSQL's
+    // `relation "<*>"` / `column "<*>"`); before other values a first word is as often a
+    // service or a user (`orders <ip> registered …`).
+    if (i === 0) return tokens[1].charCodeAt(0) === 34 && isQuotedWord(tokens[1]);
+    return !NAME_FOLLOWS.has(wordBefore(tokens[i - 1]));
   }
 
   /** With `remaining` positions still to compare, eq equal of total so far: can no longer reach the threshold. */
@@ -1056,7 +1078,7 @@ export class TemplateMiner {
       else this.valueFlags.fill(0, 0, tokens.length);
     }
     let f = this.valueFlags[i];
-    if (f === 0) this.valueFlags[i] = f = isPlainValue(tokens[i]) || (opensQuotedValue(tokens, i) && !saysOutcome(tokens[i])) || (i === 0 && tokens.length > 1 && isContextTag(tokens[0])) ? 1 : 2;
+    if (f === 0) this.valueFlags[i] = f = isPlainValue(tokens[i]) || quotedName(tokens, i) || (opensQuotedValue(tokens, i) && !saysOutcome(tokens[i])) || (i === 0 && tokens.length > 1 && isContextTag(tokens[0])) ? 1 : 2;
     return f === 1;
   }
 
@@ -1131,22 +1153,27 @@ const VALUE_KIND: Record<string, string> = { num: 'n', hex: 'n', uuid: 'n', ip: 
  * must hold a masked part, the name none but a template's `<*>`), or an address after a colon
  * (Cisco's interfaces, `outside:<ip>` / `dmz:<ip>`).
  */
-function namedValueAt(token: string): number {
+function namedValueAt(token: string, anyName = false): number {
   const colon = token.indexOf(':<ip>');
   if (colon > 0 && (token.length === colon + 5 || CLOSERS.includes(token[colon + 5]))) {
     const head = token.slice(0, colon);
-    return head === WILDCARD || INTERFACE_NAME.test(head) ? colon : -1;
+    return head === WILDCARD || (INTERFACE_NAME.test(head) && (anyName || !isOutcomeWord(head))) ? colon : -1;
   }
   const open = token.indexOf('(');
   if (open <= 0 || token.charCodeAt(token.length - 1) !== 41 || !hasPlaceholder(token.slice(open))) return -1;
   const head = token.slice(0, open);
-  return head === WILDCARD || !hasPlaceholder(head) ? open : -1;
+  return head === WILDCARD || (!hasPlaceholder(head) && (anyName || !saysOutcome(head))) ? open : -1;
 }
-const INTERFACE_NAME = /^[A-Za-z][\w-]*$/;
-/** Two names with the same value after them (`eric(uid=<num>)`, `zhao(uid=<num>)`; `outside:<ip>`, `dmz:<ip>`): `<*>(uid=<num>)`, `<*>:<ip>`, the name the variable; else undefined. */
-function sameTail(a: string, b: string): string | undefined {
-  const i = namedValueAt(a);
-  const j = namedValueAt(b);
+/** An interface's name: lower case, and no state or outcome (`down:<ip>`, `ok:<ip>` keep theirs). */
+const INTERFACE_NAME = /^[a-z][\w-]*$/;
+/**
+ * Two names with the same value after them (`eric(uid=<num>)`, `zhao(uid=<num>)`; `outside:<ip>`,
+ * `dmz:<ip>`): `<*>(uid=<num>)`, `<*>:<ip>`, the name the variable; else undefined. A failure
+ * there is no name (`crashed(code=<num>)`, `down:<ip>`) unless anyName.
+ */
+function sameTail(a: string, b: string, anyName = false): string | undefined {
+  const i = namedValueAt(a, anyName);
+  const j = namedValueAt(b, anyName);
   if (i < 0 || j < 0 || a.length - i !== b.length - j || !a.endsWith(b.slice(j))) return undefined;
   return `${WILDCARD}${a.slice(i)}`;
 }
@@ -1159,7 +1186,7 @@ function namedAgainstUnnamed(a: string, b: string): boolean {
   const unnamed = a.charCodeAt(0) === 40 ? a : b.charCodeAt(0) === 40 ? b : undefined;
   if (unnamed === undefined || unnamed === (a === unnamed ? b : a)) return false;
   const named = unnamed === a ? b : a;
-  const i = namedValueAt(named);
+  const i = namedValueAt(named, true);
   return i > 0 && named.length - i === unnamed.length && named.endsWith(unnamed);
 }
 

@@ -104,6 +104,12 @@ function outcomeKeyValuesDiffer(a: string, b: string): boolean {
 }
 
 /** A failure word on its own (`failed`, `"unhealthy",`, `status=Failed`). */
+/** Does the token's word say how something went or what state it is in (a failure, an outcome, a state, a switch)? */
+export function isOutcomeWord(token: string): boolean {
+  const w = wordOf(token);
+  return w !== '' && (FAILURE.has(w) || STATES.has(w) || SWITCHES.has(w));
+}
+
 export function isFailureWord(token: string): boolean {
   const w = wordOf(token);
   return w !== '' && FAILURE.has(w);
