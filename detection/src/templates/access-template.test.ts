@@ -42,3 +42,14 @@ describe('access-line templates', () => {
     expect(m.match(new TemplateText('GET /healthz 200', 'line c')).id).toBe(a.id);
   });
 });
+
+describe('a statement logged after an error', () => {
+  it('is mined with its label: one template whatever the SQL (PostgreSQL STATEMENT / QUERY lines)', () => {
+    const line = (sql: string) => ({ '@timestamp': '2024-03-11T07:17:34Z', message: sql, log: { level: 'STATEMENT' } });
+    expect(templateSource(line('SELECT 1'))).toBe('statement: SELECT 1');
+    const m = new TemplateMiner();
+    const a = m.match(templateSource(line('SELECT * FROM stats_daily WHERE day = 3')) as string);
+    expect(m.match(templateSource(line('UPDATE stock SET qty = 0 WHERE sku = $1')) as string).id).toBe(a.id);
+    expect(templateSource({ message: 'SELECT 1', log: { level: 'ERROR' } })).toBe('SELECT 1');
+  });
+});

@@ -21,9 +21,13 @@ const MAX_SEGMENTS = 8;
 const METHOD = /^[A-Za-z]{1,16}$/;
 const STATUS = /^[1-5]\d\d$/;
 
-/** What the miner mines for this document: an access line's method, path shape and status, else its message. */
+/** What the miner mines for this document: an access line's method, path shape and status, else its message (a statement's with its label). */
 export function templateSource(doc: unknown): unknown {
   const message = fieldValue(doc, 'message');
+  // PostgreSQL's STATEMENT / QUERY lines (the failed statement after an ERROR: the header read
+  // the label as the level) are mined with their label, so the statement is one value (masks.ts).
+  const level = fieldValue(doc, 'log.level');
+  if (typeof message === 'string' && (level === 'STATEMENT' || level === 'QUERY' || level === 'statement' || level === 'query')) return `statement: ${message}`;
   const method = fieldValue(doc, 'http.request.method');
   const url = fieldValue(doc, 'url.original');
   const status = fieldValue(doc, 'http.response.status_code');
