@@ -590,7 +590,8 @@ const CODE_LABELS = new Set(['statement:', 'query:', 'sql:']);
  */
 function codeFollows(raw: string[], t: number): number {
   const tok = raw[t];
-  if (tok.length > 10) return -1;
+  // (a label ends in a colon; `execute` has seven letters: most tokens go no further)
+  if (tok.length > 10 || (tok.charCodeAt(tok.length - 1) !== 58 && tok.length !== 7)) return -1;
   const lower = tok.toLowerCase();
   const from = CODE_LABELS.has(lower) ? t + 1 : lower === 'execute' && t + 2 < raw.length && raw[t + 1].endsWith(':') ? t + 2 : -1;
   // Only a statement (Go's `sql: no rows in result set`, `dns query: example.com NXDOMAIN` are

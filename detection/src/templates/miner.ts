@@ -338,6 +338,7 @@ export function isConstantName(token: string): boolean {
  * or a path (`d.dropbox.com`, `com.tencent.mm/.ui`, digits).
  */
 export function isMethodName(token: string): boolean {
+  if (token.indexOf('.') < 0) return false;
   let s = 0;
   let e = token.length;
   while (s < e && OPENERS.includes(token[s])) s++;
@@ -370,7 +371,7 @@ export function isMethodName(token: string): boolean {
  */
 const MODULE_CALL = /^[A-Za-z_][\w-]*\([A-Za-z_][\w-]*(?::[A-Za-z_][\w-]*)+\):?$/;
 export function isModuleCall(token: string): boolean {
-  return MODULE_CALL.test(token);
+  return token.indexOf('(') > 0 && MODULE_CALL.test(token);
 }
 /** One word in quotes (`"orders"`, `'sshd',`). */
 function isQuotedWord(token: string): boolean {
@@ -953,11 +954,11 @@ export class TemplateMiner {
         }
         eq++;
         total++;
-      } else if (sameKey(t, m) || sameTail(t, m)) {
+      } else if (sameKey(t, m) || (mayNameValue(t, m) && sameTail(t, m))) {
         if (namedAgainstUnnamed(t, m)) return NO_MATCH;
         keys.push(i);
         anchors++;
-      } else if (namedAgainstUnnamed(t, m) || sameTail(t, m, true)) {
+      } else if (mayNameValue(t, m) && (namedAgainstUnnamed(t, m) || sameTail(t, m, true))) {
         // no name against a name, or a failure where the other has a name (`exited(code=0)` / `crashed(code=139)`)
         return NO_MATCH;
       } else if (hasPlaceholder(m) && hasPlaceholder(t) && skeleton(m) === skeleton(t)) {
@@ -1154,15 +1155,21 @@ const VALUE_KIND: Record<string, string> = { num: 'n', hex: 'n', uuid: 'n', ip: 
  * (Cisco's interfaces, `outside:<ip>` / `dmz:<ip>`).
  */
 function namedValueAt(token: string, anyName = false): number {
+  const last = token.charCodeAt(token.length - 1);
   const colon = token.indexOf(':<ip>');
   if (colon > 0 && (token.length === colon + 5 || CLOSERS.includes(token[colon + 5]))) {
     const head = token.slice(0, colon);
     return head === WILDCARD || (INTERFACE_NAME.test(head) && (anyName || !isOutcomeWord(head))) ? colon : -1;
   }
+  if (last !== 41) return -1;
   const open = token.indexOf('(');
-  if (open <= 0 || token.charCodeAt(token.length - 1) !== 41 || !hasPlaceholder(token.slice(open))) return -1;
+  if (open <= 0 || !hasPlaceholder(token.slice(open))) return -1;
   const head = token.slice(0, open);
   return head === WILDCARD || (!hasPlaceholder(head) && (anyName || !saysOutcome(head))) ? open : -1;
+}
+/** Could either token be a name before its value (namedValueAt)? A cheap test first: sim() asks it of every differing pair. */
+function mayNameValue(a: string, b: string): boolean {
+  return a.charCodeAt(a.length - 1) === 41 || b.charCodeAt(b.length - 1) === 41 || a.includes(':<ip>') || b.includes(':<ip>');
 }
 /** An interface's name: lower case, and no state or outcome (`down:<ip>`, `ok:<ip>` keep theirs). */
 const INTERFACE_NAME = /^[a-z][\w-]*$/;
