@@ -311,8 +311,15 @@ describe('upper-case keywords', () => {
     const plugged = m.match('onBatteryLevelChanged level=81 plugged=true');
     expect(plugged.id).not.toBe(unplugged.id);
     expect(m.match('onBatteryLevelChanged level=12 plugged=false').id).toBe(unplugged.id);
-    const flags = m.match('options debug=true verbose=false trace=true for job 12');
-    expect(m.match('options debug=false verbose=true trace=true for job 13').id).toBe(flags.id);
+    const flags = m.match('options debug=true verbose=false trace=true set by alice');
+    expect(m.match('options debug=false verbose=true trace=true set by bob').id).toBe(flags.id);
+    // a few flags changing together, nothing else: states too — the worse never hides in the first's template
+    const probe = (c: boolean, r: boolean) => `"Probe result" probe="readiness" connected=${c} ready=${r} pod="shop/web-1"`;
+    const up = m.match(probe(true, true));
+    const notReady = m.match(probe(true, false));
+    const down = m.match(probe(false, false));
+    expect(new Set([up.id, notReady.id, down.id]).size).toBe(3);
+    expect(m.match(probe(true, true)).id).toBe(up.id);
   });
 });
 

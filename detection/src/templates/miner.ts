@@ -401,6 +401,18 @@ function isBoolean(token: string): boolean {
   const v = token.slice(eq + 1, e).toLowerCase();
   return v === 'true' || v === 'false';
 }
+/**
+ * Up to MAX_FLAGS booleans and nothing else differ (`connected=false ready=false` against
+ * `connected=true ready=true`): states too, or the worse combination would hide in the template
+ * of the first — at most 2^MAX_FLAGS templates; more flags varying at once are values.
+ */
+function onlyFlagsDiffer(template: readonly string[], tokens: readonly string[], words: readonly number[], keys: readonly number[]): boolean {
+  if (words.length + keys.length > MAX_FLAGS) return false;
+  for (const i of words) if (!isBoolean(template[i]) || !isBoolean(tokens[i])) return false;
+  for (const i of keys) if (!isBoolean(template[i]) || !isBoolean(tokens[i])) return false;
+  return true;
+}
+const MAX_FLAGS = 3;
 /** A value that names a state rather than holding a quantity or a name: a Java-style constant or a boolean. */
 function namesState(token: string): boolean {
   return isConstantName(token) || isBoolean(token);
@@ -1018,10 +1030,10 @@ export class TemplateMiner {
       if (words[k - 1] === i - 1 && isPhraseWord(template[i]) && isPhraseWord(tokens[i]) && isPhraseWord(template[i - 1]) && isPhraseWord(tokens[i - 1])) return NO_MATCH;
     }
     // Two states (`action:android.intent.action.SCREEN_ON` / `…SCREEN_OFF`, `plugged=true` /
-    // `plugged=false`) where nothing else differs: two events. Beside another value that varies
+    // `plugged=false`) where nothing else differs (or a few flags together): two events. Beside another value that varies
     // (Android's `Unable to start service Intent { act=<*> pkg=<*> }`) one more parameter — and
     // flags that vary together would otherwise make a template per combination.
-    const onlyDifference = words.length + keys.length === 1;
+    const onlyDifference = words.length + keys.length === 1 || onlyFlagsDiffer(template, tokens, words, keys);
     for (const i of words) {
       const t = template[i];
       const m = tokens[i];
