@@ -617,6 +617,11 @@ describe('a line that heads what follows (fifth held-out corpus, 2026-12-03)', (
     expect(next.id).toBe(heading.id);
     expect(next.template.endsWith(':')).toBe(true);
     expect(m.match(line(15, 'shop', ':')).id).toBe(heading.id);
+    // a value that ends in a colon is no heading (a drive, an IPv6 address)
+    const drive = m.match('backup 12 written to D:');
+    expect(m.match('backup 13 written to /mnt/backup').id).toBe(drive.id);
+    const peer = m.match('peer seen at fe80::1:');
+    expect(m.match('peer seen at fe80::2').id).toBe(peer.id);
   });
 });
 

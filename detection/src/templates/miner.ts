@@ -181,6 +181,18 @@ function floodPrefixLength(tokens: string[]): number {
   return 0;
 }
 const endsWithColon = (t: string) => t.charCodeAt(t.length - 1) === 58;
+/**
+ * A last token that ends the line with a colon, heading what follows (`… user: 'guest'):`): a
+ * word or a closer before the colon — not a value that ends in one (a drive `D:`, an IPv6
+ * address `fe80::1:`, masked or not).
+ */
+function headsNext(t: string): boolean {
+  if (t.length < 3 || !endsWithColon(t)) return false;
+  if (t === HEADING_SLOT) return true; // a heading's value in a template (generalize)
+  const c = t.charCodeAt(t.length - 2);
+  return !(c === 58 || c === 62 || (c >= 48 && c <= 57));
+}
+const HEADING_SLOT = `${WILDCARD}:`;
 
 interface Node {
   children: Map<string, Node>;
@@ -946,7 +958,7 @@ export class TemplateMiner {
     const n = tokens.length;
     // A line that ends in a colon heads what follows it (RabbitMQ's `closing AMQP connection … ):`
     // before the reason on the next line); the same words without it are a line of their own.
-    if (n > 1 && endsWithColon(template[n - 1]) !== endsWithColon(tokens[n - 1])) return NO_MATCH;
+    if (n > 1 && headsNext(template[n - 1]) !== headsNext(tokens[n - 1])) return NO_MATCH;
     for (let i = 0; i < n; i++) {
       const t = template[i];
       const m = tokens[i];
@@ -1106,7 +1118,7 @@ export class TemplateMiner {
         if (!changed) c.tokens = t.slice();
         // Two values of one key (`tag="View"`, `tag="Lock"`): the key stays, the value varies.
         const key = sameKey(t[i], tokens[i]);
-        c.tokens[i] = key ? `${key}${WILDCARD}` : (sameTail(t[i], tokens[i]) ?? (i === t.length - 1 && endsWithColon(t[i]) && endsWithColon(tokens[i]) ? `${WILDCARD}:` : WILDCARD)); // a heading line stays one (see sim)
+        c.tokens[i] = key ? `${key}${WILDCARD}` : (sameTail(t[i], tokens[i]) ?? (i === t.length - 1 && headsNext(t[i]) && headsNext(tokens[i]) ? HEADING_SLOT : WILDCARD)); // a heading line stays one (see sim)
         if (c.tokens[i] === t[i]) continue;
         changed = true;
         if (i < this.prefixDepth && !isVariable(t[i])) prefixChanged = true;
