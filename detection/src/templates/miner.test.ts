@@ -729,6 +729,14 @@ describe('an outside tester\'s attacks on the rules above (2026-12-03)', () => {
     expect(funds).not.toBe(approved);
     expect(stolen).not.toBe(approved);
   });
+  it('a word answering a label that asks how something went, and an upper-case value of a key, stay words (merged before this session)', () => {
+    expect(new Set(ids(['request to api failed with code "ECONNREFUSED"', 'request to api failed with code "ETIMEDOUT"', 'request to api failed with code "OK"'])).size).toBe(3);
+    expect(new Set(ids(['unit nginx.service state "running"', 'unit nginx.service state "dead"'])).size).toBe(2);
+    expect(new Set(ids(["replica db-1 member state 'PRIMARY'", "replica db-2 member state 'RECOVERING'", "replica db-3 member state 'UNKNOWN'"])).size).toBe(3);
+    expect(new Set(ids(['audit: type=1400 apparmor="ALLOWED" operation="open" profile="snap"', 'audit: type=1400 apparmor="AUDIT" operation="open" profile="snap"'])).size).toBe(2);
+    // a number after such a label is a value as ever
+    expect(new Set(ids(['worker exited with code 1 after 3 s', 'worker exited with code 2 after 4 s'])).size).toBe(1);
+  });
   it('no template per user, file or service from the rules above', () => {
     const dovecot = (u: string) => `dovecot: imap(${u}): Error: Mailbox INBOX: Corrupted index cache file /var/mail/${u}/dovecot.index.cache: invalid record size`;
     expect(new Set(ids([dovecot('dave'), dovecot('erin'), dovecot('frank')])).size).toBe(1);

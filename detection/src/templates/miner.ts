@@ -49,8 +49,10 @@
 //    `key=<*>`); none of them ever fills a `<*>` slot. Two different actions in
 //    -ing (MySQL's `error reading` / `error writing communication packets`) are two templates,
 //    and so are two lower-case words in a row that differ (another phrase, not a value), and a
-//    line ending in a colon (it heads the lines after it) and the same words without one, and
-//    two directions (`from` / `to`).
+//    line ending in a colon (it heads the lines after it) and the same words without one, two
+//    directions (`from` / `to`), two words answering a label that asks how something went
+//    (`state "running"` / `state "dead"`, `code "ECONNREFUSED"`), and two upper-case values of
+//    one key, quoted or not (`apparmor="ALLOWED"` / `"AUDIT"`).
 // 7. Stable ids. A cluster's id is fixed at creation (idFor(first template), by default a hash
 //    of it) and never changes when the template generalizes; ties between equally similar
 //    clusters go to the older cluster, so the same messages in the same order always give the
@@ -402,7 +404,20 @@ function quotedName(tokens: readonly string[], i: number): boolean {
   const token = tokens[i];
   return isQuotedWord(token) && !isOutcomeWord(token) && !saysOutcome(token) && !(i > 0 && OUTCOME_LABELS.has(wordBefore(tokens[i - 1])));
 }
-const OUTCOME_LABELS = new Set(['result', 'status', 'state', 'outcome', 'verdict', 'decision', 'response', 'reason', 'code', 'error']);
+const OUTCOME_LABELS = new Set(['result', 'status', 'state', 'outcome', 'verdict', 'decision', 'response', 'code']);
+/** tokens[i] and template[i], two words, answer the same label that asks how something went (`state "running"` / `state "dead"`, `code "ECONNREFUSED"` / `"ETIMEDOUT"`). */
+function answersOutcomeLabel(template: readonly string[], tokens: readonly string[], i: number): boolean {
+  return i > 0 && template[i - 1] === tokens[i - 1] && OUTCOME_LABELS.has(wordBefore(tokens[i - 1])) && !hasPlaceholder(template[i]) && !hasPlaceholder(tokens[i]);
+}
+/** The value of `key=value` without its quotes (`apparmor="ALLOWED"` → `ALLOWED`). */
+function unquotedValue(token: string): string {
+  const eq = token.indexOf('=');
+  let s = eq + 1;
+  let e = token.length;
+  while (e > s && CLOSERS.includes(token[e - 1])) e--;
+  while (s < e && OPENERS.includes(token[s])) s++;
+  return token.slice(s, e);
+}
 /** Two directions (`connection established from <host>` / `… to <host>`: inbound, outbound): two templates. */
 const DIRECTIONS = new Set(['from', 'to']);
 /** A boolean, bare or a key's (`plugged=false`, `true,`). */
@@ -1054,6 +1069,7 @@ export class TemplateMiner {
       if (onlyDifference && namesState(t) && namesState(m)) return NO_MATCH;
       if (isGerund(t) && isGerund(m)) return NO_MATCH; // error reading / error writing: two actions
       if (DIRECTIONS.has(t) && DIRECTIONS.has(m)) return NO_MATCH; // connection from <ip> / … to <ip>: in, out
+      if (answersOutcomeLabel(template, tokens, i)) return NO_MATCH; // state 'running' / state 'dead'
       // nor a masked value against one (`E11000` / `ECONNREFUSED`: two codes)
       if ((hasPlaceholder(t) && isKeyword(m) && !hasPlaceholder(m)) || (hasPlaceholder(m) && isKeyword(t) && !hasPlaceholder(t))) return NO_MATCH;
       if (outcomesDiffer(t, m, true)) return NO_MATCH;
@@ -1064,6 +1080,7 @@ export class TemplateMiner {
       if (i > 0 && i + 1 < tokens.length && isLabel(t) && isLabel(m) && isVariable(tokens[i + 1])) return NO_MATCH;
     }
     for (const i of keys) {
+      if (sameKey(template[i], tokens[i]) && isKeyword(unquotedValue(template[i])) && isKeyword(unquotedValue(tokens[i]))) return NO_MATCH; // apparmor=ALLOWED / apparmor=AUDIT, quoted or not
       if (onlyDifference && namesState(template[i]) && namesState(tokens[i])) return NO_MATCH;
       if (outcomesDiffer(template[i], tokens[i])) return NO_MATCH; // level=info / level=error
       if (namesErrorType(template[i]) || namesErrorType(tokens[i])) return NO_MATCH; // two error types, or one values made a slot
