@@ -3,7 +3,8 @@
 // `GET /api/v1/orders/<*> 502` — the method, the path with its value segments as `<*>`, and the
 // exact status. Mined word for word, without masks, so each endpoint and status is a template
 // of its own: a 502 never shares one with a 200, and the rest of the line (client address, user
-// agent, referrer, sizes) never splits one. Any other event's template source is its message.
+// agent, referrer, sizes) never splits one. Any other event's template source is its message —
+// PostgreSQL's STATEMENT / QUERY lines with that label before it (templateSource).
 import { fieldValue } from '../fields.js';
 import { WILDCARD } from './masks.js';
 
@@ -20,6 +21,8 @@ export class TemplateText {
 const MAX_SEGMENTS = 8;
 const METHOD = /^[A-Za-z]{1,16}$/;
 const STATUS = /^[1-5]\d\d$/;
+/** PostgreSQL's labels for the statement an error was about (its header reads them as the level). */
+const STATEMENT_LEVELS = new Set(['STATEMENT', 'QUERY']);
 
 /** What the miner mines for this document: an access line's method, path shape and status, else its message (a statement's with its label). */
 export function templateSource(doc: unknown): unknown {
@@ -27,7 +30,7 @@ export function templateSource(doc: unknown): unknown {
   // PostgreSQL's STATEMENT / QUERY lines (the failed statement after an ERROR: the header read
   // the label as the level) are mined with their label, so the statement is one value (masks.ts).
   const level = fieldValue(doc, 'log.level');
-  if (typeof message === 'string' && (level === 'STATEMENT' || level === 'QUERY' || level === 'statement' || level === 'query')) return `statement: ${message}`;
+  if (typeof message === 'string' && typeof level === 'string' && STATEMENT_LEVELS.has(level.toUpperCase())) return `statement: ${message}`;
   const method = fieldValue(doc, 'http.request.method');
   const url = fieldValue(doc, 'url.original');
   const status = fieldValue(doc, 'http.response.status_code');
