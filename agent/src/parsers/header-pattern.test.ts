@@ -212,6 +212,41 @@ describe('shipped patterns', () => {
     expect(parser('syslog', 'UTC').parse('Feb  6 12:14:10 localhost haproxy[14389]: Proxy http-in started.').fields).not.toHaveProperty('http');
   });
 
+  it('squid: the native access.log; the line stays the message, a `-` is no field, an IPv6 peer is read whole', () => {
+    const line = '1710226801.784    344 10.20.6.93 TCP_REFRESH_MODIFIED/200 743 GET http://security.debian.org/debian/pool/main/s/sudo/sudo_1.9.13_amd64.deb jdoe HIER_DIRECT/77.163.139.114 application/vnd.debian.binary-package';
+    expect(parser('squid').parse(line)).toEqual({
+      timestamp: '2024-03-12T07:00:01.784Z',
+      message: line,
+      fields: {
+        squid: { elapsed_ms: 344, hierarchy_code: 'HIER_DIRECT' },
+        source: { address: '10.20.6.93' },
+        event: { action: 'TCP_REFRESH_MODIFIED' },
+        http: { request: { method: 'GET' }, response: { status_code: 200, bytes: 743, mime_type: 'application/vnd.debian.binary-package' } },
+        url: { original: 'http://security.debian.org/debian/pool/main/s/sudo/sudo_1.9.13_amd64.deb' },
+        user: { name: 'jdoe' },
+        destination: { address: '77.163.139.114' },
+      },
+    });
+    expect(parser('squid').parse('1710226800.829   3394 2001:db8::7 TCP_TUNNEL/200 2736 CONNECT login.microsoftonline.com:443 - HIER_DIRECT/2620:1ec:c11::205 -')).toEqual({
+      timestamp: '2024-03-12T07:00:00.829Z',
+      message: '1710226800.829   3394 2001:db8::7 TCP_TUNNEL/200 2736 CONNECT login.microsoftonline.com:443 - HIER_DIRECT/2620:1ec:c11::205 -',
+      fields: {
+        squid: { elapsed_ms: 3394, hierarchy_code: 'HIER_DIRECT' },
+        source: { address: '2001:db8::7' },
+        event: { action: 'TCP_TUNNEL' },
+        http: { request: { method: 'CONNECT' }, response: { status_code: 200, bytes: 2736 } },
+        url: { original: 'login.microsoftonline.com:443' },
+        destination: { address: '2620:1ec:c11::205' },
+      },
+    });
+    // No answer at all: status 000, no route.
+    expect(parser('squid').parse('1710226802.001      0 10.0.0.5 NONE_NONE/000 0 NONE error:transaction-end-before-headers - HIER_NONE/- -').fields).toMatchObject({ event: { action: 'NONE_NONE' }, http: { response: { status_code: 0 } } });
+    // auto knows it from the file's first lines; a line that is not Squid's is kept and flagged.
+    const auto = compileHeaderPattern('auto', { sample: [line, line, line], now });
+    expect(auto.name).toBe('squid');
+    expect(auto.parse('squid[812]: WARNING: disk full')).toMatchObject({ message: 'squid[812]: WARNING: disk full', flags: [PATTERN_MISMATCH] });
+  });
+
   it('nginx_access and apache_access: combined and common; the line stays the message', () => {
     const line = '203.0.113.9 - alice [10/Mar/2024:10:30:00 +0100] "GET /api/items?id=1 HTTP/1.1" 404 153 "https://example.com/" "Mozilla/5.0 (X11; Linux x86_64)"';
     const expected = {

@@ -123,6 +123,11 @@ export const HEADER_PATTERNS = {
     description: 'HAProxy HTTP log (option httplog) written to a file or stdout: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 "GET /index.html HTTP/1.1" (through syslog, `syslog` reads the same fields)',
     grok: String.raw`%{IP:client}:%{POSINT} \[%{HAPROXYDATE:timestamp}\] %{HAPROXY_HTTP}.*`,
   },
+  squid: {
+    description: "Squid's access.log in its native format (logformat squid, the default): 1710226800.829   3394 10.20.6.42 TCP_MISS/200 2736 GET http://x/y jdoe HIER_DIRECT/1.2.3.4 text/html — the cache result (TCP_MISS) goes to event.action, the hierarchy code (HIER_DIRECT) to squid.hierarchy_code, the peer to destination.address",
+    // %ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt; `-` is an empty user, peer or type.
+    grok: String.raw`%{SQUID_TIME:timestamp} +%{NONNEGINT:squid.elapsed_ms:int} %{IPORHOST:client} %{SQUID_CODE:event.action}/%{NONNEGINT:status} %{NONNEGINT:http.response.bytes:int} %{NOTSPACE:method} %{NOTSPACE:request} (?:-|%{NOTSPACE:user}) %{SQUID_CODE:squid.hierarchy_code}/(?:-|%{IPORHOST:destination.address}) (?:-|%{NOTSPACE:http.response.mime_type}).*`,
+  },
   nginx_error: {
     description: 'nginx error log: 2024/11/16 10:30:00 [error] 1234#5678: *9 open() "/x" failed, client: 1.2.3.4, …',
     grok: String.raw`%{NGINX_ERROR_TIMESTAMP:timestamp} \[%{LOGLEVEL:level}\] %{POSINT:pid}#%{NONNEGINT:tid}: (?:\*%{NONNEGINT:connection_id} )?%{GREEDYDATA:message}`,
@@ -224,6 +229,9 @@ export const GROK_LIBRARY: Record<string, string> = {
   PYDATE: String.raw`%{MONTHDAY}/%{MONTH}/%{YEAR} %{TIME}`,
   // After `client:port [accept date] `: frontend backend/server Tq/Tw/Tc/Tr/Tt status bytes cookies termination conns queues {headers} "request"
   HAPROXY_HTTP: String.raw`%{NOTSPACE:haproxy.frontend_name} %{NOTSPACE:haproxy.backend_name}/%{NOTSPACE:haproxy.server_name} [-\d]+/[-\d]+/[-\d]+/[-\d]+/\+?%{INT:haproxy.total_time_ms} %{INT:status} \+?%{NONNEGINT:bytes} \S+ \S+ %{NOTSPACE:haproxy.termination_state} [\d/+]+ [\d/]+ (?:\{[^}]*\} )*"(?:%{WORD:method} %{NOTSPACE:request}(?: HTTP/%{NUMBER:http_version})?|%{QSBODY:raw_request})"`,
+  // Squid: epoch seconds with milliseconds; result and hierarchy codes (TCP_MISS, NONE_NONE, HIER_DIRECT)
+  SQUID_TIME: String.raw`1\d{9}\.\d{3}`,
+  SQUID_CODE: '[A-Z][A-Z0-9_]*',
   HTTPDERROR_DATE: String.raw`%{DAY} %{MONTH} +%{MONTHDAY} %{TIME} %{YEAR}`,
   HDFS_TIMESTAMP: String.raw`\d{6} \d{6}`,
   LOG4J_TIMESTAMP: String.raw`(?:%{TIMESTAMP_ISO8601}|\d{2}/\d{2}/\d{2} %{TIME})`,

@@ -43,6 +43,32 @@ describe('access-line templates', () => {
   });
 });
 
+describe("a forward proxy's access line (Squid)", () => {
+  const squid = (result: string, status: number, method: string, url: string, user: string, route: string) => ({
+    message: `1710226801.784    344 10.20.6.93 ${result}/${status} 743 ${method} ${url} ${user} ${route}/77.163.139.114 text/html`,
+    event: { action: result },
+    squid: { hierarchy_code: route },
+    http: { request: { method }, response: { status_code: status } },
+    url: { original: url },
+  });
+
+  it("is what the proxy did — result, status, method, route — whatever the site, path or user", () => {
+    expect(templateSource(squid('TCP_MISS', 0, 'GET', 'http://a.example/x', 'jdoe', 'HIER_DIRECT'))).toEqual(new TemplateText('TCP_MISS/000 GET HIER_DIRECT', expect.any(String) as string));
+    const catalog = new TemplateCatalog(undefined);
+    const id = (doc: object) => catalog.assignNow('squid', templateSource(doc)).id;
+    const miss = id(squid('TCP_MISS', 200, 'GET', 'http://security.debian.org/debian/pool/main/s/sudo/x.deb', 'jdoe', 'HIER_DIRECT'));
+    expect(id(squid('TCP_MISS', 200, 'GET', 'https://www.example.org/a/b?c=1', 'mlee', 'HIER_DIRECT'))).toBe(miss);
+    expect(id(squid('TCP_HIT', 200, 'GET', 'http://security.debian.org/debian/pool/main/s/sudo/x.deb', 'jdoe', 'HIER_DIRECT'))).not.toBe(miss);
+    expect(id(squid('TCP_MISS', 404, 'GET', 'http://security.debian.org/x', 'jdoe', 'HIER_DIRECT'))).not.toBe(miss);
+    expect(id(squid('TCP_MISS', 200, 'POST', 'http://security.debian.org/x', 'jdoe', 'HIER_DIRECT'))).not.toBe(miss);
+    expect(id(squid('TCP_MISS', 200, 'GET', 'http://security.debian.org/x', 'jdoe', 'FIRSTUP_PARENT'))).not.toBe(miss);
+    expect(catalog.templates('squid')).toHaveLength(5);
+    // A method Squid writes for no request at all is not a method: the message is mined.
+    const none = squid('NONE_NONE', 0, 'error:transaction-end-before-headers', '-', '-', 'HIER_NONE');
+    expect(templateSource(none)).toBe(none.message);
+  });
+});
+
 describe('a statement logged after an error', () => {
   it('is mined with its label: one template whatever the SQL (PostgreSQL STATEMENT / QUERY lines)', () => {
     const line = (sql: string) => ({ '@timestamp': '2024-03-11T07:17:34Z', message: sql, log: { level: 'STATEMENT' } });

@@ -3,8 +3,11 @@
 // `GET /api/v1/orders/<*> 502` — the method, the path with its value segments as `<*>`, and the
 // exact status. Mined word for word, without masks, so each endpoint and status is a template
 // of its own: a 502 never shares one with a 200, and the rest of the line (client address, user
-// agent, referrer, sizes) never splits one. Any other event's template source is its message —
-// PostgreSQL's STATEMENT / QUERY lines with that label before it (templateSource).
+// agent, referrer, sizes) never splits one. A forward proxy's line (Squid) is another site's
+// URL: its template is what the proxy did instead — `TCP_MISS/200 GET HIER_DIRECT`, the cache's
+// result and status, the method and the route taken — so a cache hit never shares one with a
+// miss or a denial, and no site or user splits one. Any other event's template source is its
+// message — PostgreSQL's STATEMENT / QUERY lines with that label before it (templateSource).
 import { fieldValue } from '../fields.js';
 import { WILDCARD } from './masks.js';
 
@@ -34,8 +37,25 @@ export function templateSource(doc: unknown): unknown {
   const method = fieldValue(doc, 'http.request.method');
   const url = fieldValue(doc, 'url.original');
   const status = fieldValue(doc, 'http.response.status_code');
+  const proxy = proxyTemplate(doc, method, status);
+  if (proxy !== undefined) return new TemplateText(proxy, typeof message === 'string' ? message : proxy);
   if (typeof method !== 'string' || typeof url !== 'string' || !METHOD.test(method) || !STATUS.test(String(status))) return message;
   return new TemplateText(`${method.toUpperCase()} ${pathShape(url)} ${status}`, typeof message === 'string' ? message : `${method} ${url} ${status}`);
+}
+
+/** Squid's header (agent/src/parsers/header-patterns.ts `squid`) reads its cache result and its route into these. */
+const PROXY_RESULT = 'event.action';
+const PROXY_ROUTE = 'squid.hierarchy_code';
+const PROXY_CODE = /^[A-Z][A-Z0-9_]{0,39}$/;
+const PROXY_METHOD = /^[A-Za-z_-]{1,24}$/;
+
+/** A forward proxy's access line as `TCP_MISS/200 GET HIER_DIRECT` (status 000: no answer), else undefined. */
+function proxyTemplate(doc: unknown, method: unknown, status: unknown): string | undefined {
+  const result = fieldValue(doc, PROXY_RESULT);
+  const route = fieldValue(doc, PROXY_ROUTE);
+  if (typeof result !== 'string' || typeof route !== 'string' || !PROXY_CODE.test(result) || !PROXY_CODE.test(route)) return undefined;
+  if (typeof method !== 'string' || !PROXY_METHOD.test(method) || !/^\d{1,3}$/.test(String(status))) return undefined;
+  return `${result}/${String(status).padStart(3, '0')} ${method.toUpperCase()} ${route}`;
 }
 
 /** `/api/v1/orders/12345?x=1` → `/api/<*>/orders/<*>`: segments holding a digit, or longer than 32 characters, are values. */
