@@ -247,6 +247,23 @@ describe('masks for systems outside the dev set', () => {
     expect(maskMessage('allDrawn= False, visible (TRUE),')).toBe('allDrawn= <*>, visible (<*>),');
     expect(maskMessage('it is truer than falsehood')).toBe('it is truer than falsehood');
   });
+  it("a unit's or a task's name after a lifecycle verb is one value (systemd, Jenkins); not a lower-case word, a number, a bracket or a label", () => {
+    expect(maskMessage('Starting Daily apt download activities...')).toBe('Starting <*>...');
+    expect(maskMessage('Finished Certbot.')).toBe('Finished <*>.');
+    expect(maskMessage('Finished Discard unused blocks on filesystems from /etc/fstab.')).toBe('Finished <*>.');
+    expect(maskMessage('Started Download metadata')).toBe(maskMessage('Started Workspace clean-up'));
+    expect(maskMessage('Finished Workspace clean-up. 5 ms')).toBe('Finished <*>. <duration>');
+    expect(maskMessage('Stopped Online ext4 Metadata Check for All Filesystems.')).toBe('Stopped <*>.');
+    // Not names: a lower-case word (what is done), a number, a bracket, a label, a version.
+    expect(maskMessage('Started initialization')).toBe('Started initialization');
+    expect(maskMessage('Started Session 5 of User root.')).toBe('Started Session <num> of User root.');
+    expect(maskMessage('Starting ProtocolHandler ["http-nio-8080"]')).toContain("ProtocolHandler");
+    expect(maskMessage('Starting Servlet engine: [Apache Tomcat/9.0.85]')).not.toContain('Starting <*>');
+    expect(maskMessage('Started OrderServiceApplication in 4.123 seconds (process running for 4.9)')).toContain('OrderServiceApplication');
+    expect(maskMessage('Starting Jetty v9.4.53')).toBe('Starting Jetty <*>');
+    // Only as the message's first word.
+    expect(maskMessage('Job Started Download metadata')).toBe('Job Started Download metadata');
+  });
   it('a number after a bound is a number (`<1 sec` is a duration like `3 sec`)', () => {
     expect(maskMessage('lifetime <1 sec')).toBe('lifetime <duration>');
     expect(maskMessage('lifetime <1 sec')).toBe(maskMessage('lifetime 3 sec'));

@@ -41,7 +41,9 @@
 //   currency code (`21.78 EUR` → `<num>`); a quoted value of several words after a `label:`
 //   (`user_agent: "Mozilla/5.0 (X11; …)"` → `"<*>"`), unless a failure word is in it; the
 //   query after a label that says code follows (`statement: SELECT …`, `execute S_1: …` → `<*>`,
-//   the rest of the message), with the same exception.
+//   the rest of the message), with the same exception; the name after a lifecycle verb opening
+//   a message (systemd's `Starting Daily apt download activities...`, Jenkins' `Finished
+//   Workspace clean-up. 5 ms` → `Finished <*>. <duration>`): capitalized words up to a full stop.
 // - An IPv4 address with a port or prefix after a slash (`10.0.0.5/9320`, `10.0.0.0/8`) is one
 //   `<ip>`; after a name and a colon (`outside:10.1.9.70/5555`) the name stays (the miner
 //   makes it vary where it does: `<*>:<ip>`).
@@ -601,10 +603,47 @@ function codeFollows(raw: string[], t: number): number {
   return from;
 }
 
+/** Verbs that open a message about a task or service's life: what follows, up to a full stop, is its name. */
+const LIFECYCLE_VERBS = new Set(['Starting', 'Started', 'Stopping', 'Stopped', 'Finished', 'Reloading', 'Reloaded']);
+/** A word of a name: letters first, then letters, digits, `-`, `_`, `+` (`Online ext4 Metadata Check`, `clean-up`). */
+const NAME_WORD = /^[A-Za-z][\w+-]*$/;
+
+/**
+ * Where the name after a lifecycle verb ends (the index of its last token), or -1. systemd's
+ * `Starting Daily apt download activities...` / `Finished Certbot.` and Jenkins'
+ * `Started Download metadata` / `Finished Workspace clean-up. 5 ms` name a unit or a task
+ * in words: the name is one value, so a template per unit is one template. The name opens
+ * with a capital (`Started initialization`, `Starting service [Catalina]` are not names) and
+ * is words or paths up to the message's end or a word ending in `.` / `...`; a number, a
+ * quote, a bracket or a label ends it — then it is no name (`Started OrderServiceApplication
+ * in 4.1 seconds`, `Starting Servlet engine: [Apache Tomcat/9.0]`, `Started Session 5 of User root.`).
+ */
+function lifecycleNameEnd(raw: string[]): number {
+  if (raw.length < 2 || !LIFECYCLE_VERBS.has(raw[0])) return -1;
+  const c = raw[1].charCodeAt(0);
+  if (c < 65 || c > 90) return -1;
+  for (let i = 1; i < raw.length; i++) {
+    let w = raw[i];
+    const stop = w.endsWith('.');
+    if (stop) w = w.replace(/\.+$/, '');
+    if (!NAME_WORD.test(w) && !(i > 1 && w.charCodeAt(0) === 47 && w.length > 1 && !/["'\[\]():]/.test(w))) return -1;
+    if (stop) return i;
+  }
+  return raw.length - 1;
+}
+
 /** Each raw token masked; a spelled date, a number and its unit, a frame with a space are one token each. */
 function maskRaw(raw: string[]): string[] {
   const out: string[] = new Array(raw.length);
   let k = 0;
+  // A unit's or a task's name after a lifecycle verb is one value (its full stop kept).
+  const nameEnd = lifecycleNameEnd(raw);
+  if (nameEnd > 0) {
+    const last = raw[nameEnd];
+    out[k++] = raw[0];
+    out[k++] = WILDCARD + last.slice(last.replace(/\.+$/, '').length);
+    raw = raw.slice(nameEnd + 1);
+  }
   for (let t = 0; t < raw.length; t++) {
     const tok = raw[t];
     const c0 = tok.charCodeAt(0) | 0x20;

@@ -489,7 +489,7 @@ describe('short messages with one variable word, and values of two kinds', () =>
     expect(m.match('Unknown command zzzzq').template).toBe('Unknown command <*>');
     for (const state of ['deadlock', 'diverged', 'split-brain', 'orphaned', 'readonly', 'segfault']) expect(m.match(`Unknown command ${state}`).id, state).not.toBe(ids[0]);
     // a word with a few values stays a constant: two, five, seven templates
-    expect(new Set(['initialization.', 'finalization.'].map((w) => m.match(`Starting TrustedInstaller ${w}`).id)).size).toBe(2);
+    expect(new Set(['initialization.', 'finalization.'].map((w) => m.match(`Ending TrustedInstaller ${w}`).id)).size).toBe(2);
     const kinds = ['illegal', 'privileged', 'trap', 'imprecise', 'unimplemented', 'alignment', 'floating'];
     expect(new Set(kinds.map((w) => m.match(`program interrupt: ${w}`).id)).size).toBe(7);
     // the first word is the message's subject: never merged this way
