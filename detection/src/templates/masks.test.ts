@@ -264,6 +264,16 @@ describe('masks for systems outside the dev set', () => {
     // Only as the message's first word.
     expect(maskMessage('Job Started Download metadata')).toBe('Job Started Download metadata');
   });
+  it('a bracketed list is one value whatever its length: its items\' one mask, or <*> when they differ', () => {
+    const one = maskMessage('orders-service: partitions assigned: [orders.payments-3]');
+    expect(one).toBe('orders-service: partitions assigned: [orders.payments-<*>]');
+    expect(maskMessage('orders-service: partitions assigned: [orders.payments-0, orders.payments-7, orders.payments-11]')).toBe(one);
+    expect(maskMessage('nodes [es-1, es-2] joined, [alpha, beta].')).toBe('nodes [es-<*>] joined, [<*>].');
+    // Not a list: an item with a bracket of its own, an item without its comma, no closing bracket.
+    expect(maskMessage('[Field error in object x]')).toBe('[Field error in object x]');
+    expect(maskMessage('values [a, b c]')).toBe('values [a, b c]');
+    expect(maskMessage('values [a, b, c')).toBe('values [a, b, c');
+  });
   it('a number after a bound is a number (`<1 sec` is a duration like `3 sec`)', () => {
     expect(maskMessage('lifetime <1 sec')).toBe('lifetime <duration>');
     expect(maskMessage('lifetime <1 sec')).toBe(maskMessage('lifetime 3 sec'));

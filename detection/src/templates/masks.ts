@@ -43,7 +43,9 @@
 //   query after a label that says code follows (`statement: SELECT …`, `execute S_1: …` → `<*>`,
 //   the rest of the message), with the same exception; the name after a lifecycle verb opening
 //   a message (systemd's `Starting Daily apt download activities...`, Jenkins' `Finished
-//   Workspace clean-up. 5 ms` → `Finished <*>. <duration>`): capitalized words up to a full stop.
+//   Workspace clean-up. 5 ms` → `Finished <*>. <duration>`): capitalized words up to a full stop;
+//   a bracketed list of several items (`[orders.payments-0, orders.payments-7]`) → its items'
+//   one mask (`[orders.payments-<*>]`, as a list of one), or `[<*>]` when they differ.
 // - An IPv4 address with a port or prefix after a slash (`10.0.0.5/9320`, `10.0.0.0/8`) is one
 //   `<ip>`; after a name and a colon (`outside:10.1.9.70/5555`) the name stays (the miner
 //   makes it vary where it does: `<*>:<ip>`).
@@ -632,6 +634,31 @@ function lifecycleNameEnd(raw: string[]): number {
   return raw.length - 1;
 }
 
+/** Most items a bracketed list is read across. */
+const LIST_ITEMS = 64;
+/** The index of the token closing the list raw[t] opens (`[a,` … `c]`), or -1: every item but the last ends in a comma, none holds a bracket. */
+function listEnd(raw: string[], t: number): number {
+  for (let i = t + 1; i < raw.length && i - t < LIST_ITEMS; i++) {
+    const item = raw[i];
+    const close = item.indexOf(']');
+    if (item.indexOf('[') >= 0) return -1;
+    if (close >= 0) return close > 0 && close >= item.length - 2 ? i : -1;
+    if (item.charCodeAt(item.length - 1) !== 44) return -1;
+  }
+  return -1;
+}
+/** A list as one token: `[<item>]` when every item masks alike (`[orders.payments-<*>]`), else `[<*>]`; what follows its bracket is kept. */
+function listMask(raw: string[], t: number, end: number): string {
+  const last = raw[end];
+  const close = last.lastIndexOf(']');
+  const core = maskToken(raw[t].slice(1, -1));
+  let same = core;
+  for (let i = t + 1; i <= end && same !== WILDCARD; i++) {
+    if (maskToken(i === end ? last.slice(0, close) : raw[i].slice(0, -1)) !== core) same = WILDCARD;
+  }
+  return `[${same}]${last.slice(close + 1)}`;
+}
+
 /** Each raw token masked; a spelled date, a number and its unit, a frame with a space are one token each. */
 function maskRaw(raw: string[]): string[] {
   const out: string[] = new Array(raw.length);
@@ -696,6 +723,16 @@ function maskRaw(raw: string[]): string[] {
       const end = labelledQuoteEnd(raw, t);
       if (end > t) {
         out[k++] = `"${WILDCARD}${raw[end].slice(raw[end].lastIndexOf('"'))}`;
+        t = end;
+        continue;
+      }
+    }
+    // A bracketed list of several items (`[orders.payments-0, orders.payments-7]`, Java's
+    // List#toString) is one value, whatever its length.
+    if (tok.charCodeAt(0) === 91 && tok.charCodeAt(tok.length - 1) === 44 && t + 1 < raw.length) {
+      const end = listEnd(raw, t);
+      if (end > t) {
+        out[k++] = listMask(raw, t, end);
         t = end;
         continue;
       }
