@@ -273,6 +273,7 @@ describe('masks for systems outside the dev set', () => {
     expect(maskMessage('[Field error in object x]')).toBe('[Field error in object x]');
     expect(maskMessage('values [a, b c]')).toBe('values [a, b c]');
     expect(maskMessage('values [a, b, c')).toBe('values [a, b, c');
+    expect(maskMessage('pool [total=10, idle=0]')).toBe('pool [total=<num>, idle=<num>]');
   });
   it('a number after a bound is a number (`<1 sec` is a duration like `3 sec`)', () => {
     expect(maskMessage('lifetime <1 sec')).toBe('lifetime <duration>');

@@ -636,12 +636,17 @@ function lifecycleNameEnd(raw: string[]): number {
 
 /** Most items a bracketed list is read across. */
 const LIST_ITEMS = 64;
-/** The index of the token closing the list raw[t] opens (`[a,` … `c]`), or -1: every item but the last ends in a comma, none holds a bracket. */
+/**
+ * The index of the token closing the list raw[t] opens (`[a,` … `c]`), or -1: every item but
+ * the last ends in a comma, none holds a bracket or a `key=` (`[total=10, idle=0]` names its
+ * fields: they stay).
+ */
 function listEnd(raw: string[], t: number): number {
+  if (raw[t].indexOf('=') >= 0) return -1;
   for (let i = t + 1; i < raw.length && i - t < LIST_ITEMS; i++) {
     const item = raw[i];
     const close = item.indexOf(']');
-    if (item.indexOf('[') >= 0) return -1;
+    if (item.indexOf('[') >= 0 || item.indexOf('=') >= 0) return -1;
     if (close >= 0) return close > 0 && close >= item.length - 2 ? i : -1;
     if (item.charCodeAt(item.length - 1) !== 44) return -1;
   }
