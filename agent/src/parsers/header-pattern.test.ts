@@ -241,6 +241,13 @@ describe('shipped patterns', () => {
     });
     // No answer at all: status 000, no route.
     expect(parser('squid').parse('1710226802.001      0 10.0.0.5 NONE_NONE/000 0 NONE error:transaction-end-before-headers - HIER_NONE/- -').fields).toMatchObject({ event: { action: 'NONE_NONE' }, http: { response: { status_code: 0 } } });
+    // Its fields come after the URL: a URL of 8 KiB (Squid's longest) is read to them.
+    const longUrl = `http://t.example.com/p?q=${'a'.repeat(8000)}`;
+    expect(parser('squid').parse(`1696500000.301     10 10.0.0.5 TCP_DENIED/403 3900 GET ${longUrl} - HIER_NONE/- text/html`)).toMatchObject({
+      fields: { event: { action: 'TCP_DENIED' }, http: { response: { status_code: 403 } }, url: { original: longUrl }, squid: { hierarchy_code: 'HIER_NONE' } },
+    });
+    // A clock that jumped back: a negative elapsed time.
+    expect(parser('squid').parse('1696500000.301     -1 10.0.0.5 TCP_MISS/200 507 GET http://a.example/ - HIER_DIRECT/1.2.3.4 text/html').fields).toMatchObject({ squid: { elapsed_ms: -1 } });
     // auto knows it from the file's first lines; a line that is not Squid's is kept and flagged.
     const auto = compileHeaderPattern('auto', { sample: [line, line, line], now });
     expect(auto.name).toBe('squid');

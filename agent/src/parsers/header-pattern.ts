@@ -13,7 +13,7 @@
 // A line that does not match keeps its whole text as message and is flagged
 // `pattern_mismatch` (log.flags); it is never dropped.
 import type { ParsedLine } from './parse-error.js';
-import { GROK_LIBRARY, HEADER_PATTERNS, type HeaderPatternName } from './header-patterns.js';
+import { GROK_LIBRARY, HEADER_PATTERNS, type HeaderPatternName, type NamedHeaderPattern } from './header-patterns.js';
 import safeRegex from 'safe-regex2';
 import { headerTimeReader, type HeaderTimeReader } from './header-time.js';
 import { genericHeaderParser, normalizeLevel, PATTERN_MISMATCH } from './header-generic.js';
@@ -201,6 +201,8 @@ class GrokHeaderParser implements HeaderParser {
     readonly name: string,
     private readonly alternatives: CompiledAlternative[],
     opts: HeaderPatternOptions,
+    /** How much of a line the pattern reads (a shipped pattern may read further, HEADER_SCAN_CHARS otherwise). */
+    private readonly scanChars = HEADER_SCAN_CHARS,
   ) {
     this.readTime = headerTimeReader(opts.timezone ?? 'UTC', opts.now);
   }
@@ -209,10 +211,10 @@ class GrokHeaderParser implements HeaderParser {
     // The header is on the first line; a multiline event's other lines stay in the message.
     const nl = line.indexOf('\n');
     const first = nl < 0 ? line : line.slice(0, nl);
-    // Headers are short: the pattern reads at most HEADER_SCAN_CHARS, so a pattern that
-    // backtracks cannot cost time growing with a long line (a message capture that reaches
-    // the end of that prefix goes on to the end of the line).
-    const head = first.length > HEADER_SCAN_CHARS ? first.slice(0, HEADER_SCAN_CHARS) : first;
+    // Headers are short: the pattern reads at most scanChars, so a pattern that backtracks
+    // cannot cost time growing with a long line (a message capture that reaches the end of
+    // that prefix goes on to the end of the line).
+    const head = first.length > this.scanChars ? first.slice(0, this.scanChars) : first;
     let alt = this.alternatives[this.last];
     let m = alt.re.exec(head);
     if (!m) {
@@ -346,7 +348,8 @@ function namedDetectors(): Pick<HeaderParser, 'name' | 'match'>[] {
 function compileNamed(name: HeaderPatternName, opts: HeaderPatternOptions): GrokHeaderParser {
   const grok = HEADER_PATTERNS[name].grok;
   const list: readonly string[] = typeof grok === 'string' ? [grok] : grok;
-  return new GrokHeaderParser(name, list.map((g) => compileAlternative(g, ` in shipped pattern ${name}`)), opts);
+  const named: NamedHeaderPattern = HEADER_PATTERNS[name];
+  return new GrokHeaderParser(name, list.map((g) => compileAlternative(g, ` in shipped pattern ${name}`)), opts, named.scanChars);
 }
 
 /** The non-empty first lines of a sample that `auto` reads (indented lines — continuations of the line before — are left out). */

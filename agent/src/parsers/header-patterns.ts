@@ -12,6 +12,8 @@ export interface NamedHeaderPattern {
   grok: string | readonly string[];
   /** What it reads, for --help and the README. */
   description: string;
+  /** A pattern whose fields come after a long part (Squid's URL) reads this much of a line; others HEADER_SCAN_CHARS (header-pattern.ts). */
+  scanChars?: number;
 }
 
 export const HEADER_PATTERNS = {
@@ -126,7 +128,10 @@ export const HEADER_PATTERNS = {
   squid: {
     description: "Squid's access.log in its native format (logformat squid, the default): 1710226800.829   3394 10.20.6.42 TCP_MISS/200 2736 GET http://x/y jdoe HIER_DIRECT/1.2.3.4 text/html — the cache result (TCP_MISS) goes to event.action, the hierarchy code (HIER_DIRECT) to squid.hierarchy_code, the peer to destination.address",
     // %ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt; `-` is an empty user, peer or type.
-    grok: String.raw`%{SQUID_TIME:timestamp} +%{NONNEGINT:squid.elapsed_ms:int} %{IPORHOST:client} %{SQUID_CODE:event.action}/%{NONNEGINT:status} %{NONNEGINT:http.response.bytes:int} %{NOTSPACE:method} %{NOTSPACE:request} (?:-|%{NOTSPACE:user}) %{SQUID_CODE:squid.hierarchy_code}/(?:-|%{IPORHOST:destination.address}) (?:-|%{NOTSPACE:http.response.mime_type}).*`,
+    // Its fields follow the URL (Squid logs up to 8 KiB of it): it reads up to 16 KiB of a line
+    // (every part but the last is one run of non-spaces: no backtracking grows with the length).
+    scanChars: 16 * 1024,
+    grok: String.raw`%{SQUID_TIME:timestamp} +%{INT:squid.elapsed_ms:int} %{IPORHOST:client} %{SQUID_CODE:event.action}/%{NONNEGINT:status} %{NONNEGINT:http.response.bytes:int} %{NOTSPACE:method} %{NOTSPACE:request} (?:-|%{NOTSPACE:user}) %{SQUID_CODE:squid.hierarchy_code}/(?:-|%{IPORHOST:destination.address}) (?:-|%{NOTSPACE:http.response.mime_type}).*`,
   },
   nginx_error: {
     description: 'nginx error log: 2024/11/16 10:30:00 [error] 1234#5678: *9 open() "/x" failed, client: 1.2.3.4, …',

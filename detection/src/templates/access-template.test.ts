@@ -66,6 +66,34 @@ describe("a forward proxy's access line (Squid)", () => {
     // A method Squid writes for no request at all is not a method: the message is mined.
     const none = squid('NONE_NONE', 0, 'error:transaction-end-before-headers', '-', '-', 'HIER_NONE');
     expect(templateSource(none)).toBe(none.message);
+    // No method read (`-`) and Squid's error pseudo-URLs: which error is part of the template;
+    // the method is kept as written (`get` is not `GET`).
+    const unread = (url: string) => ({ ...squid('NONE_NONE', 400, '-', url, '-', 'HIER_NONE'), http: { response: { status_code: 400 } } });
+    expect((templateSource(unread('error:invalid-request')) as TemplateText).text).toBe('NONE_NONE/400 - HIER_NONE error:invalid-request');
+    expect((templateSource(unread('error:request-too-large')) as TemplateText).text).toBe('NONE_NONE/400 - HIER_NONE error:request-too-large');
+    expect((templateSource(squid('TCP_MISS', 200, 'get', 'http://a.example/', '-', 'HIER_DIRECT')) as TemplateText).text).toBe('TCP_MISS/200 get HIER_DIRECT');
+  });
+});
+
+describe('a Cisco message (its tag read as the program)', () => {
+  const asa = (tag: string, message: string) => ({ message, process: { name: tag } });
+
+  it('is its message id — interfaces, protocols, flags and reasons never split it — and the outcome opening it', () => {
+    const catalog = new TemplateCatalog(undefined);
+    const id = (doc: object) => catalog.assignNow('asa', templateSource(doc)).id;
+    const teardown = id(asa('%ASA-6-302014', 'Teardown TCP connection 77 for outside:198.51.100.7/443 to inside:10.1.2.3/51000 duration 0:00:05 bytes 1234 TCP FINs'));
+    expect(id(asa('%ASA-6-302014', 'Teardown TCP connection 78 for dmz:198.51.100.8/443 to inside:10.1.2.4/51001 duration 0:02:00 bytes 99 SYN Timeout'))).toBe(teardown);
+    expect(id(asa('%ASA-6-302014', 'Teardown TCP connection 79 for outside:198.51.100.9/80 to inside:10.1.2.5/51002 duration 0:00:01 bytes 0 Conn-timeout (jdoe)'))).toBe(teardown);
+    // another id, another template
+    expect(id(asa('%ASA-6-302013', 'Built inbound TCP connection 80 for outside:198.51.100.7/443 (198.51.100.7/443) to inside:10.1.2.3/51000 (10.1.2.3/51000)'))).not.toBe(teardown);
+    // one id, permitted and denied at one level: two templates
+    const permitted = id(asa('%ASA-6-106100', 'access-list inside_access_in permitted tcp inside/10.1.2.3(51000) -> outside/198.51.100.7(443) hit-cnt 1 first hit [0x1, 0x0]'));
+    const denied = id(asa('%ASA-6-106100', 'access-list inside_access_in denied tcp inside/10.1.2.3(51000) -> outside/198.51.100.7(443) hit-cnt 1 first hit [0x1, 0x0]'));
+    expect(denied).not.toBe(permitted);
+    expect(id(asa('%ASA-6-106100', 'access-list guest_in denied udp guest/10.9.0.3(5353) -> outside/224.0.0.251(5353) hit-cnt 4 300-second interval [0x2, 0x0]'))).toBe(denied);
+    expect((templateSource(asa('%ASA-4-106023', 'Deny tcp src outside:203.0.113.5/4444 dst inside:10.1.2.3/22 by access-group "outside_access_in" [0x0, 0x0]')) as TemplateText).text).toBe('%ASA-4-106023 deny');
+    // Not a Cisco tag: the message, as before.
+    expect(templateSource(asa('sshd', 'Accepted publickey for root'))).toBe('Accepted publickey for root');
   });
 });
 

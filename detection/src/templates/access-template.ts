@@ -6,10 +6,12 @@
 // agent, referrer, sizes) never splits one. A forward proxy's line (Squid) is another site's
 // URL: its template is what the proxy did instead — `TCP_MISS/200 GET HIER_DIRECT`, the cache's
 // result and status, the method and the route taken — so a cache hit never shares one with a
-// miss or a denial, and no site or user splits one. Any other event's template source is its
+// miss or a denial, and no site or user splits one. A Cisco message (`%ASA-6-302013: Built …`)
+// is its message id and the outcome opening it (ciscoTemplate). Any other event's template source is its
 // message — PostgreSQL's STATEMENT / QUERY lines with that label before it (templateSource).
 import { fieldValue } from '../fields.js';
 import { WILDCARD } from './masks.js';
+import { isOutcomeWord } from './outcome-words.js';
 
 /** A text that is a template already (its values replaced): the miner takes its words as they are. */
 export class TemplateText {
@@ -34,13 +36,41 @@ export function templateSource(doc: unknown): unknown {
   // the label as the level) are mined with their label, so the statement is one value (masks.ts).
   const level = fieldValue(doc, 'log.level');
   if (typeof message === 'string' && typeof level === 'string' && STATEMENT_LEVELS.has(level.toUpperCase())) return `statement: ${message}`;
+  const cisco = ciscoTemplate(fieldValue(doc, 'process.name'), message);
+  if (cisco !== undefined) return new TemplateText(cisco, message as string);
   const method = fieldValue(doc, 'http.request.method');
   const url = fieldValue(doc, 'url.original');
   const status = fieldValue(doc, 'http.response.status_code');
-  const proxy = proxyTemplate(doc, method, status);
+  const proxy = proxyTemplate(doc, method, status, url);
   if (proxy !== undefined) return new TemplateText(proxy, typeof message === 'string' ? message : proxy);
   if (typeof method !== 'string' || typeof url !== 'string' || !METHOD.test(method) || !STATUS.test(String(status))) return message;
   return new TemplateText(`${method.toUpperCase()} ${pathShape(url)} ${status}`, typeof message === 'string' ? message : `${method} ${url} ${status}`);
+}
+
+/** Cisco's message tag (`%ASA-6-302013`, IOS `%LINK-3-UPDOWN`): syslog's header reads it as the program. */
+const CISCO_TAG = /^%[A-Z][A-Z0-9_]*-[0-7]-[A-Z0-9_]+$/;
+/** How many of a Cisco message's first words may say how it went. */
+const CISCO_VERB_WORDS = 3;
+
+/**
+ * A Cisco message as its tag and the outcome words among its first words (`%ASA-4-106100
+ * denied`, `%ASA-4-106023 deny`, `%ASA-6-302014`), else undefined. Cisco documents one format
+ * per message id, so its values — interfaces, protocols, flags, teardown reasons — never split
+ * it; an outcome opening it (`access-list … permitted` / `denied`) is kept, so a denial never
+ * shares a template with a permit logged at the same level.
+ */
+function ciscoTemplate(program: unknown, message: unknown): string | undefined {
+  if (typeof program !== 'string' || typeof message !== 'string' || !CISCO_TAG.test(program)) return undefined;
+  let template = program;
+  const seen = new Set<string>();
+  for (const word of message.split(' ', CISCO_VERB_WORDS)) {
+    const w = word.toLowerCase().replace(/^\W+|\W+$/g, '');
+    if (w !== '' && !seen.has(w) && isOutcomeWord(w)) {
+      seen.add(w);
+      template += ` ${w}`;
+    }
+  }
+  return template;
 }
 
 /** Squid's header (agent/src/parsers/header-patterns.ts `squid`) reads its cache result and its route into these. */
@@ -49,13 +79,21 @@ const PROXY_ROUTE = 'squid.hierarchy_code';
 const PROXY_CODE = /^[A-Z][A-Z0-9_]{0,39}$/;
 const PROXY_METHOD = /^[A-Za-z_-]{1,24}$/;
 
-/** A forward proxy's access line as `TCP_MISS/200 GET HIER_DIRECT` (status 000: no answer), else undefined. */
-function proxyTemplate(doc: unknown, method: unknown, status: unknown): string | undefined {
+/** Squid's pseudo-URL for a request it could not read (`error:invalid-request`): which error, so part of the template. */
+const PROXY_ERROR_URL = /^error:[a-z][a-z0-9-]{0,63}$/;
+
+/**
+ * A forward proxy's access line as `TCP_MISS/200 GET HIER_DIRECT` (status 000: no answer; `-`:
+ * no method read), with Squid's error pseudo-URL after it (`NONE_NONE/400 - HIER_NONE
+ * error:invalid-request`), else undefined.
+ */
+function proxyTemplate(doc: unknown, method: unknown, status: unknown, url: unknown): string | undefined {
   const result = fieldValue(doc, PROXY_RESULT);
   const route = fieldValue(doc, PROXY_ROUTE);
   if (typeof result !== 'string' || typeof route !== 'string' || !PROXY_CODE.test(result) || !PROXY_CODE.test(route)) return undefined;
-  if (typeof method !== 'string' || !PROXY_METHOD.test(method) || !/^\d{1,3}$/.test(String(status))) return undefined;
-  return `${result}/${String(status).padStart(3, '0')} ${method.toUpperCase()} ${route}`;
+  if ((method !== undefined && (typeof method !== 'string' || !PROXY_METHOD.test(method))) || !/^\d{1,3}$/.test(String(status))) return undefined;
+  const template = `${result}/${String(status).padStart(3, '0')} ${typeof method === 'string' ? method : '-'} ${route}`;
+  return typeof url === 'string' && PROXY_ERROR_URL.test(url) ? `${template} ${url}` : template;
 }
 
 /** `/api/v1/orders/12345?x=1` → `/api/<*>/orders/<*>`: segments holding a digit, or longer than 32 characters, are values. */

@@ -263,6 +263,13 @@ describe('masks for systems outside the dev set', () => {
     expect(maskMessage('Starting Jetty v9.4.53')).toBe('Starting Jetty <*>');
     // Only as the message's first word.
     expect(maskMessage('Job Started Download metadata')).toBe('Job Started Download metadata');
+    // How it went is no part of a name (an outside tester's lines): those stay word for word.
+    for (const line of ['Finished Certbot with errors.', 'Finished Certbot successfully.', 'Finished Backup with warnings.', 'Stopped Certbot due to timeout.', 'Finished OK.', 'Finished ERROR.', 'Finished ABORTED.']) {
+      expect(maskMessage(line), line).toBe(line);
+    }
+    // A one-word name needs its full stop: a program's own word is no unit name.
+    expect(maskMessage('Starting NameNode')).toBe('Starting NameNode');
+    expect(maskMessage('Started Kubernetes Kubelet.')).toBe('Started <*>.');
   });
   it('a bracketed list is one value whatever its length: its items\' one mask, or <*> when they differ', () => {
     const one = maskMessage('orders-service: partitions assigned: [orders.payments-3]');

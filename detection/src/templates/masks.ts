@@ -607,6 +607,8 @@ function codeFollows(raw: string[], t: number): number {
 
 /** Verbs that open a message about a task or service's life: what follows, up to a full stop, is its name. */
 const LIFECYCLE_VERBS = new Set(['Starting', 'Started', 'Stopping', 'Stopped', 'Finished', 'Reloading', 'Reloaded']);
+/** Verdicts on how a task went, beside the failure words: no part of a lifecycle line's name. */
+const VERDICTS = new Set(['success', 'successful', 'successfully', 'succeeded', 'ok', 'okay', 'passed', 'completed', 'warnings']);
 /** A word of a name: letters first, then letters, digits, `-`, `_`, `+` (`Online ext4 Metadata Check`, `clean-up`). */
 const NAME_WORD = /^[A-Za-z][\w+-]*$/;
 
@@ -629,9 +631,15 @@ function lifecycleNameEnd(raw: string[]): number {
     const stop = w.endsWith('.');
     if (stop) w = w.replace(/\.+$/, '');
     if (!NAME_WORD.test(w) && !(i > 1 && w.charCodeAt(0) === 47 && w.length > 1 && !/["'\[\]():]/.test(w))) return -1;
+    // How it went is no part of a name (`Finished Certbot with errors.`, `… successfully.`,
+    // `Finished ERROR.`, `Stopped X due to timeout.`): such a line is mined word for word.
+    // (Not every state word: unit names say `Online`, `Update`, `Load`.)
+    if (hasFailureWord(w) || VERDICTS.has(w.toLowerCase())) return -1;
     if (stop) return i;
   }
-  return raw.length - 1;
+  // A one-word name needs its full stop (`Finished Certbot.`): `Starting NameNode` could be a
+  // program's own word, `Started @2533ms` is no name.
+  return raw.length > 2 ? raw.length - 1 : -1;
 }
 
 /** Most items a bracketed list is read across. */
