@@ -281,6 +281,11 @@ describe('masks for systems outside the dev set', () => {
     expect(maskMessage('values [a, b c]')).toBe('values [a, b c]');
     expect(maskMessage('values [a, b, c')).toBe('values [a, b, c');
     expect(maskMessage('pool [total=10, idle=0]')).toBe('pool [total=<num>, idle=<num>]');
+    // A collection's name before it (Scala's Set(…), Kafka's partitions): the same.
+    expect(maskMessage('Removed fetcher for partitions Set(orders-0, clickstream-3, inventory.updates-1) (kafka.server.ReplicaFetcherManager)')).toBe('Removed fetcher for partitions Set(<*>) (kafka.server.ReplicaFetcherManager)');
+    expect(maskMessage('partitions Set(orders-3, orders-1)')).toBe(maskMessage('partitions Set(orders-7)'));
+    expect(maskMessage('x [a, b(c), d]')).toBe('x [a, b(c), d]');
+    expect(maskMessage('Map(a -> b, c -> d)')).toBe('Map(a -> b, c -> d)');
   });
   it('a number after a bound is a number (`<1 sec` is a duration like `3 sec`)', () => {
     expect(maskMessage('lifetime <1 sec')).toBe('lifetime <duration>');

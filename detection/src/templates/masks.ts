@@ -644,32 +644,45 @@ function lifecycleNameEnd(raw: string[]): number {
 
 /** Most items a bracketed list is read across. */
 const LIST_ITEMS = 64;
+/** A collection's name opening a list (Scala's and Kotlin's `Set(a, b)`, `HashSet(…)`, `List(…)`). */
+const COLLECTION_OPEN = /^[A-Z][A-Za-z]{0,23}\(/;
+
+/** Where the list raw[t] opens starts (`[a,` → 1, `Set(a,` → 4), or -1: a bracket, or a collection's name and a parenthesis, opening an item. */
+function listOpen(tok: string): number {
+  if (tok.charCodeAt(0) === 91) return 1;
+  const m = COLLECTION_OPEN.exec(tok);
+  return m ? m[0].length : -1;
+}
+
 /**
- * The index of the token closing the list raw[t] opens (`[a,` … `c]`), or -1: every item but
- * the last ends in a comma, none holds a bracket or a `key=` (`[total=10, idle=0]` names its
- * fields: they stay).
+ * The index of the token closing the list raw[t] opens (`[a,` … `c]`, `Set(a,` … `c)`), or -1:
+ * every item but the last ends in a comma, none holds a bracket or a `key=` (`[total=10,
+ * idle=0]` names its fields: they stay).
  */
-function listEnd(raw: string[], t: number): number {
+function listEnd(raw: string[], t: number, closer: string): number {
   if (raw[t].indexOf('=') >= 0) return -1;
   for (let i = t + 1; i < raw.length && i - t < LIST_ITEMS; i++) {
     const item = raw[i];
-    const close = item.indexOf(']');
-    if (item.indexOf('[') >= 0 || item.indexOf('=') >= 0) return -1;
+    const close = item.indexOf(closer);
+    if (item.indexOf('[') >= 0 || item.indexOf('(') >= 0 || item.indexOf('=') >= 0) return -1;
     if (close >= 0) return close > 0 && close >= item.length - 2 ? i : -1;
     if (item.charCodeAt(item.length - 1) !== 44) return -1;
   }
   return -1;
 }
-/** A list as one token: `[<item>]` when every item masks alike (`[orders.payments-<*>]`), else `[<*>]`; what follows its bracket is kept. */
-function listMask(raw: string[], t: number, end: number): string {
+/**
+ * A list as one token: `[<item>]` when every item masks alike (`[orders.payments-<*>]`), else
+ * `[<*>]` (`Set(…)` likewise); what follows its closing bracket is kept.
+ */
+function listMask(raw: string[], t: number, end: number, open: number, closer: string): string {
   const last = raw[end];
-  const close = last.lastIndexOf(']');
-  const core = maskToken(raw[t].slice(1, -1));
+  const close = last.lastIndexOf(closer);
+  const core = maskToken(raw[t].slice(open, -1));
   let same = core;
   for (let i = t + 1; i <= end && same !== WILDCARD; i++) {
     if (maskToken(i === end ? last.slice(0, close) : raw[i].slice(0, -1)) !== core) same = WILDCARD;
   }
-  return `[${same}]${last.slice(close + 1)}`;
+  return `${raw[t].slice(0, open)}${same}${last.slice(close)}`;
 }
 
 /** Each raw token masked; a spelled date, a number and its unit, a frame with a space are one token each. */
@@ -741,13 +754,17 @@ function maskRaw(raw: string[]): string[] {
       }
     }
     // A bracketed list of several items (`[orders.payments-0, orders.payments-7]`, Java's
-    // List#toString) is one value, whatever its length.
-    if (tok.charCodeAt(0) === 91 && tok.charCodeAt(tok.length - 1) === 44 && t + 1 < raw.length) {
-      const end = listEnd(raw, t);
-      if (end > t) {
-        out[k++] = listMask(raw, t, end);
-        t = end;
-        continue;
+    // List#toString, Scala's `Set(a, b)`) is one value, whatever its length.
+    if (tok.charCodeAt(tok.length - 1) === 44 && t + 1 < raw.length) {
+      const open = listOpen(tok);
+      if (open > 0) {
+        const closer = open === 1 ? ']' : ')';
+        const end = listEnd(raw, t, closer);
+        if (end > t) {
+          out[k++] = listMask(raw, t, end, open, closer);
+          t = end;
+          continue;
+        }
       }
     }
     // A number followed by a unit word is one size or duration (`4.5 KB,`, `150 ms`).
