@@ -45,7 +45,8 @@
 //   a message (systemd's `Starting Daily apt download activities...`, Jenkins' `Finished
 //   Workspace clean-up. 5 ms` → `Finished <*>. <duration>`): capitalized words up to a full stop;
 //   a bracketed list of several items (`[orders.payments-0, orders.payments-7]`) → its items'
-//   one mask (`[orders.payments-<*>]`, as a list of one), or `[<*>]` when they differ.
+//   one mask (`[orders.payments-<*>]`, as a list of one), or `[<*>]` when they differ; a
+//   structure in braces over several tokens after some words (`{Status:start ID:ab12 …}`) → `{<*>}`.
 // - An IPv4 address with a port or prefix after a slash (`10.0.0.5/9320`, `10.0.0.0/8`) is one
 //   `<ip>`; after a name and a colon (`outside:10.1.9.70/5555`) the name stays (the miner
 //   makes it vary where it does: `<*>:<ip>`).
@@ -642,6 +643,27 @@ function lifecycleNameEnd(raw: string[]): number {
   return raw.length > 2 ? raw.length - 1 : -1;
 }
 
+/** Most tokens a structure in braces is read across. */
+const STRUCT_TOKENS = 256;
+/**
+ * The token closing the brace raw[t] opens (depth counted across tokens; only closers after it),
+ * or -1 — also when a failure word is inside, or a `key=` (Android's `Intent { act=… pkg=… }`
+ * names its fields: they stay).
+ */
+function braceEnd(raw: string[], t: number): number {
+  let depth = 0;
+  for (let i = t; i < raw.length && i - t < STRUCT_TOKENS; i++) {
+    const w = raw[i];
+    if (w.indexOf('=') >= 0 || hasFailureWord(w)) return -1;
+    for (let j = 0; j < w.length; j++) {
+      const c = w.charCodeAt(j);
+      if (c === 123) depth++;
+      else if (c === 125 && --depth === 0) return i > t && /^[}\])"',.;:]*$/.test(w.slice(j)) ? i : -1;
+    }
+  }
+  return -1;
+}
+
 /** Most items a bracketed list is read across. */
 const LIST_ITEMS = 64;
 /** A collection's name opening a list (Scala's and Kotlin's `Set(a, b)`, `HashSet(…)`, `List(…)`). */
@@ -749,6 +771,19 @@ function maskRaw(raw: string[]): string[] {
       const end = labelledQuoteEnd(raw, t);
       if (end > t) {
         out[k++] = `"${WILDCARD}${raw[end].slice(raw[end].lastIndexOf('"'))}`;
+        t = end;
+        continue;
+      }
+    }
+    // A structure written out in braces over several tokens (Go's `{Status:start ID:ab12
+    // Type:container …}`, MongoDB's `{ customerId: 1, createdAt: -1 }`) is one value after the
+    // words that say what it is — unless a failure word is in it. (Not a message that is all
+    // braces: a JSON line logged as text keeps its words.)
+    if (t > 0 && tok.charCodeAt(0) === 123 && t + 1 < raw.length) {
+      const end = braceEnd(raw, t);
+      if (end > t) {
+        const last = raw[end];
+        out[k++] = `{${WILDCARD}${last.slice(last.lastIndexOf('}'))}`;
         t = end;
         continue;
       }
