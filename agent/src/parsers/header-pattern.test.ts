@@ -148,6 +148,8 @@ describe('shipped patterns', () => {
       fields: { host: { hostname: 'fw-edge-01' }, process: { name: '%ASA-4-106023' }, log: { syslog: { severity: { code: 4 } } } },
     });
     expect(p.parse('Mar 10 07:37:00 fw-edge-01 %ASA-6-302013: Built outbound TCP connection 1 for outside:203.0.113.5/443')).toMatchObject({ level: 'info' });
+    // A stack member's tag (IOS: %FACILITY-SWITCH-SEVERITY-MNEMONIC)
+    expect(p.parse('Mar 10 07:37:00 sw-core-01 %LINK-SW1-3-UPDOWN: Interface Gi1/0/1, changed state to down')).toMatchObject({ level: 'error', message: 'Interface Gi1/0/1, changed state to down', fields: { process: { name: '%LINK-SW1-3-UPDOWN' } } });
     expect(p.parse('Mar 10 07:37:00 core-sw1 %LINK-3-UPDOWN: Interface GigabitEthernet0/1, changed state to down')).toMatchObject({ level: 'error' });
     // a priority, when there is one, says the level first
     expect(p.parse('<166>Mar 10 07:37:00 fw-edge-01 %ASA-4-106023: Deny tcp')).toMatchObject({ level: 'info', fields: { log: { syslog: { severity: { code: 6 } } } } });

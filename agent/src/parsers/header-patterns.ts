@@ -209,7 +209,7 @@ export const GROK_LIBRARY: Record<string, string> = {
   // name[pid] (names may hold spaces when a pid follows: "Google Chrome Helper[39855]"), name, or "syslogd 1.4.1"; macOS adds " (…)" after the pid
   // … or a Cisco message tag (IOS, ASA, NX-OS: %FACILITY-SEVERITY-MNEMONIC), whose severity is the line's level
   SYSLOGPROG: String.raw`(?:%{CISCOTAG}|%{SYSLOGPROGNAME:program}\[%{NONNEGINT:pid}\](?: \([^)]*\))?|%{PROG:program}(?: %{SYSLOGPROGVERSION:program_version})?)`,
-  CISCOTAG: String.raw`(?<program>%[A-Z][A-Z0-9_]*-(?<severity_code>[0-7])-[A-Z0-9_]+)`,
+  CISCOTAG: String.raw`(?<program>%[A-Z][A-Z0-9_]*(?:-[A-Z0-9_]+)?-(?<severity_code>[0-7])-[A-Z0-9_]+)`,
   SYSLOGPROGNAME: String.raw`[^\s\[\]:](?:[^\[\]:]{0,80}[^\s\[\]:])?`,
   SYSLOGPROGVERSION: String.raw`\d+(?:\.\d+)+`,
   SYSLOG5424SD: String.raw`(?:\[[^\]\s=]+(?: [^\]\s=]+="(?:[^"\\]|\\.)*")*\])+`,

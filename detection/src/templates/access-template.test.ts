@@ -75,25 +75,38 @@ describe("a forward proxy's access line (Squid)", () => {
   });
 });
 
-describe('a Cisco message (its tag read as the program)', () => {
+describe('a Cisco message', () => {
   const asa = (tag: string, message: string) => ({ message, process: { name: tag } });
+  const text = (doc: object) => (templateSource(doc) as TemplateText).text;
 
-  it('is its message id — interfaces, protocols, flags and reasons never split it — and the outcome opening it', () => {
+  it('is its message id — interfaces, addresses, protocols, users never split it — and the words saying how it went', () => {
     const catalog = new TemplateCatalog(undefined);
     const id = (doc: object) => catalog.assignNow('asa', templateSource(doc)).id;
     const teardown = id(asa('%ASA-6-302014', 'Teardown TCP connection 77 for outside:198.51.100.7/443 to inside:10.1.2.3/51000 duration 0:00:05 bytes 1234 TCP FINs'));
-    expect(id(asa('%ASA-6-302014', 'Teardown TCP connection 78 for dmz:198.51.100.8/443 to inside:10.1.2.4/51001 duration 0:02:00 bytes 99 SYN Timeout'))).toBe(teardown);
-    expect(id(asa('%ASA-6-302014', 'Teardown TCP connection 79 for outside:198.51.100.9/80 to inside:10.1.2.5/51002 duration 0:00:01 bytes 0 Conn-timeout (jdoe)'))).toBe(teardown);
-    // another id, another template
+    expect(id(asa('%ASA-6-302014', 'Teardown UDP connection 78 for dmz:198.51.100.8/53 to inside:10.1.2.4/51001 duration 0:02:00 bytes 99 Conn-timeout (jdoe)'))).toBe(teardown);
+    // another id, another template; a timeout is not a normal close
     expect(id(asa('%ASA-6-302013', 'Built inbound TCP connection 80 for outside:198.51.100.7/443 (198.51.100.7/443) to inside:10.1.2.3/51000 (10.1.2.3/51000)'))).not.toBe(teardown);
+    expect(text(asa('%ASA-6-302014', 'Teardown TCP connection 79 for outside:198.51.100.9/80 to inside:10.1.2.5/51002 duration 0:00:30 bytes 0 SYN Timeout'))).toBe('%ASA-6-302014 timeout');
     // one id, permitted and denied at one level: two templates
     const permitted = id(asa('%ASA-6-106100', 'access-list inside_access_in permitted tcp inside/10.1.2.3(51000) -> outside/198.51.100.7(443) hit-cnt 1 first hit [0x1, 0x0]'));
     const denied = id(asa('%ASA-6-106100', 'access-list inside_access_in denied tcp inside/10.1.2.3(51000) -> outside/198.51.100.7(443) hit-cnt 1 first hit [0x1, 0x0]'));
     expect(denied).not.toBe(permitted);
-    expect(id(asa('%ASA-6-106100', 'access-list guest_in denied udp guest/10.9.0.3(5353) -> outside/224.0.0.251(5353) hit-cnt 4 300-second interval [0x2, 0x0]'))).toBe(denied);
-    expect((templateSource(asa('%ASA-4-106023', 'Deny tcp src outside:203.0.113.5/4444 dst inside:10.1.2.3/22 by access-group "outside_access_in" [0x0, 0x0]')) as TemplateText).text).toBe('%ASA-4-106023 deny');
+    expect(id(asa('%ASA-6-106100', 'access-list guest_in denied udp guest/10.9.0.3(5353) -> outside/224.0.0.251(5353) hit-cnt 1 first hit [0x2, 0x0]'))).toBe(denied);
+    expect(text(asa('%ASA-4-106023', 'Deny tcp src outside:203.0.113.5/4444 dst inside:10.1.2.3/22 by access-group "outside_access_in" [0x0, 0x0]'))).toBe('%ASA-4-106023 deny');
+    // a state at the end (IOS): a link going down is not one coming up
+    expect(text(asa('%LINK-3-UPDOWN', 'Interface GigabitEthernet0/1, changed state to down'))).toBe('%LINK-3-UPDOWN down');
+    expect(text(asa('%LINK-3-UPDOWN', 'Interface GigabitEthernet0/2, changed state to up'))).toBe('%LINK-3-UPDOWN up');
+    // words in quotes are values (a user named "failed", a command)
+    expect(text(asa('%ASA-5-111008', "User 'failed' executed the 'logging enable' command."))).toBe('%ASA-5-111008');
     // Not a Cisco tag: the message, as before.
     expect(templateSource(asa('sshd', 'Accepted publickey for root'))).toBe('Accepted publickey for root');
+  });
+
+  it('is known by its tag in the message too, whatever the header layout (IOS relayed with its sequence number, ASA with its own time, a stack member)', () => {
+    expect(text({ message: '52: *Mar 12 07:37:07.123: %LINK-3-UPDOWN: Interface Gi0/1, changed state to down' })).toBe('%LINK-3-UPDOWN down');
+    expect(text({ message: 'Mar 12 2024 07:37:45 fw-edge-01 : %ASA-6-605005: Login permitted from 10.0.0.5/5123 to inside:10.0.0.1/ssh for user "admin"' })).toBe('%ASA-6-605005 login permitted');
+    expect(text(asa('%LINK-SW1-3-UPDOWN', 'Interface Gi1/0/1, changed state to up'))).toBe('%LINK-SW1-3-UPDOWN up');
+    expect(templateSource({ message: 'disk usage at 95% of quota: /var' })).toBe('disk usage at 95% of quota: /var');
   });
 });
 

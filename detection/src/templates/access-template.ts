@@ -7,7 +7,7 @@
 // URL: its template is what the proxy did instead — `TCP_MISS/200 GET HIER_DIRECT`, the cache's
 // result and status, the method and the route taken — so a cache hit never shares one with a
 // miss or a denial, and no site or user splits one. A Cisco message (`%ASA-6-302013: Built …`)
-// is its message id and the outcome opening it (ciscoTemplate). Any other event's template source is its
+// is its message id and its outcome words (ciscoTemplate). Any other event's template source is its
 // message — PostgreSQL's STATEMENT / QUERY lines with that label before it (templateSource).
 import { fieldValue } from '../fields.js';
 import { WILDCARD } from './masks.js';
@@ -47,30 +47,58 @@ export function templateSource(doc: unknown): unknown {
   return new TemplateText(`${method.toUpperCase()} ${pathShape(url)} ${status}`, typeof message === 'string' ? message : `${method} ${url} ${status}`);
 }
 
-/** Cisco's message tag (`%ASA-6-302013`, IOS `%LINK-3-UPDOWN`): syslog's header reads it as the program. */
-const CISCO_TAG = /^%[A-Z][A-Z0-9_]*-[0-7]-[A-Z0-9_]+$/;
-/** How many of a Cisco message's first words may say how it went. */
-const CISCO_VERB_WORDS = 3;
+/** Cisco's message tag (`%ASA-6-302013`, IOS `%LINK-3-UPDOWN`, a stack member's `%LINK-SW1-3-UPDOWN`): syslog's header reads it as the program. */
+const CISCO_TAG = /^%[A-Z][A-Z0-9_]*(?:-[A-Z0-9_]+)?-[0-7]-[A-Z0-9_]+$/;
+/** … or it is in the message's first characters, after a header of another layout (IOS's `52: *Mar 12 07:37:07.123: %LINK-3-UPDOWN: …`, ASA's `fw-edge-01 : %ASA-6-605005: …`). */
+const CISCO_TAG_IN = /(?:^|\s)(%[A-Z][A-Z0-9_]*(?:-[A-Z0-9_]+)?-[0-7]-[A-Z0-9_]+):\s/;
+const CISCO_TAG_WITHIN = 96;
 
 /**
- * A Cisco message as its tag and the outcome words among its first words (`%ASA-4-106100
- * denied`, `%ASA-4-106023 deny`, `%ASA-6-302014`), else undefined. Cisco documents one format
- * per message id, so its values — interfaces, protocols, flags, teardown reasons — never split
- * it; an outcome opening it (`access-list … permitted` / `denied`) is kept, so a denial never
- * shares a template with a permit logged at the same level.
+ * A Cisco message as its tag and the words saying how it went, in order (`%ASA-6-302014`,
+ * `%ASA-6-302014 timeout`, `%ASA-4-106100 denied`, `%LINK-3-UPDOWN down`), else undefined.
+ * Cisco documents one format per message id, so its values — interfaces, addresses,
+ * protocols, flags, users — never split it; its outcome and state words (outcome-words.ts) do,
+ * as everywhere: a link going down never shares a template with one coming up, a denial with a
+ * permit. Words in quotes are values (`User 'failed' executed 'logging enable'`).
  */
 function ciscoTemplate(program: unknown, message: unknown): string | undefined {
-  if (typeof program !== 'string' || typeof message !== 'string' || !CISCO_TAG.test(program)) return undefined;
-  let template = program;
+  if (typeof message !== 'string') return undefined;
+  let tag: string;
+  let text = message;
+  if (typeof program === 'string' && CISCO_TAG.test(program)) tag = program;
+  else {
+    const percent = message.indexOf('%');
+    if (percent < 0 || percent > CISCO_TAG_WITHIN) return undefined;
+    const m = CISCO_TAG_IN.exec(message.slice(0, CISCO_TAG_WITHIN + 64));
+    if (!m) return undefined;
+    tag = m[1];
+    text = message.slice(m.index + m[0].length);
+  }
+  let template = tag;
   const seen = new Set<string>();
-  for (const word of message.split(' ', CISCO_VERB_WORDS)) {
-    const w = word.toLowerCase().replace(/^\W+|\W+$/g, '');
-    if (w !== '' && !seen.has(w) && isOutcomeWord(w)) {
-      seen.add(w);
-      template += ` ${w}`;
+  let quote = '';
+  for (const token of text.split(/\s+/)) {
+    if (quote !== '') {
+      if (closesQuote(token, quote)) quote = '';
+      continue;
+    }
+    const open = token.charAt(0);
+    if (open === "'" || open === '"') {
+      if (!closesQuote(token.slice(1), open)) quote = open;
+      continue;
+    }
+    const word = token.toLowerCase().replace(/^\W+|\W+$/g, '');
+    if (word !== '' && !seen.has(word) && isOutcomeWord(word)) {
+      seen.add(word);
+      template += ` ${word}`;
     }
   }
   return template;
+}
+
+/** Whether a token ends the quote `quote` opened (its last quote before closing punctuation). */
+function closesQuote(token: string, quote: string): boolean {
+  return token.replace(/[)\],.;:!?]+$/, '').endsWith(quote);
 }
 
 /** Squid's header (agent/src/parsers/header-patterns.ts `squid`) reads its cache result and its route into these. */

@@ -45,12 +45,12 @@
 //   a message (systemd's `Starting Daily apt download activities...`, Jenkins' `Finished
 //   Workspace clean-up. 5 ms` → `Finished <*>. <duration>`): capitalized words up to a full stop;
 //   a bracketed list of several items (`[orders.payments-0, orders.payments-7]`) → its items'
-//   one mask (`[orders.payments-<*>]`, as a list of one), or `[<*>]` when they differ; a
-//   structure in braces over several tokens after some words (`{Status:start ID:ab12 …}`) → `{<*>}`.
+//   one mask (`[orders.payments-<*>]`, as a list of one), or `[<*>]` when they differ — not
+//   when an item says how something went (`[ok, timeout]`, `[TimeoutException, …]`).
 // - An IPv4 address with a port or prefix after a slash (`10.0.0.5/9320`, `10.0.0.0/8`) is one
 //   `<ip>`; after a name and a colon (`outside:10.1.9.70/5555`) the name stays (the miner
 //   makes it vary where it does: `<*>:<ip>`).
-import { hasFailureWord } from './outcome-words.js';
+import { hasFailureWord, saysHowItWent } from './outcome-words.js';
 
 /** ANSI escape sequences (CSI: colours, cursor moves). */
 const ANSI_ESCAPE = /\x1b\[[0-9;?]*[ -\/]*[@-~]/g;
@@ -643,27 +643,6 @@ function lifecycleNameEnd(raw: string[]): number {
   return raw.length > 2 ? raw.length - 1 : -1;
 }
 
-/** Most tokens a structure in braces is read across. */
-const STRUCT_TOKENS = 256;
-/**
- * The token closing the brace raw[t] opens (depth counted across tokens; only closers after it),
- * or -1 — also when a failure word is inside, or a `key=` (Android's `Intent { act=… pkg=… }`
- * names its fields: they stay).
- */
-function braceEnd(raw: string[], t: number): number {
-  let depth = 0;
-  for (let i = t; i < raw.length && i - t < STRUCT_TOKENS; i++) {
-    const w = raw[i];
-    if (w.indexOf('=') >= 0 || hasFailureWord(w)) return -1;
-    for (let j = 0; j < w.length; j++) {
-      const c = w.charCodeAt(j);
-      if (c === 123) depth++;
-      else if (c === 125 && --depth === 0) return i > t && /^[}\])"',.;:]*$/.test(w.slice(j)) ? i : -1;
-    }
-  }
-  return -1;
-}
-
 /** Most items a bracketed list is read across. */
 const LIST_ITEMS = 64;
 /** A collection's name opening a list (Scala's and Kotlin's `Set(a, b)`, `HashSet(…)`, `List(…)`). */
@@ -681,12 +660,13 @@ function listOpen(tok: string): number {
  * every item but the last ends in a comma, none holds a bracket or a `key=` (`[total=10,
  * idle=0]` names its fields: they stay).
  */
-function listEnd(raw: string[], t: number, closer: string): number {
-  if (raw[t].indexOf('=') >= 0) return -1;
+function listEnd(raw: string[], t: number, open: number, closer: string): number {
+  const first = raw[t].slice(open);
+  if (first.indexOf('=') >= 0 || saysHowItWent(first)) return -1;
   for (let i = t + 1; i < raw.length && i - t < LIST_ITEMS; i++) {
     const item = raw[i];
     const close = item.indexOf(closer);
-    if (item.indexOf('[') >= 0 || item.indexOf('(') >= 0 || item.indexOf('=') >= 0) return -1;
+    if (item.indexOf('[') >= 0 || item.indexOf('(') >= 0 || item.indexOf('=') >= 0 || saysHowItWent(item)) return -1;
     if (close >= 0) return close > 0 && close >= item.length - 2 ? i : -1;
     if (item.charCodeAt(item.length - 1) !== 44) return -1;
   }
@@ -775,26 +755,13 @@ function maskRaw(raw: string[]): string[] {
         continue;
       }
     }
-    // A structure written out in braces over several tokens (Go's `{Status:start ID:ab12
-    // Type:container …}`, MongoDB's `{ customerId: 1, createdAt: -1 }`) is one value after the
-    // words that say what it is — unless a failure word is in it. (Not a message that is all
-    // braces: a JSON line logged as text keeps its words.)
-    if (t > 0 && tok.charCodeAt(0) === 123 && t + 1 < raw.length) {
-      const end = braceEnd(raw, t);
-      if (end > t) {
-        const last = raw[end];
-        out[k++] = `{${WILDCARD}${last.slice(last.lastIndexOf('}'))}`;
-        t = end;
-        continue;
-      }
-    }
     // A bracketed list of several items (`[orders.payments-0, orders.payments-7]`, Java's
     // List#toString, Scala's `Set(a, b)`) is one value, whatever its length.
     if (tok.charCodeAt(tok.length - 1) === 44 && t + 1 < raw.length) {
       const open = listOpen(tok);
       if (open > 0) {
         const closer = open === 1 ? ']' : ')';
-        const end = listEnd(raw, t, closer);
+        const end = listEnd(raw, t, open, closer);
         if (end > t) {
           out[k++] = listMask(raw, t, end, open, closer);
           t = end;

@@ -130,6 +130,31 @@ export function hasFailureWord(token: string): boolean {
 }
 
 /**
+ * Whether a token says how something went, in any of its letter runs (`Status:die`,
+ * `"phase":"Failed"`, `Sealed:true`, `SIGSEGV`, `exit_code=137`): an outcome, state or failure
+ * word, a boolean, an upper-case code, an error type, or a label for one (status, state, phase,
+ * result, reason, code, error, exit). A list or a structure holding one is no single value.
+ */
+export function saysHowItWent(token: string): boolean {
+  if (namesErrorType(token)) return true;
+  let start = -1;
+  for (let i = 0; i <= token.length; i++) {
+    const letter = i < token.length && isLetter(token.charCodeAt(i));
+    if (letter && start < 0) start = i;
+    else if (!letter && start >= 0) {
+      const run = token.slice(start, i);
+      const lower = run.toLowerCase();
+      if (FAILURE.has(lower) || STATES.has(lower) || SWITCHES.has(lower) || HOW_IT_WENT_LABELS.has(lower)) return true;
+      start = -1;
+    }
+  }
+  // An upper-case code, a whole word (`SIGSEGV`, `ENOSPC`, `Status:NXDOMAIN`; not the capitals inside a random id, `BRX6hw8j`)
+  return UPPER_CODE.test(token);
+}
+const UPPER_CODE = /(?:^|[^A-Za-z0-9_])[A-Z][A-Z_]{2,}[0-9]*(?![A-Za-z0-9_])/;
+const HOW_IT_WENT_LABELS = new Set(['status', 'state', 'phase', 'result', 'results', 'reason', 'code', 'error', 'exit', 'outcome', 'true', 'false', 'sealed', 'healthy', 'health']);
+
+/**
  * An exception or error type in a token (`java.lang.NullPointerException:`, `ValueError`,
  * `IOException`): what kind of failure it was. Two different ones are two problems, as Sentry
  * groups by exception type, and none is a value of a `<*>` slot.
