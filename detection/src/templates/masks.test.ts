@@ -285,6 +285,7 @@ describe('masks for systems outside the dev set', () => {
     expect(maskMessage('Removed fetcher for partitions Set(orders-0, clickstream-3, inventory.updates-1) (kafka.server.ReplicaFetcherManager)')).toBe('Removed fetcher for partitions Set(<*>) (kafka.server.ReplicaFetcherManager)');
     expect(maskMessage('partitions Set(orders-3, orders-1)')).toBe(maskMessage('partitions Set(orders-7)'));
     expect(maskMessage('x [a, b(c), d]')).toBe('x [a, b(c), d]');
+    expect(maskMessage('Nested [[a, b], [c, d]] done')).toMatch(/^Nested \[\[a, b\], /);
     expect(maskMessage('Map(a -> b, c -> d)')).toBe('Map(a -> b, c -> d)');
     // An item saying how something went keeps the list's words (an outside tester's lines).
     expect(maskMessage('Checks [ok, timeout, ok]')).not.toBe(maskMessage('Checks [ok, denied, ok]'));

@@ -662,7 +662,7 @@ function listOpen(tok: string): number {
  */
 function listEnd(raw: string[], t: number, open: number, closer: string): number {
   const first = raw[t].slice(open);
-  if (first.indexOf('=') >= 0 || saysHowItWent(first)) return -1;
+  if (first.indexOf('[') >= 0 || first.indexOf('(') >= 0 || first.indexOf('=') >= 0 || saysHowItWent(first)) return -1;
   for (let i = t + 1; i < raw.length && i - t < LIST_ITEMS; i++) {
     const item = raw[i];
     const close = item.indexOf(closer);
