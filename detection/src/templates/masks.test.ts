@@ -295,6 +295,13 @@ describe('masks for systems outside the dev set', () => {
     // … but capitals inside a random id are no code (Elasticsearch's node ids).
     expect(maskMessage('ids from [OckvEbTupRUdmsHxFFATl8, BRX6hw8jskB_OnlkZt1giV]')).toBe('ids from [<*>]');
   });
+  it("a call's one quoted word is a value (Python's repr of an exception), unless it says how something went", () => {
+    expect(maskMessage("Received UnknownJailException('sshd')")).toBe("Received UnknownJailException('<*>')");
+    expect(maskMessage("Received UnknownJailException('apache').")).toBe("Received UnknownJailException('<*>').");
+    expect(maskMessage('lookup KeyError("user_id"),')).toBe('lookup KeyError("<*>"),');
+    expect(maskMessage("payment Result('declined')")).toBe("payment Result('declined')");
+    expect(maskMessage("call f('a b')")).toBe("call f('a b')");
+  });
   it('a number after a bound is a number (`<1 sec` is a duration like `3 sec`)', () => {
     expect(maskMessage('lifetime <1 sec')).toBe('lifetime <duration>');
     expect(maskMessage('lifetime <1 sec')).toBe(maskMessage('lifetime 3 sec'));

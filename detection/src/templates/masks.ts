@@ -46,7 +46,8 @@
 //   Workspace clean-up. 5 ms` → `Finished <*>. <duration>`): capitalized words up to a full stop;
 //   a bracketed list of several items (`[orders.payments-0, orders.payments-7]`) → its items'
 //   one mask (`[orders.payments-<*>]`, as a list of one), or `[<*>]` when they differ — not
-//   when an item says how something went (`[ok, timeout]`, `[TimeoutException, …]`).
+//   when an item says how something went (`[ok, timeout]`, `[TimeoutException, …]`); a call's
+//   one quoted word (`UnknownJailException('sshd')` → `UnknownJailException('<*>')`), the same.
 // - An IPv4 address with a port or prefix after a slash (`10.0.0.5/9320`, `10.0.0.0/8`) is one
 //   `<ip>`; after a name and a colon (`outside:10.1.9.70/5555`) the name stays (the miner
 //   makes it vary where it does: `<*>:<ip>`).
@@ -643,6 +644,9 @@ function lifecycleNameEnd(raw: string[]): number {
   return raw.length > 2 ? raw.length - 1 : -1;
 }
 
+/** `Name('word')` and its closing punctuation. */
+const QUOTED_CALL_ARG = /^([A-Za-z_][\w.$]*)\((['"])([^'"\s()]+)\2\)([^\w'"]*)$/;
+
 /** Most items a bracketed list is read across. */
 const LIST_ITEMS = 64;
 /** A collection's name opening a list (Scala's and Kotlin's `Set(a, b)`, `HashSet(…)`, `List(…)`). */
@@ -793,7 +797,14 @@ function maskRaw(raw: string[]): string[] {
       if (t + 1 < raw.length && JAR_INFO.test(raw[t + 1])) t++;
       continue;
     }
-    const masked = maskToken(tok);
+    let masked = maskToken(tok);
+    // A call with one quoted word for its argument (Python's repr of an exception,
+    // `UnknownJailException('sshd')`, `KeyError('user_id')`): the argument is a value — unless
+    // it says how something went (`Result('declined')`).
+    if (masked === tok && tok.indexOf('(') > 0) {
+      const call = QUOTED_CALL_ARG.exec(tok);
+      if (call && !saysHowItWent(call[3])) masked = `${call[1]}(${call[2]}${WILDCARD}${call[2]})${call[4]}`;
+    }
     // A number that an HTTP context makes a server error keeps its class (`… HTTP/1.1" 503` → `5xx`).
     if (masked.length <= 9 && masked.includes('<num>')) {
       const status = httpStatusClass(raw, t);
