@@ -302,6 +302,12 @@ describe('masks for systems outside the dev set', () => {
     expect(maskMessage("payment Result('declined')")).toBe("payment Result('declined')");
     expect(maskMessage("call f('a b')")).toBe("call f('a b')");
   });
+  it('an HTTP method in parentheses is a value (the request\'s); elsewhere it stays', () => {
+    expect(maskMessage('Method Not Allowed (DELETE): /api/orders/64836/')).toBe(maskMessage('Method Not Allowed (POST): /accounts/profile/'));
+    expect(maskMessage('Method Not Allowed (DELETE): /api/orders/64836/')).toBe('Method Not Allowed (<*>): <path>');
+    expect(maskMessage('"GET /v2/servers HTTP/1.1" status: 200')).toContain('GET');
+    expect(maskMessage('mode (READONLY) set')).toBe('mode (READONLY) set');
+  });
   it('a number after a bound is a number (`<1 sec` is a duration like `3 sec`)', () => {
     expect(maskMessage('lifetime <1 sec')).toBe('lifetime <duration>');
     expect(maskMessage('lifetime <1 sec')).toBe(maskMessage('lifetime 3 sec'));

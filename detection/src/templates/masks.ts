@@ -798,6 +798,13 @@ function maskRaw(raw: string[]): string[] {
       continue;
     }
     let masked = maskToken(tok);
+    // An HTTP method in parentheses is the request's, a value (Django's `Method Not Allowed
+    // (DELETE): /x`); elsewhere it stays (`"GET /v2/servers HTTP/1.1" 200` lines keep theirs).
+    if (masked === tok && tok.charCodeAt(0) === 40 && tok.length <= 12) {
+      const close = tok.indexOf(')');
+      const method = tok.slice(1, close);
+      if (close > 1 && method === method.toUpperCase() && HTTP_METHODS.has(method.toLowerCase())) masked = `(${WILDCARD}${tok.slice(close)}`;
+    }
     // A call with one quoted word for its argument (Python's repr of an exception,
     // `UnknownJailException('sshd')`, `KeyError('user_id')`): the argument is a value — unless
     // it says how something went (`Result('declined')`).
