@@ -308,6 +308,16 @@ describe('masks for systems outside the dev set', () => {
     expect(maskMessage('"GET /v2/servers HTTP/1.1" status: 200')).toContain('GET');
     expect(maskMessage('mode (READONLY) set')).toBe('mode (READONLY) set');
   });
+  it("a name's unquoted value at the end of key=value pairs runs to the end of the message", () => {
+    const jdbc = maskMessage('connection authorized: user=app database=shop application_name=PostgreSQL JDBC Driver');
+    expect(jdbc).toBe('connection authorized: user=app database=shop application_name=<*>');
+    expect(maskMessage('connection authorized: user=app database=shop application_name=pgAdmin 4 - DB:orders')).toBe(jdbc);
+    // The sentence going on, a failure, another key, or no pairs before it: not a name.
+    expect(maskMessage('start proc=1 name=com.x/.Main) called by com.android.server')).toContain('called by');
+    expect(maskMessage('user=a name=Backup Job failed')).toContain('failed');
+    expect(maskMessage('user=a name=Backup Job state=done')).toContain('state=');
+    expect(maskMessage('Job name=Nightly Backup')).toContain('Nightly');
+  });
   it('a number after a bound is a number (`<1 sec` is a duration like `3 sec`)', () => {
     expect(maskMessage('lifetime <1 sec')).toBe('lifetime <duration>');
     expect(maskMessage('lifetime <1 sec')).toBe(maskMessage('lifetime 3 sec'));

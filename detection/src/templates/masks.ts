@@ -47,7 +47,9 @@
 //   a bracketed list of several items (`[orders.payments-0, orders.payments-7]`) → its items'
 //   one mask (`[orders.payments-<*>]`, as a list of one), or `[<*>]` when they differ — not
 //   when an item says how something went (`[ok, timeout]`, `[TimeoutException, …]`); a call's
-//   one quoted word (`UnknownJailException('sshd')` → `UnknownJailException('<*>')`), the same.
+//   one quoted word (`UnknownJailException('sshd')` → `UnknownJailException('<*>')`), the same;
+//   a name's unquoted value at the end of key=value pairs runs to the end of the message
+//   (`application_name=PostgreSQL JDBC Driver` → `application_name=<*>`).
 // - An IPv4 address with a port or prefix after a slash (`10.0.0.5/9320`, `10.0.0.0/8`) is one
 //   `<ip>`; after a name and a colon (`outside:10.1.9.70/5555`) the name stays (the miner
 //   makes it vary where it does: `<*>:<ip>`).
@@ -644,6 +646,21 @@ function lifecycleNameEnd(raw: string[]): number {
   return raw.length > 2 ? raw.length - 1 : -1;
 }
 
+/** Keys whose value is a name, which may hold spaces: `application_name=`, `name=`, `app=`, `user_agent=`. */
+const NAME_KEY = /^(?:[a-z_]*name|app|application|agent|user_agent|client)=\S/i;
+const LOWER_WORD = /^[a-z][a-z]+[,.;:]?$/;
+/**
+ * Whether the tokens after raw[t] continue its value to the end: no other `key=`, no failure
+ * word, and no lower-case word — a name's words (`JDBC Driver`, `v0.48.6`, `4 - DB:orders`),
+ * not the sentence going on (`… name=com.x/.Main) called by com.android`).
+ */
+function nameRunsToEnd(raw: string[], t: number): boolean {
+  for (let i = t + 1; i < raw.length; i++) {
+    const w = raw[i];
+    if (w.indexOf('=') >= 0 || hasFailureWord(w) || LOWER_WORD.test(w)) return false;
+  }
+  return true;
+}
 /** `Name('word')` and its closing punctuation. */
 const QUOTED_CALL_ARG = /^([A-Za-z_][\w.$]*)\((['"])([^'"\s()]+)\2\)([^\w'"]*)$/;
 
@@ -758,6 +775,13 @@ function maskRaw(raw: string[]): string[] {
         t = end;
         continue;
       }
+    }
+    // A name's value written unquoted at the end of key=value pairs runs to the end of the
+    // message (PostgreSQL's `… database=shop application_name=PostgreSQL JDBC Driver`): one value.
+    if (t > 1 && t + 1 < raw.length && raw[t - 1].indexOf('=') > 0 && NAME_KEY.test(tok) && nameRunsToEnd(raw, t)) {
+      out[k++] = tok.slice(0, tok.indexOf('=') + 1) + WILDCARD;
+      out.length = k;
+      return out;
     }
     // A bracketed list of several items (`[orders.payments-0, orders.payments-7]`, Java's
     // List#toString, Scala's `Set(a, b)`) is one value, whatever its length.
