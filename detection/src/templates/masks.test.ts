@@ -318,6 +318,17 @@ describe('masks for systems outside the dev set', () => {
     expect(maskMessage('user=a name=Backup Job state=done')).toContain('state=');
     expect(maskMessage('Job name=Nightly Backup')).toContain('Nightly');
   });
+  it('an SQL statement inside a message is one value: after query up to its ;, or in quotes past its own literals', () => {
+    const a = maskMessage('Read 10 live rows and 5000 tombstone cells for query SELECT * FROM shop.carts WHERE id = 7 LIMIT 100; token 42 (see tombstone_warn_threshold)');
+    expect(a).toBe('Read <num> live rows and <num> tombstone cells for query <*>; token <num> (see tombstone_warn_threshold)');
+    expect(maskMessage('Read 1 live rows and 2 tombstone cells for query SELECT event_time, payload FROM metrics.events WHERE day = \'2024-03-12\' LIMIT 5000; token 9 (see tombstone_warn_threshold)')).toBe(a);
+    expect(maskMessage("Scanned over 100001 tombstones during query 'SELECT a, b FROM m.e WHERE day = '2024-03-12' AND k = 'a b' LIMIT 5000' (last token 5); query aborted")).toBe("Scanned over <num> tombstones during query '<*>' (last token <num>); query aborted");
+    // Not: an HTTP request in quotes, a verb not after query, a failure inside, no end.
+    expect(maskMessage('proxy sent "DELETE /api/orders/7 HTTP/1.1" upstream')).toContain('DELETE');
+    expect(maskMessage('the SELECT button; pressed')).toContain('SELECT button;');
+    expect(maskMessage('for query SELECT * FROM t WHERE x = 1 failed; token 3')).toContain('failed');
+    expect(maskMessage('for query SELECT * FROM t')).toContain('FROM');
+  });
   it('a number after a bound is a number (`<1 sec` is a duration like `3 sec`)', () => {
     expect(maskMessage('lifetime <1 sec')).toBe('lifetime <duration>');
     expect(maskMessage('lifetime <1 sec')).toBe(maskMessage('lifetime 3 sec'));

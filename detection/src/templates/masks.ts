@@ -49,7 +49,9 @@
 //   when an item says how something went (`[ok, timeout]`, `[TimeoutException, …]`); a call's
 //   one quoted word (`UnknownJailException('sshd')` → `UnknownJailException('<*>')`), the same;
 //   a name's unquoted value at the end of key=value pairs runs to the end of the message
-//   (`application_name=PostgreSQL JDBC Driver` → `application_name=<*>`).
+//   (`application_name=PostgreSQL JDBC Driver` → `application_name=<*>`); an SQL statement in
+//   a message's middle, after `query` up to its `;` or in quotes (Cassandra's `for query SELECT
+//   … LIMIT 100; token …`, `during query 'SELECT … WHERE day = '2024-03-12''`), one value.
 // - An IPv4 address with a port or prefix after a slash (`10.0.0.5/9320`, `10.0.0.0/8`) is one
 //   `<ip>`; after a name and a colon (`outside:10.1.9.70/5555`) the name stays (the miner
 //   makes it vary where it does: `<*>:<ip>`).
@@ -708,6 +710,42 @@ function listMask(raw: string[], t: number, end: number, open: number, closer: s
   return `${raw[t].slice(0, open)}${same}${last.slice(close)}`;
 }
 
+/** Most tokens an SQL statement inside a message is read across. */
+const STATEMENT_TOKENS = 128;
+/**
+ * Where the SQL statement raw[t] opens ends (the index of its last token), or -1: raw[t] is an
+ * upper-case SQL verb after `query` / `statement`, the statement ending with a token ending in
+ * `;`; or raw[t] opens a quote with an upper-case SQL verb, ending where the quote closes. No
+ * failure word inside.
+ */
+function statementEnd(raw: string[], t: number): number {
+  const tok = raw[t];
+  const q = tok.charCodeAt(0) === 39 || tok.charCodeAt(0) === 34 ? tok[0] : '';
+  const verb = q ? tok.slice(1) : tok;
+  if (verb.length < 3 || verb.charCodeAt(0) < 65 || verb.charCodeAt(0) > 90 || !SQL_VERBS.has(verb)) return -1;
+  if (!q && !/^(?:query|statement|sql)$/i.test(raw[t - 1])) return -1;
+  // (not an HTTP request in quotes, `"DELETE /api/orders/7 HTTP/1.1"`)
+  if (q && (raw[t + 1].charCodeAt(0) === 47 || raw[t + 1].includes('://'))) return -1;
+  // An unquoted statement ends at its first `;`; a quoted one where its quote closes — past the
+  // literals it quotes itself (`WHERE day = '2024-03-12' AND name = 'a b'`).
+  let end = -1;
+  let literal = false;
+  for (let i = t + 1; i < raw.length && i - t < STATEMENT_TOKENS && end < 0; i++) {
+    const w = raw[i];
+    if (!q) {
+      if (w.endsWith(';')) end = i;
+      continue;
+    }
+    const opens = w.startsWith(q);
+    const closes = w.replace(/[)\],.;:!?]+$/, '').endsWith(q) && w.length > 1;
+    if (literal) literal = !closes;
+    else if (opens && !closes) literal = true;
+    else if (closes && !opens) end = i;
+  }
+  for (let i = t; i <= end; i++) if (hasFailureWord(raw[i])) return -1;
+  return end;
+}
+
 /** Each raw token masked; a spelled date, a number and its unit, a frame with a space are one token each. */
 function maskRaw(raw: string[]): string[] {
   const out: string[] = new Array(raw.length);
@@ -762,6 +800,19 @@ function maskRaw(raw: string[]): string[] {
         out[k++] = WILDCARD;
         out.length = k;
         return out;
+      }
+    }
+    // An SQL statement in the middle of a message, after the word query or statement
+    // (Cassandra's `for query SELECT * FROM t WHERE k = 5 LIMIT 100; token …`) up to its `;`, or
+    // in quotes (`during query 'SELECT … LIMIT 5000'`): one value, as above.
+    if (t > 0 && t + 1 < raw.length) {
+      const end = statementEnd(raw, t);
+      if (end > t) {
+        const last = raw[end];
+        const q = tok.charCodeAt(0) === 39 || tok.charCodeAt(0) === 34 ? tok[0] : '';
+        out[k++] = q ? `${q}${WILDCARD}${last.slice(last.lastIndexOf(q))}` : `${WILDCARD}${last.slice(last.lastIndexOf(';'))}`;
+        t = end;
+        continue;
       }
     }
     // A quoted value of several words after a field label (`user_agent: "Mozilla/5.0 (X11; …)",`)
