@@ -300,6 +300,9 @@ describe('masks for systems outside the dev set', () => {
     expect(maskMessage("Received UnknownJailException('apache').")).toBe("Received UnknownJailException('<*>').");
     expect(maskMessage('lookup KeyError("user_id"),')).toBe('lookup KeyError("<*>"),');
     expect(maskMessage("payment Result('declined')")).toBe("payment Result('declined')");
+    // Other calls' arguments are often codes: they stay (a third outside tester's lines).
+    expect(maskMessage("upload ClientError('AccessDenied')")).not.toBe(maskMessage("upload ClientError('NoSuchBucket')"));
+    expect(maskMessage("charge CardError('insufficient_funds')")).toContain('insufficient_funds');
     expect(maskMessage("call f('a b')")).toBe("call f('a b')");
   });
   it('an HTTP method in parentheses is a value (the request\'s); elsewhere it stays', () => {
@@ -317,6 +320,11 @@ describe('masks for systems outside the dev set', () => {
     expect(maskMessage('user=a name=Backup Job failed')).toContain('failed');
     expect(maskMessage('user=a name=Backup Job state=done')).toContain('state=');
     expect(maskMessage('Job name=Nightly Backup')).toContain('Nightly');
+    // A verdict after the name is no part of it; only `…_name` keys run on.
+    for (const end of ['Healthy', 'OutOfMemoryError', 'SIGKILL', 'NXDOMAIN', '503']) {
+      expect(maskMessage(`level=info msg=probe service_name=Payment Service ${end}`), end).not.toMatch(/service_name=<\*>$/);
+    }
+    expect(maskMessage('level=info msg=probe app=Payment Service Dead')).toContain('Dead');
   });
   it('an SQL statement inside a message is one value: after query up to its ;, or in quotes past its own literals', () => {
     const a = maskMessage('Read 10 live rows and 5000 tombstone cells for query SELECT * FROM shop.carts WHERE id = 7 LIMIT 100; token 42 (see tombstone_warn_threshold)');
@@ -328,6 +336,12 @@ describe('masks for systems outside the dev set', () => {
     expect(maskMessage('the SELECT button; pressed')).toContain('SELECT button;');
     expect(maskMessage('for query SELECT * FROM t WHERE x = 1 failed; token 3')).toContain('failed');
     expect(maskMessage('for query SELECT * FROM t')).toContain('FROM');
+    // How it went before the `;` stays (a third outside tester's lines); SQL's own SET / END do not count.
+    expect(maskMessage('ran query SELECT * FROM orders WHERE id = 5 committed; conn 7')).not.toBe(maskMessage('ran query SELECT * FROM orders WHERE id = 5 NOT OK; conn 7'));
+    expect(maskMessage('ran query UPDATE stock SET qty = 0 WHERE sku = 5; conn 7')).toBe('ran query <*>; conn <num>');
+    expect(maskMessage('Query: SELECT 1 cancelled by user')).not.toBe(maskMessage('Query: SELECT 1 completed'));
+    // A quoted statement ending in a literal of its own.
+    expect(maskMessage("Scanned over 100001 tombstones during query 'SELECT * FROM ks.t WHERE k = 'abc'' (last token 42); query aborted")).toBe("Scanned over <num> tombstones during query '<*>' (last token <num>); query aborted");
   });
   it('a number after a bound is a number (`<1 sec` is a duration like `3 sec`)', () => {
     expect(maskMessage('lifetime <1 sec')).toBe('lifetime <duration>');

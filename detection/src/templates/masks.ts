@@ -55,7 +55,7 @@
 // - An IPv4 address with a port or prefix after a slash (`10.0.0.5/9320`, `10.0.0.0/8`) is one
 //   `<ip>`; after a name and a colon (`outside:10.1.9.70/5555`) the name stays (the miner
 //   makes it vary where it does: `<*>:<ip>`).
-import { hasFailureWord, saysHowItWent } from './outcome-words.js';
+import { hasFailureWord, isOutcomeWord, namesErrorType, saysHowItWent } from './outcome-words.js';
 
 /** ANSI escape sequences (CSI: colours, cursor moves). */
 const ANSI_ESCAPE = /\x1b\[[0-9;?]*[ -\/]*[@-~]/g;
@@ -607,7 +607,7 @@ function codeFollows(raw: string[], t: number): number {
   // Only a statement (Go's `sql: no rows in result set`, `dns query: example.com NXDOMAIN` are
   // results, what happened), and not when it says something went wrong (`statement: timeout expired`).
   if (from < 0 || !SQL_VERBS.has(raw[from].replace(/[;(]+$/, '').toUpperCase())) return -1;
-  for (let i = from; i < raw.length; i++) if (hasFailureWord(raw[i])) return -1;
+  for (let i = from; i < raw.length; i++) if (saysHowSqlWent(raw[i])) return -1;
   return from;
 }
 
@@ -648,23 +648,28 @@ function lifecycleNameEnd(raw: string[]): number {
   return raw.length > 2 ? raw.length - 1 : -1;
 }
 
-/** Keys whose value is a name, which may hold spaces: `application_name=`, `name=`, `app=`, `user_agent=`. */
-const NAME_KEY = /^(?:[a-z_]*name|app|application|agent|user_agent|client)=\S/i;
+/** Keys whose value is a name, which may hold spaces: `application_name=`, `service_name=`. */
+const NAME_KEY = /^[a-z]+_name=\S/i;
 const LOWER_WORD = /^[a-z][a-z]+[,.;:]?$/;
+/** A long upper-case code (`SIGKILL`, `NXDOMAIN`; not `JDBC`) or an HTTP status: no part of a name. */
+const CODE_OR_STATUS = /^(?:[A-Z][A-Z_]{4,}|[1-5]\d\d)[,.;:]?$/;
 /**
- * Whether the tokens after raw[t] continue its value to the end: no other `key=`, no failure
- * word, and no lower-case word — a name's words (`JDBC Driver`, `v0.48.6`, `4 - DB:orders`),
- * not the sentence going on (`… name=com.x/.Main) called by com.android`).
+ * Whether the tokens after raw[t] continue its value to the end: no other `key=`, no lower-case
+ * word, nothing that says how something went — a name's words (`JDBC Driver`, `v0.48.6`, `4 -
+ * DB:orders`), not the sentence going on (`… name=com.x/.Main) called by com.android`) nor a
+ * verdict after it (`… service_name=Payments Healthy`, `… SIGKILL`, `… 503`).
  */
 function nameRunsToEnd(raw: string[], t: number): boolean {
   for (let i = t + 1; i < raw.length; i++) {
     const w = raw[i];
-    if (w.indexOf('=') >= 0 || hasFailureWord(w) || LOWER_WORD.test(w)) return false;
+    if (w.indexOf('=') >= 0 || LOWER_WORD.test(w) || hasFailureWord(w) || isOutcomeWord(w) || namesErrorType(w) || CODE_OR_STATUS.test(w)) return false;
   }
   return true;
 }
 /** `Name('word')` and its closing punctuation. */
 const QUOTED_CALL_ARG = /^([A-Za-z_][\w.$]*)\((['"])([^'"\s()]+)\2\)([^\w'"]*)$/;
+/** Errors whose argument names what is unknown or missing (`UnknownJailException('sshd')`, `KeyError('user_id')`) — not a code (`ClientError('AccessDenied')`). */
+const NAMES_ITS_ARGUMENT = /^(?:[\w.$]*\.)?(?:Unknown|NoSuch|Missing)\w*|(?:NotFound\w*|KeyError|LookupError)$/;
 
 /** Most items a bracketed list is read across. */
 const LIST_ITEMS = 64;
@@ -736,14 +741,31 @@ function statementEnd(raw: string[], t: number): number {
       if (w.endsWith(';')) end = i;
       continue;
     }
+    const core = w.replace(/[)\],.;:!?]+$/, '');
     const opens = w.startsWith(q);
-    const closes = w.replace(/[)\],.;:!?]+$/, '').endsWith(q) && w.length > 1;
-    if (literal) literal = !closes;
+    const closes = core.endsWith(q) && w.length > 1;
+    // a literal closing with the statement: `k = 'abc''`
+    if (core.length > 2 && core.endsWith(q + q) && (literal || opens)) end = i;
+    else if (literal) literal = !closes;
     else if (opens && !closes) literal = true;
     else if (closes && !opens) end = i;
   }
-  for (let i = t; i <= end; i++) if (hasFailureWord(raw[i])) return -1;
+  for (let i = t; i <= end; i++) if (saysHowSqlWent(raw[i])) return -1;
   return end;
+}
+
+/** SQL's own words, which outcome-words.ts would read as states (`SET`, `END`, `BEGIN`, `COMMIT`, `DELETE`). */
+const SQL_WORDS = new Set([...SQL_VERBS, ...'FROM WHERE AND OR NOT NULL IN IS LIMIT OFFSET ORDER BY GROUP HAVING JOIN LEFT RIGHT INNER OUTER ON AS INTO DISTINCT ASC DESC LIKE BETWEEN CASE WHEN THEN ELSE IF EXISTS RETURNING USING ALLOW FILTERING TTL'.split(' ')]);
+/**
+ * Whether a token of a statement's span says how it went (a failure word, an outcome or state
+ * word — `committed`, `OK`, `cancelled`), so the span is no statement alone; SQL's own words in
+ * capitals are SQL.
+ */
+function saysHowSqlWent(token: string): boolean {
+  if (hasFailureWord(token)) return true;
+  const core = token.replace(/^[^A-Za-z]+|[^A-Za-z]+$/g, '');
+  if (core !== '' && core === core.toUpperCase() && SQL_WORDS.has(core)) return false;
+  return isOutcomeWord(token);
 }
 
 /** Each raw token masked; a spelled date, a number and its unit, a frame with a space are one token each. */
@@ -880,12 +902,13 @@ function maskRaw(raw: string[]): string[] {
       const method = tok.slice(1, close);
       if (close > 1 && method === method.toUpperCase() && HTTP_METHODS.has(method.toLowerCase())) masked = `(${WILDCARD}${tok.slice(close)}`;
     }
-    // A call with one quoted word for its argument (Python's repr of an exception,
-    // `UnknownJailException('sshd')`, `KeyError('user_id')`): the argument is a value — unless
-    // it says how something went (`Result('declined')`).
+    // An error naming what is unknown or missing, with one quoted word for it (Python's repr of
+    // an exception, `UnknownJailException('sshd')`, `KeyError('user_id')`): the word is a value
+    // — unless it says how something went. Other calls' arguments stay: they are often codes
+    // (`ClientError('AccessDenied')` / `('NoSuchBucket')`, `CardError('insufficient_funds')`).
     if (masked === tok && tok.indexOf('(') > 0) {
       const call = QUOTED_CALL_ARG.exec(tok);
-      if (call && !saysHowItWent(call[3])) masked = `${call[1]}(${call[2]}${WILDCARD}${call[2]})${call[4]}`;
+      if (call && NAMES_ITS_ARGUMENT.test(call[1]) && !saysHowItWent(call[3])) masked = `${call[1]}(${call[2]}${WILDCARD}${call[2]})${call[4]}`;
     }
     // A number that an HTTP context makes a server error keeps its class (`… HTTP/1.1" 503` → `5xx`).
     if (masked.length <= 9 && masked.includes('<num>')) {
