@@ -343,6 +343,14 @@ describe('masks for systems outside the dev set', () => {
     // A quoted statement ending in a literal of its own.
     expect(maskMessage("Scanned over 100001 tombstones during query 'SELECT * FROM ks.t WHERE k = 'abc'' (last token 42); query aborted")).toBe("Scanned over <num> tombstones during query '<*>' (last token <num>); query aborted");
   });
+  it("an SSH key's type and fingerprint are one value", () => {
+    const rsa = maskMessage('Accepted publickey for deploy from 10.0.0.5 port 51234 ssh2: RSA SHA256:kT3xq1wz9Yb0uQk4Zl5mW2e7n8r6s1t0v9y8x7w6u5');
+    expect(rsa).toBe('Accepted publickey for deploy from <ip> port <num> <*>: <*>');
+    expect(maskMessage('Accepted publickey for deploy from 10.0.0.6 port 40022 ssh2: ED25519 SHA256:Zq9+ab/cd')).toBe(rsa);
+    expect(maskMessage('Accepted publickey for deploy from 10.0.0.7 port 40023 ssh2: ECDSA SHA256:Zq9+ab/ce')).toBe(rsa);
+    // not a key type alone
+    expect(maskMessage('cipher RSA selected')).toBe('cipher RSA selected');
+  });
   it('a number after a bound is a number (`<1 sec` is a duration like `3 sec`)', () => {
     expect(maskMessage('lifetime <1 sec')).toBe('lifetime <duration>');
     expect(maskMessage('lifetime <1 sec')).toBe(maskMessage('lifetime 3 sec'));

@@ -46,12 +46,14 @@
 //   Workspace clean-up. 5 ms` → `Finished <*>. <duration>`): capitalized words up to a full stop;
 //   a bracketed list of several items (`[orders.payments-0, orders.payments-7]`) → its items'
 //   one mask (`[orders.payments-<*>]`, as a list of one), or `[<*>]` when they differ — not
-//   when an item says how something went (`[ok, timeout]`, `[TimeoutException, …]`); a call's
-//   one quoted word (`UnknownJailException('sshd')` → `UnknownJailException('<*>')`), the same;
-//   a name's unquoted value at the end of key=value pairs runs to the end of the message
+//   when an item says how something went (`[ok, timeout]`, `[TimeoutException, …]`); an error's
+//   argument naming what is unknown or missing (`UnknownJailException('sshd')` →
+//   `UnknownJailException('<*>')`), the same;
+//   a `…_name` key's unquoted value at the end of key=value pairs runs to the end of the message
 //   (`application_name=PostgreSQL JDBC Driver` → `application_name=<*>`); an SQL statement in
 //   a message's middle, after `query` up to its `;` or in quotes (Cassandra's `for query SELECT
-//   … LIMIT 100; token …`, `during query 'SELECT … WHERE day = '2024-03-12''`), one value.
+//   … LIMIT 100; token …`, `during query 'SELECT … WHERE day = '2024-03-12''`), one value; an
+//   SSH key's type and fingerprint (`RSA SHA256:kT3…`), one value.
 // - An IPv4 address with a port or prefix after a slash (`10.0.0.5/9320`, `10.0.0.0/8`) is one
 //   `<ip>`; after a name and a colon (`outside:10.1.9.70/5555`) the name stays (the miner
 //   makes it vary where it does: `<*>:<ip>`).
@@ -671,6 +673,9 @@ const QUOTED_CALL_ARG = /^([A-Za-z_][\w.$]*)\((['"])([^'"\s()]+)\2\)([^\w'"]*)$/
 /** Errors whose argument names what is unknown or missing (`UnknownJailException('sshd')`, `KeyError('user_id')`) — not a code (`ClientError('AccessDenied')`). */
 const NAMES_ITS_ARGUMENT = /^(?:[\w.$]*\.)?(?:Unknown|NoSuch|Missing)\w*|(?:NotFound\w*|KeyError|LookupError)$/;
 
+/** SSH public key types, as sshd names them before a key's fingerprint. */
+const SSH_KEY_TYPES = new Set(['RSA', 'DSA', 'ECDSA', 'ED25519', 'ECDSA-SK', 'ED25519-SK', 'RSA-CERT', 'ECDSA-CERT', 'ED25519-CERT']);
+
 /** Most items a bracketed list is read across. */
 const LIST_ITEMS = 64;
 /** A collection's name opening a list (Scala's and Kotlin's `Set(a, b)`, `HashSet(…)`, `List(…)`). */
@@ -869,6 +874,12 @@ function maskRaw(raw: string[]): string[] {
           continue;
         }
       }
+    }
+    // An SSH key: its type and its fingerprint (`RSA SHA256:kT3…`, `ED25519 SHA256:…`), one value.
+    if (t + 1 < raw.length && SSH_KEY_TYPES.has(tok) && /^(?:SHA256|SHA1|MD5):\S/.test(raw[t + 1])) {
+      out[k++] = WILDCARD;
+      t++;
+      continue;
     }
     // A number followed by a unit word is one size or duration (`4.5 KB,`, `150 ms`).
     if (t + 1 < raw.length && (isDigit(tok.charCodeAt(0)) || (tok.length > 1 && NUMBER_START.includes(tok[0]))) && NUMBER_ONLY.test(tok)) {
