@@ -261,8 +261,14 @@ describe('masks for systems outside the dev set', () => {
     expect(maskMessage('Starting Servlet engine: [Apache Tomcat/9.0.85]')).not.toContain('Starting <*>');
     expect(maskMessage('Started OrderServiceApplication in 4.123 seconds (process running for 4.9)')).toContain('OrderServiceApplication');
     expect(maskMessage('Starting Jetty v9.4.53')).toBe('Starting Jetty <*>');
-    // Only as the message's first word.
+    // Only as the message's first word — also not where a long line's tail window starts.
     expect(maskMessage('Job Started Download metadata')).toBe('Job Started Download metadata');
+    let tail = 'Started Download metadata';
+    while (tail.length < 256) tail += ' abcdefghijklmnopqrstuvw';
+    tail = tail.slice(0, 256);
+    const long = `${'job '.repeat(300)}${tail}`;
+    expect(long.slice(-256)).toBe(tail);
+    expect(maskMessage(long)).toContain('Started Download metadata');
     // How it went is no part of a name (an outside tester's lines): those stay word for word.
     for (const line of ['Finished Certbot with errors.', 'Finished Certbot successfully.', 'Finished Backup with warnings.', 'Stopped Certbot due to timeout.', 'Finished OK.', 'Finished ERROR.', 'Finished ABORTED.']) {
       expect(maskMessage(line), line).toBe(line);

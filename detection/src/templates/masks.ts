@@ -503,7 +503,7 @@ export function maskedTokens(message: string, maxChars = DEFAULT_MAX_CHARS): str
     const tail: string[] = [];
     splitTokens(message, 0, cut, head);
     if (from < end && from > cut) splitTokens(message, from, end, tail);
-    return joinLong(maskRaw(head), maskRaw(tail));
+    return joinLong(maskRaw(head), maskRaw(tail, false));
   }
   const raw: string[] = [];
   splitTokens(message, 0, end, raw);
@@ -651,7 +651,7 @@ function lifecycleNameEnd(raw: string[]): number {
 }
 
 /** Keys whose value is a name, which may hold spaces: `application_name=`, `service_name=`. */
-const NAME_KEY = /^[a-z]+_name=\S/i;
+const NAME_KEY = /^[a-z][a-z_]*_name=\S/i;
 const LOWER_WORD = /^[a-z][a-z]+[,.;:]?$/;
 /** A long upper-case code (`SIGKILL`, `NXDOMAIN`; not `JDBC`) or an HTTP status: no part of a name. */
 const CODE_OR_STATUS = /^(?:[A-Z][A-Z_]{4,}|[1-5]\d\d)[,.;:]?$/;
@@ -725,8 +725,8 @@ const STATEMENT_TOKENS = 128;
 /**
  * Where the SQL statement raw[t] opens ends (the index of its last token), or -1: raw[t] is an
  * upper-case SQL verb after `query` / `statement`, the statement ending with a token ending in
- * `;`; or raw[t] opens a quote with an upper-case SQL verb, ending where the quote closes. No
- * failure word inside.
+ * `;`; or raw[t] opens a quote with an upper-case SQL verb, ending where the quote closes.
+ * Nothing inside says how it went (saysHowSqlWent).
  */
 function statementEnd(raw: string[], t: number): number {
   const tok = raw[t];
@@ -773,12 +773,12 @@ function saysHowSqlWent(token: string): boolean {
   return isOutcomeWord(token);
 }
 
-/** Each raw token masked; a spelled date, a number and its unit, a frame with a space are one token each. */
-function maskRaw(raw: string[]): string[] {
+/** Each raw token masked; a spelled date, a number and its unit, a frame with a space are one token each. `atStart`: raw opens the message (not a long line's tail window). */
+function maskRaw(raw: string[], atStart = true): string[] {
   const out: string[] = new Array(raw.length);
   let k = 0;
   // A unit's or a task's name after a lifecycle verb is one value (its full stop kept).
-  const nameEnd = lifecycleNameEnd(raw);
+  const nameEnd = atStart ? lifecycleNameEnd(raw) : -1;
   if (nameEnd > 0) {
     const last = raw[nameEnd];
     out[k++] = raw[0];
