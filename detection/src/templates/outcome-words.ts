@@ -133,7 +133,7 @@ export function hasFailureWord(token: string): boolean {
  * Whether a token says how something went, in any of its letter runs (`Status:die`,
  * `"phase":"Failed"`, `Sealed:true`, `SIGSEGV`, `exit_code=137`): an outcome, state or failure
  * word, a boolean, an upper-case code, an error type, or a label for one (status, state, phase,
- * result, reason, code, error, exit). A list or a structure holding one is no single value.
+ * result, reason, code, error, exit). A list holding one is no single value (masks.ts).
  */
 export function saysHowItWent(token: string): boolean {
   if (namesErrorType(token)) return true;
